@@ -1,0 +1,128 @@
+//! Job payloads as they travel through the queue.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{EventId, JobId, MediaId, RequestId};
+
+/// Where the worker finds a photo or a video.
+///
+/// Serialises as `{ "url": "…" }` or `{ "path": "…" }`, as in PROTOCOL.md.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum MediaSource {
+    /// An http or https URL the worker fetches, within a size limit and a timeout.
+    #[serde(rename = "url")]
+    Url(String),
+    /// A path relative to the worker's media root; a path that leaves the root is refused.
+    #[serde(rename = "path")]
+    Path(String),
+}
+
+/// The kind of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    Photo,
+    Video,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Photo => "photo",
+            Self::Video => "video",
+        }
+    }
+}
+
+/// The life cycle of a job, as `GET /v1/jobs/{jobId}` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the job has ended; an ended job is never counted or reported again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// A stage of the recognition pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Probe,
+    Frames,
+    Detection,
+    Ocr,
+    Color,
+}
+
+impl Stage {
+    /// The stages of a photo job, in order.
+    pub const PHOTO: [Stage; 3] = [Stage::Detection, Stage::Ocr, Stage::Color];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Probe => "probe",
+            Self::Frames => "frames",
+            Self::Detection => "detection",
+            Self::Ocr => "ocr",
+            Self::Color => "color",
+        }
+    }
+}
+
+/// A photo job: what the producer enqueues on `photo-processing` and the worker consumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotoJob {
+    pub job_id: JobId,
+    pub event_id: EventId,
+    pub photo_id: MediaId,
+    pub request_id: RequestId,
+    pub source: MediaSource,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_media_source_has_the_protocol_shape() {
+        let url: MediaSource = serde_json::from_str(r#"{"url":"https://x/y.jpg"}"#).unwrap();
+        assert_eq!(url, MediaSource::Url("https://x/y.jpg".into()));
+        let path: MediaSource = serde_json::from_str(r#"{"path":"a/b.jpg"}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&path).unwrap(),
+            r#"{"path":"a/b.jpg"}"#
+        );
+        assert!(serde_json::from_str::<MediaSource>(r#"{"file":"x"}"#).is_err());
+        assert!(serde_json::from_str::<MediaSource>(r#"{"url":1}"#).is_err());
+    }
+
+    #[test]
+    fn a_photo_job_is_camel_case_and_validates_its_ids() {
+        let json = r#"{"jobId":"01J","eventId":"evt_1","photoId":"p1","requestId":"req_1","source":{"path":"p1.jpg"}}"#;
+        let job: PhotoJob = serde_json::from_str(json).unwrap();
+        assert_eq!(job.photo_id.as_str(), "p1");
+        let bad = json.replace("evt_1", "evt 1");
+        assert!(serde_json::from_str::<PhotoJob>(&bad).is_err());
+    }
+}

@@ -1,0 +1,17 @@
+//! Wire types of finishline: ids, job payloads, progress messages and room names.
+//!
+//! This crate is the contract of `PROTOCOL.md` in Rust. It does no I/O, so producers,
+//! workers, gateways and tests can all agree on the exact shapes without pulling in Redis or
+//! Socket.IO. Every JSON field is camelCase.
+
+mod ids;
+mod job;
+mod message;
+mod rooms;
+
+pub use ids::{EventId, IdError, JobId, MediaId, RequestId, validate_id};
+pub use job::{JobKind, JobState, MediaSource, PhotoJob, Stage};
+pub use message::{
+    BoundingBox, ColorShare, EventCounts, EventSnapshot, MessageName, Plate, now_rfc3339,
+};
+pub use rooms::{event_room, job_room};

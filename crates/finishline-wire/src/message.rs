@@ -1,0 +1,181 @@
+//! Progress messages: the payloads of PROTOCOL.md's server → client events.
+//!
+//! Messages are built once, as JSON, by the worker, stamped with `seq` by the progress bus in
+//! Redis, and relayed unchanged by every gateway. The structs here are the typed view of their
+//! bodies; the common fields (`eventId`, `requestId`, `seq`, `ts`) are added by the bus.
+
+use serde::{Deserialize, Serialize};
+
+/// The Socket.IO event names of server → client messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MessageName {
+    #[serde(rename = "photo:progress")]
+    PhotoProgress,
+    #[serde(rename = "photo:completed")]
+    PhotoCompleted,
+    #[serde(rename = "photo:failed")]
+    PhotoFailed,
+    #[serde(rename = "photo:cancelled")]
+    PhotoCancelled,
+    #[serde(rename = "video:progress")]
+    VideoProgress,
+    #[serde(rename = "video:completed")]
+    VideoCompleted,
+    #[serde(rename = "video:failed")]
+    VideoFailed,
+    #[serde(rename = "video:cancelled")]
+    VideoCancelled,
+    #[serde(rename = "event:progress")]
+    EventProgress,
+    #[serde(rename = "event:completed")]
+    EventCompleted,
+}
+
+impl MessageName {
+    pub const ALL: [MessageName; 10] = [
+        Self::PhotoProgress,
+        Self::PhotoCompleted,
+        Self::PhotoFailed,
+        Self::PhotoCancelled,
+        Self::VideoProgress,
+        Self::VideoCompleted,
+        Self::VideoFailed,
+        Self::VideoCancelled,
+        Self::EventProgress,
+        Self::EventCompleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PhotoProgress => "photo:progress",
+            Self::PhotoCompleted => "photo:completed",
+            Self::PhotoFailed => "photo:failed",
+            Self::PhotoCancelled => "photo:cancelled",
+            Self::VideoProgress => "video:progress",
+            Self::VideoCompleted => "video:completed",
+            Self::VideoFailed => "video:failed",
+            Self::VideoCancelled => "video:cancelled",
+            Self::EventProgress => "event:progress",
+            Self::EventCompleted => "event:completed",
+        }
+    }
+
+    /// Parses an event name as it is stored in the progress stream.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|n| n.as_str() == name)
+    }
+
+    /// Terminal messages are never conflated or dropped.
+    pub fn is_terminal(self) -> bool {
+        !matches!(
+            self,
+            Self::PhotoProgress | Self::VideoProgress | Self::EventProgress
+        )
+    }
+}
+
+/// An axis-aligned box in pixels of the (orientation-corrected) photo.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BoundingBox {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+/// One bib read in a photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plate {
+    /// The bib number as read (digits only; PROTOCOL.md makes it a JSON number).
+    pub number: u64,
+    /// Calibrated confidence, 0–1.
+    pub confidence: f32,
+    #[serde(rename = "box")]
+    pub bounding_box: BoundingBox,
+}
+
+/// One dominant colour and the share of the pixels it covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColorShare {
+    /// `#rrggbb`, lower case.
+    pub hex: String,
+    /// Share of the sampled pixels, 0–1.
+    pub share: f32,
+}
+
+/// The counters of one event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventCounts {
+    pub total_photos: u64,
+    pub processed_photos: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    pub total_videos: u64,
+    pub processed_videos: u64,
+}
+
+/// The answer of `GET /v1/events/{eventId}` and the `snapshot` of a `subscribe:event` ack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventSnapshot {
+    pub event_id: String,
+    #[serde(flatten)]
+    pub counts: EventCounts,
+    pub last_seq: u64,
+}
+
+/// The current time as RFC 3339 in UTC with milliseconds, the `ts` of every message.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_names_round_trip() {
+        for name in MessageName::ALL {
+            assert_eq!(MessageName::parse(name.as_str()), Some(name));
+            let json = serde_json::to_string(&name).unwrap();
+            assert_eq!(json, format!("\"{}\"", name.as_str()));
+        }
+        assert_eq!(MessageName::parse("photo:unknown"), None);
+    }
+
+    #[test]
+    fn a_snapshot_is_flat_and_camel_case() {
+        let snap = EventSnapshot {
+            event_id: "e".into(),
+            counts: EventCounts {
+                total_photos: 2,
+                ..Default::default()
+            },
+            last_seq: 7,
+        };
+        let v = serde_json::to_value(&snap).unwrap();
+        assert_eq!(v["totalPhotos"], 2);
+        assert_eq!(v["lastSeq"], 7);
+        assert_eq!(v["processedVideos"], 0);
+    }
+
+    #[test]
+    fn a_plate_has_a_box_field() {
+        let p = Plate {
+            number: 42,
+            confidence: 0.9,
+            bounding_box: BoundingBox {
+                x: 1,
+                y: 2,
+                w: 3,
+                h: 4,
+            },
+        };
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["box"]["w"], 3);
+        assert_eq!(v["number"], 42);
+    }
+}
