@@ -1,1 +1,32 @@
-//! placeholder
+//! The Redis progress bus: the one way progress travels from workers to gateways.
+//!
+//! Workers publish through [`ProgressBus`]; every message is stamped with its event's next
+//! `seq` inside Redis (a Lua script), stored in the event's history for replay, and appended to
+//! one global stream that every gateway tails with [`StreamTail`]. Job state and event counters
+//! change in the same scripts, so a job is counted exactly once however often it runs.
+
+mod bus;
+mod keys;
+mod scripts;
+mod tail;
+
+pub use bus::{BusLimits, Finish, ProgressBus, RunOutcome};
+pub use keys::Keys;
+pub use scripts::{LUA_PRELUDE, with_prelude};
+pub use tail::{StreamMessage, StreamTail};
+
+/// Errors of the bus. All of them come from Redis or from data in Redis.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("malformed data in redis: {0}")]
+    Malformed(String),
+}
+
+impl BusError {
+    /// Whether retrying later can help (a connection problem rather than bad data).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Redis(_))
+    }
+}

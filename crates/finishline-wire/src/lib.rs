@@ -12,6 +12,7 @@ mod rooms;
 pub use ids::{EventId, IdError, JobId, MediaId, RequestId, validate_id};
 pub use job::{JobKind, JobState, MediaSource, PhotoJob, Stage};
 pub use message::{
-    BoundingBox, ColorShare, EventCounts, EventSnapshot, MessageName, Plate, now_rfc3339,
+    BoundingBox, ColorShare, EventCounts, EventSnapshot, MessageName, PhotoCompletedBody,
+    PhotoFailedBody, PhotoProgressBody, Plate, now_rfc3339,
 };
 pub use rooms::{event_room, job_room};

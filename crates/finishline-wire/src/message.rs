@@ -179,3 +179,38 @@ mod tests {
         assert_eq!(v["number"], 42);
     }
 }
+
+/// Body of `photo:progress` (the bus adds the common fields).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotoProgressBody<'a> {
+    pub photo_id: &'a str,
+    pub job_id: &'a str,
+    pub progress: u8,
+    pub stage: crate::Stage,
+}
+
+/// Body of `photo:completed`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotoCompletedBody<'a> {
+    pub photo_id: &'a str,
+    pub job_id: &'a str,
+    /// The best plate's number, or null when no bib was read.
+    pub plate_number: Option<u64>,
+    /// The best plate's confidence; 0 when no bib was read.
+    pub confidence: f32,
+    pub plates: &'a [Plate],
+    pub colors: &'a [ColorShare],
+}
+
+/// Body of `photo:failed`, sent once, when no retry is left.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotoFailedBody<'a> {
+    pub photo_id: &'a str,
+    pub job_id: &'a str,
+    pub error: &'a str,
+    pub code: &'a str,
+    pub attempts: u32,
+}

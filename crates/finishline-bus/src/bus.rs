@@ -1,0 +1,252 @@
+//! Publishing progress and ending jobs, the worker's side of the bus; snapshots and history,
+//! the gateway's.
+
+use std::time::Duration;
+
+use finishline_wire::{
+    EventCounts, EventId, EventSnapshot, JobId, JobState, MessageName, Stage, now_rfc3339,
+};
+use redis::aio::ConnectionManager;
+
+use crate::scripts::{FINISH, PROGRESS, START_RUN};
+use crate::tail::{StreamMessage, parse_entry};
+use crate::{BusError, Keys};
+
+/// How much the bus keeps, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct BusLimits {
+    /// Messages kept per event for replay (approximate trim).
+    pub history_max: u64,
+    /// Messages kept in the global stream the gateways tail (approximate trim).
+    pub stream_max: u64,
+    /// How long event counters, history and job state live after their last change.
+    pub retention: Duration,
+}
+
+impl Default for BusLimits {
+    fn default() -> Self {
+        Self {
+            history_max: 10_000,
+            stream_max: 100_000,
+            retention: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// What a run of a job may do, as decided by Redis when it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// The job is live; this run holds fencing token `run`.
+    Started { run: u64 },
+    /// The job has ended already (a duplicate delivery, or it was cancelled): skip it.
+    AlreadyEnded,
+}
+
+/// The terminal message of a job.
+#[derive(Debug, Clone)]
+pub struct Finish<'a> {
+    pub state: JobState,
+    pub name: MessageName,
+    /// The message body as a JSON object, without the common fields.
+    pub body: &'a str,
+    /// The result kept for `GET /v1/jobs/{jobId}` (JSON), when the job succeeded.
+    pub result: Option<&'a str>,
+    /// The error kept for `GET /v1/jobs/{jobId}`, when it failed.
+    pub error: Option<&'a str>,
+}
+
+/// A handle on the bus; cheap to clone (one multiplexed connection).
+#[derive(Clone)]
+pub struct ProgressBus {
+    conn: ConnectionManager,
+    keys: Keys,
+    limits: BusLimits,
+}
+
+impl ProgressBus {
+    pub fn new(conn: ConnectionManager, keys: Keys, limits: BusLimits) -> Self {
+        Self { conn, keys, limits }
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    pub fn limits(&self) -> &BusLimits {
+        &self.limits
+    }
+
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// Marks a job running and opens a new run for it.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn start_run(&self, job_id: &JobId, attempt: usize) -> Result<RunOutcome, BusError> {
+        let run: u64 = START_RUN
+            .arg(self.keys.prefix())
+            .arg(job_id.as_str())
+            .arg(attempt)
+            .arg(now_rfc3339())
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(if run == 0 {
+            RunOutcome::AlreadyEnded
+        } else {
+            RunOutcome::Started { run }
+        })
+    }
+
+    /// Publishes a progress message of a running job.
+    ///
+    /// Returns the message's `seq`, or `None` when the job has ended or a newer run owns it
+    /// (the message is then dropped on purpose: it would move the job backwards).
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn publish_progress(
+        &self,
+        job_id: &JobId,
+        run: u64,
+        name: MessageName,
+        body: &str,
+        stage: Stage,
+        progress: u8,
+    ) -> Result<Option<u64>, BusError> {
+        let seq: i64 = PROGRESS
+            .arg(self.keys.prefix())
+            .arg(job_id.as_str())
+            .arg(run)
+            .arg(name.as_str())
+            .arg(body)
+            .arg(now_rfc3339())
+            .arg(stage.as_str())
+            .arg(progress)
+            .arg(self.limits.history_max)
+            .arg(self.limits.stream_max)
+            .arg(self.limits.retention.as_secs())
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(u64::try_from(seq).ok())
+    }
+
+    /// Ends a job exactly once, counts it, and publishes its terminal message, then
+    /// `event:progress`, then `event:completed` when the event has drained.
+    ///
+    /// `run` fences the call: `Some(run)` ends the job only if that run still owns it; `None`
+    /// ends it whatever runs (cancellation). Returns whether this call ended the job.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn finish(
+        &self,
+        job_id: &JobId,
+        run: Option<u64>,
+        finish: Finish<'_>,
+    ) -> Result<bool, BusError> {
+        let ended: i64 = FINISH
+            .arg(self.keys.prefix())
+            .arg(job_id.as_str())
+            .arg(run.unwrap_or(0))
+            .arg(finish.state.as_str())
+            .arg(finish.name.as_str())
+            .arg(finish.body)
+            .arg(now_rfc3339())
+            .arg(finish.result.unwrap_or(""))
+            .arg(finish.error.unwrap_or(""))
+            .arg(self.limits.history_max)
+            .arg(self.limits.stream_max)
+            .arg(self.limits.retention.as_secs())
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(ended == 1)
+    }
+
+    /// The counters of an event and the last `seq` it published.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn snapshot(&self, event_id: &EventId) -> Result<EventSnapshot, BusError> {
+        let values: Vec<Option<u64>> = redis::cmd("HMGET")
+            .arg(self.keys.event(event_id))
+            .arg(&[
+                "totalPhotos",
+                "processedPhotos",
+                "succeeded",
+                "failed",
+                "cancelled",
+                "totalVideos",
+                "processedVideos",
+                "seq",
+            ])
+            .query_async(&mut self.conn.clone())
+            .await?;
+        let v = |i: usize| values.get(i).copied().flatten().unwrap_or(0);
+        Ok(EventSnapshot {
+            event_id: event_id.to_string(),
+            counts: EventCounts {
+                total_photos: v(0),
+                processed_photos: v(1),
+                succeeded: v(2),
+                failed: v(3),
+                cancelled: v(4),
+                total_videos: v(5),
+                processed_videos: v(6),
+            },
+            last_seq: v(7),
+        })
+    }
+
+    /// The smallest `seq` still held in an event's history, if any.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached or holds a malformed entry.
+    pub async fn history_start(&self, event_id: &EventId) -> Result<Option<u64>, BusError> {
+        let first = self.history_range(event_id, 0, u64::MAX, 1).await?;
+        Ok(first.first().map(|m| m.seq))
+    }
+
+    /// Messages of an event with `after < seq <= until`, oldest first, at most `count`.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached or holds a malformed entry.
+    pub async fn history_range(
+        &self,
+        event_id: &EventId,
+        after: u64,
+        until: u64,
+        count: usize,
+    ) -> Result<Vec<StreamMessage>, BusError> {
+        let end = if until == u64::MAX {
+            "+".to_owned()
+        } else {
+            format!("{until}-0")
+        };
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(self.keys.history(event_id))
+            .arg(format!("({after}-0"))
+            .arg(end)
+            .arg("COUNT")
+            .arg(count)
+            .query_async(&mut self.conn.clone())
+            .await?;
+        reply
+            .ids
+            .iter()
+            .map(|entry| parse_entry(entry, Some(event_id.as_str())))
+            .collect()
+    }
+
+    /// Whether Redis answers.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn ping(&self) -> Result<(), BusError> {
+        let _: String = redis::cmd("PING")
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+}

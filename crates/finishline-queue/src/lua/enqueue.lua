@@ -1,0 +1,45 @@
+-- Enqueues a batch of jobs of one event, idempotently per media id.
+-- Writes the records apalis-redis reads (data hash, meta hash, active list, signal) directly
+-- onto the active list: apalis' own push parks every job in :scheduled, whose promotion breaks
+-- beyond ~8,000 due jobs. Then counts the new jobs and publishes event:progress.
+-- ARGV: prefix, queue, event_id, request_id, kind, max_attempts, ts, history_max, stream_max, ttl,
+--       then triples: media_id, job_id, payload
+-- Returns: a flat list job_id, created (1|0) per triple, in order.
+local prefix, queue, event_id, request_id, kind, max_attempts, ts =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local cfg = { history_max = ARGV[8], stream_max = ARGV[9], ttl = ARGV[10] }
+local index = fl_key(prefix, 'index', event_id, kind)
+local out = {}
+local created = 0
+for i = 11, #ARGV, 3 do
+  local media_id, job_id, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local existing = redis.call('HGET', index, media_id)
+  if existing then
+    table.insert(out, existing)
+    table.insert(out, 0)
+  else
+    redis.call('HSET', index, media_id, job_id)
+    local job_key = fl_key(prefix, 'job', job_id)
+    redis.call('HSET', job_key, 'kind', kind, 'eventId', event_id, 'mediaId', media_id,
+      'requestId', request_id, 'state', 'queued', 'stage', '', 'progress', 0, 'attempts', 0,
+      'run', 0, 'createdAt', ts, 'updatedAt', ts)
+    redis.call('EXPIRE', job_key, cfg.ttl)
+    redis.call('HSET', queue .. ':data', job_id, payload)
+    redis.call('HSET', queue .. ':meta:' .. job_id, 'attempts', 0, 'max_attempts', max_attempts,
+      'status', 'Pending', 'idempotency_key', '')
+    redis.call('RPUSH', queue .. ':active', job_id)
+    created = created + 1
+    table.insert(out, job_id)
+    table.insert(out, 1)
+  end
+end
+redis.call('EXPIRE', index, cfg.ttl)
+if created > 0 then
+  local total_field = 'totalPhotos'
+  if kind == 'video' then total_field = 'totalVideos' end
+  redis.call('HINCRBY', fl_key(prefix, 'event', event_id), total_field, created)
+  redis.call('DEL', queue .. ':signal')
+  redis.call('LPUSH', queue .. ':signal', 1)
+  fl_publish_event_progress(prefix, event_id, request_id, ts, cfg)
+end
+return out
