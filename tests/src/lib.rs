@@ -1,1 +1,12 @@
-//! placeholder
+//! Shared helpers of the end-to-end tests: a real `redis-server` per test, the real worker
+//! and gateway binaries as processes, a real Socket.IO client, and generated photos.
+
+mod client;
+mod media;
+mod process;
+mod redis_server;
+
+pub use client::{Received, SocketClient};
+pub use media::{write_corrupt_jpeg, write_photo};
+pub use process::{Gateway, Worker, binary, free_port, unique_prefix, wait_until};
+pub use redis_server::RedisServer;

@@ -1,1 +1,152 @@
-//! placeholder
+//! The gateway as a library: [`App::build`] connects, binds and wires the HTTP API, the
+//! Socket.IO namespace and the relay; [`App::run`] serves until shutdown.
+
+mod config;
+mod http;
+mod relay;
+mod socket;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use finishline_bus::{BusLimits, Keys, ProgressBus, StreamTail};
+use finishline_queue::{Producer, ProducerConfig};
+use socketioxide::SocketIo;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::CorsLayer;
+
+pub use config::Config;
+pub use relay::NAMESPACE;
+
+/// A built gateway, bound to its port.
+pub struct App {
+    config: Config,
+    listener: TcpListener,
+    router: axum::Router,
+    io: SocketIo,
+    tail: StreamTail,
+    gate: Arc<relay::Gate>,
+}
+
+impl App {
+    /// Connects to Redis and binds the listening socket.
+    ///
+    /// # Errors
+    /// Fails with a readable message when Redis is unreachable, the port is taken, or auth is
+    /// neither configured nor explicitly switched off.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        if !config.auth_disabled {
+            anyhow::bail!(
+                "no authentication is configured: pass --auth-disabled (FINISHLINE_AUTH_DISABLED=true) for local development"
+            );
+        }
+        tracing::warn!(
+            "authentication is OFF (--auth-disabled): anyone who can reach this gateway can enqueue and watch; never do this in production"
+        );
+        let conn =
+            finishline_service::connect_redis(&config.redis, Duration::from_secs(10)).await?;
+        let tail_conn =
+            finishline_service::connect_redis(&config.redis, Duration::from_secs(30)).await?;
+        let keys = Keys::new(&config.redis.key_prefix);
+        let limits = BusLimits {
+            history_max: config.retention.history_max,
+            retention: config.retention.retention,
+            ..BusLimits::default()
+        };
+        let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
+        let producer = Producer::new(
+            conn,
+            keys.clone(),
+            ProducerConfig {
+                max_attempts: config.max_attempts,
+                limits,
+                ..ProducerConfig::default()
+            },
+        );
+        let tail = StreamTail::from_now(tail_conn, &keys)
+            .await
+            .context("opening the progress stream")?;
+        let gate = Arc::new(relay::Gate::default());
+        let (io_layer, io) = SocketIo::builder()
+            .max_buffer_size(config.client_buffer)
+            .max_payload(config.max_client_message_bytes as u64)
+            .ws_max_message_size(config.max_client_message_bytes)
+            .with_state(socket::SocketState {
+                bus: bus.clone(),
+                gate: gate.clone(),
+            })
+            .build_layer();
+        io.ns(NAMESPACE, socket::on_connect);
+        let router = http::router(http::HttpState {
+            bus,
+            producer,
+            max_batch: config.max_batch,
+        })
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(io_layer)
+        .layer(CorsLayer::new());
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(Self {
+            config,
+            listener,
+            router,
+            io,
+            tail,
+            gate,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    ///
+    /// # Errors
+    /// Fails if the OS cannot tell.
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` fires, then closes Socket.IO connections and drains HTTP
+    /// within the grace period.
+    ///
+    /// # Errors
+    /// Fails when the server cannot run.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let addr = self.local_addr()?;
+        tracing::info!(
+            %addr,
+            redis = %self.config.redis.redacted_url(),
+            prefix = %self.config.redis.key_prefix,
+            "gateway listening; Socket.IO namespace /progress"
+        );
+        let relay = tokio::spawn(relay::run_relay(
+            self.tail,
+            self.io.clone(),
+            self.gate.clone(),
+            shutdown.clone(),
+        ));
+        let io = self.io.clone();
+        let drain = shutdown.clone();
+        let grace = self.config.shutdown_grace;
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            drain.cancelled().await;
+            tracing::info!("closing client connections");
+            io.close().await;
+        });
+        let hard_stop = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = serve => result.context("serving HTTP")?,
+            () = hard_stop => tracing::warn!(?grace, "connections did not drain within the grace period"),
+        }
+        let _ = relay.await;
+        tracing::info!("gateway stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,54 @@
+//! The gateway's configuration, from flags and environment variables.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use finishline_service::{LogArgs, RedisArgs, RetentionArgs, parse_duration};
+
+/// Serves the HTTP API (enqueue, snapshots, health) and relays every progress message from
+/// Redis to the Socket.IO rooms `event:<eventId>` of namespace /progress.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "finishline-gateway", version)]
+pub struct Config {
+    #[command(flatten)]
+    pub redis: RedisArgs,
+
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+
+    /// Address to listen on (port 0 picks a free port; the chosen one is logged)
+    #[arg(long, env = "FINISHLINE_LISTEN", default_value = "0.0.0.0:3000")]
+    pub listen: SocketAddr,
+
+    /// Switch authentication off (local development only; the gateway warns at start-up)
+    #[arg(long, env = "FINISHLINE_AUTH_DISABLED", default_value_t = false)]
+    pub auth_disabled: bool,
+
+    /// Attempts a job gets for transient errors, recorded at enqueue
+    #[arg(long, env = "FINISHLINE_MAX_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=25))]
+    pub max_attempts: u32,
+
+    /// Most photos or videos accepted in one enqueue request
+    #[arg(long, env = "FINISHLINE_MAX_BATCH", default_value_t = 1000)]
+    pub max_batch: usize,
+
+    /// Largest HTTP request body accepted, in bytes
+    #[arg(long, env = "FINISHLINE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Largest Socket.IO message accepted from a client, in bytes (websocket and polling)
+    #[arg(long, env = "FINISHLINE_MAX_CLIENT_MESSAGE_BYTES", default_value_t = 64 * 1024)]
+    pub max_client_message_bytes: usize,
+
+    /// Packets buffered per client before it counts as too slow (sized for bursts)
+    #[arg(long, env = "FINISHLINE_CLIENT_BUFFER", default_value_t = 4096)]
+    pub client_buffer: usize,
+
+    /// Time given to open connections to close after SIGTERM
+    #[arg(long, env = "FINISHLINE_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}

@@ -1,0 +1,225 @@
+//! The HTTP API: enqueue photos, event snapshots, health.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use finishline_bus::ProgressBus;
+use finishline_queue::{NewMedia, Producer};
+use finishline_wire::{EventId, MediaId, MediaSource, RequestId};
+use serde::Deserialize;
+use serde_json::json;
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    pub bus: ProgressBus,
+    pub producer: Producer,
+    pub max_batch: usize,
+}
+
+/// An API error: the JSON body `{ error: { code, message } }` of PROTOCOL.md with its status.
+/// The client never sees an internal cause; the log always does.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_payload",
+            message: message.into(),
+        }
+    }
+
+    fn unprocessable(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_payload",
+            message: message.into(),
+        }
+    }
+
+    fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed on the store");
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "unavailable",
+            message: "the job store is unavailable; retry later".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
+        (self.status, body).into_response()
+    }
+}
+
+pub fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/v1/events/{event_id}/photos", post(enqueue_photos))
+        .route("/v1/events/{event_id}", get(event_snapshot))
+        .route(
+            "/healthz",
+            get(|| async { Json(json!({ "status": "ok" })) }),
+        )
+        .route("/readyz", get(readyz))
+        .fallback(|| async {
+            ApiError {
+                status: StatusCode::NOT_FOUND,
+                code: "not_found",
+                message: "no such route".into(),
+            }
+        })
+        .with_state(state)
+}
+
+fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
+    EventId::parse(raw).map_err(|err| ApiError::invalid(err.to_string()))
+}
+
+/// The request id from `X-Request-Id`, or a fresh one. A malformed header is refused, never
+/// altered.
+fn request_id(headers: &HeaderMap) -> Result<RequestId, ApiError> {
+    match headers.get("x-request-id") {
+        None => Ok(RequestId::generate()),
+        Some(value) => {
+            let text = value
+                .to_str()
+                .map_err(|_| ApiError::invalid("X-Request-Id must be ASCII"))?;
+            RequestId::parse(text).map_err(|err| ApiError::invalid(format!("X-Request-Id: {err}")))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PhotoItem {
+    photo_id: MediaId,
+    source: MediaSource,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhotoBatch {
+    photos: Vec<PhotoItem>,
+}
+
+fn parse_photos(body: &[u8]) -> Result<Vec<PhotoItem>, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|err| ApiError::invalid(format!("body is not JSON: {err}")))?;
+    let is_batch = value.get("photos").is_some();
+    let photos = if is_batch {
+        serde_json::from_value::<PhotoBatch>(value)
+            .map_err(|err| {
+                ApiError::unprocessable(format!(
+                    "expected {{ photos: [{{ photoId, source }}] }}: {err}"
+                ))
+            })?
+            .photos
+    } else {
+        vec![serde_json::from_value::<PhotoItem>(value).map_err(|err| {
+            ApiError::unprocessable(format!(
+                "expected {{ photoId, source: {{ url }} | {{ path }} }} or {{ photos: [...] }}: {err}"
+            ))
+        })?]
+    };
+    if photos.is_empty() {
+        return Err(ApiError::unprocessable("photos must not be empty"));
+    }
+    Ok(photos)
+}
+
+async fn enqueue_photos(
+    State(state): State<HttpState>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let event_id = parse_event_id(&event_id)?;
+    let request_id = request_id(&headers)?;
+    let body = body.map_err(|rejection| ApiError {
+        status: rejection.status(),
+        code: if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "payload_too_large"
+        } else {
+            "invalid_payload"
+        },
+        message: rejection.body_text(),
+    })?;
+    let photos = parse_photos(&body)?;
+    if photos.len() > state.max_batch {
+        return Err(ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "payload_too_large",
+            message: format!(
+                "{} photos in one request; at most {} are accepted",
+                photos.len(),
+                state.max_batch
+            ),
+        });
+    }
+    let items: Vec<NewMedia> = photos
+        .into_iter()
+        .map(|p| NewMedia {
+            media_id: p.photo_id,
+            source: p.source,
+        })
+        .collect();
+    let enqueued = state
+        .producer
+        .enqueue_photos(&event_id, &request_id, &items)
+        .await
+        .map_err(|err| ApiError::unavailable(&err))?;
+    let created = enqueued.iter().filter(|e| e.created).count();
+    tracing::info!(event_id = %event_id, request_id = %request_id, jobs = enqueued.len(), created, "photos enqueued");
+    let jobs: Vec<_> = enqueued
+        .iter()
+        .map(|e| json!({ "photoId": e.media_id, "jobId": e.job_id, "created": e.created }))
+        .collect();
+    let mut response = (
+        StatusCode::ACCEPTED,
+        Json(json!({ "requestId": request_id, "jobs": jobs })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    Ok(response)
+}
+
+async fn event_snapshot(
+    State(state): State<HttpState>,
+    Path(event_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let event_id = parse_event_id(&event_id)?;
+    let snapshot = state
+        .bus
+        .snapshot(&event_id)
+        .await
+        .map_err(|err| ApiError::unavailable(&err))?;
+    Ok(Json(snapshot).into_response())
+}
+
+async fn readyz(State(state): State<HttpState>) -> Response {
+    match state.bus.ping().await {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "not ready: redis unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": "redis unreachable" })),
+            )
+                .into_response()
+        }
+    }
+}

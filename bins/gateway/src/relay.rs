@@ -1,0 +1,206 @@
+//! The relay: tails the global progress stream and emits each message to its event's room,
+//! in `seq` order, and hands subscribers over from history replay to live delivery with no gap
+//! and no duplicate.
+//!
+//! The hand-over works like this. A subscriber first registers as *pending* for its event
+//! (under the gate lock); from then on the relay copies every message of that event into the
+//! subscriber's buffer. The subscriber replays the event's history from Redis up to the newest
+//! message (seq H), then, under the gate lock again, emits the buffered messages with seq > H,
+//! joins the room and stops being pending. Every message is thus delivered exactly once: from
+//! history if it was in Redis at replay time, else from the buffer or the room.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use finishline_bus::{ProgressBus, StreamMessage, StreamTail};
+use finishline_wire::{EventId, event_room};
+use serde_json::value::RawValue;
+use socketioxide::SocketIo;
+use socketioxide::extract::SocketRef;
+use socketioxide::socket::Sid;
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+/// Namespace of the progress relay.
+pub const NAMESPACE: &str = "/progress";
+
+/// Most messages buffered for one subscriber during its replay.
+const PENDING_LIMIT: usize = 100_000;
+
+struct Pending {
+    socket: Sid,
+    buffer: Vec<StreamMessage>,
+    overflowed: bool,
+}
+
+/// Subscribers in the middle of a replay, per event; the relay holds this lock while it emits.
+#[derive(Default)]
+pub struct Gate {
+    pending: Mutex<HashMap<Arc<str>, Vec<Pending>>>,
+}
+
+/// Emits one stored message to one socket.
+pub fn emit_to_socket(socket: &SocketRef, message: &StreamMessage) -> bool {
+    match RawValue::from_string(message.data.to_string()) {
+        Ok(raw) => socket.emit(message.name.as_str(), &raw).is_ok(),
+        Err(err) => {
+            tracing::warn!(error = %err, seq = message.seq, "skipping a message that is not JSON");
+            true
+        }
+    }
+}
+
+impl Gate {
+    /// Subscribes `socket` to `event_id` live, after replaying every message with seq > `after`.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached during the replay; the socket is then not subscribed.
+    pub async fn subscribe(
+        &self,
+        bus: &ProgressBus,
+        socket: &SocketRef,
+        event_id: &EventId,
+        after: u64,
+    ) -> Result<(), finishline_bus::BusError> {
+        let key: Arc<str> = Arc::from(event_id.as_str());
+        self.pending
+            .lock()
+            .await
+            .entry(key.clone())
+            .or_default()
+            .push(Pending {
+                socket: socket.id,
+                buffer: Vec::new(),
+                overflowed: false,
+            });
+        let replayed = self.replay(bus, socket, event_id, after).await;
+        let mut pending = self.pending.lock().await;
+        let mine = pending.get_mut(&key).and_then(|list| {
+            let index = list.iter().position(|p| p.socket == socket.id)?;
+            Some(list.swap_remove(index))
+        });
+        if pending.get(&key).is_some_and(Vec::is_empty) {
+            pending.remove(&key);
+        }
+        let mut last = replayed?;
+        let Some(mine) = mine else {
+            return Ok(());
+        };
+        if mine.overflowed {
+            tracing::warn!(socket = %socket.id, event_id = %event_id, "replay buffer overflowed; client must resubscribe");
+        }
+        for message in &mine.buffer {
+            if message.seq > last {
+                emit_to_socket(socket, message);
+                last = message.seq;
+            }
+        }
+        socket.join(event_room(event_id));
+        Ok(())
+    }
+
+    async fn replay(
+        &self,
+        bus: &ProgressBus,
+        socket: &SocketRef,
+        event_id: &EventId,
+        mut after: u64,
+    ) -> Result<u64, finishline_bus::BusError> {
+        loop {
+            let batch = bus.history_range(event_id, after, u64::MAX, 1000).await?;
+            let Some(last) = batch.last() else {
+                return Ok(after);
+            };
+            after = last.seq;
+            for message in &batch {
+                emit_to_socket(socket, message);
+            }
+            if batch.len() < 1000 {
+                return Ok(after);
+            }
+        }
+    }
+
+    /// Removes a socket from every pending list (it disconnected or unsubscribed mid-replay).
+    pub async fn forget(&self, socket: Sid) {
+        let mut pending = self.pending.lock().await;
+        pending.retain(|_, list| {
+            list.retain(|p| p.socket != socket);
+            !list.is_empty()
+        });
+    }
+}
+
+/// Tails the progress stream until `stop`, emitting to rooms. Redis errors are retried with
+/// backoff from the same stream position.
+pub async fn run_relay(
+    mut tail: StreamTail,
+    io: SocketIo,
+    gate: Arc<Gate>,
+    stop: CancellationToken,
+) {
+    let mut failures = 0u32;
+    loop {
+        let batch = tokio::select! {
+            () = stop.cancelled() => return,
+            batch = tail.next_batch(Duration::from_secs(2), 1000) => batch,
+        };
+        let batch = match batch {
+            Ok(batch) => {
+                if failures > 0 {
+                    tracing::info!(
+                        position = tail.position(),
+                        "progress stream reachable again; resuming"
+                    );
+                    failures = 0;
+                }
+                batch
+            }
+            Err(err) => {
+                failures += 1;
+                let backoff = Duration::from_millis(100 * 2u64.pow(failures.min(6)));
+                tracing::warn!(error = %err, ?backoff, position = tail.position(), "reading the progress stream failed; retrying");
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(backoff) => continue,
+                }
+            }
+        };
+        if batch.is_empty() {
+            continue;
+        }
+        let Some(namespace) = io.of(NAMESPACE) else {
+            continue;
+        };
+        let mut pending = gate.pending.lock().await;
+        for message in batch {
+            if let Some(list) = pending.get_mut(&message.event_id) {
+                for p in list.iter_mut() {
+                    if p.buffer.len() < PENDING_LIMIT {
+                        p.buffer.push(message.clone());
+                    } else {
+                        p.overflowed = true;
+                    }
+                }
+            }
+            let room = event_room(&*message.event_id);
+            match RawValue::from_string(message.data.to_string()) {
+                Ok(raw) => {
+                    if let Err(err) = namespace
+                        .clone()
+                        .to(room)
+                        .emit(message.name.as_str(), &raw)
+                        .await
+                    {
+                        tracing::debug!(error = %err, "emit to room failed for some sockets");
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, seq = message.seq, "skipping a message that is not JSON")
+                }
+            }
+        }
+        drop(pending);
+    }
+}

@@ -1,0 +1,147 @@
+//! The Socket.IO namespace `/progress`: subscribe and unsubscribe, with the acks of
+//! PROTOCOL.md. Malformed payloads are answered with `invalid_payload`, never dropped.
+
+use std::sync::Arc;
+
+use finishline_bus::ProgressBus;
+use finishline_wire::{EventId, EventSnapshot, event_room};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+
+use crate::relay::Gate;
+
+/// What the namespace handlers share.
+#[derive(Clone)]
+pub struct SocketState {
+    pub bus: ProgressBus,
+    pub gate: Arc<Gate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscribeEvent {
+    event_id: EventId,
+    since: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UnsubscribeEvent {
+    event_id: EventId,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscribeAck<'a> {
+    success: bool,
+    room: String,
+    snapshot: &'a EventSnapshot,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovered: Option<bool>,
+}
+
+/// A failure ack: `{ success: false, error: { code, message } }`.
+pub fn failure(code: &str, message: impl Into<String>) -> Value {
+    serde_json::json!({ "success": false, "error": { "code": code, "message": message.into() } })
+}
+
+fn invalid_payload(err: &dyn std::fmt::Display, example: &str) -> Value {
+    failure(
+        "invalid_payload",
+        format!("{err}; expected a payload like {example}"),
+    )
+}
+
+/// Registers the handlers of one connected socket.
+pub async fn on_connect(socket: SocketRef) {
+    tracing::debug!(socket = %socket.id, "client connected");
+    socket.on("subscribe:event", subscribe_event);
+    socket.on("unsubscribe:event", unsubscribe_event);
+    socket.on_disconnect(
+        |socket: SocketRef, State(state): State<SocketState>| async move {
+            state.gate.forget(socket.id).await;
+            tracing::debug!(socket = %socket.id, "client disconnected");
+        },
+    );
+}
+
+async fn subscribe_event(
+    socket: SocketRef,
+    TryData(payload): TryData<SubscribeEvent>,
+    ack: AckSender,
+    State(state): State<SocketState>,
+) {
+    let request = match payload {
+        Ok(request) => request,
+        Err(err) => {
+            let _ = ack.send(&invalid_payload(
+                &err,
+                r#"{ "eventId": "evt_1", "since": 42 }"#,
+            ));
+            return;
+        }
+    };
+    let snapshot = match state.bus.snapshot(&request.event_id).await {
+        Ok(snapshot) => snapshot,
+        Err(err) => {
+            tracing::error!(error = %err, event_id = %request.event_id, "snapshot failed");
+            let _ = ack.send(&failure(
+                "internal",
+                "the progress store is unavailable; try again",
+            ));
+            return;
+        }
+    };
+    let (after, recovered) = match request.since {
+        None => (snapshot.last_seq, None),
+        Some(since) if since >= snapshot.last_seq => {
+            // Nothing newer exists; a `since` beyond the last seq means the history was lost.
+            (snapshot.last_seq, Some(since == snapshot.last_seq))
+        }
+        Some(since) => match state.bus.history_start(&request.event_id).await {
+            Ok(Some(first)) if first <= since + 1 => (since, Some(true)),
+            Ok(_) => (snapshot.last_seq, Some(false)),
+            Err(err) => {
+                tracing::error!(error = %err, "history lookup failed");
+                let _ = ack.send(&failure(
+                    "internal",
+                    "the progress store is unavailable; try again",
+                ));
+                return;
+            }
+        },
+    };
+    let _ = ack.send(&SubscribeAck {
+        success: true,
+        room: event_room(&request.event_id),
+        snapshot: &snapshot,
+        recovered,
+    });
+    if let Err(err) = state
+        .gate
+        .subscribe(&state.bus, &socket, &request.event_id, after)
+        .await
+    {
+        tracing::error!(error = %err, event_id = %request.event_id, "replay failed; subscribing live only");
+        socket.join(event_room(&request.event_id));
+    }
+}
+
+async fn unsubscribe_event(
+    socket: SocketRef,
+    TryData(payload): TryData<UnsubscribeEvent>,
+    ack: AckSender,
+    State(state): State<SocketState>,
+) {
+    match payload {
+        Ok(request) => {
+            socket.leave(event_room(&request.event_id));
+            state.gate.forget(socket.id).await;
+            let _ = ack.send(&serde_json::json!({ "success": true }));
+        }
+        Err(err) => {
+            let _ = ack.send(&invalid_payload(&err, r#"{ "eventId": "evt_1" }"#));
+        }
+    }
+}

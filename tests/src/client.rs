@@ -1,0 +1,130 @@
+//! A real Socket.IO client (rust_socketio) that records every message it receives.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use rust_socketio::asynchronous::{Client, ClientBuilder};
+use rust_socketio::{Event, Payload};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::wait_until;
+
+/// One message as received: event name and payload.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub name: String,
+    pub data: Value,
+}
+
+/// A connected client of namespace `/progress`.
+pub struct SocketClient {
+    client: Client,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+fn first_value(payload: Payload) -> Value {
+    match payload {
+        Payload::Text(mut values) if !values.is_empty() => values.remove(0),
+        Payload::Text(_) => Value::Null,
+        Payload::Binary(_) => Value::String("<binary>".into()),
+        #[allow(deprecated)]
+        Payload::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+    }
+}
+
+impl SocketClient {
+    /// Connects and waits until the namespace is joined (emitting earlier gets the
+    /// connection closed by the server).
+    pub async fn connect(base_url: &str, auth: Option<Value>) -> Self {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let (connected_tx, mut connected_rx) = mpsc::unbounded_channel::<()>();
+        let sink = received.clone();
+        let mut builder = ClientBuilder::new(base_url)
+            .namespace("/progress")
+            .reconnect(false)
+            .on(Event::Connect, move |_, _| {
+                let tx = connected_tx.clone();
+                async move {
+                    let _ = tx.send(());
+                }
+                .boxed()
+            })
+            .on_any(move |event, payload, _| {
+                let sink = sink.clone();
+                async move {
+                    if let Event::Custom(name) = event {
+                        sink.lock().expect("lock").push(Received {
+                            name,
+                            data: first_value(payload),
+                        });
+                    }
+                }
+                .boxed()
+            });
+        if let Some(auth) = auth {
+            builder = builder.auth(auth);
+        }
+        let client = builder.connect().await.expect("socket.io connect");
+        tokio::time::timeout(Duration::from_secs(10), connected_rx.recv())
+            .await
+            .expect("namespace /progress joined within 10 s");
+        Self { client, received }
+    }
+
+    /// Emits `event` with `payload` and returns the ack's first value.
+    pub async fn call(&self, event: &str, payload: Value) -> Value {
+        let (tx, rx) = oneshot::channel::<Value>();
+        let tx = Arc::new(Mutex::new(Some(tx)));
+        self.client
+            .emit_with_ack(
+                event,
+                payload,
+                Duration::from_secs(10),
+                move |payload, _| {
+                    let tx = tx.clone();
+                    async move {
+                        if let Some(tx) = tx.lock().expect("lock").take() {
+                            // Acks arrive as the list of the server's ack arguments.
+                            let value = match first_value(payload) {
+                                Value::Array(mut args) if args.len() == 1 => args.remove(0),
+                                other => other,
+                            };
+                            let _ = tx.send(value);
+                        }
+                    }
+                    .boxed()
+                },
+            )
+            .await
+            .expect("emit");
+        tokio::time::timeout(Duration::from_secs(10), rx)
+            .await
+            .unwrap_or_else(|_| panic!("no ack for {event} within 10 s"))
+            .expect("ack")
+    }
+
+    /// Everything received so far, in order.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("lock").clone()
+    }
+
+    /// Waits until a message named `name` has arrived.
+    pub async fn wait_for(&self, name: &str, timeout: Duration) {
+        let received = self.received.clone();
+        wait_until(&format!("a {name} message"), timeout, || {
+            let found = received
+                .lock()
+                .expect("lock")
+                .iter()
+                .any(|m| m.name == name);
+            async move { found }
+        })
+        .await;
+    }
+
+    pub async fn disconnect(self) {
+        let _ = self.client.disconnect().await;
+    }
+}

@@ -1,0 +1,27 @@
+//! Test photos, generated: real JPEG and PNG files with known colours.
+
+use std::path::Path;
+
+use image::{Rgb, RgbImage};
+
+/// Writes a photo of `width`×`height`: the left 70% in `main`, the rest in `other`. The format
+/// follows the extension (jpg or png).
+pub fn write_photo(path: &Path, width: u32, height: u32, main: [u8; 3], other: [u8; 3]) {
+    let split = width * 7 / 10;
+    let image = RgbImage::from_fn(width, height, |x, _| {
+        if x < split { Rgb(main) } else { Rgb(other) }
+    });
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("media dir");
+    }
+    image.save(path).expect("write test photo");
+}
+
+/// Writes a file that starts like a JPEG and then is garbage.
+pub fn write_corrupt_jpeg(path: &Path) {
+    let mut bytes = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
+    ];
+    bytes.extend((0..2000u32).map(|i| (i * 7 % 251) as u8));
+    std::fs::write(path, bytes).expect("write corrupt jpeg");
+}

@@ -1,0 +1,180 @@
+//! The worker and the gateway as real processes.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Path of a workspace binary built by `cargo build` (the test command builds them first).
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace` before the tests (scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A key prefix no other test uses.
+pub fn unique_prefix(test: &str) -> String {
+    format!("fltest-{test}-{}-{}", std::process::id(), free_port())
+}
+
+/// Waits for `condition` with a deadline; panics naming `what` when it never holds.
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// A child process killed on drop, its log kept in a file for post-mortems.
+struct Managed {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Managed {
+    fn spawn(name: &str, args: &[String], envs: &[(&str, &str)]) -> Self {
+        let log =
+            std::env::temp_dir().join(format!("{name}-{}-{}.log", std::process::id(), free_port()));
+        let file = std::fs::File::create(&log).expect("log file");
+        let mut command = Command::new(binary(name));
+        command
+            .args(args)
+            .env("RUST_LOG", "info,finishline=debug")
+            .stdout(Stdio::null())
+            .stderr(file);
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("spawn binary");
+        Self { child, log }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Managed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "---- log of {} ----\n{}",
+                self.log.display(),
+                self.log_text()
+            );
+        }
+    }
+}
+
+/// A running gateway with auth switched off.
+pub struct Gateway {
+    process: Managed,
+    pub port: u16,
+}
+
+impl Gateway {
+    pub async fn start(redis_url: &str, prefix: &str) -> Self {
+        let port = free_port();
+        let args = vec![
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+            "--auth-disabled".into(),
+            "--redis-url".into(),
+            redis_url.into(),
+            "--key-prefix".into(),
+            prefix.into(),
+        ];
+        let process = Managed::spawn("finishline-gateway", &args, &[]);
+        let gateway = Self { process, port };
+        let url = gateway.url("/readyz");
+        wait_until(
+            "gateway /readyz answers 200",
+            Duration::from_secs(20),
+            || {
+                let url = url.clone();
+                async move {
+                    reqwest::get(&url)
+                        .await
+                        .is_ok_and(|r| r.status().is_success())
+                }
+            },
+        )
+        .await;
+        gateway
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        self.process.log_text()
+    }
+}
+
+/// A running worker.
+pub struct Worker {
+    process: Managed,
+}
+
+impl Worker {
+    pub async fn start(redis_url: &str, prefix: &str, media_root: &Path) -> Self {
+        let args = vec![
+            "--redis-url".into(),
+            redis_url.into(),
+            "--key-prefix".into(),
+            prefix.into(),
+            "--media-root".into(),
+            media_root.display().to_string(),
+            "--concurrency".into(),
+            "4".into(),
+        ];
+        let process = Managed::spawn("finishline-worker", &args, &[]);
+        let worker = Self { process };
+        wait_until(
+            "worker logs that it started",
+            Duration::from_secs(20),
+            || {
+                let started = worker.log().contains("worker started");
+                async move { started }
+            },
+        )
+        .await;
+        worker
+    }
+
+    pub fn log(&self) -> String {
+        self.process.log_text()
+    }
+}
