@@ -38,8 +38,16 @@ impl SocketClient {
     /// Connects and waits until the namespace is joined (emitting earlier gets the
     /// connection closed by the server).
     pub async fn connect(base_url: &str, auth: Option<Value>) -> Self {
+        Self::try_connect(base_url, auth)
+            .await
+            .unwrap_or_else(|err| panic!("connect to /progress: {err}"))
+    }
+
+    /// Connects, or returns the server's refusal (the `connect_error` message).
+    pub async fn try_connect(base_url: &str, auth: Option<Value>) -> Result<Self, String> {
         let received = Arc::new(Mutex::new(Vec::new()));
-        let (connected_tx, mut connected_rx) = mpsc::unbounded_channel::<()>();
+        let (connected_tx, mut connected_rx) = mpsc::unbounded_channel::<Result<(), String>>();
+        let error_tx = connected_tx.clone();
         let sink = received.clone();
         let mut builder = ClientBuilder::new(base_url)
             .namespace("/progress")
@@ -47,7 +55,14 @@ impl SocketClient {
             .on(Event::Connect, move |_, _| {
                 let tx = connected_tx.clone();
                 async move {
-                    let _ = tx.send(());
+                    let _ = tx.send(Ok(()));
+                }
+                .boxed()
+            })
+            .on(Event::Error, move |payload, _| {
+                let tx = error_tx.clone();
+                async move {
+                    let _ = tx.send(Err(first_value(payload).to_string()));
                 }
                 .boxed()
             })
@@ -66,11 +81,12 @@ impl SocketClient {
         if let Some(auth) = auth {
             builder = builder.auth(auth);
         }
-        let client = builder.connect().await.expect("socket.io connect");
-        tokio::time::timeout(Duration::from_secs(10), connected_rx.recv())
-            .await
-            .expect("namespace /progress joined within 10 s");
-        Self { client, received }
+        let client = builder.connect().await.map_err(|err| err.to_string())?;
+        match tokio::time::timeout(Duration::from_secs(10), connected_rx.recv()).await {
+            Ok(Some(Ok(()))) => Ok(Self { client, received }),
+            Ok(Some(Err(refusal))) => Err(refusal),
+            Ok(None) | Err(_) => Err("namespace /progress not joined within 10 s".to_owned()),
+        }
     }
 
     /// Emits `event` with `payload` and returns the ack's first value.

@@ -105,16 +105,21 @@ pub struct Gateway {
 
 impl Gateway {
     pub async fn start(redis_url: &str, prefix: &str) -> Self {
+        Self::start_with(redis_url, prefix, &["--auth-disabled"]).await
+    }
+
+    /// Starts a gateway with extra flags (e.g. `--jwt-secret …` instead of `--auth-disabled`).
+    pub async fn start_with(redis_url: &str, prefix: &str, extra: &[&str]) -> Self {
         let port = free_port();
-        let args = vec![
+        let mut args = vec![
             "--listen".into(),
             format!("127.0.0.1:{port}"),
-            "--auth-disabled".into(),
             "--redis-url".into(),
             redis_url.into(),
             "--key-prefix".into(),
             prefix.into(),
         ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let process = Managed::spawn("finishline-gateway", &args, &[]);
         let gateway = Self { process, port };
         let url = gateway.url("/readyz");

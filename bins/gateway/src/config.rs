@@ -24,6 +24,18 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_LISTEN", default_value = "0.0.0.0:3000")]
     pub listen: SocketAddr,
 
+    /// HS256 secret that signs client and producer tokens (never logged)
+    #[arg(long, env = "FINISHLINE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// PEM file with the public key that verifies RS256 / ES256 tokens (instead of a secret)
+    #[arg(long, env = "FINISHLINE_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<std::path::PathBuf>,
+
+    /// Algorithm of --jwt-public-key
+    #[arg(long, env = "FINISHLINE_JWT_ALGORITHM", default_value = "RS256", value_parser = ["RS256", "ES256"])]
+    pub jwt_algorithm: String,
+
     /// Switch authentication off (local development only; the gateway warns at start-up)
     #[arg(long, env = "FINISHLINE_AUTH_DISABLED", default_value_t = false)]
     pub auth_disabled: bool,

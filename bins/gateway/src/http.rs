@@ -10,6 +10,8 @@ use axum::{Json, Router};
 use finishline_bus::ProgressBus;
 use finishline_queue::{NewMedia, Producer};
 use finishline_wire::{EventId, MediaId, MediaSource, RequestId};
+
+use crate::auth::{Authenticator, Claims};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -19,6 +21,35 @@ pub struct HttpState {
     pub bus: ProgressBus,
     pub producer: Producer,
     pub max_batch: usize,
+    pub auth: Authenticator,
+}
+
+/// The claims of the request's `Authorization: Bearer` token.
+fn bearer(state: &HttpState, headers: &HeaderMap) -> Result<Claims, ApiError> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    state.auth.verify(token).map_err(|err| ApiError {
+        status: StatusCode::UNAUTHORIZED,
+        code: "unauthorized",
+        message: err.to_string(),
+    })
+}
+
+fn require_scope(claims: &Claims, scope: &str) -> Result<(), ApiError> {
+    if claims.has_scope(scope) {
+        Ok(())
+    } else {
+        Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!("this call needs a token with scope {scope}"),
+        })
+    }
 }
 
 /// An API error: the JSON body `{ error: { code, message } }` of PROTOCOL.md with its status.
@@ -145,6 +176,8 @@ async fn enqueue_photos(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let claims = bearer(&state, &headers)?;
+    require_scope(&claims, "enqueue")?;
     let event_id = parse_event_id(&event_id)?;
     let request_id = request_id(&headers)?;
     let body = body.map_err(|rejection| ApiError {
@@ -200,8 +233,17 @@ async fn enqueue_photos(
 async fn event_snapshot(
     State(state): State<HttpState>,
     Path(event_id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let claims = bearer(&state, &headers)?;
     let event_id = parse_event_id(&event_id)?;
+    if !(claims.has_scope("enqueue") || claims.may_watch(event_id.as_str())) {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!("your token does not allow reading event {event_id}"),
+        });
+    }
     let snapshot = state
         .bus
         .snapshot(&event_id)

@@ -1,6 +1,7 @@
 //! The gateway as a library: [`App::build`] connects, binds and wires the HTTP API, the
 //! Socket.IO namespace and the relay; [`App::run`] serves until shutdown.
 
+mod auth;
 mod config;
 mod http;
 mod relay;
@@ -22,6 +23,45 @@ use tower_http::cors::CorsLayer;
 pub use config::Config;
 pub use relay::NAMESPACE;
 
+/// Builds the verifier from the flags: a key, or auth explicitly off.
+fn authenticator(config: &Config) -> anyhow::Result<auth::Authenticator> {
+    let configured = config.jwt_secret.is_some() || config.jwt_public_key.is_some();
+    if config.auth_disabled {
+        if configured {
+            anyhow::bail!(
+                "--auth-disabled contradicts --jwt-secret / --jwt-public-key: choose one"
+            );
+        }
+        tracing::warn!(
+            "authentication is OFF (--auth-disabled): anyone who can reach this gateway can enqueue and watch; never do this in production"
+        );
+        return Ok(auth::Authenticator::Disabled);
+    }
+    match (&config.jwt_secret, &config.jwt_public_key) {
+        (Some(_), Some(_)) => anyhow::bail!("give --jwt-secret or --jwt-public-key, not both"),
+        (Some(secret), None) => {
+            if secret.len() < 32 {
+                anyhow::bail!("--jwt-secret must be at least 32 bytes long");
+            }
+            Ok(auth::Authenticator::hs256(secret.as_bytes()))
+        }
+        (None, Some(path)) => {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("reading the JWT public key {}", path.display()))?;
+            let algorithm = if config.jwt_algorithm == "ES256" {
+                jsonwebtoken::Algorithm::ES256
+            } else {
+                jsonwebtoken::Algorithm::RS256
+            };
+            auth::Authenticator::public_key(&pem, algorithm)
+                .with_context(|| format!("the JWT public key {}", path.display()))
+        }
+        (None, None) => anyhow::bail!(
+            "no authentication is configured: set --jwt-secret (FINISHLINE_JWT_SECRET) or --jwt-public-key, or pass --auth-disabled for local development"
+        ),
+    }
+}
+
 /// A built gateway, bound to its port.
 pub struct App {
     config: Config,
@@ -39,14 +79,7 @@ impl App {
     /// Fails with a readable message when Redis is unreachable, the port is taken, or auth is
     /// neither configured nor explicitly switched off.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        if !config.auth_disabled {
-            anyhow::bail!(
-                "no authentication is configured: pass --auth-disabled (FINISHLINE_AUTH_DISABLED=true) for local development"
-            );
-        }
-        tracing::warn!(
-            "authentication is OFF (--auth-disabled): anyone who can reach this gateway can enqueue and watch; never do this in production"
-        );
+        let authenticator = authenticator(&config)?;
         let conn =
             finishline_service::connect_redis(&config.redis, Duration::from_secs(10)).await?;
         let tail_conn =
@@ -78,13 +111,18 @@ impl App {
             .with_state(socket::SocketState {
                 bus: bus.clone(),
                 gate: gate.clone(),
+                auth: authenticator.clone(),
             })
             .build_layer();
-        io.ns(NAMESPACE, socket::on_connect);
+        io.ns(
+            NAMESPACE,
+            socketioxide::handler::ConnectHandler::with(socket::on_connect, socket::authenticate),
+        );
         let router = http::router(http::HttpState {
             bus,
             producer,
             max_batch: config.max_batch,
+            auth: authenticator,
         })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(io_layer)

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
+use crate::auth::{AuthError, Authenticator, Claims};
 use crate::relay::Gate;
 
 /// What the namespace handlers share.
@@ -16,6 +17,37 @@ use crate::relay::Gate;
 pub struct SocketState {
     pub bus: ProgressBus,
     pub gate: Arc<Gate>,
+    pub auth: Authenticator,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HandshakeAuth {
+    pub token: Option<String>,
+}
+
+/// Connect middleware: verifies `auth.token` and keeps its claims on the socket. A refusal
+/// reaches the client as `connect_error` with a message starting `unauthorized:`.
+pub async fn authenticate(
+    socket: SocketRef,
+    TryData(auth): TryData<HandshakeAuth>,
+    State(state): State<SocketState>,
+) -> Result<(), AuthError> {
+    let token = auth.ok().and_then(|a| a.token);
+    match state.auth.verify(token.as_deref()) {
+        Ok(claims) => {
+            tracing::debug!(socket = %socket.id, sub = ?claims.sub, "client authenticated");
+            socket.extensions.insert(Arc::new(claims));
+            Ok(())
+        }
+        Err(err) => {
+            tracing::info!(socket = %socket.id, reason = %err, "connection refused");
+            Err(err)
+        }
+    }
+}
+
+fn claims(socket: &SocketRef) -> Option<Arc<Claims>> {
+    socket.extensions.get::<Arc<Claims>>()
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +114,16 @@ async fn subscribe_event(
             return;
         }
     };
+    if !claims(&socket).is_some_and(|c| c.may_watch(request.event_id.as_str())) {
+        let _ = ack.send(&failure(
+            "forbidden",
+            format!(
+                "your token does not allow watching event {}",
+                request.event_id
+            ),
+        ));
+        return;
+    }
     let snapshot = match state.bus.snapshot(&request.event_id).await {
         Ok(snapshot) => snapshot,
         Err(err) => {
