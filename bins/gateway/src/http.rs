@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use finishline_bus::ProgressBus;
 use finishline_queue::{NewMedia, Producer};
-use finishline_wire::{EventId, MediaId, MediaSource, RequestId};
+use finishline_wire::{EventId, JobId, MediaId, MediaSource, RequestId};
 
 use crate::auth::{Authenticator, Claims};
 use serde::Deserialize;
@@ -99,6 +99,8 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/v1/events/{event_id}/photos", post(enqueue_photos))
         .route("/v1/events/{event_id}", get(event_snapshot))
+        .route("/v1/jobs/{job_id}", get(job_status))
+        .route("/v1/jobs/{job_id}/cancel", post(cancel_job))
         .route(
             "/healthz",
             get(|| async { Json(json!({ "status": "ok" })) }),
@@ -264,4 +266,56 @@ async fn readyz(State(state): State<HttpState>) -> Response {
                 .into_response()
         }
     }
+}
+
+fn parse_job_id(raw: &str) -> Result<JobId, ApiError> {
+    JobId::parse(raw).map_err(|err| ApiError::invalid(err.to_string()))
+}
+
+fn job_not_found(job_id: &JobId) -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        code: "not_found",
+        message: format!("no job {job_id} (unknown, or expired after the retention period)"),
+    }
+}
+
+async fn job_status(
+    State(state): State<HttpState>,
+    Path(job_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = bearer(&state, &headers)?;
+    let job_id = parse_job_id(&job_id)?;
+    let status = state
+        .bus
+        .job_status(&job_id)
+        .await
+        .map_err(|err| ApiError::unavailable(&err))?
+        .ok_or_else(|| job_not_found(&job_id))?;
+    if !(claims.has_scope("enqueue") || claims.may_watch(&status.event_id)) {
+        return Err(job_not_found(&job_id));
+    }
+    Ok(Json(status).into_response())
+}
+
+async fn cancel_job(
+    State(state): State<HttpState>,
+    Path(job_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = bearer(&state, &headers)?;
+    require_scope(&claims, "admin")?;
+    let job_id = parse_job_id(&job_id)?;
+    let (status, cancelled) = state
+        .bus
+        .cancel(&job_id)
+        .await
+        .map_err(|err| ApiError::unavailable(&err))?
+        .ok_or_else(|| job_not_found(&job_id))?;
+    tracing::info!(job_id = %job_id, request_id = %status.request_id, cancelled, state = status.state.as_str(), "cancel requested");
+    Ok(
+        Json(json!({ "jobId": job_id, "cancelled": cancelled, "state": status.state }))
+            .into_response(),
+    )
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use finishline_bus::{ProgressBus, StreamMessage, StreamTail};
-use finishline_wire::{EventId, event_room};
+use finishline_wire::{EventId, event_room, job_room};
 use serde_json::value::RawValue;
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
@@ -184,15 +184,13 @@ pub async fn run_relay(
                     }
                 }
             }
-            let room = event_room(&*message.event_id);
+            let mut target = namespace.clone().to(event_room(&*message.event_id));
+            if let Some(job_id) = &message.job_id {
+                target = target.to(job_room(&**job_id));
+            }
             match RawValue::from_string(message.data.to_string()) {
                 Ok(raw) => {
-                    if let Err(err) = namespace
-                        .clone()
-                        .to(room)
-                        .emit(message.name.as_str(), &raw)
-                        .await
-                    {
+                    if let Err(err) = target.emit(message.name.as_str(), &raw).await {
                         tracing::debug!(error = %err, "emit to room failed for some sockets");
                     }
                 }

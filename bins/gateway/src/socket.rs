@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use finishline_bus::ProgressBus;
-use finishline_wire::{EventId, EventSnapshot, event_room};
+use finishline_wire::{EventId, EventSnapshot, JobId, event_room, job_room};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
@@ -90,6 +90,14 @@ pub async fn on_connect(socket: SocketRef) {
     tracing::debug!(socket = %socket.id, "client connected");
     socket.on("subscribe:event", subscribe_event);
     socket.on("unsubscribe:event", unsubscribe_event);
+    socket.on("subscribe:job", subscribe_job);
+    socket.on("unsubscribe:job", unsubscribe_job);
+    socket.on_fallback(|ack: AckSender| async move {
+        let _ = ack.send(&failure(
+            "invalid_payload",
+            "unknown event; see PROTOCOL.md for the events of /progress",
+        ));
+    });
     socket.on_disconnect(
         |socket: SocketRef, State(state): State<SocketState>| async move {
             state.gate.forget(socket.id).await;
@@ -184,6 +192,64 @@ async fn unsubscribe_event(
         }
         Err(err) => {
             let _ = ack.send(&invalid_payload(&err, r#"{ "eventId": "evt_1" }"#));
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JobRequest {
+    job_id: JobId,
+}
+
+async fn subscribe_job(
+    socket: SocketRef,
+    TryData(payload): TryData<JobRequest>,
+    ack: AckSender,
+    State(state): State<SocketState>,
+) {
+    let request = match payload {
+        Ok(request) => request,
+        Err(err) => {
+            let _ = ack.send(&invalid_payload(&err, r#"{ "jobId": "01K…" }"#));
+            return;
+        }
+    };
+    let status = match state.bus.job_status(&request.job_id).await {
+        Ok(status) => status,
+        Err(err) => {
+            tracing::error!(error = %err, job_id = %request.job_id, "job lookup failed");
+            let _ = ack.send(&failure(
+                "internal",
+                "the progress store is unavailable; try again",
+            ));
+            return;
+        }
+    };
+    let allowed = status
+        .as_ref()
+        .is_some_and(|s| claims(&socket).is_some_and(|c| c.may_watch(&s.event_id)));
+    let Some(mut status) = status.filter(|_| allowed) else {
+        let _ = ack.send(&failure("not_found", format!("no job {}", request.job_id)));
+        return;
+    };
+    socket.join(job_room(&request.job_id));
+    status.history.clear();
+    let _ = ack.send(&serde_json::json!({
+        "success": true,
+        "room": job_room(&request.job_id),
+        "status": status,
+    }));
+}
+
+async fn unsubscribe_job(socket: SocketRef, TryData(payload): TryData<JobRequest>, ack: AckSender) {
+    match payload {
+        Ok(request) => {
+            socket.leave(job_room(&request.job_id));
+            let _ = ack.send(&serde_json::json!({ "success": true }));
+        }
+        Err(err) => {
+            let _ = ack.send(&invalid_payload(&err, r#"{ "jobId": "01K…" }"#));
         }
     }
 }

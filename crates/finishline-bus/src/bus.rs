@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use finishline_wire::{
-    EventCounts, EventId, EventSnapshot, JobId, JobState, MessageName, Stage, now_rfc3339,
+    EventCounts, EventId, EventSnapshot, JobId, JobKind, JobState, JobStatus, MessageName, Stage,
+    now_rfc3339,
 };
 use redis::aio::ConnectionManager;
 
@@ -237,6 +240,92 @@ impl ProgressBus {
             .iter()
             .map(|entry| parse_entry(entry, Some(event_id.as_str())))
             .collect()
+    }
+
+    /// The state of a job with its last 100 messages, or `None` when it is unknown (never
+    /// enqueued, or expired after the retention period).
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached or holds a malformed job.
+    pub async fn job_status(&self, job_id: &JobId) -> Result<Option<JobStatus>, BusError> {
+        let mut conn = self.conn.clone();
+        let (fields, history): (HashMap<String, String>, Vec<String>) = redis::pipe()
+            .cmd("HGETALL")
+            .arg(self.keys.job(job_id))
+            .cmd("LRANGE")
+            .arg(self.keys.job_history(job_id))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut conn)
+            .await?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+        let number = |name: &str| fields.get(name).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let state = JobState::parse(&field("state")).ok_or_else(|| {
+            BusError::Malformed(format!("job {job_id} has state {:?}", field("state")))
+        })?;
+        Ok(Some(JobStatus {
+            job_id: job_id.to_string(),
+            kind: if field("kind") == "video" {
+                JobKind::Video
+            } else {
+                JobKind::Photo
+            },
+            event_id: field("eventId"),
+            media_id: field("mediaId"),
+            request_id: field("requestId"),
+            state,
+            stage: Stage::parse(&field("stage")),
+            progress: number("progress").min(100) as u8,
+            attempts: number("attempts") as u32,
+            result: fields
+                .get("result")
+                .and_then(|r| serde_json::from_str(r).ok()),
+            error: fields.get("error").cloned(),
+            history: history
+                .iter()
+                .filter_map(|h| serde_json::from_str(h).ok())
+                .collect(),
+        }))
+    }
+
+    /// Cancels a job: a queued job never runs; a running one stops at its next stage
+    /// boundary (its next progress message is refused). Counts and `photo:cancelled` /
+    /// `video:cancelled` follow, exactly once. Returns the job's state after the call, or
+    /// `None` when the job is unknown.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn cancel(&self, job_id: &JobId) -> Result<Option<(JobStatus, bool)>, BusError> {
+        let Some(status) = self.job_status(job_id).await? else {
+            return Ok(None);
+        };
+        if status.state.is_terminal() {
+            return Ok(Some((status, false)));
+        }
+        let (name, id_field) = match status.kind {
+            JobKind::Photo => (MessageName::PhotoCancelled, "photoId"),
+            JobKind::Video => (MessageName::VideoCancelled, "videoId"),
+        };
+        let body =
+            serde_json::json!({ id_field: status.media_id, "jobId": status.job_id }).to_string();
+        let cancelled = self
+            .finish(
+                job_id,
+                None,
+                Finish {
+                    state: JobState::Cancelled,
+                    name,
+                    body: &body,
+                    result: None,
+                    error: None,
+                },
+            )
+            .await?;
+        let status = self.job_status(job_id).await?.unwrap_or(status);
+        Ok(Some((status, cancelled)))
     }
 
     /// Whether Redis answers.

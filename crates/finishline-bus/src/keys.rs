@@ -48,6 +48,11 @@ impl Keys {
         format!("{}:job:{job_id}", self.prefix)
     }
 
+    /// List of a job's last 100 messages.
+    pub fn job_history(&self, job_id: &JobId) -> String {
+        format!("{}:job:{job_id}:history", self.prefix)
+    }
+
     /// Hash `mediaId → jobId` of an event, which makes enqueue idempotent.
     pub fn media_index(&self, event_id: &EventId, kind: JobKind) -> String {
         format!("{}:index:{event_id}:{}", self.prefix, kind.as_str())

@@ -17,6 +17,8 @@ pub struct StreamMessage {
     pub name: MessageName,
     pub seq: u64,
     pub data: Arc<str>,
+    /// The job the message is about, for the `job:<jobId>` room (relayed messages only).
+    pub job_id: Option<Arc<str>>,
 }
 
 pub(crate) fn parse_entry(
@@ -48,11 +50,16 @@ pub(crate) fn parse_entry(
             (Arc::from(text("e")?.as_str()), seq)
         }
     };
+    let job_id = entry
+        .get::<String>("j")
+        .filter(|j| !j.is_empty())
+        .map(|j| Arc::from(j.as_str()));
     Ok(StreamMessage {
         event_id,
         name,
         seq,
         data: Arc::from(text("d")?.as_str()),
+        job_id,
     })
 }
 

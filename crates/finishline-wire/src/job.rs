@@ -47,6 +47,19 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// Parses the state as stored in Redis.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Queued,
+            Self::Running,
+            Self::Succeeded,
+            Self::Failed,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
@@ -75,6 +88,19 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Parses a stage as stored in Redis.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Probe,
+            Self::Frames,
+            Self::Detection,
+            Self::Ocr,
+            Self::Color,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
     /// The stages of a photo job, in order.
     pub const PHOTO: [Stage; 3] = [Stage::Detection, Stage::Ocr, Stage::Color];
 
@@ -125,4 +151,27 @@ mod tests {
         let bad = json.replace("evt_1", "evt 1");
         assert!(serde_json::from_str::<PhotoJob>(&bad).is_err());
     }
+}
+
+/// The answer of `GET /v1/jobs/{jobId}` and the `status` of a `subscribe:job` ack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobStatus {
+    pub job_id: String,
+    pub kind: JobKind,
+    pub event_id: String,
+    /// The photo's or video's id.
+    pub media_id: String,
+    pub request_id: String,
+    pub state: JobState,
+    /// The stage last reported, if any.
+    pub stage: Option<Stage>,
+    pub progress: u8,
+    pub attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The job's last 100 messages, oldest first, as `{ type, data }`.
+    pub history: Vec<serde_json::Value>,
 }

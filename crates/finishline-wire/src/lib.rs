@@ -10,7 +10,7 @@ mod message;
 mod rooms;
 
 pub use ids::{EventId, IdError, JobId, MediaId, RequestId, validate_id};
-pub use job::{JobKind, JobState, MediaSource, PhotoJob, Stage};
+pub use job::{JobKind, JobState, JobStatus, MediaSource, PhotoJob, Stage};
 pub use message::{
     BoundingBox, ColorShare, EventCounts, EventSnapshot, MessageName, PhotoCompletedBody,
     PhotoFailedBody, PhotoProgressBody, Plate, now_rfc3339,

@@ -5,3 +5,4 @@ mod auth;
 mod bus_counts;
 mod js_client;
 mod photo_flow;
+mod replay;

@@ -29,7 +29,7 @@ else
   redis.call('HINCRBY', event_key, 'processedPhotos', 1)
 end
 redis.call('HINCRBY', event_key, state, 1)
-fl_publish(prefix, event_id, request_id, name, body, ts, cfg)
+fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id)
 local c = fl_publish_event_progress(prefix, event_id, request_id, ts, cfg)
 if c[2] + c[7] >= c[1] + c[6] then
   local summary = '{"summary":{"total":' .. (c[1] + c[6]) .. ',"succeeded":' .. c[3] ..

@@ -10,7 +10,7 @@ local function fl_key(prefix, ...)
   return prefix .. ':' .. table.concat({...}, ':')
 end
 
-local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg)
+local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id)
   local event_key = fl_key(prefix, 'event', event_id)
   local history_key = fl_key(prefix, 'history', event_id)
   local seq = redis.call('HINCRBY', event_key, 'seq', 1)
@@ -24,7 +24,13 @@ local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg)
   end
   redis.call('XADD', history_key, 'MAXLEN', '~', cfg.history_max, seq .. '-0', 'n', name, 'd', data)
   redis.call('XADD', fl_key(prefix, 'progress'), 'MAXLEN', '~', cfg.stream_max, '*',
-    'e', event_id, 's', seq, 'n', name, 'd', data)
+    'e', event_id, 's', seq, 'n', name, 'd', data, 'j', job_id or '')
+  if job_id then
+    local job_history = fl_key(prefix, 'job', job_id, 'history')
+    redis.call('RPUSH', job_history, '{"type":"' .. name .. '","data":' .. data .. '}')
+    redis.call('LTRIM', job_history, -100, -1)
+    redis.call('EXPIRE', job_history, cfg.ttl)
+  end
   redis.call('EXPIRE', event_key, cfg.ttl)
   redis.call('EXPIRE', history_key, cfg.ttl)
   return seq

@@ -13,4 +13,4 @@ if tonumber(fields[2] or '0') ~= run then
   return -2
 end
 redis.call('HSET', job_key, 'stage', stage, 'progress', progress, 'updatedAt', ts)
-return fl_publish(prefix, fields[3], fields[4], name, body, ts, cfg)
+return fl_publish(prefix, fields[3], fields[4], name, body, ts, cfg, job_id)
