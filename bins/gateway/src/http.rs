@@ -22,6 +22,7 @@ pub struct HttpState {
     pub producer: Producer,
     pub max_batch: usize,
     pub auth: Authenticator,
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 /// The claims of the request's `Authorization: Bearer` token.
@@ -33,10 +34,14 @@ fn bearer(state: &HttpState, headers: &HeaderMap) -> Result<Claims, ApiError> {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         });
-    state.auth.verify(token).map_err(|err| ApiError {
-        status: StatusCode::UNAUTHORIZED,
-        code: "unauthorized",
-        message: err.to_string(),
+    state.auth.verify(token).map_err(|err| {
+        metrics::counter!("finishline_gateway_auth_refusals_total", "transport" => "http")
+            .increment(1);
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: err.to_string(),
+        }
     })
 }
 
@@ -106,6 +111,10 @@ pub fn router(state: HttpState) -> Router {
             get(|| async { Json(json!({ "status": "ok" })) }),
         )
         .route("/readyz", get(readyz))
+        .route(
+            "/metrics",
+            get(|State(state): State<HttpState>| async move { state.metrics.render() }),
+        )
         .fallback(|| async {
             ApiError {
                 status: StatusCode::NOT_FOUND,
@@ -113,7 +122,24 @@ pub fn router(state: HttpState) -> Router {
                 message: "no such route".into(),
             }
         })
+        .layer(axum::middleware::from_fn(count_requests))
         .with_state(state)
+}
+
+/// Counts requests by route and status, and times them.
+async fn count_requests(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("finishline_gateway_http_requests_total", "route" => route.clone(), "method" => method, "status" => status).increment(1);
+    metrics::histogram!("finishline_gateway_http_request_duration_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
 }
 
 fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {

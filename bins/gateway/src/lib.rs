@@ -80,6 +80,7 @@ impl App {
     /// neither configured nor explicitly switched off.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let authenticator = authenticator(&config)?;
+        let metrics_handle = finishline_service::init_metrics()?;
         let conn =
             finishline_service::connect_redis(&config.redis, Duration::from_secs(10)).await?;
         let tail_conn =
@@ -123,6 +124,7 @@ impl App {
             producer,
             max_batch: config.max_batch,
             auth: authenticator,
+            metrics: metrics_handle,
         })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(io_layer)

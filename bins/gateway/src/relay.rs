@@ -174,7 +174,16 @@ pub async fn run_relay(
             continue;
         };
         let mut pending = gate.pending.lock().await;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        metrics::counter!("finishline_gateway_messages_relayed_total")
+            .increment(batch.len() as u64);
         for message in batch {
+            if let Some(published) = message.published_ms {
+                metrics::histogram!("finishline_gateway_relay_lag_seconds")
+                    .record(now_ms.saturating_sub(published) as f64 / 1000.0);
+            }
             if let Some(list) = pending.get_mut(&message.event_id) {
                 for p in list.iter_mut() {
                     if p.buffer.len() < PENDING_LIMIT {
@@ -190,6 +199,7 @@ pub async fn run_relay(
             }
             match RawValue::from_string(message.data.to_string()) {
                 Ok(raw) => {
+                    metrics::counter!("finishline_gateway_messages_emitted_total").increment(1);
                     if let Err(err) = target.emit(message.name.as_str(), &raw).await {
                         tracing::debug!(error = %err, "emit to room failed for some sockets");
                     }

@@ -40,6 +40,8 @@ pub async fn authenticate(
             Ok(())
         }
         Err(err) => {
+            metrics::counter!("finishline_gateway_auth_refusals_total", "transport" => "socketio")
+                .increment(1);
             tracing::info!(socket = %socket.id, reason = %err, "connection refused");
             Err(err)
         }
@@ -88,6 +90,7 @@ fn invalid_payload(err: &dyn std::fmt::Display, example: &str) -> Value {
 /// Registers the handlers of one connected socket.
 pub async fn on_connect(socket: SocketRef) {
     tracing::debug!(socket = %socket.id, "client connected");
+    metrics::gauge!("finishline_gateway_connections").increment(1.0);
     socket.on("subscribe:event", subscribe_event);
     socket.on("unsubscribe:event", unsubscribe_event);
     socket.on("subscribe:job", subscribe_job);
@@ -176,6 +179,7 @@ async fn subscribe_event(
         tracing::error!(error = %err, event_id = %request.event_id, "replay failed; subscribing live only");
         socket.join(event_room(&request.event_id));
     }
+    metrics::counter!("finishline_gateway_subscriptions_total", "kind" => "event").increment(1);
 }
 
 async fn unsubscribe_event(

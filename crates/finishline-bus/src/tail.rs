@@ -19,6 +19,8 @@ pub struct StreamMessage {
     pub data: Arc<str>,
     /// The job the message is about, for the `job:<jobId>` room (relayed messages only).
     pub job_id: Option<Arc<str>>,
+    /// When Redis stored it, in Unix milliseconds (from the stream id; relayed messages only).
+    pub published_ms: Option<u64>,
 }
 
 pub(crate) fn parse_entry(
@@ -33,6 +35,7 @@ pub(crate) fn parse_entry(
     let name = text("n")?;
     let name = MessageName::parse(&name)
         .ok_or_else(|| BusError::Malformed(format!("unknown message name {name:?}")))?;
+    let event_id_given = event_id.is_some();
     let (event_id, seq) = match event_id {
         Some(e) => {
             let seq = entry
@@ -54,12 +57,18 @@ pub(crate) fn parse_entry(
         .get::<String>("j")
         .filter(|j| !j.is_empty())
         .map(|j| Arc::from(j.as_str()));
+    let published_ms = if event_id_given {
+        None
+    } else {
+        entry.id.split('-').next().and_then(|ms| ms.parse().ok())
+    };
     Ok(StreamMessage {
         event_id,
         name,
         seq,
         data: Arc::from(text("d")?.as_str()),
         job_id,
+        published_ms,
     })
 }
 
