@@ -1,1 +1,191 @@
-//! placeholder
+//! The worker as a library: [`App::build`] connects and wires everything, [`App::run`]
+//! consumes jobs until shutdown. `main.rs` only parses flags and calls these.
+
+mod config;
+mod photo;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use apalis::prelude::*;
+use finishline_bus::{BusLimits, Keys, ProgressBus};
+use finishline_media::{BaselinePipeline, MediaLimits, PhotoPipeline, SourceLoader};
+use finishline_queue::{Housekeeper, WorkerTuning, worker_storage};
+use finishline_wire::{JobKind, PhotoJob};
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+pub use photo::PhotoProcessor;
+
+/// A built worker, connected and ready to run.
+pub struct App {
+    config: Config,
+    conn: redis::aio::ConnectionManager,
+    keys: Keys,
+    processor: Arc<PhotoProcessor>,
+    base_name: String,
+}
+
+impl App {
+    /// Validates the configuration and connects to Redis.
+    ///
+    /// # Errors
+    /// Fails with a readable message when Redis is unreachable or the media root is unusable.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let conn =
+            finishline_service::connect_redis(&config.redis, Duration::from_secs(10)).await?;
+        let keys = Keys::new(&config.redis.key_prefix);
+        let limits = BusLimits {
+            history_max: config.retention.history_max,
+            retention: config.retention.retention,
+            ..BusLimits::default()
+        };
+        let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
+        let media_limits = MediaLimits {
+            max_bytes: config.max_media_bytes,
+            max_pixels: config.max_pixels,
+            fetch_timeout: config.fetch_timeout,
+            ..MediaLimits::default()
+        };
+        let loader = SourceLoader::new(&config.media_root, media_limits.clone())
+            .with_context(|| format!("media root {}", config.media_root.display()))?;
+        let pipeline: Arc<dyn PhotoPipeline> = Arc::new(BaselinePipeline::new());
+        let cpu_threads = config.cpu_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+        });
+        let processor = Arc::new(PhotoProcessor::new(
+            bus,
+            loader,
+            pipeline,
+            media_limits,
+            cpu_threads,
+            config.max_attempts,
+        ));
+        let base_name = config
+            .worker_name
+            .clone()
+            .unwrap_or_else(default_worker_name);
+        Ok(Self {
+            config,
+            conn,
+            keys,
+            processor,
+            base_name,
+        })
+    }
+
+    /// Consumes jobs until `shutdown` fires, then lets running jobs finish within the grace
+    /// period. When the apalis worker stops on an error (Redis gone), it is restarted with
+    /// backoff under a fresh name (apalis-redis refuses a name still inside its heartbeat window).
+    ///
+    /// # Errors
+    /// Only on errors that a restart cannot fix.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        tracing::info!(
+            worker = %self.base_name,
+            redis = %self.config.redis.redacted_url(),
+            prefix = %self.keys.prefix(),
+            pipeline = self.processor.pipeline_name(),
+            concurrency = self.config.concurrency,
+            cpu_threads = self.processor.cpu_threads(),
+            media_root = %self.config.media_root.display(),
+            "worker started; consuming photo-processing"
+        );
+        let housekeeping = tokio::spawn(
+            Housekeeper::new(self.conn.clone(), &self.keys, JobKind::Photo)
+                .run(Duration::from_secs(1), shutdown.clone()),
+        );
+        let mut restarts = 0u32;
+        loop {
+            let name = if restarts == 0 {
+                self.base_name.clone()
+            } else {
+                format!("{}-r{restarts}", self.base_name)
+            };
+            let result = self.run_once(&name, shutdown.clone()).await;
+            if shutdown.is_cancelled() {
+                if let Err(err) = result {
+                    tracing::warn!(error = %err, "worker stopped with an error during shutdown");
+                }
+                break;
+            }
+            restarts += 1;
+            let backoff = Duration::from_millis(250 * 2u64.pow(restarts.min(5)));
+            match result {
+                Ok(()) => tracing::warn!(?backoff, "worker stopped unexpectedly; restarting"),
+                Err(err) => {
+                    tracing::error!(error = %err, ?backoff, "worker failed; restarting")
+                }
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(backoff) => {}
+            }
+        }
+        let _ = housekeeping.await;
+        tracing::info!("worker stopped");
+        Ok(())
+    }
+
+    async fn run_once(&self, name: &str, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let tuning = WorkerTuning {
+            heartbeat_interval: self.config.heartbeat_interval,
+            missed_heartbeats: self.config.missed_heartbeats,
+        };
+        let storage =
+            worker_storage::<PhotoJob>(self.conn.clone(), &self.keys, JobKind::Photo, tuning);
+        let backend = storage.poll_with_stream(poll_ticks(self.config.poll_interval));
+        let worker = WorkerBuilder::new(name)
+            .backend(backend)
+            .concurrency(usize::from(self.config.concurrency))
+            .data(self.processor.clone())
+            .build(photo::process_photo);
+        let grace = self.config.shutdown_grace;
+        let drain_signal = shutdown.clone();
+        let signal = async move {
+            drain_signal.cancelled().await;
+            tracing::info!(?grace, "no new jobs; waiting for running ones");
+            Ok::<(), std::io::Error>(())
+        };
+        let grace_over = async move {
+            shutdown.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = worker.run_until(signal) => result.map_err(|err| anyhow::anyhow!("{err}")),
+            () = grace_over => {
+                let handed_back = Housekeeper::new(self.conn.clone(), &self.keys, JobKind::Photo)
+                    .hand_back(name)
+                    .await
+                    .context("handing running jobs back to the queue")?;
+                tracing::warn!(?grace, handed_back, "grace period ran out; running jobs handed back to the queue");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A stream that ticks every `every`, re-armed on each tick (apalis' own interval strategy
+/// loses wake-ups).
+fn poll_ticks(every: Duration) -> futures::stream::BoxStream<'static, ()> {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    Box::pin(futures::stream::unfold(
+        interval,
+        |mut interval| async move {
+            interval.tick().await;
+            Some(((), interval))
+        },
+    ))
+}
+
+fn default_worker_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_owned());
+    let suffix: u16 = rand::random();
+    format!("{host}-{}-{suffix:04x}", std::process::id())
+}

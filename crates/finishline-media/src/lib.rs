@@ -1,1 +1,17 @@
-//! placeholder
+//! The media pipeline: load a photo from its source, decode it safely, and run the stages
+//! detection → ocr → color.
+//!
+//! This crate knows nothing of Redis, apalis or Socket.IO: the worker calls it, inside its
+//! job span, with CPU work on a blocking pool. Errors say whether retrying can help.
+
+mod color;
+mod decode;
+mod error;
+mod pipeline;
+mod source;
+
+pub use color::dominant_colors;
+pub use decode::{Photo, decode_photo};
+pub use error::MediaError;
+pub use pipeline::{BaselinePipeline, BibCandidate, PhotoPipeline};
+pub use source::{MediaLimits, SourceLoader};

@@ -108,7 +108,7 @@ impl Housekeeper {
                 Err(err) => tracing::warn!(queue = %self.queue, error = %err, "promotion failed"),
             }
             round += 1;
-            if round % 10 == 0 {
+            if round.is_multiple_of(10) {
                 match self.vacuum().await {
                     Ok(0) => {}
                     Ok(n) => {

@@ -19,7 +19,7 @@ async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
         source: MediaSource::Path("p1.jpg".into()),
     };
     let first = producer
-        .enqueue_photos(&event, &request, &[photo.clone()])
+        .enqueue_photos(&event, &request, std::slice::from_ref(&photo))
         .await
         .unwrap();
     let again = producer

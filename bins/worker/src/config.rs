@@ -1,0 +1,71 @@
+//! The worker's configuration, from flags and environment variables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use finishline_service::{LogArgs, RedisArgs, RetentionArgs, parse_duration};
+
+/// Consumes photo jobs from Redis, runs detection → ocr → color on each, and publishes every
+/// step to the progress bus that the gateways relay to dashboards.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "finishline-worker", version)]
+pub struct Config {
+    #[command(flatten)]
+    pub redis: RedisArgs,
+
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+
+    /// Folder that `{ path }` sources are resolved under; paths that leave it are refused
+    #[arg(long, env = "FINISHLINE_MEDIA_ROOT", default_value = "./media")]
+    pub media_root: PathBuf,
+
+    /// Jobs a worker process runs at once (I/O overlaps; CPU work is bounded by --cpu-threads)
+    #[arg(long, env = "FINISHLINE_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+
+    /// Threads for CPU work (decoding, recognition); default: the number of cores
+    #[arg(long, env = "FINISHLINE_CPU_THREADS")]
+    pub cpu_threads: Option<usize>,
+
+    /// Attempts a job gets for transient errors (I/O, Redis, timeouts); permanent errors fail at once
+    #[arg(long, env = "FINISHLINE_MAX_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=25))]
+    pub max_attempts: u32,
+
+    /// How often an idle worker looks for new jobs
+    #[arg(long, env = "FINISHLINE_POLL_INTERVAL", default_value = "50ms", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+
+    /// How often the worker signals it is alive
+    #[arg(long, env = "FINISHLINE_HEARTBEAT_INTERVAL", default_value = "3s", value_parser = parse_duration)]
+    pub heartbeat_interval: Duration,
+
+    /// Heartbeats missed before another worker takes this one's jobs (recovery takes about
+    /// interval × this)
+    #[arg(long, env = "FINISHLINE_MISSED_HEARTBEATS", default_value_t = 5)]
+    pub missed_heartbeats: usize,
+
+    /// Largest photo accepted, in bytes, before decoding
+    #[arg(long, env = "FINISHLINE_MAX_MEDIA_BYTES", default_value_t = 50 * 1024 * 1024)]
+    pub max_media_bytes: u64,
+
+    /// Largest photo accepted, in pixels (guards against decompression bombs)
+    #[arg(long, env = "FINISHLINE_MAX_PIXELS", default_value_t = 100_000_000)]
+    pub max_pixels: u64,
+
+    /// Time limit for fetching a `{ url }` source
+    #[arg(long, env = "FINISHLINE_FETCH_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub fetch_timeout: Duration,
+
+    /// Time a running job gets to finish after SIGTERM before it is handed back to the queue
+    #[arg(long, env = "FINISHLINE_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+
+    /// Name of this worker in Redis; default: <host>-<pid>-<random>, unique per process
+    #[arg(long, env = "FINISHLINE_WORKER_NAME")]
+    pub worker_name: Option<String>,
+}

@@ -1,0 +1,281 @@
+//! Running one photo job: fenced start, the three stages with progress, and exactly one
+//! terminal outcome.
+
+use std::sync::Arc;
+
+use apalis::prelude::{Attempt, BoxDynError, Data};
+use finishline_bus::{BusError, Finish, ProgressBus, RunOutcome};
+use finishline_media::{MediaError, MediaLimits, PhotoPipeline, SourceLoader, decode_photo};
+use finishline_wire::{
+    ColorShare, JobState, MessageName, PhotoCompletedBody, PhotoFailedBody, PhotoJob,
+    PhotoProgressBody, Plate, Stage,
+};
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+/// Everything a photo job needs, shared by all jobs of a worker process.
+pub struct PhotoProcessor {
+    bus: ProgressBus,
+    loader: SourceLoader,
+    pipeline: Arc<dyn PhotoPipeline>,
+    limits: MediaLimits,
+    /// Bounds CPU work to the configured number of threads, whatever the job concurrency.
+    cpu: Arc<Semaphore>,
+    cpu_threads: usize,
+    max_attempts: u32,
+}
+
+/// Why a run did not produce a result.
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error("progress bus: {0}")]
+    Bus(#[from] BusError),
+    #[error("cpu task: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    /// A newer run owns the job (this one was presumed dead) or the job ended meanwhile.
+    #[error("superseded")]
+    Superseded,
+}
+
+impl RunError {
+    fn is_permanent(&self) -> bool {
+        match self {
+            Self::Media(err) => err.is_permanent(),
+            Self::Join(err) => err.is_panic(),
+            Self::Bus(_) | Self::Superseded => false,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Media(err) => err.code(),
+            Self::Bus(_) => "redis_unavailable",
+            Self::Join(_) => "internal",
+            Self::Superseded => "superseded",
+        }
+    }
+}
+
+struct Recognised {
+    plates: Vec<Plate>,
+    colors: Vec<ColorShare>,
+}
+
+impl PhotoProcessor {
+    pub fn new(
+        bus: ProgressBus,
+        loader: SourceLoader,
+        pipeline: Arc<dyn PhotoPipeline>,
+        limits: MediaLimits,
+        cpu_threads: usize,
+        max_attempts: u32,
+    ) -> Self {
+        let cpu_threads = cpu_threads.max(1);
+        Self {
+            bus,
+            loader,
+            pipeline,
+            limits,
+            cpu: Arc::new(Semaphore::new(cpu_threads)),
+            cpu_threads,
+            max_attempts,
+        }
+    }
+
+    pub fn pipeline_name(&self) -> &'static str {
+        self.pipeline.name()
+    }
+
+    pub fn cpu_threads(&self) -> usize {
+        self.cpu_threads
+    }
+
+    /// Runs one delivery of a job. Returns `Err` only for a transient failure with attempts
+    /// left, which hands the job back to apalis for a retry; every other outcome is final and
+    /// recorded exactly once in Redis.
+    async fn process(&self, job: PhotoJob, attempt: usize) -> Result<(), BoxDynError> {
+        let run = match self.bus.start_run(&job.job_id, attempt).await? {
+            RunOutcome::Started { run } => run,
+            RunOutcome::AlreadyEnded => {
+                tracing::info!("job already ended; skipping this delivery");
+                return Ok(());
+            }
+        };
+        tracing::info!(run, "job started");
+        let started = std::time::Instant::now();
+        match self.recognise(&job, run).await {
+            Ok(found) => {
+                let best = found
+                    .plates
+                    .iter()
+                    .max_by(|a, b| a.confidence.total_cmp(&b.confidence));
+                let body = serde_json::to_string(&PhotoCompletedBody {
+                    photo_id: job.photo_id.as_str(),
+                    job_id: job.job_id.as_str(),
+                    plate_number: best.map(|p| p.number),
+                    confidence: best.map_or(0.0, |p| p.confidence),
+                    plates: &found.plates,
+                    colors: &found.colors,
+                })?;
+                let result = serde_json::json!({ "plates": found.plates, "colors": found.colors })
+                    .to_string();
+                let ended = self
+                    .bus
+                    .finish(
+                        &job.job_id,
+                        Some(run),
+                        Finish {
+                            state: JobState::Succeeded,
+                            name: MessageName::PhotoCompleted,
+                            body: &body,
+                            result: Some(&result),
+                            error: None,
+                        },
+                    )
+                    .await?;
+                tracing::info!(
+                    ended,
+                    plates = found.plates.len(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "job succeeded"
+                );
+                Ok(())
+            }
+            Err(RunError::Superseded) => {
+                tracing::info!("a newer run owns this job; this run stops");
+                Ok(())
+            }
+            Err(err) if !err.is_permanent() && (attempt as u32) < self.max_attempts => {
+                tracing::warn!(error = %err, attempt, max_attempts = self.max_attempts, "transient failure; will retry");
+                Err(Box::new(err))
+            }
+            Err(err) => {
+                let message = err.to_string();
+                let body = serde_json::to_string(&PhotoFailedBody {
+                    photo_id: job.photo_id.as_str(),
+                    job_id: job.job_id.as_str(),
+                    error: &message,
+                    code: err.code(),
+                    attempts: attempt as u32,
+                })?;
+                let ended = self
+                    .bus
+                    .finish(
+                        &job.job_id,
+                        Some(run),
+                        Finish {
+                            state: JobState::Failed,
+                            name: MessageName::PhotoFailed,
+                            body: &body,
+                            result: None,
+                            error: Some(&message),
+                        },
+                    )
+                    .await?;
+                tracing::warn!(ended, error = %message, code = err.code(), attempt, "job failed");
+                Ok(())
+            }
+        }
+    }
+
+    async fn recognise(&self, job: &PhotoJob, run: u64) -> Result<Recognised, RunError> {
+        self.progress(job, run, Stage::Detection, 0).await?;
+        let bytes = self.loader.load(&job.source).await?;
+        let limits = self.limits.clone();
+        let pipeline = self.pipeline.clone();
+        let (photo, candidates) = self
+            .cpu(move || {
+                let photo = decode_photo(&bytes, &limits)?;
+                let candidates = pipeline.detect(&photo)?;
+                Ok::<_, MediaError>((photo, candidates))
+            })
+            .await??;
+        tracing::debug!(
+            candidates = candidates.len(),
+            width = photo.width(),
+            height = photo.height(),
+            "detection done"
+        );
+
+        self.progress(job, run, Stage::Ocr, 33).await?;
+        let photo = Arc::new(photo);
+        let (pipeline, shared) = (self.pipeline.clone(), photo.clone());
+        let plates = self
+            .cpu(move || pipeline.read(&shared, &candidates))
+            .await??;
+        tracing::debug!(plates = plates.len(), "ocr done");
+
+        self.progress(job, run, Stage::Color, 67).await?;
+        let pipeline = self.pipeline.clone();
+        let (plates, colors) = self
+            .cpu(move || {
+                let colors = pipeline.colors(&photo, &plates)?;
+                Ok::<_, MediaError>((plates, colors))
+            })
+            .await??;
+        Ok(Recognised { plates, colors })
+    }
+
+    async fn progress(
+        &self,
+        job: &PhotoJob,
+        run: u64,
+        stage: Stage,
+        progress: u8,
+    ) -> Result<(), RunError> {
+        let body = serde_json::to_string(&PhotoProgressBody {
+            photo_id: job.photo_id.as_str(),
+            job_id: job.job_id.as_str(),
+            progress,
+            stage,
+        })
+        .map_err(|err| RunError::Bus(BusError::Malformed(err.to_string())))?;
+        match self
+            .bus
+            .publish_progress(
+                &job.job_id,
+                run,
+                MessageName::PhotoProgress,
+                &body,
+                stage,
+                progress,
+            )
+            .await?
+        {
+            Some(_) => Ok(()),
+            None => Err(RunError::Superseded),
+        }
+    }
+
+    /// Runs CPU work on the blocking pool, inside the job's span, at most `cpu_threads` at once.
+    async fn cpu<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        let _permit = self.cpu.clone().acquire_owned().await;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(work)).await
+    }
+}
+
+/// The apalis handler of `photo-processing`.
+pub async fn process_photo(
+    job: PhotoJob,
+    attempt: Attempt,
+    processor: Data<Arc<PhotoProcessor>>,
+) -> Result<(), BoxDynError> {
+    let span = tracing::info_span!(
+        "job",
+        job_id = %job.job_id,
+        event_id = %job.event_id,
+        request_id = %job.request_id,
+        photo_id = %job.photo_id,
+        attempt = attempt.current(),
+    );
+    processor
+        .process(job, attempt.current())
+        .instrument(span)
+        .await
+}

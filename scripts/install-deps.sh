@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what finishline needs on a fresh Debian machine with the Rust toolchain:
+# redis-server (Debian package) and the pinned npm packages of the JS client tests.
+# Safe to run again; installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--with-js" ]; then
+  if [ ! -d tests/js/node_modules/socket.io-client ]; then
+    echo "==> installing the JS test client (npm ci, pinned by tests/js/package-lock.json)"
+    npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+  fi
+fi

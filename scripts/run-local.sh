@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs finishline end to end on this machine: a redis-server (started if none answers),
+# one gateway on :3000 and one worker, then enqueues a demo event of generated photos and
+# prints its progress as the gateway reports it. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+PORT="${PORT:-3000}"
+REDIS_PORT="${REDIS_PORT:-6379}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:${REDIS_PORT}}"
+RUN_DIR="${RUN_DIR:-$PWD/target/local-run}"
+mkdir -p "$RUN_DIR/media"
+
+pids=()
+cleanup() {
+  echo; echo "==> stopping"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
+  echo "==> starting redis-server on port $REDIS_PORT"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$RUN_DIR" >"$RUN_DIR/redis.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 50); do redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+echo "==> building"
+cargo build --quiet --bins --example demo-photos -p finishline-tests
+
+echo "==> generating demo photos in $RUN_DIR/media"
+target/debug/examples/demo-photos "$RUN_DIR/media" 24
+
+echo "==> starting gateway on :$PORT and one worker (logs in $RUN_DIR)"
+target/debug/finishline-gateway --listen "0.0.0.0:$PORT" --auth-disabled >"$RUN_DIR/gateway.log" 2>&1 &
+pids+=($!)
+target/debug/finishline-worker --media-root "$RUN_DIR/media" >"$RUN_DIR/worker.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+EVENT="demo-$(date +%H%M%S)"
+echo "==> enqueueing demo event $EVENT"
+body=$(printf '{"photos":[%s]}' "$(for i in $(seq -w 1 24); do printf '{"photoId":"photo-%s","source":{"path":"photo-%s.jpg"}},' "$i" "$i"; done | sed 's/,$//')")
+curl -fsS -X POST "http://127.0.0.1:$PORT/v1/events/$EVENT/photos" \
+  -H 'content-type: application/json' -H "X-Request-Id: demo-$EVENT" -d "$body" | head -c 300; echo
+
+echo "==> progress of $EVENT (GET /v1/events/$EVENT):"
+for _ in $(seq 120); do
+  snap=$(curl -fsS "http://127.0.0.1:$PORT/v1/events/$EVENT")
+  echo "    $snap"
+  case "$snap" in *'"processedPhotos":24'*) break;; esac
+  sleep 0.5
+done
+echo "==> the gateway is still running on http://127.0.0.1:$PORT (Socket.IO namespace /progress); Ctrl-C stops it"
+wait
