@@ -11,4 +11,11 @@ echo "==> cargo build --workspace"
 cargo build --workspace --all-targets --quiet
 
 echo "==> cargo test --workspace"
-cargo test --workspace --quiet -- --test-threads 2
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --all-targets -- --test-threads 2 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run (cargo prints one result line per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"
