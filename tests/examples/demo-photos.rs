@@ -22,5 +22,7 @@ fn main() {
             other,
         );
     }
+    // One corrupt photo, so the demo shows a permanent failure too.
+    finishline_tests::write_corrupt_jpeg(&dir.join(format!("photo-{:02}.jpg", count.min(7))));
     println!("wrote {count} photos to {}", dir.display());
 }

@@ -16,7 +16,7 @@ pub fn binary(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build --workspace` before the tests (scripts/test.sh does)",
+        "{} is missing: run `cargo build --workspace` before the tests (tests/run.sh does)",
         path.display()
     );
     path

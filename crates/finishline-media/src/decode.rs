@@ -54,9 +54,12 @@ pub fn decode_photo(bytes: &[u8], limits: &MediaLimits) -> Result<Photo, MediaEr
     }
     let mut reader = ImageReader::new(Cursor::new(bytes));
     reader.set_format(format);
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|err| MediaError::Corrupt(format!("cannot read the {format:?} header: {err}")))?;
+    let mut decoder = reader.into_decoder().map_err(|err| {
+        MediaError::Corrupt(format!(
+            "cannot read the {format:?} header: {}",
+            err.to_string().trim()
+        ))
+    })?;
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
     if width == 0 || height == 0 {
@@ -76,8 +79,12 @@ pub fn decode_photo(bytes: &[u8], limits: &MediaLimits) -> Result<Photo, MediaEr
         .set_limits(decoder_limits)
         .map_err(|err| MediaError::TooLarge(err.to_string()))?;
     let orientation = decoder.orientation().ok();
-    let mut image = DynamicImage::from_decoder(decoder)
-        .map_err(|err| MediaError::Corrupt(format!("failed to decode {format:?}: {err}")))?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|err| {
+        MediaError::Corrupt(format!(
+            "failed to decode {format:?}: {}",
+            err.to_string().trim()
+        ))
+    })?;
     if let Some(orientation) = orientation {
         image.apply_orientation(orientation);
     }

@@ -17,7 +17,7 @@ async fn run_scenario(transport: &str) {
     let js = js_dir();
     assert!(
         js.join("node_modules/socket.io-client").exists(),
-        "run `npm ci --prefix tests/js` first (scripts/test.sh does)"
+        "run `npm ci --prefix tests/js` first (tests/run.sh does)"
     );
     let redis = RedisServer::start().await;
     let prefix = unique_prefix(&format!("js-{transport}"));

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh --with-js
+deploy/local/install-deps.sh --with-js
 
 echo "==> cargo build --workspace"
 cargo build --workspace --all-targets --quiet

@@ -3,7 +3,7 @@
 # redis-server (Debian package) and the pinned npm packages of the JS client tests.
 # Safe to run again; installs only what is missing.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

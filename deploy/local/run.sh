@@ -3,9 +3,9 @@
 # one gateway on :3000 and one worker, then enqueues a demo event of generated photos and
 # prints its progress as the gateway reports it. Ctrl-C stops everything.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
-scripts/install-deps.sh
+deploy/local/install-deps.sh
 
 PORT="${PORT:-3000}"
 REDIS_PORT="${REDIS_PORT:-6379}"
@@ -15,11 +15,13 @@ mkdir -p "$RUN_DIR/media"
 
 pids=()
 cleanup() {
+  trap - EXIT INT TERM
   echo; echo "==> stopping"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
 
 if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
   echo "==> starting redis-server on port $REDIS_PORT"
@@ -29,7 +31,7 @@ if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
 fi
 
 echo "==> building"
-cargo build --quiet --bins --example demo-photos -p finishline-tests
+cargo build --quiet --bins --example demo-photos --example watch-event -p finishline-tests
 
 echo "==> generating demo photos in $RUN_DIR/media"
 target/debug/examples/demo-photos "$RUN_DIR/media" 24
@@ -42,17 +44,18 @@ pids+=($!)
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 
 EVENT="demo-$(date +%H%M%S)"
-echo "==> enqueueing demo event $EVENT"
+echo "==> a Socket.IO client joins room event:$EVENT (namespace /progress)"
+target/debug/examples/watch-event "http://127.0.0.1:$PORT" "$EVENT" &
+watcher=$!
+pids+=($watcher)
+sleep 1
+
+echo "==> enqueueing demo event $EVENT: 24 photos, one of them corrupt"
 body=$(printf '{"photos":[%s]}' "$(for i in $(seq -w 1 24); do printf '{"photoId":"photo-%s","source":{"path":"photo-%s.jpg"}},' "$i" "$i"; done | sed 's/,$//')")
 curl -fsS -X POST "http://127.0.0.1:$PORT/v1/events/$EVENT/photos" \
-  -H 'content-type: application/json' -H "X-Request-Id: demo-$EVENT" -d "$body" | head -c 300; echo
+  -H 'content-type: application/json' -H "X-Request-Id: demo-$EVENT" -d "$body" | head -c 200; echo " …"
 
-echo "==> progress of $EVENT (GET /v1/events/$EVENT):"
-for _ in $(seq 120); do
-  snap=$(curl -fsS "http://127.0.0.1:$PORT/v1/events/$EVENT")
-  echo "    $snap"
-  case "$snap" in *'"processedPhotos":24'*) break;; esac
-  sleep 0.5
-done
+wait "$watcher" || true
+echo "==> snapshot: $(curl -fsS "http://127.0.0.1:$PORT/v1/events/$EVENT")"
 echo "==> the gateway is still running on http://127.0.0.1:$PORT (Socket.IO namespace /progress); Ctrl-C stops it"
 wait
