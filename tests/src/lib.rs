@@ -2,11 +2,13 @@
 //! and gateway binaries as processes, a real Socket.IO client, and generated photos.
 
 mod client;
+mod http_source;
 mod media;
 mod process;
 mod redis_server;
 
 pub use client::{Received, SocketClient};
-pub use media::{write_corrupt_jpeg, write_photo};
+pub use http_source::PhotoServer;
+pub use media::{photo_png_bytes, write_corrupt_jpeg, write_photo};
 pub use process::{Gateway, Worker, binary, free_port, unique_prefix, wait_until};
 pub use redis_server::RedisServer;

@@ -25,3 +25,12 @@ pub fn write_corrupt_jpeg(path: &Path) {
     bytes.extend((0..2000u32).map(|i| (i * 7 % 251) as u8));
     std::fs::write(path, bytes).expect("write corrupt jpeg");
 }
+
+/// The bytes of a small PNG photo.
+pub fn photo_png_bytes(width: u32, height: u32, color: [u8; 3]) -> Vec<u8> {
+    let mut out = Vec::new();
+    RgbImage::from_pixel(width, height, Rgb(color))
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("encode png");
+    out
+}

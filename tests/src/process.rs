@@ -61,6 +61,29 @@ struct Managed {
 }
 
 impl Managed {
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
+    /// Waits for the process to exit and returns its exit code.
+    async fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "process did not exit within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     fn spawn(name: &str, args: &[String], envs: &[(&str, &str)]) -> Self {
         let log =
             std::env::temp_dir().join(format!("{name}-{}-{}.log", std::process::id(), free_port()));
@@ -110,7 +133,11 @@ impl Gateway {
 
     /// Starts a gateway with extra flags (e.g. `--jwt-secret …` instead of `--auth-disabled`).
     pub async fn start_with(redis_url: &str, prefix: &str, extra: &[&str]) -> Self {
-        let port = free_port();
+        Self::start_on(free_port(), redis_url, prefix, extra).await
+    }
+
+    /// Starts a gateway on a given port (to restart one where clients expect it).
+    pub async fn start_on(port: u16, redis_url: &str, prefix: &str, extra: &[&str]) -> Self {
         let mut args = vec![
             "--listen".into(),
             format!("127.0.0.1:{port}"),
@@ -146,6 +173,12 @@ impl Gateway {
     pub fn log(&self) -> String {
         self.process.log_text()
     }
+
+    /// Kills the gateway with SIGKILL and waits until it is gone.
+    pub async fn kill(mut self) {
+        self.process.signal("-KILL");
+        self.process.wait_exit(Duration::from_secs(10)).await;
+    }
 }
 
 /// A running worker.
@@ -155,7 +188,17 @@ pub struct Worker {
 
 impl Worker {
     pub async fn start(redis_url: &str, prefix: &str, media_root: &Path) -> Self {
-        let args = vec![
+        Self::start_with(redis_url, prefix, media_root, &[]).await
+    }
+
+    /// Starts a worker with extra flags.
+    pub async fn start_with(
+        redis_url: &str,
+        prefix: &str,
+        media_root: &Path,
+        extra: &[&str],
+    ) -> Self {
+        let mut args = vec![
             "--redis-url".into(),
             redis_url.into(),
             "--key-prefix".into(),
@@ -164,7 +207,12 @@ impl Worker {
             media_root.display().to_string(),
             "--concurrency".into(),
             "4".into(),
+            "--heartbeat-interval".into(),
+            "1s".into(),
+            "--missed-heartbeats".into(),
+            "3".into(),
         ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let process = Managed::spawn("finishline-worker", &args, &[]);
         let worker = Self { process };
         wait_until(
@@ -181,5 +229,17 @@ impl Worker {
 
     pub fn log(&self) -> String {
         self.process.log_text()
+    }
+
+    /// SIGKILL: the worker dies mid-job, as on a crash or an OOM kill.
+    pub async fn kill(mut self) {
+        self.process.signal("-KILL");
+        self.process.wait_exit(Duration::from_secs(10)).await;
+    }
+
+    /// SIGTERM, then the exit code once it has stopped.
+    pub async fn terminate(mut self, timeout: Duration) -> Option<i32> {
+        self.process.signal("-TERM");
+        self.process.wait_exit(timeout).await
     }
 }

@@ -40,9 +40,54 @@ impl RedisServer {
         server
     }
 
+    /// Starts a `redis-server` that keeps every write on disk (AOF, fsync always), so it can
+    /// be restarted mid-test without losing what it acknowledged. Ignores `REDIS_URL`.
+    pub async fn start_persistent() -> Self {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("finishline-redis-{port}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir for redis");
+        let child = Self::spawn_with(port, &dir, true);
+        let server = Self {
+            child: Some(child),
+            port,
+            url: format!("redis://127.0.0.1:{port}"),
+            dir,
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    /// Stops the server (SIGTERM: it syncs its AOF and exits) and returns once it is down.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and data folder.
+    pub async fn start_again(&mut self) {
+        assert!(self.child.is_none(), "stop() first");
+        self.child = Some(Self::spawn_with(self.port, &self.dir, true));
+        self.wait_ready().await;
+    }
+
     fn spawn(port: u16, dir: &std::path::Path) -> Child {
+        Self::spawn_with(port, dir, false)
+    }
+
+    fn spawn_with(port: u16, dir: &std::path::Path, persistent: bool) -> Child {
+        let persistence: &[&str] = if persistent {
+            &["--appendonly", "yes", "--appendfsync", "always"]
+        } else {
+            &["--appendonly", "no"]
+        };
         Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(persistence)
             .arg("--dir")
             .arg(dir)
             .stdout(Stdio::null())

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use finishline_bus::ProgressBus;
-use finishline_queue::{NewMedia, Producer};
+use finishline_queue::{NewMedia, Producer, Retrier};
 use finishline_wire::{EventId, JobId, MediaId, MediaSource, RequestId};
 
 use crate::auth::{Authenticator, Claims};
@@ -20,6 +20,7 @@ use serde_json::json;
 pub struct HttpState {
     pub bus: ProgressBus,
     pub producer: Producer,
+    pub retrier: Retrier,
     pub max_batch: usize,
     pub auth: Authenticator,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
@@ -104,7 +105,9 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/v1/events/{event_id}/photos", post(enqueue_photos))
         .route("/v1/events/{event_id}", get(event_snapshot))
+        .route("/v1/jobs", get(list_jobs))
         .route("/v1/jobs/{job_id}", get(job_status))
+        .route("/v1/jobs/{job_id}/retry", post(retry_job))
         .route("/v1/jobs/{job_id}/cancel", post(cancel_job))
         .route(
             "/healthz",
@@ -344,4 +347,111 @@ async fn cancel_job(
         Json(json!({ "jobId": job_id, "cancelled": cancelled, "state": status.state }))
             .into_response(),
     )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ListJobs {
+    state: String,
+    event_id: Option<String>,
+    #[serde(default)]
+    offset: usize,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/jobs?state=failed[&eventId=…][&offset=…&limit=…]`: failed jobs, newest first,
+/// with their errors, for operators (admin scope).
+async fn list_jobs(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    query: Result<axum::extract::Query<ListJobs>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let claims = bearer(&state, &headers)?;
+    require_scope(&claims, "admin")?;
+    let axum::extract::Query(query) = query.map_err(|err| ApiError::invalid(err.body_text()))?;
+    if query.state != "failed" {
+        return Err(ApiError::invalid("only state=failed can be listed"));
+    }
+    let event = query.event_id.as_deref().map(parse_event_id).transpose()?;
+    let limit = query.limit.unwrap_or(100).min(1000);
+    let mut jobs = Vec::new();
+    let mut offset = query.offset;
+    // Filtering by event reads further pages until `limit` matches are found (bounded).
+    for _ in 0..20 {
+        let page = state
+            .bus
+            .failed_jobs(offset, 500)
+            .await
+            .map_err(|err| ApiError::unavailable(&err))?;
+        if page.is_empty() {
+            break;
+        }
+        offset += page.len();
+        for (job_id, failed_at_ms) in page {
+            let Ok(job_id) = JobId::parse(job_id) else {
+                continue;
+            };
+            let Some(mut status) = state
+                .bus
+                .job_status(&job_id)
+                .await
+                .map_err(|err| ApiError::unavailable(&err))?
+            else {
+                continue;
+            };
+            if event
+                .as_ref()
+                .is_some_and(|e| e.as_str() != status.event_id)
+            {
+                continue;
+            }
+            status.history.clear();
+            jobs.push(json!({ "job": status, "failedAtMs": failed_at_ms }));
+            if jobs.len() >= limit {
+                break;
+            }
+        }
+        if jobs.len() >= limit {
+            break;
+        }
+    }
+    Ok(Json(json!({ "jobs": jobs, "nextOffset": offset })).into_response())
+}
+
+/// `POST /v1/jobs/{jobId}/retry`: re-drives a failed job (admin scope).
+async fn retry_job(
+    State(state): State<HttpState>,
+    Path(job_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = bearer(&state, &headers)?;
+    require_scope(&claims, "admin")?;
+    let job_id = parse_job_id(&job_id)?;
+    let status = state
+        .bus
+        .job_status(&job_id)
+        .await
+        .map_err(|err| ApiError::unavailable(&err))?
+        .ok_or_else(|| job_not_found(&job_id))?;
+    let redriven = state
+        .retrier
+        .redrive(&job_id)
+        .await
+        .map_err(|err| ApiError::unavailable(&err))?;
+    if !redriven {
+        return Err(ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_payload",
+            message: format!(
+                "job {job_id} is {}; only failed jobs can be retried",
+                status.state.as_str()
+            ),
+        });
+    }
+    tracing::info!(job_id = %job_id, request_id = %status.request_id, "failed job re-driven");
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "jobId": job_id, "state": "queued" })),
+    )
+        .into_response())
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use finishline_bus::{BusLimits, Keys, ProgressBus, StreamTail};
-use finishline_queue::{Producer, ProducerConfig};
+use finishline_queue::{Producer, ProducerConfig, Retrier};
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -92,6 +92,12 @@ impl App {
             ..BusLimits::default()
         };
         let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
+        let retrier = Retrier::new(
+            conn.clone(),
+            keys.clone(),
+            finishline_wire::JobKind::Photo,
+            limits,
+        );
         let producer = Producer::new(
             conn,
             keys.clone(),
@@ -122,6 +128,7 @@ impl App {
         let router = http::router(http::HttpState {
             bus,
             producer,
+            retrier,
             max_batch: config.max_batch,
             auth: authenticator,
             metrics: metrics_handle,

@@ -36,6 +36,14 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_MAX_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=25))]
     pub max_attempts: u32,
 
+    /// Delay before the first retry; each further retry doubles it (with jitter)
+    #[arg(long, env = "FINISHLINE_RETRY_BASE_DELAY", default_value = "1s", value_parser = parse_duration)]
+    pub retry_base_delay: Duration,
+
+    /// Longest delay between two attempts
+    #[arg(long, env = "FINISHLINE_RETRY_MAX_DELAY", default_value = "60s", value_parser = parse_duration)]
+    pub retry_max_delay: Duration,
+
     /// How often an idle worker looks for new jobs
     #[arg(long, env = "FINISHLINE_POLL_INTERVAL", default_value = "50ms", value_parser = parse_duration)]
     pub poll_interval: Duration,

@@ -11,8 +11,10 @@ use anyhow::Context;
 use apalis::prelude::*;
 use finishline_bus::{BusLimits, Keys, ProgressBus};
 use finishline_media::{BaselinePipeline, MediaLimits, PhotoPipeline, SourceLoader};
-use finishline_queue::{Housekeeper, WorkerTuning, worker_storage};
-use finishline_wire::{JobKind, PhotoJob};
+use finishline_queue::{
+    Backoff, Delivery, Housekeeper, LenientJson, Retrier, WorkerTuning, worker_storage,
+};
+use finishline_wire::JobKind;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
@@ -42,6 +44,7 @@ impl App {
             ..BusLimits::default()
         };
         let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
+        let retrier = Retrier::new(conn.clone(), keys.clone(), JobKind::Photo, limits);
         let media_limits = MediaLimits {
             max_bytes: config.max_media_bytes,
             max_pixels: config.max_pixels,
@@ -61,6 +64,11 @@ impl App {
             media_limits,
             cpu_threads,
             config.max_attempts,
+            retrier,
+            Backoff {
+                base: config.retry_base_delay,
+                max: config.retry_max_delay,
+            },
         ));
         let base_name = config
             .worker_name
@@ -134,8 +142,10 @@ impl App {
             missed_heartbeats: self.config.missed_heartbeats,
         };
         let storage =
-            worker_storage::<PhotoJob>(self.conn.clone(), &self.keys, JobKind::Photo, tuning);
-        let backend = storage.poll_with_stream(poll_ticks(self.config.poll_interval));
+            worker_storage::<Delivery>(self.conn.clone(), &self.keys, JobKind::Photo, tuning);
+        let backend = storage
+            .with_codec(LenientJson)
+            .poll_with_stream(poll_ticks(self.config.poll_interval));
         let worker = WorkerBuilder::new(name)
             .backend(backend)
             .concurrency(usize::from(self.config.concurrency))

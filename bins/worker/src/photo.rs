@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use apalis::prelude::{Attempt, BoxDynError, Data};
+use apalis::prelude::{BoxDynError, Data};
 use finishline_bus::{BusError, Finish, ProgressBus, RunOutcome};
 use finishline_media::{MediaError, MediaLimits, PhotoPipeline, SourceLoader, decode_photo};
+use finishline_queue::{Backoff, Delivery, Retrier};
 use finishline_wire::{
     ColorShare, JobState, MessageName, PhotoCompletedBody, PhotoFailedBody, PhotoJob,
     PhotoProgressBody, Plate, Stage,
@@ -23,6 +24,8 @@ pub struct PhotoProcessor {
     cpu: Arc<Semaphore>,
     cpu_threads: usize,
     max_attempts: u32,
+    retrier: Retrier,
+    backoff: Backoff,
 }
 
 /// Why a run did not produce a result.
@@ -64,6 +67,7 @@ struct Recognised {
 }
 
 impl PhotoProcessor {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         bus: ProgressBus,
         loader: SourceLoader,
@@ -71,6 +75,8 @@ impl PhotoProcessor {
         limits: MediaLimits,
         cpu_threads: usize,
         max_attempts: u32,
+        retrier: Retrier,
+        backoff: Backoff,
     ) -> Self {
         let cpu_threads = cpu_threads.max(1);
         Self {
@@ -81,6 +87,8 @@ impl PhotoProcessor {
             cpu: Arc::new(Semaphore::new(cpu_threads)),
             cpu_threads,
             max_attempts,
+            retrier,
+            backoff,
         }
     }
 
@@ -92,17 +100,20 @@ impl PhotoProcessor {
         self.cpu_threads
     }
 
-    /// Runs one delivery of a job. Returns `Err` only for a transient failure with attempts
-    /// left, which hands the job back to apalis for a retry; every other outcome is final and
-    /// recorded exactly once in Redis.
-    async fn process(&self, job: PhotoJob, attempt: usize) -> Result<(), BoxDynError> {
-        let run = match self.bus.start_run(&job.job_id, attempt).await? {
-            RunOutcome::Started { run } => run,
+    /// Runs one delivery of a job. Every outcome is recorded in Redis before the delivery is
+    /// acked: success or failure exactly once, or a retry scheduled with backoff for a transient
+    /// failure with attempts left. `Err` is returned only when Redis itself is unreachable, so
+    /// apalis delivers the job again.
+    async fn process(&self, job: PhotoJob) -> Result<(), BoxDynError> {
+        let (run, attempt) = match self.bus.start_run(&job.job_id).await? {
+            RunOutcome::Started { run, attempt } => (run, attempt),
             RunOutcome::AlreadyEnded => {
                 tracing::info!("job already ended; skipping this delivery");
                 return Ok(());
             }
         };
+        let span = tracing::Span::current();
+        span.record("attempt", attempt);
         tracing::info!(run, "job started");
         let started = std::time::Instant::now();
         match self.recognise(&job, run).await {
@@ -147,9 +158,19 @@ impl PhotoProcessor {
                 tracing::info!("a newer run owns this job; this run stops");
                 Ok(())
             }
-            Err(err) if !err.is_permanent() && (attempt as u32) < self.max_attempts => {
-                tracing::warn!(error = %err, attempt, max_attempts = self.max_attempts, "transient failure; will retry");
-                Err(Box::new(err))
+            Err(err) if !err.is_permanent() && attempt < self.max_attempts => {
+                let delay = self.backoff.delay(attempt);
+                let message = err.to_string();
+                let scheduled = self.retrier.schedule(&job.job_id, delay, &message).await?;
+                tracing::warn!(
+                    error = %message,
+                    attempt,
+                    max_attempts = self.max_attempts,
+                    retry_in_ms = delay.as_millis() as u64,
+                    scheduled,
+                    "transient failure; retry scheduled"
+                );
+                Ok(())
             }
             Err(err) => {
                 let message = err.to_string();
@@ -158,7 +179,7 @@ impl PhotoProcessor {
                     job_id: job.job_id.as_str(),
                     error: &message,
                     code: err.code(),
-                    attempts: attempt as u32,
+                    attempts: attempt,
                 })?;
                 let ended = self
                     .bus
@@ -260,22 +281,76 @@ impl PhotoProcessor {
     }
 }
 
+impl PhotoProcessor {
+    /// Fails a job whose payload in Redis is not a job (a poison job), when its id can be
+    /// recovered; otherwise there is nothing to fail and the delivery is dropped with an error
+    /// in the log. Either way the worker goes on.
+    async fn reject_poison(
+        &self,
+        job_id: Option<finishline_wire::JobId>,
+        error: &str,
+    ) -> Result<(), BoxDynError> {
+        let Some(job_id) = job_id else {
+            tracing::error!(
+                error,
+                "dropping a task whose payload is not a job and has no job id"
+            );
+            return Ok(());
+        };
+        let Some(status) = self.bus.job_status(&job_id).await? else {
+            tracing::error!(job_id = %job_id, error, "dropping a task whose payload is not a job");
+            return Ok(());
+        };
+        let body = serde_json::to_string(&PhotoFailedBody {
+            photo_id: &status.media_id,
+            job_id: job_id.as_str(),
+            error,
+            code: "invalid_payload",
+            attempts: status.attempts,
+        })?;
+        let ended = self
+            .bus
+            .finish(
+                &job_id,
+                None,
+                Finish {
+                    state: JobState::Failed,
+                    name: MessageName::PhotoFailed,
+                    body: &body,
+                    result: None,
+                    error: Some(error),
+                },
+            )
+            .await?;
+        tracing::error!(
+            job_id = %job_id,
+            event_id = %status.event_id,
+            request_id = %status.request_id,
+            error,
+            ended,
+            "failed a job whose payload is not a job"
+        );
+        Ok(())
+    }
+}
+
 /// The apalis handler of `photo-processing`.
 pub async fn process_photo(
-    job: PhotoJob,
-    attempt: Attempt,
+    delivery: Delivery,
     processor: Data<Arc<PhotoProcessor>>,
 ) -> Result<(), BoxDynError> {
-    let span = tracing::info_span!(
-        "job",
-        job_id = %job.job_id,
-        event_id = %job.event_id,
-        request_id = %job.request_id,
-        photo_id = %job.photo_id,
-        attempt = attempt.current(),
-    );
-    processor
-        .process(job, attempt.current())
-        .instrument(span)
-        .await
+    match delivery {
+        Delivery::Job(job) => {
+            let span = tracing::info_span!(
+                "job",
+                job_id = %job.job_id,
+                event_id = %job.event_id,
+                request_id = %job.request_id,
+                photo_id = %job.photo_id,
+                attempt = tracing::field::Empty,
+            );
+            processor.process(job).instrument(span).await
+        }
+        Delivery::Poison { job_id, error } => processor.reject_poison(job_id, &error).await,
+    }
 }

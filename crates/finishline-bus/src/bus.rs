@@ -39,8 +39,8 @@ impl Default for BusLimits {
 /// What a run of a job may do, as decided by Redis when it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunOutcome {
-    /// The job is live; this run holds fencing token `run`.
-    Started { run: u64 },
+    /// The job is live; this run holds fencing token `run` and is attempt `attempt` (1-based).
+    Started { run: u64, attempt: u32 },
     /// The job has ended already (a duplicate delivery, or it was cancelled): skip it.
     AlreadyEnded,
 }
@@ -87,19 +87,37 @@ impl ProgressBus {
     ///
     /// # Errors
     /// Fails when Redis cannot be reached.
-    pub async fn start_run(&self, job_id: &JobId, attempt: usize) -> Result<RunOutcome, BusError> {
-        let run: u64 = START_RUN
+    pub async fn start_run(&self, job_id: &JobId) -> Result<RunOutcome, BusError> {
+        let (run, attempt): (u64, u32) = START_RUN
             .arg(self.keys.prefix())
             .arg(job_id.as_str())
-            .arg(attempt)
             .arg(now_rfc3339())
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok(if run == 0 {
             RunOutcome::AlreadyEnded
         } else {
-            RunOutcome::Started { run }
+            RunOutcome::Started { run, attempt }
         })
+    }
+
+    /// Failed jobs, newest first: `(jobId, failed at in Unix ms)`, at most `limit` from `offset`.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn failed_jobs(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>, BusError> {
+        let stop = (offset + limit).saturating_sub(1);
+        Ok(redis::cmd("ZREVRANGE")
+            .arg(self.keys.failed())
+            .arg(offset)
+            .arg(stop)
+            .arg("WITHSCORES")
+            .query_async(&mut self.conn.clone())
+            .await?)
     }
 
     /// Publishes a progress message of a running job.

@@ -48,6 +48,11 @@ impl Keys {
         format!("{}:job:{job_id}", self.prefix)
     }
 
+    /// Sorted set of failed jobs (score: when they failed, Unix ms), for operators.
+    pub fn failed(&self) -> String {
+        format!("{}:failed", self.prefix)
+    }
+
     /// List of a job's last 100 messages.
     pub fn job_history(&self, job_id: &JobId) -> String {
         format!("{}:job:{job_id}:history", self.prefix)

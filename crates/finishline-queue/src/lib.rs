@@ -5,12 +5,16 @@
 //! settings that avoid its measured defects, and [`Housekeeper`] does what apalis-redis leaves
 //! undone: promoting due retries in bounded chunks and vacuuming finished jobs.
 
+mod codec;
 mod housekeeping;
 mod producer;
+mod retry;
 mod storage;
 
+pub use codec::{Delivery, LenientJson};
 pub use housekeeping::Housekeeper;
 pub use producer::{Enqueued, NewMedia, Producer, ProducerConfig};
+pub use retry::{Backoff, Retrier};
 pub use storage::{WorkerTuning, worker_storage};
 
 /// Errors of the queue API.

@@ -5,4 +5,5 @@ mod auth;
 mod bus_counts;
 mod js_client;
 mod photo_flow;
+mod reliability;
 mod replay;

@@ -45,7 +45,7 @@ async fn enqueue(f: &Fixture, event: &EventId, n: usize) -> Vec<Enqueued> {
 
 /// Runs one job through its stages the way a worker does.
 async fn run_job(bus: &ProgressBus, job: &Enqueued) {
-    let RunOutcome::Started { run } = bus.start_run(&job.job_id, 1).await.unwrap() else {
+    let RunOutcome::Started { run, .. } = bus.start_run(&job.job_id).await.unwrap() else {
         return;
     };
     for (stage, progress) in [(Stage::Detection, 0), (Stage::Ocr, 33), (Stage::Color, 67)] {
@@ -245,7 +245,7 @@ async fn a_job_can_be_watched_read_and_cancelled() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["cancelled"], true);
     assert_eq!(
-        f.bus.start_run(&jobs[1].job_id, 1).await.unwrap(),
+        f.bus.start_run(&jobs[1].job_id).await.unwrap(),
         RunOutcome::AlreadyEnded
     );
     let again: serde_json::Value = http

@@ -21,6 +21,10 @@ if state == 'succeeded' then
 elseif err ~= '' then
   redis.call('HSET', job_key, 'error', err)
 end
+if state == 'failed' then
+  local now = redis.call('TIME')
+  redis.call('ZADD', fl_key(prefix, 'failed'), now[1] * 1000 + math.floor(now[2] / 1000), job_id)
+end
 redis.call('EXPIRE', job_key, cfg.ttl)
 local event_key = fl_key(prefix, 'event', event_id)
 if kind == 'video' then

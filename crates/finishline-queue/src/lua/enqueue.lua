@@ -22,7 +22,7 @@ for i = 11, #ARGV, 3 do
     local job_key = fl_key(prefix, 'job', job_id)
     redis.call('HSET', job_key, 'kind', kind, 'eventId', event_id, 'mediaId', media_id,
       'requestId', request_id, 'state', 'queued', 'stage', '', 'progress', 0, 'attempts', 0,
-      'run', 0, 'createdAt', ts, 'updatedAt', ts)
+      'run', 0, 'createdAt', ts, 'updatedAt', ts, 'payload', payload)
     redis.call('EXPIRE', job_key, cfg.ttl)
     redis.call('HSET', queue .. ':data', job_id, payload)
     redis.call('HSET', queue .. ':meta:' .. job_id, 'attempts', 0, 'max_attempts', max_attempts,

@@ -1,0 +1,33 @@
+-- Re-drives a failed job: it is counted out of the event's failures, queued again with its
+-- attempts reset, and published as event:progress. When it ends again it is counted again,
+-- and event:completed fires again when the event has drained again.
+-- ARGV: prefix, queue, job_id, task_id (new ULID), ts, history_max, stream_max, ttl
+-- Returns: 1 when re-driven, 0 when the job is not in the failed state.
+local prefix, queue, job_id, task_id, ts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local cfg = { history_max = ARGV[6], stream_max = ARGV[7], ttl = ARGV[8] }
+local job_key = fl_key(prefix, 'job', job_id)
+local fields = redis.call('HMGET', job_key, 'state', 'payload', 'eventId', 'requestId', 'kind')
+if fields[1] ~= 'failed' or not fields[2] then
+  return 0
+end
+local event_id, request_id, kind = fields[3], fields[4], fields[5]
+local event_key = fl_key(prefix, 'event', event_id)
+if kind == 'video' then
+  redis.call('HINCRBY', event_key, 'processedVideos', -1)
+else
+  redis.call('HINCRBY', event_key, 'processedPhotos', -1)
+end
+redis.call('HINCRBY', event_key, 'failed', -1)
+redis.call('HSET', job_key, 'state', 'queued', 'attempts', 0, 'stage', '', 'progress', 0,
+  'updatedAt', ts)
+redis.call('HDEL', job_key, 'error', 'finishedAt', 'retryAt')
+redis.call('EXPIRE', job_key, cfg.ttl)
+redis.call('ZREM', fl_key(prefix, 'failed'), job_id)
+redis.call('HSET', queue .. ':data', task_id, fields[2])
+redis.call('HSET', queue .. ':meta:' .. task_id, 'attempts', 0, 'max_attempts', 1,
+  'status', 'Pending', 'idempotency_key', '')
+redis.call('RPUSH', queue .. ':active', task_id)
+redis.call('DEL', queue .. ':signal')
+redis.call('LPUSH', queue .. ':signal', 1)
+fl_publish_event_progress(prefix, event_id, request_id, ts, cfg)
+return 1

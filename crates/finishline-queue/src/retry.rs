@@ -1,0 +1,131 @@
+//! Retries after transient failures (exponential backoff with full jitter, a limit that is
+//! honoured) and operator re-drive of failed jobs.
+
+use std::sync::LazyLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use finishline_bus::{BusLimits, Keys, with_prelude};
+use finishline_wire::{JobId, JobKind, now_rfc3339};
+use rand::Rng;
+use redis::Script;
+use redis::aio::ConnectionManager;
+
+use crate::QueueError;
+
+static RETRY: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("lua/retry.lua")));
+static REDRIVE: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("lua/redrive.lua")));
+
+/// Backoff of retries: `base × 2^(attempt-1)`, capped, with full jitter.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay before the attempt after `attempt` (1-based), with full jitter: uniform in
+    /// [ceiling / 2, ceiling], so retries of many jobs failing together spread out.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(20);
+        let ceiling = self.base.saturating_mul(1 << exponent).min(self.max);
+        let low = ceiling / 2;
+        let spread = (ceiling - low).as_millis() as u64;
+        low + Duration::from_millis(rand::rng().random_range(0..=spread))
+    }
+}
+
+/// Schedules retries and re-drives for one kind of job.
+#[derive(Clone)]
+pub struct Retrier {
+    conn: ConnectionManager,
+    keys: Keys,
+    kind: JobKind,
+    limits: BusLimits,
+}
+
+impl Retrier {
+    pub fn new(conn: ConnectionManager, keys: Keys, kind: JobKind, limits: BusLimits) -> Self {
+        Self {
+            conn,
+            keys,
+            kind,
+            limits,
+        }
+    }
+
+    /// Queues the next attempt of `job_id` after `delay`. Returns false when the job ended
+    /// meanwhile (cancelled), in which case nothing is queued.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn schedule(
+        &self,
+        job_id: &JobId,
+        delay: Duration,
+        error: &str,
+    ) -> Result<bool, QueueError> {
+        let due = SystemTime::now()
+            .checked_add(delay)
+            .unwrap_or_else(SystemTime::now)
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64()
+            .ceil() as u64;
+        let scheduled: u8 = RETRY
+            .arg(self.keys.prefix())
+            .arg(self.keys.queue(self.kind))
+            .arg(job_id.as_str())
+            .arg(ulid::Ulid::new().to_string())
+            .arg(due)
+            .arg(error)
+            .arg(now_rfc3339())
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(scheduled == 1)
+    }
+
+    /// Re-drives a failed job. Returns false when the job is not failed.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn redrive(&self, job_id: &JobId) -> Result<bool, QueueError> {
+        let redriven: u8 = REDRIVE
+            .arg(self.keys.prefix())
+            .arg(self.keys.queue(self.kind))
+            .arg(job_id.as_str())
+            .arg(ulid::Ulid::new().to_string())
+            .arg(now_rfc3339())
+            .arg(self.limits.history_max)
+            .arg(self.limits.stream_max)
+            .arg(self.limits.retention.as_secs())
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(redriven == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let backoff = Backoff::default();
+        for _ in 0..100 {
+            let first = backoff.delay(1);
+            assert!(first >= Duration::from_millis(500) && first <= Duration::from_secs(1));
+            let third = backoff.delay(3);
+            assert!(third >= Duration::from_secs(2) && third <= Duration::from_secs(4));
+            assert!(backoff.delay(30) <= Duration::from_secs(60));
+        }
+    }
+}

@@ -1,0 +1,592 @@
+//! Nothing lost, nothing counted twice: retries, poison jobs, cancellation, SIGTERM, and real
+//! faults (SIGKILLed workers, a restarted Redis, a restarted gateway).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use finishline_bus::{BusLimits, Keys, ProgressBus, StreamMessage};
+use finishline_tests::{
+    Gateway, PhotoServer, RedisServer, SocketClient, Worker, photo_png_bytes, unique_prefix,
+    wait_until, write_photo,
+};
+use finishline_wire::EventId;
+use serde_json::{Value, json};
+
+struct Rig {
+    redis: RedisServer,
+    prefix: String,
+    media: PathBuf,
+    gateway: Option<Gateway>,
+    bus: ProgressBus,
+}
+
+async fn rig(test: &str, redis: RedisServer) -> Rig {
+    let prefix = unique_prefix(test);
+    let media = std::env::temp_dir().join(&prefix);
+    std::fs::create_dir_all(&media).unwrap();
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let bus = ProgressBus::new(
+        redis.connection().await,
+        Keys::new(&prefix),
+        BusLimits::default(),
+    );
+    Rig {
+        redis,
+        prefix,
+        media,
+        gateway: Some(gateway),
+        bus,
+    }
+}
+
+impl Rig {
+    fn gateway(&self) -> &Gateway {
+        self.gateway.as_ref().expect("gateway running")
+    }
+
+    async fn worker(&self, extra: &[&str]) -> Worker {
+        Worker::start_with(self.redis.url(), &self.prefix, &self.media, extra).await
+    }
+
+    async fn post(&self, event: &str, photos: Value) -> Value {
+        let response = reqwest::Client::new()
+            .post(self.gateway().url(&format!("/v1/events/{event}/photos")))
+            .json(&photos)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 202);
+        response.json().await.unwrap()
+    }
+
+    async fn history(&self, event: &str) -> Vec<StreamMessage> {
+        let event = EventId::parse(event).unwrap();
+        self.bus
+            .history_range(&event, 0, u64::MAX, 100_000)
+            .await
+            .unwrap()
+    }
+
+    async fn wait_completed(&self, event: &str, timeout: Duration) {
+        let event_id = EventId::parse(event).unwrap();
+        let bus = self.bus.clone();
+        wait_until(&format!("event {event} completes"), timeout, || {
+            let bus = bus.clone();
+            let event_id = event_id.clone();
+            async move {
+                bus.snapshot(&event_id).await.is_ok_and(|s| {
+                    s.counts.total_photos > 0 && s.counts.processed_photos == s.counts.total_photos
+                })
+            }
+        })
+        .await;
+    }
+
+    async fn job(&self, job_id: &str) -> Value {
+        reqwest::get(self.gateway().url(&format!("/v1/jobs/{job_id}")))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+fn data(message: &StreamMessage) -> Value {
+    serde_json::from_str(&message.data).unwrap()
+}
+
+/// Asserts every photo ended exactly once and the event completed exactly once, last, with
+/// the expected summary; returns the terminal message name of each photo.
+fn assert_exactly_once(
+    history: &[StreamMessage],
+    photos: usize,
+    summary: Value,
+) -> HashMap<String, String> {
+    let seqs: Vec<u64> = history.iter().map(|m| m.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "history has no gap"
+    );
+    let mut terminal: HashMap<String, String> = HashMap::new();
+    for m in history
+        .iter()
+        .filter(|m| m.name.is_terminal() && m.name.as_str().starts_with("photo:"))
+    {
+        let photo = data(m)["photoId"].as_str().unwrap().to_owned();
+        let previous = terminal.insert(photo.clone(), m.name.as_str().to_owned());
+        assert!(previous.is_none(), "photo {photo} ended twice");
+    }
+    assert_eq!(terminal.len(), photos, "every photo ended");
+    let completed: Vec<_> = history
+        .iter()
+        .filter(|m| m.name.as_str() == "event:completed")
+        .collect();
+    assert_eq!(completed.len(), 1, "event:completed exactly once");
+    assert_eq!(history.last().unwrap().name.as_str(), "event:completed");
+    assert_eq!(data(completed[0])["summary"], summary);
+    terminal
+}
+
+fn photos(media: &std::path::Path, n: usize, size: (u32, u32)) -> Value {
+    let list: Vec<Value> = (0..n)
+        .map(|i| {
+            let name = format!("c{i:04}.png");
+            write_photo(
+                &media.join(&name),
+                size.0,
+                size.1,
+                [200, 40, 40],
+                [40, 40, 200],
+            );
+            json!({ "photoId": format!("c{i:04}"), "source": { "path": name } })
+        })
+        .collect();
+    json!({ "photos": list })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_succeeds_on_the_second_attempt() {
+    let rig = rig("retry-ok", RedisServer::start().await).await;
+    let server = PhotoServer::start(photo_png_bytes(40, 30, [10, 200, 10]), vec![503, 200]).await;
+    let _worker = rig.worker(&["--retry-base-delay", "200ms"]).await;
+    let body = rig
+        .post(
+            "retry-ok",
+            json!({ "photoId": "p1", "source": { "url": server.url("p1.png") } }),
+        )
+        .await;
+    rig.wait_completed("retry-ok", Duration::from_secs(30))
+        .await;
+    let history = rig.history("retry-ok").await;
+    let terminal = assert_exactly_once(
+        &history,
+        1,
+        json!({ "total": 1, "succeeded": 1, "failed": 0, "cancelled": 0 }),
+    );
+    assert_eq!(terminal["p1"], "photo:completed");
+    assert_eq!(server.requests(), 2, "one failed fetch, one good one");
+    let job = rig.job(body["jobs"][0]["jobId"].as_str().unwrap()).await;
+    assert_eq!(job["attempts"], 2, "{job}");
+    assert_eq!(job["state"], "succeeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_attempt_limit_is_honoured_and_an_operator_can_re_drive_the_failed_job() {
+    let rig = rig("retry-limit", RedisServer::start().await).await;
+    // Three 503s exhaust the three attempts; the re-driven run then gets the photo.
+    let server = PhotoServer::start(
+        photo_png_bytes(40, 30, [10, 200, 10]),
+        vec![503, 503, 503, 200],
+    )
+    .await;
+    let _worker = rig
+        .worker(&["--retry-base-delay", "100ms", "--max-attempts", "3"])
+        .await;
+    let body = rig
+        .post(
+            "retry-limit",
+            json!({ "photoId": "p1", "source": { "url": server.url("p1.png") } }),
+        )
+        .await;
+    let job_id = body["jobs"][0]["jobId"].as_str().unwrap().to_owned();
+    rig.wait_completed("retry-limit", Duration::from_secs(30))
+        .await;
+    let history = rig.history("retry-limit").await;
+    let terminal = assert_exactly_once(
+        &history,
+        1,
+        json!({ "total": 1, "succeeded": 0, "failed": 1, "cancelled": 0 }),
+    );
+    assert_eq!(terminal["p1"], "photo:failed");
+    let failed = history
+        .iter()
+        .find(|m| m.name.as_str() == "photo:failed")
+        .unwrap();
+    assert_eq!(data(failed)["attempts"], 3);
+    assert_eq!(data(failed)["code"], "fetch_failed");
+    assert_eq!(server.requests(), 3, "exactly max-attempts fetches");
+
+    let http = reqwest::Client::new();
+    let list: Value = http
+        .get(
+            rig.gateway()
+                .url("/v1/jobs?state=failed&eventId=retry-limit"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["jobs"][0]["job"]["jobId"], job_id.as_str(), "{list}");
+    assert!(
+        list["jobs"][0]["job"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("503"),
+        "{list}"
+    );
+
+    let response = http
+        .post(rig.gateway().url(&format!("/v1/jobs/{job_id}/retry")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let event = EventId::parse("retry-limit").unwrap();
+    let bus = rig.bus.clone();
+    wait_until(
+        "the re-driven job succeeds",
+        Duration::from_secs(30),
+        || {
+            let bus = bus.clone();
+            let event = event.clone();
+            async move {
+                bus.snapshot(&event)
+                    .await
+                    .is_ok_and(|s| s.counts.succeeded == 1)
+            }
+        },
+    )
+    .await;
+    let snapshot = rig.bus.snapshot(&event).await.unwrap();
+    assert_eq!(
+        (snapshot.counts.processed_photos, snapshot.counts.failed),
+        (1, 0),
+        "counted once, as a success"
+    );
+    let completed = rig
+        .history("retry-limit")
+        .await
+        .iter()
+        .filter(|m| m.name.as_str() == "event:completed")
+        .count();
+    assert_eq!(completed, 2, "the event completed again after the re-drive");
+    let response = http
+        .post(rig.gateway().url(&format!("/v1/jobs/{job_id}/retry")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        422,
+        "only failed jobs can be re-driven"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_payloads_fail_cleanly_and_the_worker_goes_on() {
+    let rig = rig("poison", RedisServer::start().await).await;
+    let body = rig.post("poison", photos(&rig.media, 3, (32, 32))).await;
+    // Corrupt two queued jobs' payloads in Redis before any worker runs.
+    let mut conn = rig.redis.connection().await;
+    let queue = format!("{}:photo-processing", rig.prefix);
+    let first = body["jobs"][0]["jobId"].as_str().unwrap();
+    let second = body["jobs"][1]["jobId"].as_str().unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(format!("{queue}:data"))
+        .arg(first)
+        .arg(format!(r#"{{"jobId":"{first}","eventId":42}}"#))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(format!("{queue}:data"))
+        .arg(second)
+        .arg(b"\xff\xfe not json".as_slice())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let worker = rig.worker(&[]).await;
+    let event = EventId::parse("poison").unwrap();
+    let bus = rig.bus.clone();
+    wait_until(
+        "the good job and the recognisable poison job end",
+        Duration::from_secs(30),
+        || {
+            let bus = bus.clone();
+            let event = event.clone();
+            async move {
+                bus.snapshot(&event)
+                    .await
+                    .is_ok_and(|s| s.counts.processed_photos == 2)
+            }
+        },
+    )
+    .await;
+    let history = rig.history("poison").await;
+    let failed: Vec<Value> = history
+        .iter()
+        .filter(|m| m.name.as_str() == "photo:failed")
+        .map(data)
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["jobId"], first);
+    assert_eq!(failed[0]["code"], "invalid_payload");
+    assert!(
+        worker.log().contains("not a job"),
+        "the undecodable one is logged"
+    );
+    // The worker still serves new jobs.
+    rig.post("poison-after", photos(&rig.media, 2, (32, 32)))
+        .await;
+    rig.wait_completed("poison-after", Duration::from_secs(30))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_jobs_survive_two_worker_kills_with_exact_counts() {
+    let rig = rig("chaos", RedisServer::start().await).await;
+    let jobs = photos(&rig.media, 500, (96, 72));
+    let first = rig.worker(&[]).await;
+    let _second = rig.worker(&[]).await;
+    let _third = rig.worker(&[]).await;
+    let started = Instant::now();
+    rig.post("chaos", jobs).await;
+    let event = EventId::parse("chaos").unwrap();
+    let processed = |bus: ProgressBus, event: EventId, at_least: u64| async move {
+        bus.snapshot(&event)
+            .await
+            .is_ok_and(|s| s.counts.processed_photos >= at_least)
+    };
+    wait_until("100 photos processed", Duration::from_secs(120), || {
+        processed(rig.bus.clone(), event.clone(), 100)
+    })
+    .await;
+    first.kill().await;
+    let killed_at = Instant::now();
+    let replacement = rig.worker(&[]).await;
+    wait_until("250 photos processed", Duration::from_secs(120), || {
+        processed(rig.bus.clone(), event.clone(), 250)
+    })
+    .await;
+    replacement.kill().await;
+    rig.wait_completed("chaos", Duration::from_secs(180)).await;
+    let history = rig.history("chaos").await;
+    assert_exactly_once(
+        &history,
+        500,
+        json!({ "total": 500, "succeeded": 500, "failed": 0, "cancelled": 0 }),
+    );
+    let runs_started: u64 = {
+        let mut conn = rig.redis.connection().await;
+        let mut total = 0;
+        for m in history
+            .iter()
+            .filter(|m| m.name.as_str() == "photo:completed")
+        {
+            let job_id = data(m)["jobId"].as_str().unwrap().to_owned();
+            let runs: u64 = redis::cmd("HGET")
+                .arg(format!("{}:job:{job_id}", rig.prefix))
+                .arg("run")
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            total += runs;
+        }
+        total
+    };
+    eprintln!(
+        "chaos: 500 jobs, 2 workers SIGKILLed, {} runs started ({} re-runs), every job ended once, done in {:?} ({:?} after the first kill)",
+        runs_started,
+        runs_started - 500,
+        started.elapsed(),
+        killed_at.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_mid_run_loses_nothing() {
+    let mut rig = rig("redis-restart", RedisServer::start_persistent().await).await;
+    let _a = rig.worker(&[]).await;
+    let _b = rig.worker(&[]).await;
+    let client = SocketClient::connect(&rig.gateway().url(""), None).await;
+    client
+        .call("subscribe:event", json!({ "eventId": "redis-restart" }))
+        .await;
+    rig.post("redis-restart", photos(&rig.media, 200, (96, 72)))
+        .await;
+    let event = EventId::parse("redis-restart").unwrap();
+    let bus = rig.bus.clone();
+    wait_until("50 photos processed", Duration::from_secs(60), || {
+        let bus = bus.clone();
+        let event = event.clone();
+        async move {
+            bus.snapshot(&event)
+                .await
+                .is_ok_and(|s| s.counts.processed_photos >= 50)
+        }
+    })
+    .await;
+    rig.redis.stop();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let restarted = Instant::now();
+    rig.redis.start_again().await;
+    rig.wait_completed("redis-restart", Duration::from_secs(120))
+        .await;
+    eprintln!(
+        "redis restart: the event completed {:?} after Redis came back",
+        restarted.elapsed()
+    );
+    let history = rig.history("redis-restart").await;
+    assert_exactly_once(
+        &history,
+        200,
+        json!({ "total": 200, "succeeded": 200, "failed": 0, "cancelled": 0 }),
+    );
+    // The gateway resumed from its stream position: the client saw the end, with no duplicate.
+    client
+        .wait_for("event:completed", Duration::from_secs(30))
+        .await;
+    let seqs: Vec<u64> = client
+        .received()
+        .iter()
+        .map(|m| m.data["seq"].as_u64().unwrap())
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "no duplicate, in order"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_reconnecting_with_since_after_a_gateway_restart_misses_nothing() {
+    let mut rig = rig("gateway-restart", RedisServer::start().await).await;
+    let _worker = rig.worker(&[]).await;
+    let port = rig.gateway().port;
+    let first = SocketClient::connect(&rig.gateway().url(""), None).await;
+    first
+        .call("subscribe:event", json!({ "eventId": "gw" }))
+        .await;
+    rig.post("gw", photos(&rig.media, 120, (96, 72))).await;
+    wait_until("some messages arrive", Duration::from_secs(30), || {
+        let n = first.received().len();
+        async move { n >= 40 }
+    })
+    .await;
+    rig.gateway.take().expect("gateway").kill().await;
+    let seen: Vec<u64> = first
+        .received()
+        .iter()
+        .map(|m| m.data["seq"].as_u64().unwrap())
+        .collect();
+    let last_seen = *seen.last().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await; // progress goes on while no gateway serves the client
+    let restarted =
+        Gateway::start_on(port, rig.redis.url(), &rig.prefix, &["--auth-disabled"]).await;
+    let second = SocketClient::connect(&restarted.url(""), None).await;
+    let ack = second
+        .call(
+            "subscribe:event",
+            json!({ "eventId": "gw", "since": last_seen }),
+        )
+        .await;
+    assert_eq!(ack["recovered"], true, "{ack}");
+    second
+        .wait_for("event:completed", Duration::from_secs(60))
+        .await;
+    let mut all = seen.clone();
+    all.extend(
+        second
+            .received()
+            .iter()
+            .map(|m| m.data["seq"].as_u64().unwrap()),
+    );
+    let last = rig
+        .bus
+        .snapshot(&EventId::parse("gw").unwrap())
+        .await
+        .unwrap()
+        .last_seq;
+    assert_eq!(
+        all,
+        (1..=last).collect::<Vec<_>>(),
+        "no gap and no duplicate across the restart"
+    );
+    eprintln!(
+        "gateway restart: {} messages before, {} replayed/live after, 0 gaps, 0 duplicates",
+        seen.len(),
+        all.len() - seen.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_running_job_finish_and_the_worker_exits_zero() {
+    let rig = rig("sigterm", RedisServer::start().await).await;
+    let worker = rig.worker(&["--shutdown-grace", "60s"]).await;
+    rig.post("sigterm", photos(&rig.media, 1, (3000, 2000)))
+        .await;
+    let history_has = |name: &'static str| {
+        let bus = rig.bus.clone();
+        move || {
+            let bus = bus.clone();
+            async move {
+                bus.history_range(&EventId::parse("sigterm").unwrap(), 0, u64::MAX, 100)
+                    .await
+                    .is_ok_and(|h| h.iter().any(|m| m.name.as_str() == name))
+            }
+        }
+    };
+    wait_until(
+        "the job is running",
+        Duration::from_secs(30),
+        history_has("photo:progress"),
+    )
+    .await;
+    let code = worker.terminate(Duration::from_secs(60)).await;
+    assert_eq!(code, Some(0), "the worker exits 0 after SIGTERM");
+    let history = rig.history("sigterm").await;
+    assert_exactly_once(
+        &history,
+        1,
+        json!({ "total": 1, "succeeded": 1, "failed": 0, "cancelled": 0 }),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_job_cancelled_stops_at_its_next_stage_boundary() {
+    let rig = rig("cancel-running", RedisServer::start().await).await;
+    let worker = rig.worker(&[]).await;
+    let body = rig
+        .post("cancel-running", photos(&rig.media, 1, (3000, 2000)))
+        .await;
+    let job_id = body["jobs"][0]["jobId"].as_str().unwrap().to_owned();
+    let bus = rig.bus.clone();
+    wait_until("the job is running", Duration::from_secs(30), || {
+        let bus = bus.clone();
+        async move {
+            bus.history_range(&EventId::parse("cancel-running").unwrap(), 0, u64::MAX, 100)
+                .await
+                .is_ok_and(|h| h.iter().any(|m| m.name.as_str() == "photo:progress"))
+        }
+    })
+    .await;
+    let response: Value = reqwest::Client::new()
+        .post(rig.gateway().url(&format!("/v1/jobs/{job_id}/cancel")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(response["cancelled"], true, "{response}");
+    wait_until(
+        "the worker notices at the next stage boundary",
+        Duration::from_secs(60),
+        || {
+            let stopped = worker.log().contains("newer run owns this job");
+            async move { stopped }
+        },
+    )
+    .await;
+    let history = rig.history("cancel-running").await;
+    let terminal = assert_exactly_once(
+        &history,
+        1,
+        json!({ "total": 1, "succeeded": 0, "failed": 0, "cancelled": 1 }),
+    );
+    assert_eq!(terminal["c0000"], "photo:cancelled");
+    assert_eq!(rig.job(&job_id).await["state"], "cancelled");
+}
