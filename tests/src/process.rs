@@ -184,6 +184,8 @@ impl Gateway {
 /// A running worker.
 pub struct Worker {
     process: Managed,
+    /// Port of its health and metrics server.
+    pub http_port: u16,
 }
 
 impl Worker {
@@ -198,7 +200,10 @@ impl Worker {
         media_root: &Path,
         extra: &[&str],
     ) -> Self {
+        let http_port = free_port();
         let mut args = vec![
+            "--http-listen".into(),
+            format!("127.0.0.1:{http_port}"),
             "--redis-url".into(),
             redis_url.into(),
             "--key-prefix".into(),
@@ -214,7 +219,7 @@ impl Worker {
         ];
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         let process = Managed::spawn("finishline-worker", &args, &[]);
-        let worker = Self { process };
+        let worker = Self { process, http_port };
         wait_until(
             "worker logs that it started",
             Duration::from_secs(20),
@@ -229,6 +234,11 @@ impl Worker {
 
     pub fn log(&self) -> String {
         self.process.log_text()
+    }
+
+    /// URL of a route of its health and metrics server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.http_port)
     }
 
     /// SIGKILL: the worker dies mid-job, as on a crash or an OOM kill.

@@ -73,6 +73,10 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
 
+    /// Address of the health and metrics port (/healthz, /readyz, /metrics)
+    #[arg(long, env = "FINISHLINE_HTTP_LISTEN", default_value = "0.0.0.0:9100")]
+    pub http_listen: std::net::SocketAddr,
+
     /// Name of this worker in Redis; default: <host>-<pid>-<random>, unique per process
     #[arg(long, env = "FINISHLINE_WORKER_NAME")]
     pub worker_name: Option<String>,

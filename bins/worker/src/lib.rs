@@ -2,9 +2,11 @@
 //! consumes jobs until shutdown. `main.rs` only parses flags and calls these.
 
 mod config;
+mod http;
 mod photo;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -27,6 +29,7 @@ pub struct App {
     keys: Keys,
     processor: Arc<PhotoProcessor>,
     base_name: String,
+    health: http::Health,
 }
 
 impl App {
@@ -44,6 +47,11 @@ impl App {
             ..BusLimits::default()
         };
         let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
+        let health = http::Health {
+            bus: bus.clone(),
+            consuming: Arc::new(AtomicBool::new(false)),
+            metrics: finishline_service::init_metrics()?,
+        };
         let retrier = Retrier::new(conn.clone(), keys.clone(), JobKind::Photo, limits);
         let media_limits = MediaLimits {
             max_bytes: config.max_media_bytes,
@@ -80,6 +88,7 @@ impl App {
             keys,
             processor,
             base_name,
+            health,
         })
     }
 
@@ -100,6 +109,18 @@ impl App {
             media_root = %self.config.media_root.display(),
             "worker started; consuming photo-processing"
         );
+        let health_server = http::serve(
+            self.config.http_listen,
+            self.health.clone(),
+            shutdown.clone(),
+        )
+        .await?;
+        let sampler = tokio::spawn(http::sample_queue(
+            Housekeeper::new(self.conn.clone(), &self.keys, JobKind::Photo),
+            "photo-processing",
+            Duration::from_secs(2),
+            shutdown.clone(),
+        ));
         let housekeeping = tokio::spawn(
             Housekeeper::new(self.conn.clone(), &self.keys, JobKind::Photo)
                 .run(Duration::from_secs(1), shutdown.clone()),
@@ -111,7 +132,9 @@ impl App {
             } else {
                 format!("{}-r{restarts}", self.base_name)
             };
+            self.health.consuming.store(true, Ordering::Relaxed);
             let result = self.run_once(&name, shutdown.clone()).await;
+            self.health.consuming.store(false, Ordering::Relaxed);
             if shutdown.is_cancelled() {
                 if let Err(err) = result {
                     tracing::warn!(error = %err, "worker stopped with an error during shutdown");
@@ -132,6 +155,8 @@ impl App {
             }
         }
         let _ = housekeeping.await;
+        let _ = sampler.await;
+        let _ = health_server.await;
         tracing::info!("worker stopped");
         Ok(())
     }

@@ -115,6 +115,7 @@ impl PhotoProcessor {
         let span = tracing::Span::current();
         span.record("attempt", attempt);
         tracing::info!(run, "job started");
+        metrics::counter!("finishline_worker_jobs_total", "kind" => "photo", "outcome" => "started").increment(1);
         let started = std::time::Instant::now();
         match self.recognise(&job, run).await {
             Ok(found) => {
@@ -146,6 +147,7 @@ impl PhotoProcessor {
                         },
                     )
                     .await?;
+                metrics::counter!("finishline_worker_jobs_total", "kind" => "photo", "outcome" => "succeeded").increment(1);
                 tracing::info!(
                     ended,
                     plates = found.plates.len(),
@@ -155,6 +157,7 @@ impl PhotoProcessor {
                 Ok(())
             }
             Err(RunError::Superseded) => {
+                metrics::counter!("finishline_worker_jobs_total", "kind" => "photo", "outcome" => "superseded").increment(1);
                 tracing::info!("a newer run owns this job; this run stops");
                 Ok(())
             }
@@ -162,6 +165,7 @@ impl PhotoProcessor {
                 let delay = self.backoff.delay(attempt);
                 let message = err.to_string();
                 let scheduled = self.retrier.schedule(&job.job_id, delay, &message).await?;
+                metrics::counter!("finishline_worker_jobs_total", "kind" => "photo", "outcome" => "retried").increment(1);
                 tracing::warn!(
                     error = %message,
                     attempt,
@@ -195,6 +199,7 @@ impl PhotoProcessor {
                         },
                     )
                     .await?;
+                metrics::counter!("finishline_worker_jobs_total", "kind" => "photo", "outcome" => "failed").increment(1);
                 tracing::warn!(ended, error = %message, code = err.code(), attempt, "job failed");
                 Ok(())
             }
@@ -203,6 +208,7 @@ impl PhotoProcessor {
 
     async fn recognise(&self, job: &PhotoJob, run: u64) -> Result<Recognised, RunError> {
         self.progress(job, run, Stage::Detection, 0).await?;
+        let timer = std::time::Instant::now();
         let bytes = self.loader.load(&job.source).await?;
         let limits = self.limits.clone();
         let pipeline = self.pipeline.clone();
@@ -219,16 +225,20 @@ impl PhotoProcessor {
             height = photo.height(),
             "detection done"
         );
+        record_stage(Stage::Detection, timer);
 
         self.progress(job, run, Stage::Ocr, 33).await?;
+        let timer = std::time::Instant::now();
         let photo = Arc::new(photo);
         let (pipeline, shared) = (self.pipeline.clone(), photo.clone());
         let plates = self
             .cpu(move || pipeline.read(&shared, &candidates))
             .await??;
         tracing::debug!(plates = plates.len(), "ocr done");
+        record_stage(Stage::Ocr, timer);
 
         self.progress(job, run, Stage::Color, 67).await?;
+        let timer = std::time::Instant::now();
         let pipeline = self.pipeline.clone();
         let (plates, colors) = self
             .cpu(move || {
@@ -236,6 +246,7 @@ impl PhotoProcessor {
                 Ok::<_, MediaError>((plates, colors))
             })
             .await??;
+        record_stage(Stage::Color, timer);
         Ok(Recognised { plates, colors })
     }
 
@@ -332,6 +343,11 @@ impl PhotoProcessor {
         );
         Ok(())
     }
+}
+
+fn record_stage(stage: Stage, started: std::time::Instant) {
+    metrics::histogram!("finishline_worker_stage_duration_seconds", "kind" => "photo", "stage" => stage.as_str())
+        .record(started.elapsed().as_secs_f64());
 }
 
 /// The apalis handler of `photo-processing`.

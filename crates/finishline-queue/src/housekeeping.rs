@@ -13,12 +13,28 @@ use crate::QueueError;
 
 static PROMOTE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/promote.lua")));
 static VACUUM: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/vacuum.lua")));
+static STATS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/stats.lua")));
 static HAND_BACK: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/hand_back.lua")));
 
 /// Chunk size of promotion and vacuum: far below the ~8,000 where apalis-redis' own
 /// promotion fails.
 const CHUNK: usize = 1_000;
+
+/// How deep a queue is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Due and waiting for a worker.
+    pub waiting: u64,
+    /// Waiting for their time (retries with backoff).
+    pub scheduled: u64,
+    /// Taken by a live or presumed-live worker.
+    pub inflight: u64,
+    /// Given up by apalis (timeouts, panics).
+    pub dead: u64,
+    /// Age of the oldest waiting job (from its ULID), if any.
+    pub oldest_waiting_age: Option<Duration>,
+}
 
 /// Runs the housekeeping of one queue.
 pub struct Housekeeper {
@@ -75,6 +91,29 @@ impl Housekeeper {
                 return Ok(total);
             }
         }
+    }
+
+    /// The depth of the queue.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn stats(&self) -> Result<QueueStats, QueueError> {
+        let (waiting, scheduled, inflight, dead, oldest): (u64, u64, u64, u64, String) = STATS
+            .arg(&self.queue)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        let oldest_waiting_age = ulid::Ulid::from_string(&oldest).ok().map(|id| {
+            SystemTime::now()
+                .duration_since(id.datetime())
+                .unwrap_or_default()
+        });
+        Ok(QueueStats {
+            waiting,
+            scheduled,
+            inflight,
+            dead,
+            oldest_waiting_age,
+        })
     }
 
     /// Puts a stopping worker's running jobs back on the queue and unregisters the worker;

@@ -12,7 +12,7 @@ mod retry;
 mod storage;
 
 pub use codec::{Delivery, LenientJson};
-pub use housekeeping::Housekeeper;
+pub use housekeeping::{Housekeeper, QueueStats};
 pub use producer::{Enqueued, NewMedia, Producer, ProducerConfig};
 pub use retry::{Backoff, Retrier};
 pub use storage::{WorkerTuning, worker_storage};

@@ -4,6 +4,7 @@
 mod auth;
 mod bus_counts;
 mod js_client;
+mod operations;
 mod photo_flow;
 mod reliability;
 mod replay;

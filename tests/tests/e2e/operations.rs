@@ -1,0 +1,168 @@
+//! What operators rely on: health, readiness and Prometheus metrics that move when jobs run.
+
+use std::time::Duration;
+
+use finishline_tests::{Gateway, RedisServer, SocketClient, Worker, unique_prefix, write_photo};
+use serde_json::json;
+
+/// The value of the first sample of `name` whose labels contain every one of `labels`.
+fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    metrics
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(name) && labels.iter().all(|label| l.contains(label)))
+        .find_map(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics_report_what_happened() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("ops");
+    let media = std::env::temp_dir().join(&prefix);
+    for i in 0..6 {
+        write_photo(
+            &media.join(format!("m{i}.png")),
+            64,
+            48,
+            [0, 90, 200],
+            [255, 255, 255],
+        );
+    }
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let worker = Worker::start(redis.url(), &prefix, &media).await;
+    let http = reqwest::Client::new();
+    for url in [
+        gateway.url("/healthz"),
+        gateway.url("/readyz"),
+        worker.url("/healthz"),
+        worker.url("/readyz"),
+    ] {
+        assert_eq!(
+            http.get(&url).send().await.unwrap().status().as_u16(),
+            200,
+            "{url}"
+        );
+    }
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    client
+        .call("subscribe:event", json!({ "eventId": "ops" }))
+        .await;
+    let photos: Vec<_> = (0..6)
+        .map(|i| json!({ "photoId": format!("m{i}"), "source": { "path": format!("m{i}.png") } }))
+        .collect();
+    let response = http
+        .post(gateway.url("/v1/events/ops/photos"))
+        .json(&json!({ "photos": photos }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    client
+        .wait_for("event:completed", Duration::from_secs(30))
+        .await;
+
+    let worker_metrics = http
+        .get(worker.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        sample(
+            &worker_metrics,
+            "finishline_worker_jobs_total",
+            &[r#"outcome="succeeded""#]
+        ),
+        Some(6.0),
+        "{worker_metrics}"
+    );
+    assert_eq!(
+        sample(
+            &worker_metrics,
+            "finishline_worker_jobs_total",
+            &[r#"outcome="started""#]
+        ),
+        Some(6.0)
+    );
+    assert_eq!(
+        sample(
+            &worker_metrics,
+            "finishline_worker_stage_duration_seconds_count",
+            &[r#"stage="color""#]
+        ),
+        Some(6.0)
+    );
+    // The queue sampler runs every 2 s: wait for a sample after the run.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let worker_metrics = http
+        .get(worker.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        sample(
+            &worker_metrics,
+            "finishline_queue_jobs",
+            &[r#"state="waiting""#]
+        ),
+        Some(0.0),
+        "{worker_metrics}"
+    );
+    assert!(
+        sample(
+            &worker_metrics,
+            "finishline_queue_oldest_waiting_age_seconds",
+            &[]
+        )
+        .is_some()
+    );
+
+    let gateway_metrics = http
+        .get(gateway.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let relayed = sample(
+        &gateway_metrics,
+        "finishline_gateway_messages_relayed_total",
+        &[],
+    )
+    .unwrap_or(0.0);
+    assert!(
+        relayed >= 6.0 * 5.0,
+        "every message was relayed: {relayed}\n{gateway_metrics}"
+    );
+    assert_eq!(
+        sample(&gateway_metrics, "finishline_gateway_connections", &[]),
+        Some(1.0)
+    );
+    assert!(
+        sample(
+            &gateway_metrics,
+            "finishline_gateway_relay_lag_seconds_count",
+            &[]
+        )
+        .unwrap_or(0.0)
+            >= 30.0
+    );
+    assert!(
+        sample(
+            &gateway_metrics,
+            "finishline_gateway_http_requests_total",
+            &[r#"status="202""#]
+        )
+        .is_some(),
+        "{gateway_metrics}"
+    );
+    std::fs::create_dir_all("../target/artifacts").ok();
+    std::fs::write("../target/artifacts/metrics-worker.txt", &worker_metrics).ok();
+    std::fs::write("../target/artifacts/metrics-gateway.txt", &gateway_metrics).ok();
+}
