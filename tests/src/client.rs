@@ -121,6 +121,11 @@ impl SocketClient {
             .expect("ack")
     }
 
+    /// Emits without waiting for an ack.
+    pub async fn emit(&self, event: &str, payload: Value) {
+        let _ = self.client.emit(event, payload).await;
+    }
+
     /// Everything received so far, in order.
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().expect("lock").clone()

@@ -68,6 +68,9 @@ pub enum AuthError {
     WrongAlgorithm,
     #[error("unauthorized: malformed token ({0})")]
     Malformed(String),
+    /// Not a token problem, but refused at the same door: too many connections from one IP.
+    #[error("rate_limited: too many connections from this address")]
+    Limited,
 }
 
 /// The configured verifier.

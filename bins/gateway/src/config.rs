@@ -60,6 +60,33 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_CLIENT_BUFFER", default_value_t = 4096)]
     pub client_buffer: usize,
 
+    /// Origins allowed to call the HTTP API from a browser, comma-separated (e.g.
+    /// https://dash.example.org); empty: no cross-origin access. `*` allows any origin without
+    /// credentials
+    #[arg(
+        long,
+        env = "ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Socket.IO connections allowed from one IP address
+    #[arg(long, env = "FINISHLINE_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub max_connections_per_ip: usize,
+
+    /// Rooms (events and jobs) one connection may be subscribed to at once
+    #[arg(long, env = "FINISHLINE_MAX_SUBSCRIPTIONS", default_value_t = 100)]
+    pub max_subscriptions: usize,
+
+    /// subscribe calls per second allowed per connection (bursts of twice that)
+    #[arg(long, env = "FINISHLINE_SUBSCRIBE_RATE", default_value_t = 20)]
+    pub subscribe_rate: u32,
+
+    /// Enqueue requests per second allowed per client (token subject, else IP; bursts of twice that)
+    #[arg(long, env = "FINISHLINE_ENQUEUE_RATE", default_value_t = 50)]
+    pub enqueue_rate: u32,
+
     /// Time given to open connections to close after SIGTERM
     #[arg(long, env = "FINISHLINE_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,

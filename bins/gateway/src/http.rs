@@ -23,6 +23,7 @@ pub struct HttpState {
     pub retrier: Retrier,
     pub max_batch: usize,
     pub auth: Authenticator,
+    pub limits: std::sync::Arc<crate::limits::Limits>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
@@ -198,17 +199,35 @@ fn parse_photos(body: &[u8]) -> Result<Vec<PhotoItem>, ApiError> {
     if photos.is_empty() {
         return Err(ApiError::unprocessable("photos must not be empty"));
     }
+    for (index, photo) in photos.iter().enumerate() {
+        photo.source.validate().map_err(|err| {
+            ApiError::unprocessable(format!("photos[{index}] ({}): {err}", photo.photo_id))
+        })?;
+    }
     Ok(photos)
 }
 
 async fn enqueue_photos(
     State(state): State<HttpState>,
     Path(event_id): Path<String>,
+    connect_info: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let claims = bearer(&state, &headers)?;
     require_scope(&claims, "enqueue")?;
+    let client = claims
+        .sub
+        .clone()
+        .or_else(|| connect_info.map(|info| info.0.0.ip().to_string()))
+        .unwrap_or_default();
+    if !state.limits.allow_enqueue(&client) {
+        return Err(ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "rate_limited",
+            message: "too many enqueue requests; slow down and retry".into(),
+        });
+    }
     let event_id = parse_event_id(&event_id)?;
     let request_id = request_id(&headers)?;
     let body = body.map_err(|rejection| ApiError {

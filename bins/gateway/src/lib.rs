@@ -4,6 +4,7 @@
 mod auth;
 mod config;
 mod http;
+mod limits;
 mod relay;
 mod socket;
 
@@ -62,6 +63,40 @@ fn authenticator(config: &Config) -> anyhow::Result<auth::Authenticator> {
     }
 }
 
+/// CORS from the allowed origins: exact origins with credentials, or `*` without them.
+fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    let origins: Vec<&str> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .collect();
+    let base = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id")]);
+    if origins.is_empty() {
+        return Ok(CorsLayer::new());
+    }
+    if origins.contains(&"*") {
+        if origins.len() > 1 {
+            anyhow::bail!("ALLOWED_ORIGINS: '*' cannot be combined with other origins");
+        }
+        return Ok(base.allow_origin(tower_http::cors::Any));
+    }
+    let list = origins
+        .iter()
+        .map(|o| {
+            HeaderValue::from_str(o).with_context(|| format!("ALLOWED_ORIGINS: bad origin {o:?}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(base.allow_origin(list).allow_credentials(true))
+}
+
 /// A built gateway, bound to its port.
 pub struct App {
     config: Config,
@@ -111,6 +146,12 @@ impl App {
             .await
             .context("opening the progress stream")?;
         let gate = Arc::new(relay::Gate::default());
+        let limits = Arc::new(limits::Limits::new(
+            config.max_subscriptions,
+            config.max_connections_per_ip,
+            config.subscribe_rate,
+            config.enqueue_rate,
+        ));
         let (io_layer, io) = SocketIo::builder()
             .max_buffer_size(config.client_buffer)
             .max_payload(config.max_client_message_bytes as u64)
@@ -119,6 +160,7 @@ impl App {
                 bus: bus.clone(),
                 gate: gate.clone(),
                 auth: authenticator.clone(),
+                limits: limits.clone(),
             })
             .build_layer();
         io.ns(
@@ -131,11 +173,12 @@ impl App {
             retrier,
             max_batch: config.max_batch,
             auth: authenticator,
+            limits,
             metrics: metrics_handle,
         })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(io_layer)
-        .layer(CorsLayer::new());
+        .layer(cors(&config.allowed_origins)?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -179,7 +222,10 @@ impl App {
         let io = self.io.clone();
         let drain = shutdown.clone();
         let grace = self.config.shutdown_grace;
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(async move {
             drain.cancelled().await;
             tracing::info!("closing client connections");
             io.close().await;

@@ -10,6 +10,7 @@ use serde_json::Value;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
 use crate::auth::{AuthError, Authenticator, Claims};
+use crate::limits::Limits;
 use crate::relay::Gate;
 
 /// What the namespace handlers share.
@@ -18,6 +19,35 @@ pub struct SocketState {
     pub bus: ProgressBus,
     pub gate: Arc<Gate>,
     pub auth: Authenticator,
+    pub limits: Arc<Limits>,
+}
+
+/// The client address of a connection that was counted against its IP's limit.
+#[derive(Debug, Clone, Copy)]
+struct CountedIp(std::net::IpAddr);
+
+/// Checks the per-connection limits of a subscribe call; `Some(ack)` when refused.
+fn over_limits(socket: &SocketRef, limits: &Limits) -> Option<Value> {
+    let allowed = socket
+        .extensions
+        .get::<Arc<governor::DefaultDirectRateLimiter>>()
+        .is_none_or(|limiter| limiter.check().is_ok());
+    if !allowed {
+        return Some(failure(
+            "rate_limited",
+            "too many subscribe calls; slow down",
+        ));
+    }
+    if socket.rooms().len() >= limits.max_subscriptions {
+        return Some(failure(
+            "rate_limited",
+            format!(
+                "at most {} subscriptions per connection",
+                limits.max_subscriptions
+            ),
+        ));
+    }
+    None
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,8 +65,22 @@ pub async fn authenticate(
     let token = auth.ok().and_then(|a| a.token);
     match state.auth.verify(token.as_deref()) {
         Ok(claims) => {
+            let ip = socket
+                .req_parts()
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip());
+            if let Some(ip) = ip {
+                if !state.limits.admit_connection(ip) {
+                    metrics::counter!("finishline_gateway_connections_refused_total", "reason" => "per_ip_limit").increment(1);
+                    tracing::info!(socket = %socket.id, %ip, "connection refused: too many from this address");
+                    return Err(AuthError::Limited);
+                }
+                socket.extensions.insert(CountedIp(ip));
+            }
             tracing::debug!(socket = %socket.id, sub = ?claims.sub, "client authenticated");
             socket.extensions.insert(Arc::new(claims));
+            socket.extensions.insert(state.limits.subscribe_limiter());
             Ok(())
         }
         Err(err) => {
@@ -104,6 +148,10 @@ pub async fn on_connect(socket: SocketRef) {
     socket.on_disconnect(
         |socket: SocketRef, State(state): State<SocketState>| async move {
             state.gate.forget(socket.id).await;
+            if let Some(CountedIp(ip)) = socket.extensions.get::<CountedIp>() {
+                state.limits.release_connection(ip);
+            }
+            metrics::gauge!("finishline_gateway_connections").decrement(1.0);
             tracing::debug!(socket = %socket.id, "client disconnected");
         },
     );
@@ -125,6 +173,10 @@ async fn subscribe_event(
             return;
         }
     };
+    if let Some(refusal) = over_limits(&socket, &state.limits) {
+        let _ = ack.send(&refusal);
+        return;
+    }
     if !claims(&socket).is_some_and(|c| c.may_watch(request.event_id.as_str())) {
         let _ = ack.send(&failure(
             "forbidden",
@@ -219,6 +271,10 @@ async fn subscribe_job(
             return;
         }
     };
+    if let Some(refusal) = over_limits(&socket, &state.limits) {
+        let _ = ack.send(&refusal);
+        return;
+    }
     let status = match state.bus.job_status(&request.job_id).await {
         Ok(status) => status,
         Err(err) => {

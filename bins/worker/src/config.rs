@@ -65,6 +65,14 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_MAX_PIXELS", default_value_t = 100_000_000)]
     pub max_pixels: u64,
 
+    /// Let `{ url }` sources reach private, loopback and link-local addresses (off: SSRF guard)
+    #[arg(
+        long,
+        env = "FINISHLINE_ALLOW_PRIVATE_SOURCES",
+        default_value_t = false
+    )]
+    pub allow_private_sources: bool,
+
     /// Time limit for fetching a `{ url }` source
     #[arg(long, env = "FINISHLINE_FETCH_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub fetch_timeout: Duration,

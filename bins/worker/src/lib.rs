@@ -57,6 +57,7 @@ impl App {
             max_bytes: config.max_media_bytes,
             max_pixels: config.max_pixels,
             fetch_timeout: config.fetch_timeout,
+            allow_private_urls: config.allow_private_sources,
             ..MediaLimits::default()
         };
         let loader = SourceLoader::new(&config.media_root, media_limits.clone())

@@ -9,6 +9,7 @@ mod decode;
 mod error;
 mod pipeline;
 mod source;
+mod ssrf;
 
 pub use color::dominant_colors;
 pub use decode::{Photo, decode_photo};

@@ -20,6 +20,9 @@ pub struct MediaLimits {
     pub fetch_timeout: Duration,
     /// Redirects followed at most.
     pub max_redirects: usize,
+    /// Whether `{ url }` sources may reach private, loopback and link-local addresses (off by
+    /// default: that would let uploaders probe the internal network).
+    pub allow_private_urls: bool,
 }
 
 impl Default for MediaLimits {
@@ -30,6 +33,7 @@ impl Default for MediaLimits {
             max_dimension: 20_000,
             fetch_timeout: Duration::from_secs(30),
             max_redirects: 5,
+            allow_private_urls: false,
         }
     }
 }
@@ -54,10 +58,29 @@ impl SourceLoader {
                 root.display()
             ))
         })?;
+        let allow_private = limits.allow_private_urls;
+        let max_redirects = limits.max_redirects;
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            let allowed_scheme = matches!(attempt.url().scheme(), "http" | "https");
+            let allowed_host = attempt
+                .url()
+                .host_str()
+                .is_some_and(|host| crate::ssrf::literal_allowed(host, allow_private));
+            if attempt.previous().len() >= max_redirects {
+                attempt.error("too many redirects")
+            } else if !(allowed_scheme && allowed_host) {
+                attempt.error("redirect to a refused target")
+            } else {
+                attempt.follow()
+            }
+        });
         let http = reqwest::Client::builder()
             .timeout(limits.fetch_timeout)
             .connect_timeout(limits.fetch_timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(limits.max_redirects))
+            .redirect(redirects)
+            .dns_resolver(std::sync::Arc::new(crate::ssrf::GuardedResolver {
+                allow_private,
+            }))
             .build()
             .map_err(|err| MediaError::Io(format!("http client: {err}")))?;
         Ok(Self { root, limits, http })
@@ -139,12 +162,20 @@ impl SourceLoader {
             )));
         }
         let host = parsed.host_str().unwrap_or("?").to_owned();
-        let mut response = self
-            .http
-            .get(parsed)
-            .send()
-            .await
-            .map_err(|err| MediaError::Fetch(format!("{host}: {}", without_url(&err))))?;
+        if !crate::ssrf::literal_allowed(&host, self.limits.allow_private_urls) {
+            return Err(MediaError::SourceRefused(format!(
+                "{host} is an internal address; only public hosts can be fetched"
+            )));
+        }
+        let mut response = self.http.get(parsed).send().await.map_err(|err| {
+            if is_refused_target(&err) {
+                MediaError::SourceRefused(format!(
+                    "{host} leads to an internal address; only public hosts can be fetched"
+                ))
+            } else {
+                MediaError::Fetch(format!("{host}: {}", without_url(&err)))
+            }
+        })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
             return Err(MediaError::NotFound(format!("{host} answered {status}")));
@@ -180,6 +211,19 @@ impl SourceLoader {
         }
         Ok(body)
     }
+}
+
+/// Whether a request failed because the guard refused its target (by name or by redirect).
+fn is_refused_target(err: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = source {
+        let text = e.to_string();
+        if text.contains("internal addresses") || text.contains("refused target") {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// A reqwest error's description without its URL, which may carry credentials or signed
@@ -248,6 +292,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn internal_targets_are_refused_unless_allowed() {
+        let loader = SourceLoader::new(temp_root("ssrf"), MediaLimits::default()).unwrap();
+        let ok =
+            serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+                .await;
+        for url in [
+            ok.as_str(),
+            "http://localhost:9/x.jpg",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]:9/x",
+        ] {
+            let err = loader
+                .load(&MediaSource::Url(url.into()))
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), "source_refused", "{url}: {err}");
+        }
+    }
+
+    #[tokio::test]
     async fn only_http_and_https_urls_are_fetched() {
         let loader = SourceLoader::new(temp_root("ftp"), MediaLimits::default()).unwrap();
         for bad in ["ftp://example.org/x.jpg", "file:///etc/passwd", "not a url"] {
@@ -277,6 +341,7 @@ mod tests {
     async fn urls_are_fetched_within_the_size_limit_and_server_errors_are_transient() {
         let limits = MediaLimits {
             max_bytes: 100,
+            allow_private_urls: true,
             ..MediaLimits::default()
         };
         let loader = SourceLoader::new(temp_root("url"), limits).unwrap();

@@ -18,6 +18,52 @@ pub enum MediaSource {
     Path(String),
 }
 
+impl MediaSource {
+    /// Longest URL or path accepted.
+    pub const MAX_LEN: usize = 2048;
+
+    /// Checks a source at the edge, before anything is enqueued: an http(s) URL, or a relative
+    /// path without `..`. The worker checks again where it matters (media root, SSRF guard).
+    ///
+    /// # Errors
+    /// Says what is wrong, for the client.
+    pub fn validate(&self) -> Result<(), String> {
+        let (kind, text) = match self {
+            Self::Url(url) => ("url", url),
+            Self::Path(path) => ("path", path),
+        };
+        if text.is_empty() || text.len() > Self::MAX_LEN {
+            return Err(format!(
+                "source.{kind} must be 1-{} characters",
+                Self::MAX_LEN
+            ));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(format!("source.{kind} contains control characters"));
+        }
+        match self {
+            Self::Url(url) => {
+                let lower = url.to_ascii_lowercase();
+                if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+                    return Err("source.url must be an http:// or https:// URL".to_owned());
+                }
+                if url.chars().any(char::is_whitespace) {
+                    return Err("source.url contains whitespace".to_owned());
+                }
+            }
+            Self::Path(path) => {
+                if path.starts_with('/') || path.starts_with('\\') {
+                    return Err("source.path must be relative to the media root".to_owned());
+                }
+                if path.split(['/', '\\']).any(|part| part == "..") {
+                    return Err("source.path must not contain '..'".to_owned());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The kind of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -141,6 +187,29 @@ mod tests {
         );
         assert!(serde_json::from_str::<MediaSource>(r#"{"file":"x"}"#).is_err());
         assert!(serde_json::from_str::<MediaSource>(r#"{"url":1}"#).is_err());
+    }
+
+    #[test]
+    fn sources_are_checked_at_the_edge() {
+        for ok in [
+            MediaSource::Url("https://x.org/a.jpg".into()),
+            MediaSource::Path("a/b.jpg".into()),
+        ] {
+            assert!(ok.validate().is_ok(), "{ok:?}");
+        }
+        for bad in [
+            MediaSource::Url("ftp://x/a.jpg".into()),
+            MediaSource::Url("javascript:alert(1)".into()),
+            MediaSource::Url("http://x/a b".into()),
+            MediaSource::Path("../etc/passwd".into()),
+            MediaSource::Path("/etc/passwd".into()),
+            MediaSource::Path("a/../../b".into()),
+            MediaSource::Path("a\u{0}b".into()),
+            MediaSource::Path(String::new()),
+            MediaSource::Path("x".repeat(3000)),
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

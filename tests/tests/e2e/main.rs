@@ -3,6 +3,7 @@
 
 mod auth;
 mod bus_counts;
+mod hostile;
 mod js_client;
 mod operations;
 mod photo_flow;

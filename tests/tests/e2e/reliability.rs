@@ -150,7 +150,9 @@ fn photos(media: &std::path::Path, n: usize, size: (u32, u32)) -> Value {
 async fn a_transient_failure_succeeds_on_the_second_attempt() {
     let rig = rig("retry-ok", RedisServer::start().await).await;
     let server = PhotoServer::start(photo_png_bytes(40, 30, [10, 200, 10]), vec![503, 200]).await;
-    let _worker = rig.worker(&["--retry-base-delay", "200ms"]).await;
+    let _worker = rig
+        .worker(&["--retry-base-delay", "200ms", "--allow-private-sources"])
+        .await;
     let body = rig
         .post(
             "retry-ok",
