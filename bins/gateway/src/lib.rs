@@ -5,6 +5,7 @@ mod auth;
 mod config;
 mod http;
 mod limits;
+mod native_ws;
 mod relay;
 mod socket;
 
@@ -167,6 +168,8 @@ impl App {
             NAMESPACE,
             socketioxide::handler::ConnectHandler::with(socket::on_connect, socket::authenticate),
         );
+        let native_bus = bus.clone();
+        let native_auth = authenticator.clone();
         let router = http::router(http::HttpState {
             bus,
             producer,
@@ -176,6 +179,19 @@ impl App {
             limits,
             metrics: metrics_handle,
         })
+        .merge(
+            axum::Router::new()
+                .route(
+                    "/ws/events/{event_id}",
+                    axum::routing::get(native_ws::upgrade),
+                )
+                .with_state(native_ws::NativeState {
+                    bus: native_bus,
+                    gate: gate.clone(),
+                    auth: native_auth,
+                    buffer: config.client_buffer,
+                }),
+        )
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(io_layer)
         .layer(cors(&config.allowed_origins)?);

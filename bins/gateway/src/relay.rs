@@ -38,6 +38,23 @@ struct Pending {
 #[derive(Default)]
 pub struct Gate {
     pending: Mutex<HashMap<Arc<str>, Vec<Pending>>>,
+    /// Native WebSocket subscribers per event: each gets `(seq, frame)` through a bounded
+    /// channel; one that cannot keep up is dropped (its connection closes), never waited for.
+    native: std::sync::Mutex<HashMap<Arc<str>, Vec<NativeSubscriber>>>,
+}
+
+struct NativeSubscriber {
+    id: u64,
+    tx: tokio::sync::mpsc::Sender<(u64, Arc<str>)>,
+}
+
+/// The `{ type, data }` frame of the native WebSocket route, built once per message.
+pub fn native_frame(message: &StreamMessage) -> Arc<str> {
+    Arc::from(format!(
+        r#"{{"type":"{}","data":{}}}"#,
+        message.name.as_str(),
+        message.data
+    ))
 }
 
 /// Emits one stored message to one socket.
@@ -122,6 +139,56 @@ impl Gate {
         }
     }
 
+    /// Registers a native WebSocket subscriber of an event; live frames arrive on the returned
+    /// channel from now on (the caller replays history first and skips what it already sent).
+    pub fn attach_native(
+        &self,
+        event_id: &EventId,
+        id: u64,
+        capacity: usize,
+    ) -> tokio::sync::mpsc::Receiver<(u64, Arc<str>)> {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(16));
+        self.native
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(Arc::from(event_id.as_str()))
+            .or_default()
+            .push(NativeSubscriber { id, tx });
+        rx
+    }
+
+    /// Forgets a native subscriber.
+    pub fn detach_native(&self, event_id: &EventId, id: u64) {
+        let mut native = self.native.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(list) = native.get_mut(event_id.as_str()) {
+            list.retain(|s| s.id != id);
+            if list.is_empty() {
+                native.remove(event_id.as_str());
+            }
+        }
+    }
+
+    fn deliver_native(&self, message: &StreamMessage) {
+        let mut native = self.native.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(list) = native.get_mut(&message.event_id) else {
+            return;
+        };
+        let frame = native_frame(message);
+        list.retain(|s| match s.tx.try_send((message.seq, frame.clone())) {
+            Ok(()) => true,
+            Err(_) => {
+                tracing::info!(
+                    subscriber = s.id,
+                    "native subscriber too slow or gone; dropping it"
+                );
+                false
+            }
+        });
+        if list.is_empty() {
+            native.remove(&message.event_id);
+        }
+    }
+
     /// Removes a socket from every pending list (it disconnected or unsubscribed mid-replay).
     pub async fn forget(&self, socket: Sid) {
         let mut pending = self.pending.lock().await;
@@ -193,6 +260,7 @@ pub async fn run_relay(
                     }
                 }
             }
+            gate.deliver_native(&message);
             let mut target = namespace.clone().to(event_room(&*message.event_id));
             if let Some(job_id) = &message.job_id {
                 target = target.to(job_room(&**job_id));

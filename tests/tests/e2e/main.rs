@@ -5,6 +5,7 @@ mod auth;
 mod bus_counts;
 mod hostile;
 mod js_client;
+mod native_ws;
 mod operations;
 mod photo_flow;
 mod reliability;

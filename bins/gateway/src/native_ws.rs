@@ -1,0 +1,163 @@
+//! The native WebSocket route `GET /ws/events/{eventId}?token=…&since=…` for clients that do
+//! not speak Socket.IO: a first `{ type: "snapshot", data }` frame, then the same messages as
+//! Socket.IO, as `{ type, data }` text frames, in `seq` order; `ping` is answered with `pong`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use finishline_bus::ProgressBus;
+use finishline_wire::EventId;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Authenticator;
+use crate::relay::{Gate, native_frame};
+
+/// What the route needs.
+#[derive(Clone)]
+pub struct NativeState {
+    pub bus: ProgressBus,
+    pub gate: Arc<Gate>,
+    pub auth: Authenticator,
+    pub buffer: usize,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NativeQuery {
+    token: Option<String>,
+    since: Option<u64>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn refuse(status: StatusCode, code: &str, message: String) -> Response {
+    (
+        status,
+        axum::Json(json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
+}
+
+pub async fn upgrade(
+    State(state): State<NativeState>,
+    Path(event_id): Path<String>,
+    query: Result<Query<NativeQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_payload",
+            "since must be a number".into(),
+        );
+    };
+    let event_id = match EventId::parse(event_id) {
+        Ok(id) => id,
+        Err(err) => return refuse(StatusCode::BAD_REQUEST, "invalid_payload", err.to_string()),
+    };
+    let header_token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let claims = match state.auth.verify(query.token.as_deref().or(header_token)) {
+        Ok(claims) => claims,
+        Err(err) => return refuse(StatusCode::UNAUTHORIZED, "unauthorized", err.to_string()),
+    };
+    if !claims.may_watch(event_id.as_str()) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("your token does not allow watching event {event_id}"),
+        );
+    }
+    ws.max_message_size(64 * 1024)
+        .on_upgrade(move |socket| serve(socket, state, event_id, query.since))
+}
+
+async fn serve(mut socket: WebSocket, state: NativeState, event_id: EventId, since: Option<u64>) {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    // Attach first: from here on every live message of the event reaches the channel.
+    let mut live = state.gate.attach_native(&event_id, id, state.buffer);
+    let result = run(&mut socket, &state, &event_id, since, &mut live).await;
+    state.gate.detach_native(&event_id, id);
+    if let Err(reason) = result {
+        tracing::debug!(subscriber = id, event_id = %event_id, reason, "native websocket closed");
+    }
+    let _ = socket.send(Message::Close(None)).await;
+}
+
+async fn run(
+    socket: &mut WebSocket,
+    state: &NativeState,
+    event_id: &EventId,
+    since: Option<u64>,
+    live: &mut tokio::sync::mpsc::Receiver<(u64, Arc<str>)>,
+) -> Result<(), &'static str> {
+    let snapshot = state
+        .bus
+        .snapshot(event_id)
+        .await
+        .map_err(|_| "store unavailable")?;
+    let (mut last, recovered) = match since {
+        None => (snapshot.last_seq, None),
+        Some(s) if s >= snapshot.last_seq => (snapshot.last_seq, Some(s == snapshot.last_seq)),
+        Some(s) => match state.bus.history_start(event_id).await {
+            Ok(Some(first)) if first <= s + 1 => (s, Some(true)),
+            Ok(_) => (snapshot.last_seq, Some(false)),
+            Err(_) => return Err("store unavailable"),
+        },
+    };
+    let mut first = json!({ "type": "snapshot", "data": snapshot });
+    if let Some(recovered) = recovered {
+        first["recovered"] = json!(recovered);
+    }
+    send(socket, first.to_string()).await?;
+    loop {
+        let batch = state
+            .bus
+            .history_range(event_id, last, u64::MAX, 1000)
+            .await
+            .map_err(|_| "store unavailable")?;
+        for message in &batch {
+            send(socket, native_frame(message).to_string()).await?;
+            last = message.seq;
+        }
+        if batch.len() < 1000 {
+            break;
+        }
+    }
+    loop {
+        tokio::select! {
+            frame = live.recv() => {
+                let Some((seq, frame)) = frame else { return Err("too slow: dropped by the relay") };
+                if seq > last {
+                    send(socket, frame.to_string()).await?;
+                    last = seq;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    let text = text.as_str().trim();
+                    if text == "ping" || text.contains(r#""ping""#) {
+                        send(socket, r#"{"type":"pong"}"#.to_owned()).await?;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None => return Ok(()),
+                Some(Ok(_)) => {}
+                Some(Err(_)) => return Err("receive failed"),
+            },
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, text: String) -> Result<(), &'static str> {
+    socket
+        .send(Message::Text(text.into()))
+        .await
+        .map_err(|_| "send failed")
+}

@@ -1,0 +1,144 @@
+//! The native WebSocket route: snapshot first, ordered `{ type, data }` frames, ping/pong,
+//! replay with `since`, and the same auth as Socket.IO.
+
+use std::time::Duration;
+
+use finishline_bus::{BusLimits, Finish, Keys, ProgressBus, RunOutcome};
+use finishline_queue::{NewMedia, Producer, ProducerConfig};
+use finishline_tests::{Gateway, RedisServer, unique_prefix};
+use finishline_wire::{EventId, JobState, MediaId, MediaSource, MessageName, RequestId, Stage};
+use futures::{SinkExt, StreamExt};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next_json(ws: &mut Ws) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("stream open")
+            .expect("frame");
+        if let Message::Text(text) = frame {
+            return serde_json::from_str(text.as_str()).expect("JSON frame");
+        }
+    }
+}
+
+async fn run_one_photo(bus: &ProgressBus, producer: &Producer, event: &EventId, photo: &str) {
+    let enqueued = producer
+        .enqueue_photos(
+            event,
+            &RequestId::parse("req-ws").unwrap(),
+            &[NewMedia {
+                media_id: MediaId::parse(photo).unwrap(),
+                source: MediaSource::Path(format!("{photo}.jpg")),
+            }],
+        )
+        .await
+        .unwrap();
+    let job = &enqueued[0].job_id;
+    let RunOutcome::Started { run, .. } = bus.start_run(job).await.unwrap() else {
+        panic!()
+    };
+    for (stage, pct) in [(Stage::Detection, 0), (Stage::Ocr, 33), (Stage::Color, 67)] {
+        let body =
+            json!({ "photoId": photo, "jobId": job, "progress": pct, "stage": stage }).to_string();
+        bus.publish_progress(job, run, MessageName::PhotoProgress, &body, stage, pct)
+            .await
+            .unwrap();
+    }
+    let body = json!({ "photoId": photo, "jobId": job, "plateNumber": null, "confidence": 0, "plates": [], "colors": [] }).to_string();
+    bus.finish(
+        job,
+        Some(run),
+        Finish {
+            state: JobState::Succeeded,
+            name: MessageName::PhotoCompleted,
+            body: &body,
+            result: None,
+            error: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_native_route_sends_a_snapshot_then_every_message_in_order_and_answers_ping() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("native");
+    let secret = "native-websocket-test-secret-0123456789";
+    let gateway = Gateway::start_with(redis.url(), &prefix, &["--jwt-secret", secret]).await;
+    let conn = redis.connection().await;
+    let bus = ProgressBus::new(conn.clone(), Keys::new(&prefix), BusLimits::default());
+    let producer = Producer::new(conn, Keys::new(&prefix), ProducerConfig::default());
+    let event = EventId::parse("ws-race").unwrap();
+    run_one_photo(&bus, &producer, &event, "a").await; // seq 1..=7
+
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 60;
+    let token = |events: Value| {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &json!({ "events": events, "exp": exp }),
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    let base = format!("ws://127.0.0.1:{}/ws/events/ws-race", gateway.port);
+
+    // Refused without a token, and with a token for another event.
+    assert!(
+        tokio_tungstenite::connect_async(base.clone())
+            .await
+            .is_err()
+    );
+    let other = format!("{base}?token={}", token(json!(["other"])));
+    assert!(tokio_tungstenite::connect_async(other).await.is_err());
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "{base}?token={}&since=3",
+        token(json!(["ws-race"]))
+    ))
+    .await
+    .expect("connect");
+    let snapshot = next_json(&mut ws).await;
+    assert_eq!(snapshot["type"], "snapshot");
+    assert_eq!(snapshot["recovered"], true);
+    assert_eq!(snapshot["data"]["processedPhotos"], 1);
+    let mut seqs = Vec::new();
+    for _ in 4..=7 {
+        let frame = next_json(&mut ws).await;
+        seqs.push(frame["data"]["seq"].as_u64().unwrap());
+    }
+    assert_eq!(seqs, [4, 5, 6, 7], "replayed after since, in order");
+    run_one_photo(&bus, &producer, &event, "b").await; // seq 8..=14, live
+    let mut names = Vec::new();
+    for expected in 8..=14u64 {
+        let frame = next_json(&mut ws).await;
+        assert_eq!(frame["data"]["seq"], expected);
+        assert_eq!(frame["data"]["requestId"], "req-ws");
+        names.push(frame["type"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        names,
+        [
+            "event:progress",
+            "photo:progress",
+            "photo:progress",
+            "photo:progress",
+            "photo:completed",
+            "event:progress",
+            "event:completed"
+        ]
+    );
+    ws.send(Message::Text("ping".into())).await.unwrap();
+    assert_eq!(next_json(&mut ws).await, json!({ "type": "pong" }));
+}
