@@ -24,6 +24,11 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_MEDIA_ROOT", default_value = "./media")]
     pub media_root: PathBuf,
 
+    /// Recognition engine: baseline (real decoding and colours, no bib reading yet) or noop
+    /// (benchmark mode: no image work, only queue, progress and counting)
+    #[arg(long, env = "FINISHLINE_PIPELINE", default_value = "baseline", value_parser = ["baseline", "noop"])]
+    pub pipeline: String,
+
     /// Jobs a worker process runs at once (I/O overlaps; CPU work is bounded by --cpu-threads)
     #[arg(long, env = "FINISHLINE_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,

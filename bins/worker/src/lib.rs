@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use apalis::prelude::*;
 use finishline_bus::{BusLimits, Keys, ProgressBus};
-use finishline_media::{BaselinePipeline, MediaLimits, PhotoPipeline, SourceLoader};
+use finishline_media::{BaselinePipeline, MediaLimits, NoopPipeline, PhotoPipeline, SourceLoader};
 use finishline_queue::{
     Backoff, Delivery, Housekeeper, LenientJson, Retrier, WorkerTuning, worker_storage,
 };
@@ -62,7 +62,10 @@ impl App {
         };
         let loader = SourceLoader::new(&config.media_root, media_limits.clone())
             .with_context(|| format!("media root {}", config.media_root.display()))?;
-        let pipeline: Arc<dyn PhotoPipeline> = Arc::new(BaselinePipeline::new());
+        let pipeline: Arc<dyn PhotoPipeline> = match config.pipeline.as_str() {
+            "noop" => Arc::new(NoopPipeline),
+            _ => Arc::new(BaselinePipeline::new()),
+        };
         let cpu_threads = config.cpu_threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
         });

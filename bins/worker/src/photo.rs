@@ -208,6 +208,14 @@ impl PhotoProcessor {
 
     async fn recognise(&self, job: &PhotoJob, run: u64) -> Result<Recognised, RunError> {
         self.progress(job, run, Stage::Detection, 0).await?;
+        if self.pipeline.skips_media() {
+            self.progress(job, run, Stage::Ocr, 33).await?;
+            self.progress(job, run, Stage::Color, 67).await?;
+            return Ok(Recognised {
+                plates: Vec::new(),
+                colors: Vec::new(),
+            });
+        }
         let timer = std::time::Instant::now();
         let bytes = self.loader.load(&job.source).await?;
         let limits = self.limits.clone();

@@ -14,5 +14,5 @@ mod ssrf;
 pub use color::dominant_colors;
 pub use decode::{Photo, decode_photo};
 pub use error::MediaError;
-pub use pipeline::{BaselinePipeline, BibCandidate, PhotoPipeline};
+pub use pipeline::{BaselinePipeline, BibCandidate, NoopPipeline, PhotoPipeline};
 pub use source::{MediaLimits, SourceLoader};

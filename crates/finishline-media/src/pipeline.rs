@@ -17,6 +17,12 @@ pub trait PhotoPipeline: Send + Sync + 'static {
     /// A short name logged at start-up.
     fn name(&self) -> &'static str;
 
+    /// Whether the engine needs no photo at all (benchmark mode): the worker then neither
+    /// loads nor decodes the source.
+    fn skips_media(&self) -> bool {
+        false
+    }
+
     /// Finds regions that may hold bibs.
     ///
     /// # Errors
@@ -62,6 +68,33 @@ impl PhotoPipeline for BaselinePipeline {
 
     fn colors(&self, photo: &Photo, _plates: &[Plate]) -> Result<Vec<ColorShare>, MediaError> {
         Ok(dominant_colors(&photo.image, 5))
+    }
+}
+
+/// The benchmark engine: no image work at all (no decode, no colours), so a benchmark
+/// measures the queue, progress publishing and counting alone. Never for production.
+#[derive(Debug, Default)]
+pub struct NoopPipeline;
+
+impl PhotoPipeline for NoopPipeline {
+    fn name(&self) -> &'static str {
+        "noop (benchmark mode: no image work)"
+    }
+
+    fn skips_media(&self) -> bool {
+        true
+    }
+
+    fn detect(&self, _photo: &Photo) -> Result<Vec<BibCandidate>, MediaError> {
+        Ok(Vec::new())
+    }
+
+    fn read(&self, _photo: &Photo, _candidates: &[BibCandidate]) -> Result<Vec<Plate>, MediaError> {
+        Ok(Vec::new())
+    }
+
+    fn colors(&self, _photo: &Photo, _plates: &[Plate]) -> Result<Vec<ColorShare>, MediaError> {
+        Ok(Vec::new())
     }
 }
 
