@@ -1,0 +1,17 @@
+//! Job payloads as a worker reads them from Redis: decoding arbitrary bytes must never panic,
+//! and a decoded job's ids and source must be valid.
+#![no_main]
+
+use finishline_wire::{PhotoJob, validate_id};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(job) = serde_json::from_slice::<PhotoJob>(data) {
+        assert!(validate_id("eventId", job.event_id.as_str()).is_ok());
+        assert!(validate_id("photoId", job.photo_id.as_str()).is_ok());
+        let _ = job.source.validate();
+        let again = serde_json::to_vec(&job).expect("a decoded job encodes");
+        let back: PhotoJob = serde_json::from_slice(&again).expect("and decodes again");
+        assert_eq!(back, job);
+    }
+});
