@@ -184,7 +184,13 @@ async fn the_attempt_limit_is_honoured_and_an_operator_can_re_drive_the_failed_j
     )
     .await;
     let _worker = rig
-        .worker(&["--retry-base-delay", "100ms", "--max-attempts", "3"])
+        .worker(&[
+            "--retry-base-delay",
+            "100ms",
+            "--max-attempts",
+            "3",
+            "--allow-private-sources",
+        ])
         .await;
     let body = rig
         .post(
