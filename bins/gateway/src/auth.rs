@@ -227,6 +227,29 @@ mod tests {
         assert!(auth.verify(Some(none)).is_err());
     }
 
+    /// A key pair made for these tests only (testdata/), never used anywhere else.
+    const TEST_PUBLIC_KEY: &[u8] = include_bytes!("testdata/rs256-test.pub.pem");
+    const TEST_PRIVATE_KEY: &[u8] = include_bytes!("testdata/rs256-test.key.pem");
+
+    #[test]
+    fn rs256_tokens_verify_with_the_public_key_and_hs_rs_confusion_is_refused() {
+        let auth = Authenticator::public_key(TEST_PUBLIC_KEY, Algorithm::RS256).unwrap();
+        let claims = json!({ "events": ["*"], "exp": now() + 60 });
+        let signed = encode(
+            &Header::new(Algorithm::RS256),
+            &claims,
+            &EncodingKey::from_rsa_pem(TEST_PRIVATE_KEY).unwrap(),
+        )
+        .unwrap();
+        assert!(auth.verify(Some(&signed)).is_ok());
+        // The classic confusion: an HS256 token whose HMAC secret is the public key itself.
+        let confused = token(Algorithm::HS256, TEST_PUBLIC_KEY, claims);
+        assert!(matches!(
+            auth.verify(Some(&confused)),
+            Err(AuthError::WrongAlgorithm)
+        ));
+    }
+
     #[test]
     fn refusals_start_with_unauthorized() {
         for err in [

@@ -289,3 +289,52 @@ async fn an_oversized_socket_message_closes_only_that_connection() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_answers_only_the_allowed_origins() {
+    let redis = RedisServer::start().await;
+    let gateway = Gateway::start_with(
+        redis.url(),
+        &unique_prefix("cors"),
+        &[
+            "--auth-disabled",
+            "--allowed-origins",
+            "https://dash.example.org",
+        ],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let preflight = |origin: &'static str| {
+        http.request(reqwest::Method::OPTIONS, gateway.url("/v1/events/e/photos"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://dash.example.org").await.unwrap();
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://dash.example.org")
+    );
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-credentials")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
+        "no CORS grant for other origins"
+    );
+}
