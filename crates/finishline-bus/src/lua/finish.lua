@@ -23,7 +23,11 @@ elseif err ~= '' then
 end
 if state == 'failed' then
   local now = redis.call('TIME')
-  redis.call('ZADD', fl_key(prefix, 'failed'), now[1] * 1000 + math.floor(now[2] / 1000), job_id)
+  local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
+  local failed_key = fl_key(prefix, 'failed')
+  redis.call('ZADD', failed_key, now_ms, job_id)
+  -- Entries older than the retention period point at expired jobs: forget them.
+  redis.call('ZREMRANGEBYSCORE', failed_key, 0, now_ms - tonumber(cfg.ttl) * 1000)
 end
 redis.call('EXPIRE', job_key, cfg.ttl)
 local event_key = fl_key(prefix, 'event', event_id)
