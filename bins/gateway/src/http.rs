@@ -320,6 +320,13 @@ fn parse_job_id(raw: &str) -> Result<JobId, ApiError> {
     JobId::parse(raw).map_err(|err| ApiError::invalid(err.to_string()))
 }
 
+/// The job id of an operator call: an `admin` token and a valid id.
+fn admin_job_id(state: &HttpState, headers: &HeaderMap, raw: &str) -> Result<JobId, ApiError> {
+    let claims = bearer(state, headers)?;
+    require_scope(&claims, "admin")?;
+    parse_job_id(raw)
+}
+
 fn job_not_found(job_id: &JobId) -> ApiError {
     ApiError {
         status: StatusCode::NOT_FOUND,
@@ -352,9 +359,7 @@ async fn cancel_job(
     Path(job_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let claims = bearer(&state, &headers)?;
-    require_scope(&claims, "admin")?;
-    let job_id = parse_job_id(&job_id)?;
+    let job_id = admin_job_id(&state, &headers, &job_id)?;
     let (status, cancelled) = state
         .bus
         .cancel(&job_id)
@@ -443,9 +448,7 @@ async fn retry_job(
     Path(job_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let claims = bearer(&state, &headers)?;
-    require_scope(&claims, "admin")?;
-    let job_id = parse_job_id(&job_id)?;
+    let job_id = admin_job_id(&state, &headers, &job_id)?;
     let status = state
         .bus
         .job_status(&job_id)

@@ -83,6 +83,47 @@ impl Rig {
         .await;
     }
 
+    /// Waits until the event's snapshot satisfies `condition`.
+    async fn wait_snapshot(
+        &self,
+        event: &str,
+        what: &str,
+        condition: fn(&finishline_wire::EventCounts) -> bool,
+    ) {
+        let event_id = EventId::parse(event).unwrap();
+        let bus = self.bus.clone();
+        wait_until(what, Duration::from_secs(60), || {
+            let bus = bus.clone();
+            let event_id = event_id.clone();
+            async move {
+                bus.snapshot(&event_id)
+                    .await
+                    .is_ok_and(|s| condition(&s.counts))
+            }
+        })
+        .await;
+    }
+
+    /// Waits until the event's history holds a message named `name`.
+    async fn wait_message(&self, event: &str, name: &'static str) {
+        let event_id = EventId::parse(event).unwrap();
+        let bus = self.bus.clone();
+        wait_until(
+            &format!("a {name} of {event}"),
+            Duration::from_secs(30),
+            || {
+                let bus = bus.clone();
+                let event_id = event_id.clone();
+                async move {
+                    bus.history_range(&event_id, 0, u64::MAX, 1000)
+                        .await
+                        .is_ok_and(|h| h.iter().any(|m| m.name.as_str() == name))
+                }
+            },
+        )
+        .await;
+    }
+
     async fn job(&self, job_id: &str) -> Value {
         reqwest::get(self.gateway().url(&format!("/v1/jobs/{job_id}")))
             .await
@@ -244,20 +285,9 @@ async fn the_attempt_limit_is_honoured_and_an_operator_can_re_drive_the_failed_j
         .unwrap();
     assert_eq!(response.status().as_u16(), 202);
     let event = EventId::parse("retry-limit").unwrap();
-    let bus = rig.bus.clone();
-    wait_until(
-        "the re-driven job succeeds",
-        Duration::from_secs(30),
-        || {
-            let bus = bus.clone();
-            let event = event.clone();
-            async move {
-                bus.snapshot(&event)
-                    .await
-                    .is_ok_and(|s| s.counts.succeeded == 1)
-            }
-        },
-    )
+    rig.wait_snapshot("retry-limit", "the re-driven job succeeds", |c| {
+        c.succeeded == 1
+    })
     .await;
     let snapshot = rig.bus.snapshot(&event).await.unwrap();
     assert_eq!(
@@ -308,20 +338,10 @@ async fn poison_payloads_fail_cleanly_and_the_worker_goes_on() {
         .await
         .unwrap();
     let worker = rig.worker(&[]).await;
-    let event = EventId::parse("poison").unwrap();
-    let bus = rig.bus.clone();
-    wait_until(
+    rig.wait_snapshot(
+        "poison",
         "the good job and the recognisable poison job end",
-        Duration::from_secs(30),
-        || {
-            let bus = bus.clone();
-            let event = event.clone();
-            async move {
-                bus.snapshot(&event)
-                    .await
-                    .is_ok_and(|s| s.counts.processed_photos == 2)
-            }
-        },
+        |c| c.processed_photos == 2,
     )
     .await;
     let history = rig.history("poison").await;
@@ -353,21 +373,15 @@ async fn five_hundred_jobs_survive_two_worker_kills_with_exact_counts() {
     let _third = rig.worker(&[]).await;
     let started = Instant::now();
     rig.post("chaos", jobs).await;
-    let event = EventId::parse("chaos").unwrap();
-    let processed = |bus: ProgressBus, event: EventId, at_least: u64| async move {
-        bus.snapshot(&event)
-            .await
-            .is_ok_and(|s| s.counts.processed_photos >= at_least)
-    };
-    wait_until("100 photos processed", Duration::from_secs(120), || {
-        processed(rig.bus.clone(), event.clone(), 100)
+    rig.wait_snapshot("chaos", "100 photos processed", |c| {
+        c.processed_photos >= 100
     })
     .await;
     first.kill().await;
     let killed_at = Instant::now();
     let replacement = rig.worker(&[]).await;
-    wait_until("250 photos processed", Duration::from_secs(120), || {
-        processed(rig.bus.clone(), event.clone(), 250)
+    rig.wait_snapshot("chaos", "250 photos processed", |c| {
+        c.processed_photos >= 250
     })
     .await;
     replacement.kill().await;
@@ -416,16 +430,8 @@ async fn a_redis_restart_mid_run_loses_nothing() {
         .await;
     rig.post("redis-restart", photos(&rig.media, 200, (96, 72)))
         .await;
-    let event = EventId::parse("redis-restart").unwrap();
-    let bus = rig.bus.clone();
-    wait_until("50 photos processed", Duration::from_secs(60), || {
-        let bus = bus.clone();
-        let event = event.clone();
-        async move {
-            bus.snapshot(&event)
-                .await
-                .is_ok_and(|s| s.counts.processed_photos >= 50)
-        }
+    rig.wait_snapshot("redis-restart", "50 photos processed", |c| {
+        c.processed_photos >= 50
     })
     .await;
     rig.redis.stop();
@@ -526,23 +532,7 @@ async fn sigterm_lets_the_running_job_finish_and_the_worker_exits_zero() {
     let worker = rig.worker(&["--shutdown-grace", "60s"]).await;
     rig.post("sigterm", photos(&rig.media, 1, (3000, 2000)))
         .await;
-    let history_has = |name: &'static str| {
-        let bus = rig.bus.clone();
-        move || {
-            let bus = bus.clone();
-            async move {
-                bus.history_range(&EventId::parse("sigterm").unwrap(), 0, u64::MAX, 100)
-                    .await
-                    .is_ok_and(|h| h.iter().any(|m| m.name.as_str() == name))
-            }
-        }
-    };
-    wait_until(
-        "the job is running",
-        Duration::from_secs(30),
-        history_has("photo:progress"),
-    )
-    .await;
+    rig.wait_message("sigterm", "photo:progress").await;
     let code = worker.terminate(Duration::from_secs(60)).await;
     assert_eq!(code, Some(0), "the worker exits 0 after SIGTERM");
     let history = rig.history("sigterm").await;
@@ -561,16 +551,7 @@ async fn a_running_job_cancelled_stops_at_its_next_stage_boundary() {
         .post("cancel-running", photos(&rig.media, 1, (3000, 2000)))
         .await;
     let job_id = body["jobs"][0]["jobId"].as_str().unwrap().to_owned();
-    let bus = rig.bus.clone();
-    wait_until("the job is running", Duration::from_secs(30), || {
-        let bus = bus.clone();
-        async move {
-            bus.history_range(&EventId::parse("cancel-running").unwrap(), 0, u64::MAX, 100)
-                .await
-                .is_ok_and(|h| h.iter().any(|m| m.name.as_str() == "photo:progress"))
-        }
-    })
-    .await;
+    rig.wait_message("cancel-running", "photo:progress").await;
     let response: Value = reqwest::Client::new()
         .post(rig.gateway().url(&format!("/v1/jobs/{job_id}/cancel")))
         .send()
