@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use finishline_bus::{ProgressBus, StreamMessage, StreamTail};
 use finishline_wire::{EventId, event_room, job_room};
-use serde_json::value::RawValue;
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
 use socketioxide::socket::Sid;
@@ -53,19 +52,13 @@ pub fn native_frame(message: &StreamMessage) -> Arc<str> {
     Arc::from(format!(
         r#"{{"type":"{}","data":{}}}"#,
         message.name.as_str(),
-        message.data
+        message.data.get()
     ))
 }
 
 /// Emits one stored message to one socket.
 pub fn emit_to_socket(socket: &SocketRef, message: &StreamMessage) -> bool {
-    match RawValue::from_string(message.data.to_string()) {
-        Ok(raw) => socket.emit(message.name.as_str(), &raw).is_ok(),
-        Err(err) => {
-            tracing::warn!(error = %err, seq = message.seq, "skipping a message that is not JSON");
-            true
-        }
-    }
+    socket.emit(message.name.as_str(), &*message.data).is_ok()
 }
 
 impl Gate {
@@ -265,16 +258,9 @@ pub async fn run_relay(
             if let Some(job_id) = &message.job_id {
                 target = target.to(job_room(&**job_id));
             }
-            match RawValue::from_string(message.data.to_string()) {
-                Ok(raw) => {
-                    metrics::counter!("finishline_gateway_messages_emitted_total").increment(1);
-                    if let Err(err) = target.emit(message.name.as_str(), &raw).await {
-                        tracing::debug!(error = %err, "emit to room failed for some sockets");
-                    }
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, seq = message.seq, "skipping a message that is not JSON")
-                }
+            metrics::counter!("finishline_gateway_messages_emitted_total").increment(1);
+            if let Err(err) = target.emit(message.name.as_str(), &*message.data).await {
+                tracing::debug!(error = %err, "emit to room failed for some sockets");
             }
         }
         drop(pending);

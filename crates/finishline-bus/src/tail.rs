@@ -10,13 +10,13 @@ use redis::streams::{StreamId, StreamReadOptions, StreamReadReply};
 use crate::{BusError, Keys};
 
 /// One message as it is relayed: its event, name, `seq`, and JSON payload (already holding
-/// every field; gateways never re-encode it).
+/// every field; validated once when read, then emitted as is: gateways never re-encode it).
 #[derive(Debug, Clone)]
 pub struct StreamMessage {
     pub event_id: Arc<str>,
     pub name: MessageName,
     pub seq: u64,
-    pub data: Arc<str>,
+    pub data: Arc<serde_json::value::RawValue>,
     /// The job the message is about, for the `job:<jobId>` room (relayed messages only).
     pub job_id: Option<Arc<str>>,
     /// When Redis stored it, in Unix milliseconds (from the stream id; relayed messages only).
@@ -66,7 +66,11 @@ pub(crate) fn parse_entry(
         event_id,
         name,
         seq,
-        data: Arc::from(text("d")?.as_str()),
+        data: Arc::from(
+            serde_json::value::RawValue::from_string(text("d")?).map_err(|err| {
+                BusError::Malformed(format!("entry {} is not JSON: {err}", entry.id))
+            })?,
+        ),
         job_id,
         published_ms,
     })

@@ -86,7 +86,7 @@ async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
     );
     let seqs: Vec<_> = history.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, [1, 2, 3, 4]);
-    let completed: serde_json::Value = serde_json::from_str(&history[3].data).unwrap();
+    let completed: serde_json::Value = serde_json::from_str(history[3].data.get()).unwrap();
     assert_eq!(completed["summary"]["total"], 1);
     assert_eq!(completed["requestId"], "req-1");
 }

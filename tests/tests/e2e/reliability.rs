@@ -135,7 +135,7 @@ impl Rig {
 }
 
 fn data(message: &StreamMessage) -> Value {
-    serde_json::from_str(&message.data).unwrap()
+    serde_json::from_str(message.data.get()).unwrap()
 }
 
 /// Asserts every photo ended exactly once and the event completed exactly once, last, with
