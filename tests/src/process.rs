@@ -116,6 +116,8 @@ impl Drop for Managed {
                 self.log.display(),
                 self.log_text()
             );
+        } else {
+            let _ = std::fs::remove_file(&self.log);
         }
     }
 }
