@@ -49,8 +49,11 @@ impl SocketClient {
         let (connected_tx, mut connected_rx) = mpsc::unbounded_channel::<Result<(), String>>();
         let error_tx = connected_tx.clone();
         let sink = received.clone();
+        // Websocket only: rust_socketio can lose an emit made while it upgrades from polling.
+        // Polling and the upgrade are covered by the official JS client's scenario.
         let mut builder = ClientBuilder::new(base_url)
             .namespace("/progress")
+            .transport_type(rust_socketio::TransportType::Websocket)
             .reconnect(false)
             .on(Event::Connect, move |_, _| {
                 let tx = connected_tx.clone();
