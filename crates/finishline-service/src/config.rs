@@ -110,6 +110,11 @@ pub struct LogArgs {
     )]
     pub log_format: LogFormat,
 
+    /// OTLP/HTTP endpoint for trace export, e.g. http://otel-collector:4318 (needs a build
+    /// with the `otel` feature)
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
     /// Log filter in tracing's EnvFilter syntax, e.g. info or finishline=debug,info
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log_filter: String,
