@@ -18,8 +18,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--with-js" ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "==> installing Debian's chromium for the dashboard test"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  fi
   if [ ! -d tests/js/node_modules/socket.io-client ]; then
     echo "==> installing the JS test client (npm ci, pinned by tests/js/package-lock.json)"
     npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+  fi
+  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    echo "==> installing playwright-core (npm ci, pinned by tests/browser/package-lock.json; no browser download)"
+    npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
   fi
 fi

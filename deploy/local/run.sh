@@ -44,7 +44,9 @@ pids+=($!)
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 
 EVENT="demo-$(date +%H%M%S)"
+echo "==> open http://127.0.0.1:$PORT/events/$EVENT in a browser to watch the dashboard"
 echo "==> a Socket.IO client joins room event:$EVENT (namespace /progress)"
+sleep 2
 target/debug/examples/watch-event "http://127.0.0.1:$PORT" "$EVENT" &
 watcher=$!
 pids+=($watcher)
@@ -57,5 +59,5 @@ curl -fsS -X POST "http://127.0.0.1:$PORT/v1/events/$EVENT/photos" \
 
 wait "$watcher" || true
 echo "==> snapshot: $(curl -fsS "http://127.0.0.1:$PORT/v1/events/$EVENT")"
-echo "==> the gateway is still running on http://127.0.0.1:$PORT (Socket.IO namespace /progress); Ctrl-C stops it"
+echo "==> the dashboard stays at http://127.0.0.1:$PORT/events/$EVENT (Socket.IO namespace /progress); Ctrl-C stops everything"
 wait

@@ -8,6 +8,7 @@ mod limits;
 mod native_ws;
 mod relay;
 mod socket;
+mod ui;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -192,6 +193,7 @@ impl App {
                     buffer: config.client_buffer,
                 }),
         )
+        .merge(ui::router())
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(io_layer)
         .layer(cors(&config.allowed_origins)?);

@@ -2,6 +2,7 @@
 //! clients (Rust and the official JS client).
 
 mod auth;
+mod browser;
 mod bus_counts;
 mod hostile;
 mod js_client;

@@ -1,0 +1,93 @@
+// The dashboard end to end in headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core). Run by the Rust e2e test `browser::…`, which owns the gateway process:
+//   node dashboard.mjs --gateway URL --event ID --photos a.png,b.jpg,… --expect-failed N \
+//     --screenshot PATH [--restart]
+// With --restart, after the first half of the photos is shown the script prints
+// "RESTART <lastSeq>" and waits for a line "CONTINUE" on stdin: meanwhile the harness kills
+// the gateway, starts it again on the same port and enqueues the second half. The page must
+// then reconnect, resubscribe with `since`, and fill the gap: every seq exactly once.
+// Prints one JSON line { ok, violations, ... } and exits 0 when ok.
+import { chromium } from "playwright-core";
+import readline from "node:readline";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => {
+    if (a.startsWith("--")) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith("--") ? all[i + 1] : "true"]);
+    return acc;
+  }, []),
+);
+const gateway = args.gateway, eventId = args.event;
+const photos = (args.photos || "").split(",").filter(Boolean);
+const expectFailed = Number(args["expect-failed"] || 0);
+const restart = args.restart === "true";
+const violations = [];
+const check = (cond, msg) => { if (!cond) violations.push(msg); };
+const lines = readline.createInterface({ input: process.stdin });
+const nextLine = () => new Promise((resolve) => lines.once("line", resolve));
+
+async function enqueue(list, offset) {
+  const body = { photos: list.map((path, i) => ({ photoId: "b" + String(offset + i).padStart(3, "0"), source: { path } })) };
+  const response = await fetch(`${gateway}/v1/events/${eventId}/photos`, {
+    method: "POST", headers: { "content-type": "application/json", "x-request-id": "browser-test" }, body: JSON.stringify(body),
+  });
+  check(response.status === 202, `enqueue answered ${response.status}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+let result = {};
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (err) => violations.push("page error: " + err.message));
+  await page.goto(`${gateway}/events/${eventId}`);
+  await page.waitForFunction(() => document.getElementById("status").textContent === "connected", null, { timeout: 15000 });
+  const half = restart ? Math.ceil(photos.length / 2) : photos.length;
+  await enqueue(photos.slice(0, half), 0);
+  await page.waitForFunction((n) => document.getElementById("c-processed").textContent === String(n), half, { timeout: 60000 });
+  if (restart) {
+    const seen = await page.evaluate(() => window.__finishline.state.lastSeq);
+    console.log(`RESTART ${seen}`);
+    await nextLine(); // the harness restarted the gateway and enqueued the second half
+    await page.waitForFunction(() => document.getElementById("status").textContent === "connected", null, { timeout: 30000 });
+  }
+  await page.waitForFunction((n) => document.getElementById("c-processed").textContent === String(n) && !document.getElementById("banner").hidden, photos.length, { timeout: 60000 });
+  const view = await page.evaluate(() => {
+    const s = window.__finishline.state;
+    const cards = [...document.querySelectorAll(".card")];
+    return {
+      seqs: s.seqs, lastSeq: s.lastSeq,
+      total: document.getElementById("c-total").textContent,
+      succeeded: document.getElementById("c-succeeded").textContent,
+      failed: document.getElementById("c-failed").textContent,
+      banner: document.getElementById("banner").textContent,
+      cards: cards.length,
+      noBib: cards.filter((c) => c.querySelector(".bib.none")).length,
+      swatched: cards.filter((c) => c.querySelectorAll(".swatches b").length > 0).length,
+      errors: cards.map((c) => c.querySelector(".err")?.textContent).filter(Boolean),
+    };
+  });
+  const n = photos.length;
+  check(view.total === String(n), `total shown ${view.total}, expected ${n}`);
+  check(view.succeeded === String(n - expectFailed), `succeeded shown ${view.succeeded}`);
+  check(view.failed === String(expectFailed), `failed shown ${view.failed}`);
+  check(view.cards === n, `${view.cards} photo cards, expected ${n}`);
+  check(view.noBib === n - expectFailed, `"no bib read" on ${view.noBib} cards (no number is invented)`);
+  check(view.swatched === n - expectFailed, `colour swatches on ${view.swatched} cards`);
+  check(view.errors.length === expectFailed && view.errors.every((e) => e.includes("corrupt")), `failed cards show their error: ${JSON.stringify(view.errors)}`);
+  check(view.banner.includes(`${n - expectFailed} succeeded`), `banner: ${view.banner}`);
+  const first = view.seqs[0];
+  const gapless = view.seqs.every((s, i) => s === first + i);
+  check(gapless, `seqs not consecutive (gap or duplicate): ${JSON.stringify(view.seqs)}`);
+  check(first === 1, `first seq ${first}: the page saw the event from its start`);
+  await page.screenshot({ path: args.screenshot, fullPage: true });
+  result = { messages: view.seqs.length, lastSeq: view.lastSeq, screenshot: args.screenshot };
+} catch (err) {
+  violations.push("error: " + (err && err.message ? err.message : String(err)));
+} finally {
+  await browser.close();
+  lines.close();
+}
+console.log(JSON.stringify({ ok: violations.length === 0, violations, ...result }));
+process.exit(violations.length === 0 ? 0 : 1);
