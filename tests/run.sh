@@ -15,6 +15,11 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --workspace --all-targets -- --test-threads 2 2>&1 | tee "$log" || status=$?
+# The benchmark harness in smoke mode (tiny N, debug binaries), so it never rots.
+if [ "$status" -eq 0 ]; then
+  echo "==> benchmark smoke run (tests/bench/queue.mjs --smoke)"
+  node tests/bench/queue.mjs --smoke --out target/bench-smoke.json || status=$?
+fi
 # One closing line for the whole run (cargo prints one result line per test binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"

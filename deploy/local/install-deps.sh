@@ -27,6 +27,10 @@ if [ "${1:-}" = "--with-js" ]; then
     echo "==> installing the JS test client (npm ci, pinned by tests/js/package-lock.json)"
     npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
   fi
+  if [ ! -d tests/bench/node_modules/bullmq ]; then
+    echo "==> installing the benchmark peers (npm ci, pinned by tests/bench/package-lock.json)"
+    npm ci --prefix tests/bench --no-audit --no-fund --loglevel=error
+  fi
   if [ ! -d tests/browser/node_modules/playwright-core ]; then
     echo "==> installing playwright-core (npm ci, pinned by tests/browser/package-lock.json; no browser download)"
     npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error

@@ -1,0 +1,147 @@
+// Queue benchmark: finishline (gateway HTTP enqueue + worker in --pipeline noop mode, which
+// runs the real queue, progress publishing and counting without image work) against BullMQ
+// (addBulk/add + a Worker that calls updateProgress three times, then completes), on the same
+// freshly started redis-server, one after the other.
+//
+//   node tests/bench/queue.mjs [--jobs 20000] [--concurrency 64] [--single 2000]
+//                              [--bin target/release] [--smoke] [--out FILE]
+//
+// Prints a markdown table and writes JSON (default tests/bench/results/latest.json).
+import { spawn, execFileSync } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Queue, Worker } from "bullmq";
+import IORedis from "ioredis";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const argv = process.argv.slice(2);
+const flag = (name, fallback) => { const i = argv.indexOf("--" + name); return i >= 0 ? argv[i + 1] : fallback; };
+const smoke = argv.includes("--smoke");
+const N = Number(flag("jobs", smoke ? 500 : 20000));
+const CONCURRENCY = Number(flag("concurrency", 64));
+const SINGLE = Number(flag("single", smoke ? 100 : 2000));
+const BIN = path.resolve(root, flag("bin", smoke ? "target/debug" : "target/release"));
+const OUT = path.resolve(root, flag("out", "tests/bench/results/latest.json"));
+const DEADLINE_MS = smoke ? 60_000 : 600_000;
+
+const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const children = [];
+process.on("exit", () => children.forEach((c) => { try { c.kill("SIGKILL"); } catch {} }));
+function start(cmd, args) {
+  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (d) => { log = (log + d).slice(-20000); });
+  child.log = () => log;
+  children.push(child);
+  return child;
+}
+async function until(what, cond) {
+  const deadline = Date.now() + DEADLINE_MS;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
+    await sleep(20);
+  }
+}
+
+function redisStats(info) {
+  let calls = 0;
+  for (const line of info.split("\n")) { const m = line.match(/^cmdstat_[^:]+:calls=(\d+)/); if (m) calls += Number(m[1]); }
+  const cpu = ["used_cpu_sys", "used_cpu_user"].reduce((t, k) => t + Number((info.match(new RegExp("^" + k + ":([0-9.]+)", "m")) || [0, 0])[1]), 0);
+  return { calls, cpu };
+}
+async function measureRedis(redis, fn) {
+  await redis.config("RESETSTAT");
+  const before = redisStats(await redis.info("all"));
+  const result = await fn();
+  const after = redisStats(await redis.info("all"));
+  return { ...result, redisCommandsPerJob: (after.calls - before.calls) / (N + SINGLE), redisCpuMsPerJob: (1000 * (after.cpu - before.cpu)) / (N + SINGLE) };
+}
+
+async function finishline(redisPort, redis) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const common = ["--redis-url", `redis://127.0.0.1:${redisPort}`, "--key-prefix", "bench", "--log-filter", "warn"];
+  const gateway = start(path.join(BIN, "finishline-gateway"), [...common, "--auth-disabled", "--listen", `127.0.0.1:${port}`, "--enqueue-rate", "1000000", "--max-batch", "1000"]);
+  await until("gateway ready", async () => { try { return (await fetch(url + "/readyz")).ok; } catch { return false; } });
+  const worker = start(path.join(BIN, "finishline-worker"), [...common, "--pipeline", "noop", "--concurrency", String(CONCURRENCY), "--http-listen", "127.0.0.1:0", "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
+  await sleep(500);
+  const post = (event, photos) => fetch(`${url}/v1/events/${event}/photos`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ photos }) })
+    .then((r) => { if (r.status !== 202) throw new Error("enqueue answered " + r.status); });
+  return measureRedis(redis, async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < N; i += 1000) {
+      await post("bulk", Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({ photoId: `p${i + j}`, source: { path: `p${i + j}.jpg` } })));
+    }
+    const enqueued = performance.now();
+    await until("finishline processed every job", async () => Number(await redis.hget("bench:event:bulk", "processedPhotos")) >= N);
+    const done = performance.now();
+    const s0 = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => { while (next < SINGLE) { const i = next++; await post("single", [{ photoId: `s${i}`, source: { path: "s.jpg" } }]); } }));
+    const singleMs = performance.now() - s0;
+    await until("single jobs processed", async () => Number(await redis.hget("bench:event:single", "processedPhotos")) >= SINGLE);
+    gateway.kill("SIGTERM"); worker.kill("SIGTERM");
+    return { enqueueBatchPerSec: N / ((enqueued - t0) / 1000), enqueueSinglePerSec: SINGLE / (singleMs / 1000), processedPerSec: N / ((done - t0) / 1000) };
+  });
+}
+
+async function bullmq(redisPort, redis) {
+  const connection = { host: "127.0.0.1", port: redisPort, maxRetriesPerRequest: null };
+  const queue = new Queue("bench", { connection });
+  let processed = 0;
+  const worker = new Worker("bench", async (job) => { await job.updateProgress(33); await job.updateProgress(67); await job.updateProgress(100); processed++; return null; }, { connection, concurrency: CONCURRENCY });
+  await worker.waitUntilReady();
+  return measureRedis(redis, async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < N; i += 1000) {
+      await queue.addBulk(Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({ name: "photo", data: { photoId: `p${i + j}`, source: { path: `p${i + j}.jpg` } }, opts: { jobId: `bulk-p${i + j}` } })));
+    }
+    const enqueued = performance.now();
+    await until("BullMQ processed every job", async () => processed >= N);
+    const done = performance.now();
+    const s0 = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => { while (next < SINGLE) { const i = next++; await queue.add("photo", { photoId: `s${i}` }, { jobId: `single-s${i}` }); } }));
+    const singleMs = performance.now() - s0;
+    await until("single jobs processed", async () => processed >= N + SINGLE);
+    await worker.close(); await queue.close();
+    return { enqueueBatchPerSec: N / ((enqueued - t0) / 1000), enqueueSinglePerSec: SINGLE / (singleMs / 1000), processedPerSec: N / ((done - t0) / 1000) };
+  });
+}
+
+const redisPort = await freePort();
+start("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+const redis = new IORedis({ host: "127.0.0.1", port: redisPort, maxRetriesPerRequest: null, lazyConnect: true });
+redis.on("error", () => {});
+await until("redis", async () => { try { if (redis.status === "wait") await redis.connect(); return (await redis.ping()) === "PONG"; } catch { return false; } });
+let fl, bq;
+try {
+  fl = await finishline(redisPort, redis);
+  await redis.flushall();
+  bq = await bullmq(redisPort, redis);
+} catch (err) {
+  console.error(err.message);
+  process.exit(1);
+}
+const fmt = (x, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const rows = [
+  ["enqueue, batch of 1,000 (jobs/s)", fl.enqueueBatchPerSec, bq.enqueueBatchPerSec, 0],
+  ["enqueue, one per call, 16 in flight (jobs/s)", fl.enqueueSinglePerSec, bq.enqueueSinglePerSec, 0],
+  [`processed end to end, concurrency ${CONCURRENCY} (jobs/s)`, fl.processedPerSec, bq.processedPerSec, 0],
+  ["Redis commands per job", fl.redisCommandsPerJob, bq.redisCommandsPerJob, 1],
+  ["Redis CPU per job (ms)", fl.redisCpuMsPerJob, bq.redisCpuMsPerJob, 3],
+];
+const redisVersion = execFileSync("redis-server", ["--version"]).toString().trim();
+const machine = { cpu: os.cpus()[0].model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, redis: redisVersion, binaries: BIN };
+console.log(`\nQueue benchmark: ${fmt(N)} jobs (${SINGLE} single), ${machine.cores} cores (${machine.cpu}), ${redisVersion.split(" ").slice(0, 3).join(" ")}\n`);
+console.log("| measure | finishline | BullMQ 6.7.0 | ratio |\n| --- | ---: | ---: | ---: |");
+for (const [name, a, b, d] of rows) console.log(`| ${name} | ${fmt(a, d)} | ${fmt(b, d)} | ${(a / b).toFixed(2)}× |`);
+mkdirSync(path.dirname(OUT), { recursive: true });
+writeFileSync(OUT, JSON.stringify({ jobs: N, single: SINGLE, concurrency: CONCURRENCY, smoke, machine, finishline: fl, bullmq: bq, at: new Date().toISOString() }, null, 2));
+await redis.quit();
+process.exit(0);
