@@ -5,9 +5,14 @@
 //! The hand-over works like this. A subscriber first registers as *pending* for its event
 //! (under the gate lock); from then on the relay copies every message of that event into the
 //! subscriber's buffer. The subscriber replays the event's history from Redis up to the newest
-//! message (seq H), then, under the gate lock again, emits the buffered messages with seq > H,
-//! joins the room and stops being pending. Every message is thus delivered exactly once: from
-//! history if it was in Redis at replay time, else from the buffer or the room.
+//! message (seq H), then, under the gate lock again, emits the buffered messages with seq > H
+//! and becomes a *joiner* that has everything up to some seq F. It does not join the room
+//! itself: the relay may already hold a batch read from the stream before the subscriber
+//! registered, with messages the replay also sent. Instead the relay, when it is about to emit
+//! the first message of that event with seq > F, joins the socket to the room first. Every
+//! message is thus delivered exactly once: from history if it was in Redis at replay time,
+//! else from the buffer or the room. (Per event, the stream carries messages in seq order: one
+//! Lua script stamps the seq and appends to both.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +23,7 @@ use finishline_wire::{EventId, event_room, job_room};
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
 use socketioxide::socket::Sid;
+use socketioxide::{SendError, SocketError};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -33,10 +39,24 @@ struct Pending {
     overflowed: bool,
 }
 
-/// Subscribers in the middle of a replay, per event; the relay holds this lock while it emits.
+/// A subscriber that has every message of its event up to `has`, waiting for the relay to
+/// join it to the room just before the next one.
+struct Joiner {
+    socket: SocketRef,
+    has: u64,
+}
+
+/// Subscribers between registration and the room, per event.
+#[derive(Default)]
+struct Waiting {
+    pending: HashMap<Arc<str>, Vec<Pending>>,
+    joiners: HashMap<Arc<str>, Vec<Joiner>>,
+}
+
+/// Subscribers in the middle of a hand-over; the relay holds this lock while it emits.
 #[derive(Default)]
 pub struct Gate {
-    pending: Mutex<HashMap<Arc<str>, Vec<Pending>>>,
+    waiting: Mutex<Waiting>,
     /// Native WebSocket subscribers per event: each gets `(seq, frame)` through a bounded
     /// channel; one that cannot keep up is dropped (its connection closes), never waited for.
     native: std::sync::Mutex<HashMap<Arc<str>, Vec<NativeSubscriber>>>,
@@ -61,6 +81,32 @@ pub fn emit_to_socket(socket: &SocketRef, message: &StreamMessage) -> bool {
     socket.emit(message.name.as_str(), &*message.data).is_ok()
 }
 
+/// How long a replay waits for a client to drain its buffer before giving up on it.
+const REPLAY_STALL_LIMIT: Duration = Duration::from_secs(10);
+
+/// Emits one message of a replay, waiting while the socket's buffer is full: a replay can be
+/// far longer than the buffer, and a message dropped here would be a gap the client never
+/// learns of. A client that stays full for [`REPLAY_STALL_LIMIT`] is disconnected, so it
+/// reconnects and resubscribes with `since` instead of silently missing messages.
+async fn emit_replayed(socket: &SocketRef, message: &StreamMessage) -> bool {
+    let started = tokio::time::Instant::now();
+    loop {
+        match socket.emit(message.name.as_str(), &*message.data) {
+            Ok(()) => return true,
+            Err(SendError::Socket(SocketError::InternalChannelFull))
+                if started.elapsed() < REPLAY_STALL_LIMIT =>
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err(err) => {
+                tracing::info!(socket = %socket.id, error = %err, "replay could not reach the client; disconnecting it so it resubscribes");
+                let _ = socket.clone().disconnect();
+                return false;
+            }
+        }
+    }
+}
+
 impl Gate {
     /// Subscribes `socket` to `event_id` live, after replaying every message with seq > `after`.
     ///
@@ -74,9 +120,10 @@ impl Gate {
         after: u64,
     ) -> Result<(), finishline_bus::BusError> {
         let key: Arc<str> = Arc::from(event_id.as_str());
-        self.pending
+        self.waiting
             .lock()
             .await
+            .pending
             .entry(key.clone())
             .or_default()
             .push(Pending {
@@ -85,28 +132,40 @@ impl Gate {
                 overflowed: false,
             });
         let replayed = self.replay(bus, socket, event_id, after).await;
-        let mut pending = self.pending.lock().await;
-        let mine = pending.get_mut(&key).and_then(|list| {
+        let mut waiting = self.waiting.lock().await;
+        let mine = waiting.pending.get_mut(&key).and_then(|list| {
             let index = list.iter().position(|p| p.socket == socket.id)?;
             Some(list.swap_remove(index))
         });
-        if pending.get(&key).is_some_and(Vec::is_empty) {
-            pending.remove(&key);
+        if waiting.pending.get(&key).is_some_and(Vec::is_empty) {
+            waiting.pending.remove(&key);
         }
         let mut last = replayed?;
         let Some(mine) = mine else {
+            // Forgotten meanwhile: the socket left or unsubscribed.
             return Ok(());
         };
         if mine.overflowed {
-            tracing::warn!(socket = %socket.id, event_id = %event_id, "replay buffer overflowed; client must resubscribe");
+            tracing::warn!(socket = %socket.id, event_id = %event_id, "replay buffer overflowed; disconnecting the client so it resubscribes");
+            let _ = socket.clone().disconnect();
+            return Ok(());
         }
         for message in &mine.buffer {
             if message.seq > last {
-                emit_to_socket(socket, message);
+                if !emit_to_socket(socket, message) {
+                    // Under the gate lock we cannot wait for the client; rather than leave a
+                    // gap, close it: it reconnects and resubscribes with `since`.
+                    tracing::info!(socket = %socket.id, event_id = %event_id, "client buffer full at hand-over; disconnecting it so it resubscribes");
+                    let _ = socket.clone().disconnect();
+                    return Ok(());
+                }
                 last = message.seq;
             }
         }
-        socket.join(event_room(event_id));
+        waiting.joiners.entry(key).or_default().push(Joiner {
+            socket: socket.clone(),
+            has: last,
+        });
         Ok(())
     }
 
@@ -124,7 +183,9 @@ impl Gate {
             };
             after = last.seq;
             for message in &batch {
-                emit_to_socket(socket, message);
+                if !emit_replayed(socket, message).await {
+                    return Ok(after);
+                }
             }
             if batch.len() < 1000 {
                 return Ok(after);
@@ -182,13 +243,44 @@ impl Gate {
         }
     }
 
-    /// Removes a socket from every pending list (it disconnected or unsubscribed mid-replay).
+    /// Removes a socket from every hand-over (it disconnected or unsubscribed).
     pub async fn forget(&self, socket: Sid) {
-        let mut pending = self.pending.lock().await;
-        pending.retain(|_, list| {
+        let mut waiting = self.waiting.lock().await;
+        waiting.pending.retain(|_, list| {
             list.retain(|p| p.socket != socket);
             !list.is_empty()
         });
+        waiting.joiners.retain(|_, list| {
+            list.retain(|j| j.socket.id != socket);
+            !list.is_empty()
+        });
+    }
+
+    /// Copies a message into the buffers of its event's pending subscribers and joins to the
+    /// room every joiner that lacks it, so the room emit that follows reaches them.
+    fn admit(waiting: &mut Waiting, message: &StreamMessage) {
+        if let Some(list) = waiting.pending.get_mut(&message.event_id) {
+            for p in list.iter_mut() {
+                if p.buffer.len() < PENDING_LIMIT {
+                    p.buffer.push(message.clone());
+                } else {
+                    p.overflowed = true;
+                }
+            }
+        }
+        if let Some(list) = waiting.joiners.get_mut(&message.event_id) {
+            list.retain(|j| {
+                if message.seq > j.has {
+                    j.socket.join(event_room(&*message.event_id));
+                    false
+                } else {
+                    true
+                }
+            });
+            if list.is_empty() {
+                waiting.joiners.remove(&message.event_id);
+            }
+        }
     }
 }
 
@@ -233,7 +325,7 @@ pub async fn run_relay(
         let Some(namespace) = io.of(NAMESPACE) else {
             continue;
         };
-        let mut pending = gate.pending.lock().await;
+        let mut waiting = gate.waiting.lock().await;
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
@@ -244,15 +336,7 @@ pub async fn run_relay(
                 metrics::histogram!("finishline_gateway_relay_lag_seconds")
                     .record(now_ms.saturating_sub(published) as f64 / 1000.0);
             }
-            if let Some(list) = pending.get_mut(&message.event_id) {
-                for p in list.iter_mut() {
-                    if p.buffer.len() < PENDING_LIMIT {
-                        p.buffer.push(message.clone());
-                    } else {
-                        p.overflowed = true;
-                    }
-                }
-            }
+            Gate::admit(&mut waiting, &message);
             gate.deliver_native(&message);
             let mut target = namespace.clone().to(event_room(&*message.event_id));
             if let Some(job_id) = &message.job_id {
@@ -263,6 +347,6 @@ pub async fn run_relay(
                 tracing::debug!(error = %err, "emit to room failed for some sockets");
             }
         }
-        drop(pending);
+        drop(waiting);
     }
 }

@@ -1,6 +1,7 @@
 //! The Socket.IO namespace `/progress`: subscribe and unsubscribe, with the acks of
 //! PROTOCOL.md. Malformed payloads are answered with `invalid_payload`, never dropped.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use finishline_bus::ProgressBus;
@@ -26,8 +27,25 @@ pub struct SocketState {
 #[derive(Debug, Clone, Copy)]
 struct CountedIp(std::net::IpAddr);
 
-/// Checks the per-connection limits of a subscribe call; `Some(ack)` when refused.
-fn over_limits(socket: &SocketRef, limits: &Limits) -> Option<Value> {
+/// The rooms a connection subscribed to. Counted here rather than from `socket.rooms()`: a
+/// subscriber waits for the relay to join it to its event room (see `relay.rs`).
+#[derive(Debug, Clone, Default)]
+struct Subscriptions(Arc<std::sync::Mutex<HashSet<String>>>);
+
+impl Subscriptions {
+    fn of(socket: &SocketRef) -> Self {
+        socket.extensions.get::<Self>().unwrap_or_default()
+    }
+
+    fn rooms(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Checks the per-connection limits of a subscribe call to `room`; `Some(ack)` when refused.
+fn over_limits(socket: &SocketRef, limits: &Limits, room: &str) -> Option<Value> {
     let allowed = socket
         .extensions
         .get::<Arc<governor::DefaultDirectRateLimiter>>()
@@ -38,7 +56,9 @@ fn over_limits(socket: &SocketRef, limits: &Limits) -> Option<Value> {
             "too many subscribe calls; slow down",
         ));
     }
-    if socket.rooms().len() >= limits.max_subscriptions {
+    let subscriptions = Subscriptions::of(socket);
+    let rooms = subscriptions.rooms();
+    if !rooms.contains(room) && rooms.len() >= limits.max_subscriptions {
         return Some(failure(
             "rate_limited",
             format!(
@@ -81,6 +101,8 @@ pub async fn authenticate(
             tracing::debug!(socket = %socket.id, sub = ?claims.sub, "client authenticated");
             socket.extensions.insert(Arc::new(claims));
             socket.extensions.insert(state.limits.subscribe_limiter());
+            socket.extensions.insert(Subscriptions::default());
+            register_handlers(&socket);
             Ok(())
         }
         Err(err) => {
@@ -131,9 +153,17 @@ fn invalid_payload(err: &dyn std::fmt::Display, example: &str) -> Value {
     )
 }
 
-/// Registers the handlers of one connected socket.
+/// Logs a connected socket. Its handlers are already registered, by [`authenticate`].
 pub async fn on_connect(socket: SocketRef) {
     tracing::debug!(socket = %socket.id, "client connected");
+}
+
+/// Registers the handlers of one accepted socket. This runs inside the connect middleware,
+/// before socketioxide sends the namespace CONNECT packet: socketioxide spawns the connect
+/// handler after sending that packet, so a client that emits as soon as it is connected (the
+/// dashboard does) could otherwise be heard before any handler exists, and its call would be
+/// dropped without an ack.
+fn register_handlers(socket: &SocketRef) {
     metrics::gauge!("finishline_gateway_connections").increment(1.0);
     socket.on("subscribe:event", subscribe_event);
     socket.on("unsubscribe:event", unsubscribe_event);
@@ -173,7 +203,7 @@ async fn subscribe_event(
             return;
         }
     };
-    if let Some(refusal) = over_limits(&socket, &state.limits) {
+    if let Some(refusal) = over_limits(&socket, &state.limits, &event_room(&request.event_id)) {
         let _ = ack.send(&refusal);
         return;
     }
@@ -217,6 +247,9 @@ async fn subscribe_event(
             }
         },
     };
+    Subscriptions::of(&socket)
+        .rooms()
+        .insert(event_room(&request.event_id));
     let _ = ack.send(&SubscribeAck {
         success: true,
         room: event_room(&request.event_id),
@@ -243,6 +276,9 @@ async fn unsubscribe_event(
     match payload {
         Ok(request) => {
             socket.leave(event_room(&request.event_id));
+            Subscriptions::of(&socket)
+                .rooms()
+                .remove(&event_room(&request.event_id));
             state.gate.forget(socket.id).await;
             let _ = ack.send(&serde_json::json!({ "success": true }));
         }
@@ -271,7 +307,7 @@ async fn subscribe_job(
             return;
         }
     };
-    if let Some(refusal) = over_limits(&socket, &state.limits) {
+    if let Some(refusal) = over_limits(&socket, &state.limits, &job_room(&request.job_id)) {
         let _ = ack.send(&refusal);
         return;
     }
@@ -294,6 +330,9 @@ async fn subscribe_job(
         return;
     };
     socket.join(job_room(&request.job_id));
+    Subscriptions::of(&socket)
+        .rooms()
+        .insert(job_room(&request.job_id));
     status.history.clear();
     let _ = ack.send(&serde_json::json!({
         "success": true,
@@ -306,6 +345,9 @@ async fn unsubscribe_job(socket: SocketRef, TryData(payload): TryData<JobRequest
     match payload {
         Ok(request) => {
             socket.leave(job_room(&request.job_id));
+            Subscriptions::of(&socket)
+                .rooms()
+                .remove(&job_room(&request.job_id));
             let _ = ack.send(&serde_json::json!({ "success": true }));
         }
         Err(err) => {
