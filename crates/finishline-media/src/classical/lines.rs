@@ -180,8 +180,11 @@ fn text_like_blobs(
             let fill = b.area as f32 / (bw * bh);
             b.height() >= params.min_height
                 && b.height() <= params.max_height
-                && b.width() >= 2
-                && (0.08..=1.6).contains(&aspect)
+                && b.width() >= 3
+                // From 0.12: thinner slivers are the edges of bibs and plaques, which Tesseract
+                // reads as "(" or "|". Up to 3.5: touching letters ("TY", "KM") are one blob
+                // and must stay in their line, or a banner loses its words and keeps its number.
+                && (0.12..=3.5).contains(&aspect)
                 && (0.12..=1.0).contains(&fill)
         })
         .collect()
@@ -206,10 +209,10 @@ pub(crate) fn group_lines(blobs: &[Blob], polarity: Polarity) -> Vec<TextLine> {
             }
         }
     }
-    let mut groups: std::collections::HashMap<usize, Vec<Blob>> = Default::default();
-    for i in 0..blobs.len() {
+    let mut groups: std::collections::BTreeMap<usize, Vec<Blob>> = Default::default();
+    for (i, blob) in blobs.iter().enumerate() {
         let root = find(&mut parent, i);
-        groups.entry(root).or_default().push(blobs[i]);
+        groups.entry(root).or_default().push(*blob);
     }
     let mut lines: Vec<TextLine> = groups
         .into_values()
@@ -262,6 +265,13 @@ fn fit_line(mut blobs: Vec<Blob>, polarity: Polarity) -> Option<TextLine> {
     let sxy: f32 = centers.iter().map(|c| (c.0 - mx) * (c.1 - my)).sum();
     if sxx <= f32::EPSILON {
         return None;
+    }
+    // Two characters far apart are clutter, not a number: digits of a bib nearly touch.
+    if let [a, b] = blobs.as_slice() {
+        let gap = b.x0 as f32 - a.x1 as f32;
+        if gap > 0.6 * a.height().max(b.height()) as f32 {
+            return None;
+        }
     }
     let slope = sxy / sxx;
     let angle = slope.atan();

@@ -32,7 +32,7 @@ const DETECTION_LONG_SIDE: u32 = 1600;
 const MAX_CANDIDATES: usize = 12;
 
 /// Readings below this Tesseract confidence (0–100) are not reported.
-const MIN_TESSERACT_CONFIDENCE: f32 = 50.0;
+const MIN_TESSERACT_CONFIDENCE: f32 = 40.0;
 
 /// Bib numbers have at most this many digits.
 const MAX_DIGITS: usize = 6;
@@ -71,52 +71,64 @@ impl ClassicalPipeline {
         &self.tesseract.version
     }
 
-    /// Reads one candidate: `None` when it holds no line, a word, or no confident number.
+    /// Reads one candidate's line: a number, a line of words, or nothing usable.
     fn read_candidate(
         &self,
         photo: &Photo,
         candidate: &BibCandidate,
-    ) -> Result<Option<Plate>, MediaError> {
+    ) -> Result<Reading, MediaError> {
         let Some(line) = crop::line_image(&photo.image, &candidate.bounding_box) else {
-            return Ok(None);
+            return Ok(Reading::Nothing);
         };
         let png = crop::encode_png(&line.image)
             .map_err(|err| MediaError::Io(format!("encoding a line for tesseract: {err}")))?;
         let first = self.tesseract.read_line(&png, None)?;
         let reading = match classify(&first.text) {
-            Verdict::Digits(digits) => Some((digits, first.confidence)),
+            Verdict::Digits(digits) => Reading::Number(digits, first.confidence),
             Verdict::Ambiguous => {
                 let second = self.tesseract.read_line(&png, Some(DIGITS))?;
                 match classify(&second.text) {
-                    Verdict::Digits(digits) => Some((digits, second.confidence)),
-                    _ => None,
+                    Verdict::Digits(digits) => Reading::Number(digits, second.confidence),
+                    _ => Reading::Nothing,
                 }
             }
-            Verdict::Words | Verdict::Nothing => None,
+            Verdict::Words => Reading::Words,
+            Verdict::Nothing => Reading::Nothing,
         };
         tracing::debug!(
             text = %first.text,
             confidence = first.confidence,
             skew_degrees = line.skew_degrees,
             blobs = line.blobs,
-            accepted = reading.is_some(),
+            reading = ?reading,
             "line read"
         );
-        let Some((digits, confidence)) = reading else {
-            return Ok(None);
-        };
-        if digits.len() > MAX_DIGITS || confidence < MIN_TESSERACT_CONFIDENCE {
-            return Ok(None);
-        }
-        let Ok(number) = digits.parse::<u64>() else {
-            return Ok(None);
-        };
-        Ok(Some(Plate {
-            number,
-            confidence: calibrate(confidence, candidate.score),
-            bounding_box: candidate.bounding_box.clone(),
-        }))
+        Ok(reading)
     }
+}
+
+/// What a candidate's line turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+enum Reading {
+    /// Digits and Tesseract's confidence (0–100).
+    Number(String, f32),
+    /// Words: a banner, a sign, a sponsor.
+    Words,
+    Nothing,
+}
+
+/// Whether two boxes sit on one row of text: similar heights, aligned, close together. A
+/// number on the row of a word belongs to a sign ("KM 21"), even when the detector saw the
+/// word and the number as two lines.
+fn same_row(a: &BoundingBox, b: &BoundingBox) -> bool {
+    let (ha, hb) = (a.h as f32, b.h as f32);
+    let h = ha.max(hb);
+    if h > 1.6 * ha.min(hb) {
+        return false;
+    }
+    let (ca, cb) = (a.y as f32 + ha / 2.0, b.y as f32 + hb / 2.0);
+    let gap = a.x.max(b.x) as f32 - (a.x + a.w).min(b.x + b.w) as f32;
+    (ca - cb).abs() <= 0.5 * h && gap <= 3.0 * h
 }
 
 /// Tesseract's word confidence (0–100) scaled by how regular the line looked, 0–1.
@@ -182,10 +194,34 @@ impl PhotoPipeline for ClassicalPipeline {
     }
 
     fn read(&self, photo: &Photo, candidates: &[BibCandidate]) -> Result<Vec<Plate>, MediaError> {
-        let mut plates: Vec<Plate> = Vec::new();
+        let mut readings = Vec::with_capacity(candidates.len());
         for candidate in candidates {
-            let Some(plate) = self.read_candidate(photo, candidate)? else {
+            readings.push((candidate, self.read_candidate(photo, candidate)?));
+        }
+        let words: Vec<&BoundingBox> = readings
+            .iter()
+            .filter(|(_, r)| *r == Reading::Words)
+            .map(|(c, _)| &c.bounding_box)
+            .collect();
+        let mut plates: Vec<Plate> = Vec::new();
+        for (candidate, reading) in readings {
+            let Reading::Number(digits, confidence) = reading else {
                 continue;
+            };
+            if digits.len() > MAX_DIGITS || confidence < MIN_TESSERACT_CONFIDENCE {
+                continue;
+            }
+            if words.iter().any(|w| same_row(w, &candidate.bounding_box)) {
+                tracing::debug!(%digits, "number on the row of a word; not a bib");
+                continue;
+            }
+            let Ok(number) = digits.parse::<u64>() else {
+                continue;
+            };
+            let plate = Plate {
+                number,
+                confidence: calibrate(confidence, candidate.score),
+                bounding_box: candidate.bounding_box,
             };
             match plates.iter_mut().find(|p| p.number == plate.number) {
                 Some(same) if same.confidence >= plate.confidence => {}
@@ -248,6 +284,33 @@ mod tests {
             "engine unavailable: tesseract not found on PATH; install Debian's tesseract-ocr or run deploy/local/install-deps.sh"
         );
         assert!(err.is_permanent());
+    }
+
+    #[test]
+    fn a_number_beside_a_word_on_its_row_is_on_the_same_row_and_a_bib_below_is_not() {
+        let word = BoundingBox {
+            x: 100,
+            y: 1000,
+            w: 90,
+            h: 40,
+        };
+        let number = BoundingBox {
+            x: 215,
+            y: 1003,
+            w: 60,
+            h: 38,
+        };
+        let bib = BoundingBox {
+            x: 120,
+            y: 600,
+            w: 200,
+            h: 80,
+        };
+        assert!(same_row(&word, &number));
+        assert!(same_row(&number, &word));
+        assert!(!same_row(&word, &bib));
+        let far = BoundingBox { x: 600, ..number };
+        assert!(!same_row(&word, &far));
     }
 
     #[test]
