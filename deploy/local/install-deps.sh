@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what finishline needs on a fresh Debian machine with the Rust toolchain:
-# redis-server (Debian package) and the pinned npm packages of the JS client tests.
+# redis-server, tesseract-ocr (the classical recognition engine) and fonts-dejavu-core (fonts the
+# recognition tests render bibs with), all Debian packages, and the pinned npm packages of the JS
+# client tests.
 # Safe to run again; installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,6 +13,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || missing+=(fonts-dejavu-core)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq

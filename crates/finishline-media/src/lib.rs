@@ -4,6 +4,7 @@
 //! This crate knows nothing of Redis, apalis or Socket.IO: the worker calls it, inside its
 //! job span, with CPU work on a blocking pool. Errors say whether retrying can help.
 
+mod classical;
 mod color;
 mod decode;
 mod error;
@@ -11,6 +12,7 @@ mod pipeline;
 mod source;
 mod ssrf;
 
+pub use classical::ClassicalPipeline;
 pub use color::dominant_colors;
 pub use decode::{Photo, decode_photo};
 pub use error::MediaError;

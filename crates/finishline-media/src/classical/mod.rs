@@ -1,0 +1,323 @@
+//! The classical engine, for machines without the PP-OCR model files: a bib detector built
+//! from imageproc (local-contrast blobs grouped into deskewed text lines) and Tesseract
+//! (Debian's `tesseract-ocr`, run as a child process per line) to read them.
+//!
+//! Detection finds every line of character-like blobs, letters included. Each line is then
+//! read once by Tesseract without a whitelist: a line with letters that cannot be mistaken for
+//! digits is a word, a banner or a sign ("CITY RUN 2026", "KM 21") and is dropped; a line of
+//! digits is a bib; a line of digits and digit look-alikes (O, I, S…) is read again with the
+//! digit whitelist. Telling letters from digits by blob shape alone is unreliable (C, T, Y
+//! and N are as compact as 2, 7, 4 and 0), and Tesseract has seen the whole line.
+
+mod crop;
+mod lines;
+mod tesseract;
+
+use std::time::Duration;
+
+use fast_image_resize::images::Image;
+use fast_image_resize::{PixelType, ResizeOptions, Resizer};
+use finishline_wire::{BoundingBox, ColorShare, Plate};
+use image::GrayImage;
+
+use self::lines::{LineParams, Polarity, TextLine, group_lines, segment};
+use self::tesseract::{DIGITS, Tesseract, Verdict, classify};
+use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
+
+/// Detection runs on the photo scaled to at most this long side (12 MP photos cost too much
+/// at full size, and bib digits stay well above the smallest blob kept).
+const DETECTION_LONG_SIDE: u32 = 1600;
+
+/// At most this many lines are read per photo, best scores first: each costs a process.
+const MAX_CANDIDATES: usize = 12;
+
+/// Readings below this Tesseract confidence (0–100) are not reported.
+const MIN_TESSERACT_CONFIDENCE: f32 = 40.0;
+
+/// Bib numbers have at most this many digits.
+const MAX_DIGITS: usize = 6;
+
+/// How long one Tesseract run on one line may take.
+const TESSERACT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The classical engine: imageproc detection, Tesseract reading, k-means colours.
+#[derive(Debug, Clone)]
+pub struct ClassicalPipeline {
+    tesseract: Tesseract,
+}
+
+impl ClassicalPipeline {
+    /// Uses the `tesseract` found on `PATH`.
+    ///
+    /// # Errors
+    /// `EngineUnavailable` ("tesseract not found on PATH; install Debian's tesseract-ocr or
+    /// run deploy/local/install-deps.sh") when it is absent or does not run.
+    pub fn new() -> Result<Self, MediaError> {
+        Self::with_tesseract("tesseract")
+    }
+
+    /// Uses the given `tesseract` program (a path or a name looked up on `PATH`).
+    ///
+    /// # Errors
+    /// As [`ClassicalPipeline::new`].
+    pub fn with_tesseract(program: impl Into<std::ffi::OsString>) -> Result<Self, MediaError> {
+        let tesseract = Tesseract::locate(program, TESSERACT_TIMEOUT)?;
+        tracing::debug!(version = %tesseract.version, "tesseract found");
+        Ok(Self { tesseract })
+    }
+
+    /// The first line of `tesseract --version`, for start-up logs.
+    pub fn tesseract_version(&self) -> &str {
+        &self.tesseract.version
+    }
+
+    /// Reads one candidate's line: a number, a line of words, or nothing usable.
+    fn read_candidate(
+        &self,
+        photo: &Photo,
+        candidate: &BibCandidate,
+    ) -> Result<Reading, MediaError> {
+        let Some(line) = crop::line_image(&photo.image, &candidate.bounding_box) else {
+            return Ok(Reading::Nothing);
+        };
+        let png = crop::encode_png(&line.image)
+            .map_err(|err| MediaError::Io(format!("encoding a line for tesseract: {err}")))?;
+        let first = self.tesseract.read_line(&png, None)?;
+        let reading = match classify(&first.text) {
+            Verdict::Digits(digits) => Reading::Number(digits, first.confidence),
+            Verdict::Ambiguous => {
+                let second = self.tesseract.read_line(&png, Some(DIGITS))?;
+                match classify(&second.text) {
+                    Verdict::Digits(digits) => Reading::Number(digits, second.confidence),
+                    _ => Reading::Nothing,
+                }
+            }
+            Verdict::Words => Reading::Words,
+            Verdict::Nothing => Reading::Nothing,
+        };
+        tracing::debug!(
+            text = %first.text,
+            confidence = first.confidence,
+            skew_degrees = line.skew_degrees,
+            blobs = line.blobs,
+            reading = ?reading,
+            "line read"
+        );
+        Ok(reading)
+    }
+}
+
+/// What a candidate's line turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+enum Reading {
+    /// Digits and Tesseract's confidence (0–100).
+    Number(String, f32),
+    /// Words: a banner, a sign, a sponsor.
+    Words,
+    Nothing,
+}
+
+/// Whether two boxes sit on one row of text: similar heights, aligned, close together. A
+/// number on the row of a word belongs to a sign ("KM 21"), even when the detector saw the
+/// word and the number as two lines.
+fn same_row(a: &BoundingBox, b: &BoundingBox) -> bool {
+    let (ha, hb) = (a.h as f32, b.h as f32);
+    let h = ha.max(hb);
+    if h > 1.6 * ha.min(hb) {
+        return false;
+    }
+    let (ca, cb) = (a.y as f32 + ha / 2.0, b.y as f32 + hb / 2.0);
+    let gap = a.x.max(b.x) as f32 - (a.x + a.w).min(b.x + b.w) as f32;
+    (ca - cb).abs() <= 0.5 * h && gap <= 3.0 * h
+}
+
+/// Tesseract's word confidence (0–100) scaled by how regular the line looked, 0–1.
+fn calibrate(tesseract_confidence: f32, line_score: f32) -> f32 {
+    let c =
+        (tesseract_confidence / 100.0).clamp(0.0, 1.0) * (0.85 + 0.15 * line_score.clamp(0.0, 1.0));
+    (c * 1000.0).round() / 1000.0
+}
+
+impl PhotoPipeline for ClassicalPipeline {
+    fn name(&self) -> &'static str {
+        "classical (imageproc bib detector + tesseract)"
+    }
+
+    fn detect(&self, photo: &Photo) -> Result<Vec<BibCandidate>, MediaError> {
+        let gray = image::imageops::grayscale(&photo.image);
+        let (gray, scale) = downscale(gray);
+        let long = gray.width().max(gray.height());
+        if long < 16 {
+            return Ok(Vec::new());
+        }
+        let params = LineParams {
+            block_radius: (long / 50).max(10),
+            contrast: 15,
+            min_height: 9,
+            max_height: (long / 5).max(10),
+        };
+        let mut found: Vec<TextLine> = Vec::new();
+        for polarity in Polarity::BOTH {
+            let seg = segment(&gray, polarity, &params);
+            for line in group_lines(&seg.blobs, polarity) {
+                // The same line seen in both polarities (a thick outline) is read once.
+                if let Some(other) = found.iter_mut().find(|o| iou(o, &line) > 0.5) {
+                    if line.score > other.score {
+                        *other = line;
+                    }
+                } else {
+                    found.push(line);
+                }
+            }
+        }
+        found.sort_by(|a, b| b.score.total_cmp(&a.score));
+        found.truncate(MAX_CANDIDATES);
+        let (pw, ph) = photo.image.dimensions();
+        Ok(found
+            .into_iter()
+            .map(|line| {
+                let x0 = ((line.x0 as f32 / scale) as u32).min(pw.saturating_sub(1));
+                let y0 = ((line.y0 as f32 / scale) as u32).min(ph.saturating_sub(1));
+                let x1 = (((line.x1 + 1) as f32 / scale).ceil() as u32).min(pw);
+                let y1 = (((line.y1 + 1) as f32 / scale).ceil() as u32).min(ph);
+                BibCandidate {
+                    bounding_box: BoundingBox {
+                        x: x0,
+                        y: y0,
+                        w: x1.saturating_sub(x0).max(1),
+                        h: y1.saturating_sub(y0).max(1),
+                    },
+                    score: (line.score * 1000.0).round() / 1000.0,
+                }
+            })
+            .collect())
+    }
+
+    fn read(&self, photo: &Photo, candidates: &[BibCandidate]) -> Result<Vec<Plate>, MediaError> {
+        let mut readings = Vec::with_capacity(candidates.len());
+        for candidate in candidates {
+            readings.push((candidate, self.read_candidate(photo, candidate)?));
+        }
+        let words: Vec<&BoundingBox> = readings
+            .iter()
+            .filter(|(_, r)| *r == Reading::Words)
+            .map(|(c, _)| &c.bounding_box)
+            .collect();
+        let mut plates: Vec<Plate> = Vec::new();
+        for (candidate, reading) in readings {
+            let Reading::Number(digits, confidence) = reading else {
+                continue;
+            };
+            if digits.len() > MAX_DIGITS || confidence < MIN_TESSERACT_CONFIDENCE {
+                continue;
+            }
+            if words.iter().any(|w| same_row(w, &candidate.bounding_box)) {
+                tracing::debug!(%digits, "number on the row of a word; not a bib");
+                continue;
+            }
+            let Ok(number) = digits.parse::<u64>() else {
+                continue;
+            };
+            let plate = Plate {
+                number,
+                confidence: calibrate(confidence, candidate.score),
+                bounding_box: candidate.bounding_box,
+            };
+            match plates.iter_mut().find(|p| p.number == plate.number) {
+                Some(same) if same.confidence >= plate.confidence => {}
+                Some(same) => *same = plate,
+                None => plates.push(plate),
+            }
+        }
+        plates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        Ok(plates)
+    }
+
+    fn colors(&self, photo: &Photo, _plates: &[Plate]) -> Result<Vec<ColorShare>, MediaError> {
+        Ok(dominant_colors(&photo.image, 5))
+    }
+}
+
+/// Intersection over union of two lines' boxes.
+fn iou(a: &TextLine, b: &TextLine) -> f32 {
+    let w = (a.x1.min(b.x1) + 1).saturating_sub(a.x0.max(b.x0));
+    let h = (a.y1.min(b.y1) + 1).saturating_sub(a.y0.max(b.y0));
+    let inter = (w as f32) * (h as f32);
+    let area = |l: &TextLine| ((l.x1 - l.x0 + 1) * (l.y1 - l.y0 + 1)) as f32;
+    inter / (area(a) + area(b) - inter)
+}
+
+/// The gray image at most `DETECTION_LONG_SIDE` on the long side, and the scale applied.
+fn downscale(gray: GrayImage) -> (GrayImage, f32) {
+    let (w, h) = gray.dimensions();
+    let long = w.max(h);
+    if long <= DETECTION_LONG_SIDE {
+        return (gray, 1.0);
+    }
+    let scale = DETECTION_LONG_SIDE as f32 / long as f32;
+    let dw = ((w as f32 * scale).round() as u32).max(1);
+    let dh = ((h as f32 * scale).round() as u32).max(1);
+    let mut dst = Image::new(dw, dh, PixelType::U8);
+    match Resizer::new().resize(&gray, &mut dst, &ResizeOptions::new()) {
+        Ok(()) => match GrayImage::from_raw(dw, dh, dst.into_vec()) {
+            Some(small) => (small, dw as f32 / w as f32),
+            None => (gray, 1.0),
+        },
+        Err(err) => {
+            tracing::warn!(error = %err, "downscale for detection failed; using full size");
+            (gray, 1.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_tesseract_is_a_readable_engine_unavailable_error() {
+        let err =
+            ClassicalPipeline::with_tesseract("/nonexistent/finishline/tesseract").unwrap_err();
+        assert!(matches!(err, MediaError::EngineUnavailable(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "engine unavailable: tesseract not found on PATH; install Debian's tesseract-ocr or run deploy/local/install-deps.sh"
+        );
+        assert!(err.is_permanent());
+    }
+
+    #[test]
+    fn a_number_beside_a_word_on_its_row_is_on_the_same_row_and_a_bib_below_is_not() {
+        let word = BoundingBox {
+            x: 100,
+            y: 1000,
+            w: 90,
+            h: 40,
+        };
+        let number = BoundingBox {
+            x: 215,
+            y: 1003,
+            w: 60,
+            h: 38,
+        };
+        let bib = BoundingBox {
+            x: 120,
+            y: 600,
+            w: 200,
+            h: 80,
+        };
+        assert!(same_row(&word, &number));
+        assert!(same_row(&number, &word));
+        assert!(!same_row(&word, &bib));
+        let far = BoundingBox { x: 600, ..number };
+        assert!(!same_row(&word, &far));
+    }
+
+    #[test]
+    fn confidence_is_tesseracts_scaled_by_the_line_score_within_zero_and_one() {
+        assert_eq!(calibrate(96.0, 1.0), 0.96);
+        assert!(calibrate(96.0, 0.0) < calibrate(96.0, 1.0));
+        assert_eq!(calibrate(150.0, 2.0), 1.0);
+        assert_eq!(calibrate(-1.0, 0.5), 0.0);
+    }
+}

@@ -1,0 +1,3 @@
+//! Helpers shared by the media crate's integration tests and examples.
+
+pub mod classical_bibs;
