@@ -25,8 +25,11 @@ use tracing::Instrument;
 use crate::job::{JobRunner, RunError, Success, record_stage};
 use crate::photo::encode_error;
 
-/// Least time between two `video:progress` messages of one stage.
+/// A rise of one percent is published after this long at the latest.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// A rise of this many percent is published at once (so at most ~20 messages per stage).
+const PROGRESS_STEP: u8 = 5;
 
 /// Settings of video jobs.
 #[derive(Debug, Clone)]
@@ -226,8 +229,9 @@ impl Drop for VideoInput {
     }
 }
 
-/// Publishes `video:progress`, throttled: every stage change, then a rising percentage at
-/// most every [`PROGRESS_EVERY`].
+/// Publishes `video:progress`, throttled: every stage change; within a stage, a rise of
+/// [`PROGRESS_STEP`] percent at once, or any rise after [`PROGRESS_EVERY`] — never one message
+/// per frame.
 struct Reporter<'a> {
     runner: &'a JobRunner,
     job: &'a VideoJob,
@@ -272,7 +276,9 @@ impl<'a> Reporter<'a> {
         let due = match self.last {
             None => true,
             Some((last_stage, last_progress, at)) => {
-                last_stage != stage || (progress > last_progress && at.elapsed() >= PROGRESS_EVERY)
+                last_stage != stage
+                    || progress >= last_progress.saturating_add(PROGRESS_STEP)
+                    || (progress > last_progress && at.elapsed() >= PROGRESS_EVERY)
             }
         };
         if due {
