@@ -182,7 +182,9 @@ impl JobRunner {
             }
             Err(RunError::Superseded) => {
                 metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "superseded").increment(1);
-                tracing::info!("the job was cancelled or a newer run owns it; this run stops");
+                tracing::info!(
+                    "the job was cancelled, or a newer run owns this job; this run stops"
+                );
                 Ok(())
             }
             Err(err) if !err.is_permanent() && attempt < self.max_attempts => {
