@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what finishline needs on a fresh Debian machine with the Rust toolchain:
-# redis-server (Debian package) and the pinned npm packages of the JS client tests.
+# redis-server and ffmpeg (Debian packages; ffmpeg/ffprobe for video jobs) and the pinned npm
+# packages of the JS client tests.
 # Safe to run again; installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,6 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+  missing+=(ffmpeg)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
