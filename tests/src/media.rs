@@ -74,3 +74,23 @@ pub fn write_corrupt_video(path: &Path) {
     bytes.extend((0..5000u32).map(|i| (i * 13 % 251) as u8));
     std::fs::write(path, bytes).expect("write corrupt video");
 }
+
+/// Writes a long MP4 of ffmpeg's test pattern (`seconds` at 10 frames per second, 320×240),
+/// fast to make, for runs that must still be going when the test acts on them.
+pub fn write_test_pattern_video(path: &Path, seconds: u32) {
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=size=320x240:rate=10:duration={seconds}"))
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(path)
+        .status()
+        .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
+    assert!(status.success(), "ffmpeg encoded the test pattern video");
+}

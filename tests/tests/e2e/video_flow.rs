@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use finishline_tests::{
     Gateway, Received, RedisServer, SocketClient, Worker, unique_prefix, wait_until,
-    write_corrupt_video, write_photo, write_video,
+    write_corrupt_video, write_photo, write_test_pattern_video, write_video,
 };
 use serde_json::{Value, json};
 
@@ -326,4 +326,93 @@ async fn queues_split_workers_and_a_video_worker_without_ffmpeg_refuses_to_start
     .await;
     let snapshot = get_json(&snapshot_url).await;
     assert_eq!(snapshot["succeeded"], 2, "{snapshot}");
+}
+
+/// Whether an ffmpeg process reading a file under `dir` is running.
+fn ffmpeg_running_under(dir: &std::path::Path) -> bool {
+    let needle = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .any(|cmdline| cmdline.starts_with("ffmpeg ") && cmdline.contains(&needle))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_video_cancelled_stops_between_frames_and_its_ffmpeg_is_killed() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("video-cancel");
+    let media = media_dir("video-cancel-media");
+    write_test_pattern_video(&media.join("long.mp4"), 600);
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let worker = Worker::start_with(redis.url(), &prefix, &media, &["--video-fps", "10"]).await;
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let ack = client
+        .call("subscribe:event", json!({ "eventId": "race-cancel" }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    let body = post_videos(
+        &gateway,
+        "race-cancel",
+        "req-cancel",
+        json!({ "videoId": "long", "source": { "path": "long.mp4" } }),
+    )
+    .await;
+    let job_id = body["jobs"][0]["jobId"].as_str().expect("jobId").to_owned();
+    wait_until(
+        "the video's frames are being detected",
+        Duration::from_secs(60),
+        || {
+            let detecting = client
+                .received()
+                .iter()
+                .any(|m| m.name == "video:progress" && m.data["stage"] == "detection");
+            async move { detecting }
+        },
+    )
+    .await;
+    assert!(ffmpeg_running_under(&media), "ffmpeg samples the video");
+    let response: Value = reqwest::Client::new()
+        .post(gateway.url(&format!("/v1/jobs/{job_id}/cancel")))
+        .send()
+        .await
+        .expect("cancel")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(response["cancelled"], true, "{response}");
+    wait_until(
+        "the worker stops the run between two frames",
+        Duration::from_secs(30),
+        || {
+            let stopped = worker.log().contains("newer run owns this job");
+            async move { stopped }
+        },
+    )
+    .await;
+    wait_until("ffmpeg is killed", Duration::from_secs(10), || {
+        let running = ffmpeg_running_under(&media);
+        async move { !running }
+    })
+    .await;
+    client
+        .wait_for("event:completed", Duration::from_secs(10))
+        .await;
+    let messages = client.received();
+    assert_eq!(named(&messages, "video:cancelled").len(), 1, "{messages:?}");
+    assert!(named(&messages, "video:completed").is_empty());
+    assert!(
+        named(&messages, "video:progress")
+            .iter()
+            .all(|m| m.data["progress"].as_u64().is_some_and(|p| p < 96)),
+        "cancelled long before the end"
+    );
+    assert_eq!(
+        messages.last().map(|m| m.data["summary"].clone()),
+        Some(json!({ "total": 1, "succeeded": 0, "failed": 0, "cancelled": 1 }))
+    );
+    let status = get_json(&gateway.url(&format!("/v1/jobs/{job_id}"))).await;
+    assert_eq!(status["state"], "cancelled", "{status}");
 }
