@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use finishline_tests::{
-    Gateway, Received, RedisServer, SocketClient, Worker, unique_prefix, wait_until,
+    Gateway, PhotoServer, Received, RedisServer, SocketClient, Worker, unique_prefix, wait_until,
     write_corrupt_video, write_photo, write_test_pattern_video, write_video,
 };
 use serde_json::{Value, json};
@@ -415,4 +415,64 @@ async fn a_running_video_cancelled_stops_between_frames_and_its_ffmpeg_is_killed
     );
     let status = get_json(&gateway.url(&format!("/v1/jobs/{job_id}"))).await;
     assert_eq!(status["state"], "cancelled", "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_by_url_is_retried_after_a_transient_fetch_failure_and_its_download_removed() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("video-url");
+    let media = media_dir("video-url-media");
+    let downloads = media_dir("video-url-downloads");
+    let clip = media.join("clip.mp4");
+    write_video(&clip, 2, 10, 160, 120);
+    let server = PhotoServer::start(std::fs::read(&clip).expect("clip"), vec![503, 200]).await;
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let downloads_flag = downloads.display().to_string();
+    let _worker = Worker::start_with(
+        redis.url(),
+        &prefix,
+        &media,
+        &[
+            "--allow-private-sources",
+            "--retry-base-delay",
+            "200ms",
+            "--video-temp-dir",
+            &downloads_flag,
+        ],
+    )
+    .await;
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let ack = client
+        .call("subscribe:event", json!({ "eventId": "race-url" }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    let body = post_videos(
+        &gateway,
+        "race-url",
+        "req-url",
+        json!({ "videos": [{ "videoId": "cam", "source": { "url": server.url("clip.mp4") } }] }),
+    )
+    .await;
+    let job_id = body["jobs"][0]["jobId"].as_str().expect("jobId").to_owned();
+    client
+        .wait_for("event:completed", Duration::from_secs(60))
+        .await;
+    let messages = client.received();
+    assert!(named(&messages, "video:failed").is_empty(), "{messages:?}");
+    let completed = named(&messages, "video:completed");
+    assert_eq!(completed.len(), 1);
+    let duration = completed[0].data["durationMs"]
+        .as_u64()
+        .expect("durationMs");
+    assert!((1900..=2100).contains(&duration), "{duration}");
+    assert_eq!(server.requests(), 2, "one failed fetch, one retry");
+    let status = get_json(&gateway.url(&format!("/v1/jobs/{job_id}"))).await;
+    assert_eq!(status["attempts"], 2, "{status}");
+    assert_eq!(status["state"], "succeeded", "{status}");
+    let left: Vec<_> = std::fs::read_dir(&downloads)
+        .expect("downloads dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "downloads are removed: {left:?}");
 }
