@@ -588,3 +588,62 @@ async fn retry_job(
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_video_body_takes_video_ids_one_or_many_and_refuses_photo_shapes() {
+        let one = parse_media(
+            MediaKind::Video,
+            br#"{"videoId":"v1","source":{"path":"v1.mp4"}}"#,
+        )
+        .unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].0.as_str(), "v1");
+        let many = parse_media(
+            MediaKind::Video,
+            br#"{"videos":[{"videoId":"a","source":{"path":"a.mp4"}},{"videoId":"b","source":{"url":"https://x.org/b.mp4"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(many.len(), 2);
+        for bad in [
+            r#"{"photoId":"p","source":{"path":"p.jpg"}}"#,
+            r#"{"photos":[{"photoId":"p","source":{"path":"p.jpg"}}]}"#,
+            r#"{"videos":[{"photoId":"p","source":{"path":"p.mp4"}}]}"#,
+            r#"{"videos":[{"videoId":"v","photoId":"p","source":{"path":"p.mp4"}}]}"#,
+            r#"{"videos":[]}"#,
+            r#"{"videos":{}}"#,
+            r#"{"videos":[{"videoId":"v","source":{"path":"../v.mp4"}}]}"#,
+            r#"{"videoId":"v","source":{"path":"v.mp4"},"priority":1}"#,
+            r#"{"videos":[],"extra":1}"#,
+            r#"[]"#,
+        ] {
+            let err = parse_media(MediaKind::Video, bad.as_bytes()).unwrap_err();
+            assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        }
+        assert_eq!(
+            parse_media(MediaKind::Video, b"{").unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[test]
+    fn a_photo_body_keeps_its_shape_and_refuses_video_ids() {
+        assert!(
+            parse_media(
+                MediaKind::Photo,
+                br#"{"photoId":"p","source":{"path":"p.jpg"}}"#
+            )
+            .is_ok()
+        );
+        let err = parse_media(
+            MediaKind::Photo,
+            br#"{"videoId":"v","source":{"path":"v.mp4"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.message.contains("photoId"), "{}", err.message);
+    }
+}
