@@ -10,11 +10,12 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
  && cp target/release/finishline-worker /usr/local/bin/
 
 FROM debian:bookworm-slim
-# ca-certificates for https sources; tini forwards SIGTERM so the worker drains.
-# Recognition (next release) adds: ffmpeg tesseract-ocr, and the onnxruntime library + models
+# ca-certificates for https sources; tini forwards SIGTERM so the worker drains; ffmpeg
+# (ffmpeg + ffprobe) for video jobs (a worker run with --queues photo does without it).
+# Recognition (next release) adds: tesseract-ocr, and the onnxruntime library + models
 # copied from the PyPI wheels by the setup step (see deploy/README.md).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates tini curl \
+ && apt-get install -y --no-install-recommends ca-certificates tini curl ffmpeg \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home /nonexistent finishline \
  && mkdir -p /media && chown finishline /media

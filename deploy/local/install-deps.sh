@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what finishline needs on a fresh Debian machine with the Rust toolchain:
-# redis-server, tesseract-ocr (the classical recognition engine) and fonts-dejavu-core (fonts the
-# recognition tests render bibs with), all Debian packages, and the pinned npm packages of the JS
-# client tests.
+# redis-server, tesseract-ocr (the classical recognition engine), fonts-dejavu-core (fonts the
+# recognition tests render bibs with) and ffmpeg (ffmpeg/ffprobe for video jobs), all Debian
+# packages, and the pinned npm packages of the JS client tests.
 # Safe to run again; installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +15,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || missing+=(fonts-dejavu-core)
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+  missing+=(ffmpeg)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq

@@ -1,5 +1,5 @@
 //! Shared helpers of the end-to-end tests: a real `redis-server` per test, the real worker
-//! and gateway binaries as processes, a real Socket.IO client, and generated photos.
+//! and gateway binaries as processes, a real Socket.IO client, and generated photos and videos.
 
 mod client;
 mod http_source;
@@ -9,6 +9,9 @@ mod redis_server;
 
 pub use client::{Received, SocketClient};
 pub use http_source::PhotoServer;
-pub use media::{photo_png_bytes, write_corrupt_jpeg, write_photo};
+pub use media::{
+    photo_png_bytes, write_corrupt_jpeg, write_corrupt_video, write_photo,
+    write_test_pattern_video, write_video,
+};
 pub use process::{Gateway, Worker, binary, free_port, unique_prefix, wait_until};
 pub use redis_server::RedisServer;

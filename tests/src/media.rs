@@ -1,4 +1,5 @@
-//! Test photos, generated: real JPEG and PNG files with known colours.
+//! Test media, generated: real JPEG and PNG photos with known colours, and real videos
+//! encoded by ffmpeg from generated frames.
 
 use std::path::Path;
 
@@ -33,4 +34,63 @@ pub fn photo_png_bytes(width: u32, height: u32, color: [u8; 3]) -> Vec<u8> {
         .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
         .expect("encode png");
     out
+}
+
+/// Writes an H.264 MP4 of `seconds` × `fps` generated frames of `width`×`height` (a block
+/// moving across a two-colour background), encoded by ffmpeg from PNG frames.
+pub fn write_video(path: &Path, seconds: u32, fps: u32, width: u32, height: u32) {
+    let frames = path.with_extension("frames");
+    std::fs::create_dir_all(&frames).expect("frames dir");
+    let count = seconds * fps;
+    for i in 0..count {
+        let block_x = (width - 40) * i / count.max(1);
+        let image = RgbImage::from_fn(width, height, |x, y| {
+            if (block_x..block_x + 40).contains(&x) && (height / 3..height / 3 + 40).contains(&y) {
+                Rgb([250, 250, 250])
+            } else if x < width * 7 / 10 {
+                Rgb([200, 30, 30])
+            } else {
+                Rgb([20, 40, 200])
+            }
+        });
+        image
+            .save(frames.join(format!("f{i:05}.png")))
+            .expect("write frame");
+    }
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-framerate", &fps.to_string(), "-i"])
+        .arg(frames.join("f%05d.png"))
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(path)
+        .status()
+        .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
+    assert!(status.success(), "ffmpeg encoded the test video");
+    let _ = std::fs::remove_dir_all(&frames);
+}
+
+/// Writes a file that starts like an MP4 and then is garbage.
+pub fn write_corrupt_video(path: &Path) {
+    let mut bytes = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    bytes.extend((0..5000u32).map(|i| (i * 13 % 251) as u8));
+    std::fs::write(path, bytes).expect("write corrupt video");
+}
+
+/// Writes a long MP4 of ffmpeg's test pattern (`seconds` at 10 frames per second, 320×240),
+/// fast to make, for runs that must still be going when the test acts on them.
+pub fn write_test_pattern_video(path: &Path, seconds: u32) {
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=size=320x240:rate=10:duration={seconds}"))
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(path)
+        .status()
+        .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
+    assert!(status.success(), "ffmpeg encoded the test pattern video");
 }

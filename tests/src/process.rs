@@ -238,6 +238,29 @@ impl Worker {
         self.process.log_text()
     }
 
+    /// Starts a worker that is expected to refuse to start: returns its exit code and log.
+    pub async fn start_expecting_exit(
+        redis_url: &str,
+        prefix: &str,
+        media_root: &Path,
+        extra: &[&str],
+    ) -> (Option<i32>, String) {
+        let mut args = vec![
+            "--http-listen".into(),
+            format!("127.0.0.1:{}", free_port()),
+            "--redis-url".into(),
+            redis_url.into(),
+            "--key-prefix".into(),
+            prefix.into(),
+            "--media-root".into(),
+            media_root.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let mut process = Managed::spawn("finishline-worker", &args, &[]);
+        let code = process.wait_exit(Duration::from_secs(20)).await;
+        (code, process.log_text())
+    }
+
     /// URL of a route of its health and metrics server.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.http_port)

@@ -1,4 +1,4 @@
-//! The HTTP API: enqueue photos, event snapshots, health.
+//! The HTTP API: enqueue photos and videos, event snapshots, jobs, health.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -105,6 +105,7 @@ impl IntoResponse for ApiError {
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/v1/events/{event_id}/photos", post(enqueue_photos))
+        .route("/v1/events/{event_id}/videos", post(enqueue_videos))
         .route("/v1/events/{event_id}", get(event_snapshot))
         .route("/v1/jobs", get(list_jobs))
         .route("/v1/jobs/{job_id}", get(job_status))
@@ -164,52 +165,146 @@ fn request_id(headers: &HeaderMap) -> Result<RequestId, ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PhotoItem {
-    photo_id: MediaId,
-    source: MediaSource,
+/// What an enqueue route takes: photos or videos.
+#[derive(Debug, Clone, Copy)]
+enum MediaKind {
+    Photo,
+    Video,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PhotoBatch {
-    photos: Vec<PhotoItem>,
+impl MediaKind {
+    /// The id field of one item (`photoId`, `videoId`).
+    fn id_field(self) -> &'static str {
+        match self {
+            Self::Photo => "photoId",
+            Self::Video => "videoId",
+        }
+    }
+
+    /// The list field of a batch (`photos`, `videos`).
+    fn list_field(self) -> &'static str {
+        match self {
+            Self::Photo => "photos",
+            Self::Video => "videos",
+        }
+    }
 }
 
-fn parse_photos(body: &[u8]) -> Result<Vec<PhotoItem>, ApiError> {
+/// One item of an enqueue body: `{ photoId | videoId, source }`, nothing else.
+fn parse_item(kind: MediaKind, value: serde_json::Value) -> Result<(MediaId, MediaSource), String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Item {
+        #[serde(alias = "photoId", alias = "videoId")]
+        id: MediaId,
+        source: MediaSource,
+    }
+    let object = value
+        .as_object()
+        .ok_or_else(|| "each item must be an object".to_owned())?;
+    let other = match kind {
+        MediaKind::Photo => MediaKind::Video,
+        MediaKind::Video => MediaKind::Photo,
+    };
+    if object.contains_key(other.id_field()) || object.contains_key("id") {
+        return Err(format!(
+            "unknown field, expected `{}` and `source`",
+            kind.id_field()
+        ));
+    }
+    if !object.contains_key(kind.id_field()) {
+        return Err(format!("missing field `{}`", kind.id_field()));
+    }
+    serde_json::from_value::<Item>(value)
+        .map(|item| (item.id, item.source))
+        .map_err(|err| err.to_string())
+}
+
+fn parse_media(kind: MediaKind, body: &[u8]) -> Result<Vec<(MediaId, MediaSource)>, ApiError> {
+    let (id, list) = (kind.id_field(), kind.list_field());
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|err| ApiError::invalid(format!("body is not JSON: {err}")))?;
-    let is_batch = value.get("photos").is_some();
-    let photos = if is_batch {
-        serde_json::from_value::<PhotoBatch>(value)
-            .map_err(|err| {
-                ApiError::unprocessable(format!(
-                    "expected {{ photos: [{{ photoId, source }}] }}: {err}"
-                ))
-            })?
-            .photos
-    } else {
-        vec![serde_json::from_value::<PhotoItem>(value).map_err(|err| {
+    let items = match value {
+        serde_json::Value::Object(mut object) if object.contains_key(list) => {
+            let extra = object.keys().find(|k| k.as_str() != list).cloned();
+            if let Some(extra) = extra {
+                return Err(ApiError::unprocessable(format!(
+                    "expected {{ {list}: [{{ {id}, source }}] }}: unknown field `{extra}`"
+                )));
+            }
+            let Some(serde_json::Value::Array(values)) = object.remove(list) else {
+                return Err(ApiError::unprocessable(format!(
+                    "expected {{ {list}: [{{ {id}, source }}] }}: {list} must be a list"
+                )));
+            };
+            values
+                .into_iter()
+                .map(|v| parse_item(kind, v))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|err| {
+                    ApiError::unprocessable(format!(
+                        "expected {{ {list}: [{{ {id}, source }}] }}: {err}"
+                    ))
+                })?
+        }
+        other => vec![parse_item(kind, other).map_err(|err| {
             ApiError::unprocessable(format!(
-                "expected {{ photoId, source: {{ url }} | {{ path }} }} or {{ photos: [...] }}: {err}"
+                "expected {{ {id}, source: {{ url }} | {{ path }} }} or {{ {list}: [...] }}: {err}"
             ))
-        })?]
+        })?],
     };
-    if photos.is_empty() {
-        return Err(ApiError::unprocessable("photos must not be empty"));
+    if items.is_empty() {
+        return Err(ApiError::unprocessable(format!("{list} must not be empty")));
     }
-    for (index, photo) in photos.iter().enumerate() {
-        photo.source.validate().map_err(|err| {
-            ApiError::unprocessable(format!("photos[{index}] ({}): {err}", photo.photo_id))
+    for (index, (media_id, source)) in items.iter().enumerate() {
+        source.validate().map_err(|err| {
+            ApiError::unprocessable(format!("{list}[{index}] ({media_id}): {err}"))
         })?;
     }
-    Ok(photos)
+    Ok(items)
 }
 
 async fn enqueue_photos(
     State(state): State<HttpState>,
     Path(event_id): Path<String>,
+    connect_info: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    enqueue(
+        MediaKind::Photo,
+        state,
+        event_id,
+        connect_info,
+        headers,
+        body,
+    )
+    .await
+}
+
+async fn enqueue_videos(
+    State(state): State<HttpState>,
+    Path(event_id): Path<String>,
+    connect_info: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    enqueue(
+        MediaKind::Video,
+        state,
+        event_id,
+        connect_info,
+        headers,
+        body,
+    )
+    .await
+}
+
+/// `POST /v1/events/{eventId}/photos` and `/videos`: the same scope, limits and errors.
+async fn enqueue(
+    kind: MediaKind,
+    state: HttpState,
+    event_id: String,
     connect_info: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -239,35 +334,50 @@ async fn enqueue_photos(
         },
         message: rejection.body_text(),
     })?;
-    let photos = parse_photos(&body)?;
-    if photos.len() > state.max_batch {
+    let media = parse_media(kind, &body)?;
+    if media.len() > state.max_batch {
         return Err(ApiError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "payload_too_large",
             message: format!(
-                "{} photos in one request; at most {} are accepted",
-                photos.len(),
+                "{} {} in one request; at most {} are accepted",
+                media.len(),
+                kind.list_field(),
                 state.max_batch
             ),
         });
     }
-    let items: Vec<NewMedia> = photos
+    let items: Vec<NewMedia> = media
         .into_iter()
-        .map(|p| NewMedia {
-            media_id: p.photo_id,
-            source: p.source,
-        })
+        .map(|(media_id, source)| NewMedia { media_id, source })
         .collect();
-    let enqueued = state
-        .producer
-        .enqueue_photos(&event_id, &request_id, &items)
-        .await
-        .map_err(|err| ApiError::unavailable(&err))?;
+    let enqueued = match kind {
+        MediaKind::Photo => {
+            state
+                .producer
+                .enqueue_photos(&event_id, &request_id, &items)
+                .await
+        }
+        MediaKind::Video => {
+            state
+                .producer
+                .enqueue_videos(&event_id, &request_id, &items)
+                .await
+        }
+    }
+    .map_err(|err| ApiError::unavailable(&err))?;
     let created = enqueued.iter().filter(|e| e.created).count();
-    tracing::info!(event_id = %event_id, request_id = %request_id, jobs = enqueued.len(), created, "photos enqueued");
+    tracing::info!(
+        event_id = %event_id,
+        request_id = %request_id,
+        kind = kind.list_field(),
+        jobs = enqueued.len(),
+        created,
+        "media enqueued"
+    );
     let jobs: Vec<_> = enqueued
         .iter()
-        .map(|e| json!({ "photoId": e.media_id, "jobId": e.job_id, "created": e.created }))
+        .map(|e| json!({ kind.id_field(): e.media_id, "jobId": e.job_id, "created": e.created }))
         .collect();
     let mut response = (
         StatusCode::ACCEPTED,
@@ -457,6 +567,7 @@ async fn retry_job(
         .ok_or_else(|| job_not_found(&job_id))?;
     let redriven = state
         .retrier
+        .for_kind(status.kind)
         .redrive(&job_id)
         .await
         .map_err(|err| ApiError::unavailable(&err))?;
@@ -476,4 +587,63 @@ async fn retry_job(
         Json(json!({ "jobId": job_id, "state": "queued" })),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_video_body_takes_video_ids_one_or_many_and_refuses_photo_shapes() {
+        let one = parse_media(
+            MediaKind::Video,
+            br#"{"videoId":"v1","source":{"path":"v1.mp4"}}"#,
+        )
+        .unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].0.as_str(), "v1");
+        let many = parse_media(
+            MediaKind::Video,
+            br#"{"videos":[{"videoId":"a","source":{"path":"a.mp4"}},{"videoId":"b","source":{"url":"https://x.org/b.mp4"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(many.len(), 2);
+        for bad in [
+            r#"{"photoId":"p","source":{"path":"p.jpg"}}"#,
+            r#"{"photos":[{"photoId":"p","source":{"path":"p.jpg"}}]}"#,
+            r#"{"videos":[{"photoId":"p","source":{"path":"p.mp4"}}]}"#,
+            r#"{"videos":[{"videoId":"v","photoId":"p","source":{"path":"p.mp4"}}]}"#,
+            r#"{"videos":[]}"#,
+            r#"{"videos":{}}"#,
+            r#"{"videos":[{"videoId":"v","source":{"path":"../v.mp4"}}]}"#,
+            r#"{"videoId":"v","source":{"path":"v.mp4"},"priority":1}"#,
+            r#"{"videos":[],"extra":1}"#,
+            r#"[]"#,
+        ] {
+            let err = parse_media(MediaKind::Video, bad.as_bytes()).unwrap_err();
+            assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        }
+        assert_eq!(
+            parse_media(MediaKind::Video, b"{").unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[test]
+    fn a_photo_body_keeps_its_shape_and_refuses_video_ids() {
+        assert!(
+            parse_media(
+                MediaKind::Photo,
+                br#"{"photoId":"p","source":{"path":"p.jpg"}}"#
+            )
+            .is_ok()
+        );
+        let err = parse_media(
+            MediaKind::Photo,
+            br#"{"videoId":"v","source":{"path":"v.mp4"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.message.contains("photoId"), "{}", err.message);
+    }
 }

@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use clap::Parser;
 use finishline_service::{LogArgs, RedisArgs, RetentionArgs, parse_duration};
+use finishline_wire::JobKind;
 
-/// Consumes photo jobs from Redis, runs detection → ocr → color on each, and publishes every
-/// step to the progress bus that the gateways relay to dashboards.
+/// Consumes photo and video jobs from Redis, runs detection → ocr → color on each photo and
+/// on the sampled frames of each video, and publishes every step to the progress bus that the
+/// gateways relay to dashboards.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "finishline-worker", version)]
 pub struct Config {
@@ -28,6 +30,31 @@ pub struct Config {
     /// (benchmark mode: no image work, only queue, progress and counting)
     #[arg(long, env = "FINISHLINE_PIPELINE", default_value = "baseline", value_parser = ["baseline", "noop"])]
     pub pipeline: String,
+
+    /// Queues this worker consumes: photo, video, or both (video needs ffmpeg and ffprobe)
+    #[arg(long, env = "FINISHLINE_QUEUES", value_delimiter = ',', default_value = "photo,video", value_parser = parse_queue)]
+    pub queues: Vec<JobKind>,
+
+    /// Frames sampled per second of video and run through the pipeline
+    #[arg(long, env = "FINISHLINE_VIDEO_FPS", default_value_t = 2.0, value_parser = parse_fps)]
+    pub video_fps: f64,
+
+    /// Largest video accepted, in bytes (a path, or a URL downloaded to a temporary file)
+    #[arg(long, env = "FINISHLINE_MAX_VIDEO_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    pub max_video_bytes: u64,
+
+    /// The ffmpeg program (a name on PATH or a path)
+    #[arg(long, env = "FINISHLINE_FFMPEG", default_value = "ffmpeg")]
+    pub ffmpeg: PathBuf,
+
+    /// The ffprobe program (a name on PATH or a path)
+    #[arg(long, env = "FINISHLINE_FFPROBE", default_value = "ffprobe")]
+    pub ffprobe: PathBuf,
+
+    /// Folder where videos given by URL are downloaded while they are processed; default: the
+    /// system's temporary folder
+    #[arg(long, env = "FINISHLINE_VIDEO_TEMP_DIR")]
+    pub video_temp_dir: Option<PathBuf>,
 
     /// Jobs a worker process runs at once (I/O overlaps; CPU work is bounded by --cpu-threads)
     #[arg(long, env = "FINISHLINE_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -93,4 +120,41 @@ pub struct Config {
     /// Name of this worker in Redis; default: <host>-<pid>-<random>, unique per process
     #[arg(long, env = "FINISHLINE_WORKER_NAME")]
     pub worker_name: Option<String>,
+}
+
+fn parse_queue(text: &str) -> Result<JobKind, String> {
+    match text.trim() {
+        "photo" | "photo-processing" => Ok(JobKind::Photo),
+        "video" | "video-processing" => Ok(JobKind::Video),
+        other => Err(format!(
+            "unknown queue {other:?}; use photo, video or photo,video"
+        )),
+    }
+}
+
+fn parse_fps(text: &str) -> Result<f64, String> {
+    let fps: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of frames per second"))?;
+    if fps.is_finite() && (0.01..=60.0).contains(&fps) {
+        Ok(fps)
+    } else {
+        Err(format!("{fps} frames per second is out of range (0.01-60)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queues_default_to_both_and_can_be_narrowed() {
+        let config = Config::try_parse_from(["finishline-worker"]).unwrap();
+        assert_eq!(config.queues, vec![JobKind::Photo, JobKind::Video]);
+        assert_eq!(config.video_fps, 2.0);
+        let config = Config::try_parse_from(["finishline-worker", "--queues", "video"]).unwrap();
+        assert_eq!(config.queues, vec![JobKind::Video]);
+        assert!(Config::try_parse_from(["finishline-worker", "--queues", "audio"]).is_err());
+        assert!(Config::try_parse_from(["finishline-worker", "--video-fps", "0"]).is_err());
+    }
 }

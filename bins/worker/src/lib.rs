@@ -1,9 +1,14 @@
 //! The worker as a library: [`App::build`] connects and wires everything, [`App::run`]
 //! consumes jobs until shutdown. `main.rs` only parses flags and calls these.
+//!
+//! One process consumes `photo-processing`, `video-processing` or both (`--queues`): one apalis
+//! worker per queue, sharing the job runner (fencing, retries, CPU pool) and the pipeline.
 
 mod config;
 mod http;
+mod job;
 mod photo;
+mod video;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,22 +17,28 @@ use std::time::Duration;
 use anyhow::Context;
 use apalis::prelude::*;
 use finishline_bus::{BusLimits, Keys, ProgressBus};
-use finishline_media::{BaselinePipeline, MediaLimits, NoopPipeline, PhotoPipeline, SourceLoader};
+use finishline_media::{
+    BaselinePipeline, MediaLimits, NoopPipeline, PhotoPipeline, SourceLoader, VideoTools,
+};
 use finishline_queue::{
     Backoff, Delivery, Housekeeper, LenientJson, Retrier, WorkerTuning, worker_storage,
 };
-use finishline_wire::JobKind;
+use finishline_wire::{JobKind, PhotoJob, VideoJob};
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 pub use photo::PhotoProcessor;
+pub use video::{VideoProcessor, VideoSettings};
 
 /// A built worker, connected and ready to run.
 pub struct App {
     config: Config,
     conn: redis::aio::ConnectionManager,
     keys: Keys,
+    /// The queues consumed, without duplicates, photo first.
+    kinds: Vec<JobKind>,
     processor: Arc<PhotoProcessor>,
+    videos: Arc<VideoProcessor>,
     base_name: String,
     health: http::Health,
 }
@@ -36,8 +47,24 @@ impl App {
     /// Validates the configuration and connects to Redis.
     ///
     /// # Errors
-    /// Fails with a readable message when Redis is unreachable or the media root is unusable.
+    /// Fails with a readable message when Redis is unreachable, the media root is unusable, or
+    /// ffmpeg/ffprobe are missing for a worker that consumes videos.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let kinds: Vec<JobKind> = [JobKind::Photo, JobKind::Video]
+            .into_iter()
+            .filter(|k| config.queues.contains(k))
+            .collect();
+        anyhow::ensure!(!kinds.is_empty(), "--queues names no queue");
+        let tools = VideoTools {
+            ffmpeg: config.ffmpeg.clone(),
+            ffprobe: config.ffprobe.clone(),
+        };
+        if kinds.contains(&JobKind::Video) {
+            let version = tools.check().await.context(
+                "video-processing needs ffmpeg and ffprobe; install them or run with --queues photo",
+            )?;
+            tracing::info!(ffmpeg = %version, "video tools found");
+        }
         let conn =
             finishline_service::connect_redis(&config.redis, Duration::from_secs(10)).await?;
         let keys = Keys::new(&config.redis.key_prefix);
@@ -60,8 +87,10 @@ impl App {
             allow_private_urls: config.allow_private_sources,
             ..MediaLimits::default()
         };
-        let loader = SourceLoader::new(&config.media_root, media_limits.clone())
-            .with_context(|| format!("media root {}", config.media_root.display()))?;
+        let loader = Arc::new(
+            SourceLoader::new(&config.media_root, media_limits.clone())
+                .with_context(|| format!("media root {}", config.media_root.display()))?,
+        );
         let pipeline: Arc<dyn PhotoPipeline> = match config.pipeline.as_str() {
             "noop" => Arc::new(NoopPipeline),
             _ => Arc::new(BaselinePipeline::new()),
@@ -69,17 +98,35 @@ impl App {
         let cpu_threads = config.cpu_threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
         });
-        let processor = Arc::new(PhotoProcessor::new(
+        let runner = Arc::new(job::JobRunner::new(
             bus,
-            loader,
-            pipeline,
-            media_limits,
             cpu_threads,
             config.max_attempts,
             retrier,
             Backoff {
                 base: config.retry_base_delay,
                 max: config.retry_max_delay,
+            },
+        ));
+        let processor = Arc::new(PhotoProcessor::new(
+            runner.clone(),
+            loader.clone(),
+            pipeline.clone(),
+            media_limits.clone(),
+        ));
+        let videos = Arc::new(VideoProcessor::new(
+            runner,
+            loader,
+            pipeline,
+            media_limits,
+            VideoSettings {
+                tools,
+                fps: config.video_fps,
+                max_bytes: config.max_video_bytes,
+                temp_dir: config
+                    .video_temp_dir
+                    .clone()
+                    .unwrap_or_else(std::env::temp_dir),
             },
         ));
         let base_name = config
@@ -90,7 +137,9 @@ impl App {
             config,
             conn,
             keys,
+            kinds,
             processor,
+            videos,
             base_name,
             health,
         })
@@ -103,6 +152,7 @@ impl App {
     /// # Errors
     /// Only on errors that a restart cannot fix.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let queues: Vec<String> = self.kinds.iter().map(|k| self.queue_name(*k)).collect();
         tracing::info!(
             worker = %self.base_name,
             redis = %self.config.redis.redacted_url(),
@@ -111,7 +161,9 @@ impl App {
             concurrency = self.config.concurrency,
             cpu_threads = self.processor.cpu_threads(),
             media_root = %self.config.media_root.display(),
-            "worker started; consuming photo-processing"
+            video_fps = self.config.video_fps,
+            "worker started; consuming {}",
+            queues.join(", ")
         );
         let health_server = http::serve(
             self.config.http_listen,
@@ -119,16 +171,23 @@ impl App {
             shutdown.clone(),
         )
         .await?;
-        let sampler = tokio::spawn(http::sample_queue(
-            Housekeeper::new(self.conn.clone(), &self.keys, JobKind::Photo),
-            "photo-processing",
-            Duration::from_secs(2),
-            shutdown.clone(),
-        ));
-        let housekeeping = tokio::spawn(
-            Housekeeper::new(self.conn.clone(), &self.keys, JobKind::Photo)
-                .run(Duration::from_secs(1), shutdown.clone()),
-        );
+        let mut background = Vec::new();
+        for &kind in &self.kinds {
+            let queue: &'static str = match kind {
+                JobKind::Photo => "photo-processing",
+                JobKind::Video => "video-processing",
+            };
+            background.push(tokio::spawn(http::sample_queue(
+                Housekeeper::new(self.conn.clone(), &self.keys, kind),
+                queue,
+                Duration::from_secs(2),
+                shutdown.clone(),
+            )));
+            background.push(tokio::spawn(
+                Housekeeper::new(self.conn.clone(), &self.keys, kind)
+                    .run(Duration::from_secs(1), shutdown.clone()),
+            ));
+        }
         let mut restarts = 0u32;
         loop {
             let name = if restarts == 0 {
@@ -158,47 +217,113 @@ impl App {
                 () = tokio::time::sleep(backoff) => {}
             }
         }
-        let _ = housekeeping.await;
-        let _ = sampler.await;
+        for task in background {
+            let _ = task.await;
+        }
         let _ = health_server.await;
         tracing::info!("worker stopped");
         Ok(())
     }
 
+    fn queue_name(&self, kind: JobKind) -> String {
+        match kind {
+            JobKind::Photo => "photo-processing".to_owned(),
+            JobKind::Video => "video-processing".to_owned(),
+        }
+    }
+
+    /// Runs one apalis worker per consumed queue until shutdown (or until one of them stops).
     async fn run_once(&self, name: &str, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let runs = self
+            .kinds
+            .iter()
+            .map(|&kind| Box::pin(self.run_queue(kind, name, shutdown.clone())));
+        // When one queue's worker stops on an error, the others are stopped with it and all
+        // are restarted together under a fresh name.
+        let (result, _, others) = futures::future::select_all(runs).await;
+        if shutdown.is_cancelled() {
+            for other in futures::future::join_all(others).await {
+                if let Err(err) = other {
+                    tracing::warn!(error = %err, "a queue's worker stopped with an error during shutdown");
+                }
+            }
+        }
+        result
+    }
+
+    async fn run_queue(
+        &self,
+        kind: JobKind,
+        name: &str,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
         let tuning = WorkerTuning {
             heartbeat_interval: self.config.heartbeat_interval,
             missed_heartbeats: self.config.missed_heartbeats,
         };
-        let storage =
-            worker_storage::<Delivery>(self.conn.clone(), &self.keys, JobKind::Photo, tuning);
-        let backend = storage
-            .with_codec(LenientJson)
-            .poll_with_stream(poll_ticks(self.config.poll_interval));
-        let worker = WorkerBuilder::new(name)
-            .backend(backend)
-            .concurrency(usize::from(self.config.concurrency))
-            .data(self.processor.clone())
-            .build(photo::process_photo);
+        let concurrency = usize::from(self.config.concurrency);
         let grace = self.config.shutdown_grace;
         let drain_signal = shutdown.clone();
         let signal = async move {
             drain_signal.cancelled().await;
-            tracing::info!(?grace, "no new jobs; waiting for running ones");
+            tracing::info!(
+                ?grace,
+                queue = kind.as_str(),
+                "no new jobs; waiting for running ones"
+            );
             Ok::<(), std::io::Error>(())
+        };
+        let poll = poll_ticks(self.config.poll_interval);
+        let run = async {
+            match kind {
+                JobKind::Photo => {
+                    let backend = worker_storage::<Delivery<PhotoJob>>(
+                        self.conn.clone(),
+                        &self.keys,
+                        kind,
+                        tuning,
+                    )
+                    .with_codec(LenientJson)
+                    .poll_with_stream(poll);
+                    WorkerBuilder::new(name)
+                        .backend(backend)
+                        .concurrency(concurrency)
+                        .data(self.processor.clone())
+                        .build(photo::process_photo)
+                        .run_until(signal)
+                        .await
+                }
+                JobKind::Video => {
+                    let backend = worker_storage::<Delivery<VideoJob>>(
+                        self.conn.clone(),
+                        &self.keys,
+                        kind,
+                        tuning,
+                    )
+                    .with_codec(LenientJson)
+                    .poll_with_stream(poll);
+                    WorkerBuilder::new(name)
+                        .backend(backend)
+                        .concurrency(concurrency)
+                        .data(self.videos.clone())
+                        .build(video::process_video)
+                        .run_until(signal)
+                        .await
+                }
+            }
         };
         let grace_over = async move {
             shutdown.cancelled().await;
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            result = worker.run_until(signal) => result.map_err(|err| anyhow::anyhow!("{err}")),
+            result = run => result.map_err(|err| anyhow::anyhow!("{} worker: {err}", kind.as_str())),
             () = grace_over => {
-                let handed_back = Housekeeper::new(self.conn.clone(), &self.keys, JobKind::Photo)
+                let handed_back = Housekeeper::new(self.conn.clone(), &self.keys, kind)
                     .hand_back(name)
                     .await
                     .context("handing running jobs back to the queue")?;
-                tracing::warn!(?grace, handed_back, "grace period ran out; running jobs handed back to the queue");
+                tracing::warn!(?grace, queue = kind.as_str(), handed_back, "grace period ran out; running jobs handed back to the queue");
                 Ok(())
             }
         }

@@ -101,6 +101,25 @@ impl ProgressBus {
         })
     }
 
+    /// Whether run `run` still owns a live job: false once the job has ended (cancelled) or a
+    /// newer run took it over. Long runs (videos) ask between frames.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn run_is_current(&self, job_id: &JobId, run: u64) -> Result<bool, BusError> {
+        let (state, current): (Option<String>, Option<u64>) = redis::cmd("HMGET")
+            .arg(self.keys.job(job_id))
+            .arg("state")
+            .arg("run")
+            .query_async(&mut self.conn.clone())
+            .await?;
+        let live = state
+            .as_deref()
+            .and_then(JobState::parse)
+            .is_some_and(|s| !s.is_terminal());
+        Ok(live && current == Some(run))
+    }
+
     /// Failed jobs, newest first: `(jobId, failed at in Unix ms)`, at most `limit` from `offset`.
     ///
     /// # Errors

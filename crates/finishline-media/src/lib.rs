@@ -1,5 +1,5 @@
 //! The media pipeline: load a photo from its source, decode it safely, and run the stages
-//! detection → ocr → color.
+//! detection → ocr → color; videos are probed and sampled into frames with ffmpeg.
 //!
 //! This crate knows nothing of Redis, apalis or Socket.IO: the worker calls it, inside its
 //! job span, with CPU work on a blocking pool. Errors say whether retrying can help.
@@ -11,6 +11,8 @@ mod error;
 mod pipeline;
 mod source;
 mod ssrf;
+mod video;
+mod video_plates;
 
 pub use classical::ClassicalPipeline;
 pub use color::dominant_colors;
@@ -18,3 +20,5 @@ pub use decode::{Photo, decode_photo};
 pub use error::MediaError;
 pub use pipeline::{BaselinePipeline, BibCandidate, NoopPipeline, PhotoPipeline};
 pub use source::{MediaLimits, SourceLoader};
+pub use video::{Frame, FrameStream, VideoError, VideoInfo, VideoTools};
+pub use video_plates::PlateMerger;

@@ -153,6 +153,93 @@ impl SourceLoader {
     }
 
     async fn load_url(&self, url: &str) -> Result<Vec<u8>, MediaError> {
+        let limit = self.limits.max_bytes;
+        let (mut response, host) = self.open_url(url, limit).await?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| MediaError::Fetch(format!("{host}: {}", without_url(&err))))?
+        {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(MediaError::TooLarge(format!(
+                    "{host} sends more than {limit} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// The file of a `{ path }` source, confined to the media root and at most `max_bytes`
+    /// long, for tools that read files themselves (ffmpeg).
+    ///
+    /// # Errors
+    /// As [`SourceLoader::load`] for paths.
+    pub async fn local_file(&self, relative: &str, max_bytes: u64) -> Result<PathBuf, MediaError> {
+        let path = self.resolve(relative)?;
+        let metadata = tokio::fs::metadata(&path)
+            .await
+            .map_err(|err| MediaError::Io(format!("{relative:?}: {err}")))?;
+        if !metadata.is_file() {
+            return Err(MediaError::SourceRefused(format!(
+                "{relative:?} is not a file"
+            )));
+        }
+        if metadata.len() > max_bytes {
+            return Err(MediaError::TooLarge(format!(
+                "{relative:?} has {} bytes; the limit is {max_bytes}",
+                metadata.len()
+            )));
+        }
+        Ok(path)
+    }
+
+    /// Downloads a `{ url }` source into `dest` (created or truncated) with the same guards as
+    /// [`SourceLoader::load`] but a limit of its own (videos are larger than photos). Returns
+    /// the bytes written; on error the file may hold a partial body.
+    ///
+    /// # Errors
+    /// As [`SourceLoader::load`] for URLs; `Io` when the file cannot be written.
+    pub async fn download(
+        &self,
+        url: &str,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> Result<u64, MediaError> {
+        use tokio::io::AsyncWriteExt;
+        let (mut response, host) = self.open_url(url, max_bytes).await?;
+        let mut file = tokio::fs::File::create(dest)
+            .await
+            .map_err(|err| MediaError::Io(format!("temporary file: {err}")))?;
+        let mut written = 0u64;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| MediaError::Fetch(format!("{host}: {}", without_url(&err))))?
+        {
+            written += chunk.len() as u64;
+            if written > max_bytes {
+                return Err(MediaError::TooLarge(format!(
+                    "{host} sends more than {max_bytes} bytes"
+                )));
+            }
+            file.write_all(&chunk)
+                .await
+                .map_err(|err| MediaError::Io(format!("temporary file: {err}")))?;
+        }
+        file.flush()
+            .await
+            .map_err(|err| MediaError::Io(format!("temporary file: {err}")))?;
+        Ok(written)
+    }
+
+    /// Checks a URL, sends the request and checks the answer's status and announced length.
+    async fn open_url(
+        &self,
+        url: &str,
+        limit: u64,
+    ) -> Result<(reqwest::Response, String), MediaError> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|err| MediaError::SourceRefused(format!("bad URL: {err}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -167,7 +254,7 @@ impl SourceLoader {
                 "{host} is an internal address; only public hosts can be fetched"
             )));
         }
-        let mut response = self.http.get(parsed).send().await.map_err(|err| {
+        let response = self.http.get(parsed).send().await.map_err(|err| {
             if is_refused_target(&err) {
                 MediaError::SourceRefused(format!(
                     "{host} leads to an internal address; only public hosts can be fetched"
@@ -188,7 +275,6 @@ impl SourceLoader {
         if !status.is_success() {
             return Err(MediaError::Fetch(format!("{host} answered {status}")));
         }
-        let limit = self.limits.max_bytes;
         if let Some(length) = response.content_length()
             && length > limit
         {
@@ -196,20 +282,7 @@ impl SourceLoader {
                 "{host} sends {length} bytes; the limit is {limit}"
             )));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|err| MediaError::Fetch(format!("{host}: {}", without_url(&err))))?
-        {
-            if (body.len() + chunk.len()) as u64 > limit {
-                return Err(MediaError::TooLarge(format!(
-                    "{host} sends more than {limit} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        Ok((response, host))
     }
 }
 
@@ -335,6 +408,42 @@ mod tests {
             }
         });
         format!("http://{addr}/photo.jpg")
+    }
+
+    #[tokio::test]
+    async fn a_download_goes_to_a_file_within_its_own_limit() {
+        let root = temp_root("download");
+        let limits = MediaLimits {
+            max_bytes: 3,
+            allow_private_urls: true,
+            ..MediaLimits::default()
+        };
+        let loader = SourceLoader::new(&root, limits).unwrap();
+        let dest = root.join("video.part");
+        let ok =
+            serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+                .await;
+        assert_eq!(loader.download(&ok, &dest, 100).await.unwrap(), 5);
+        assert_eq!(std::fs::read(&dest).unwrap(), b"hello");
+        let big =
+            serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+                .await;
+        let err = loader.download(&big, &dest, 4).await.unwrap_err();
+        assert_eq!(err.code(), "too_large");
+        std::fs::write(root.join("clip.mp4"), b"12345").unwrap();
+        assert!(loader.local_file("clip.mp4", 5).await.is_ok());
+        assert_eq!(
+            loader.local_file("clip.mp4", 4).await.unwrap_err().code(),
+            "too_large"
+        );
+        assert_eq!(
+            loader
+                .local_file("../clip.mp4", 5)
+                .await
+                .unwrap_err()
+                .code(),
+            "source_refused"
+        );
     }
 
     #[tokio::test]

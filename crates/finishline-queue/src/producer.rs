@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use finishline_bus::{BusLimits, Keys, with_prelude};
 use finishline_wire::{
-    EventId, JobId, JobKind, MediaId, MediaSource, PhotoJob, RequestId, now_rfc3339,
+    EventId, JobId, JobKind, MediaId, MediaSource, PhotoJob, RequestId, VideoJob, now_rfc3339,
 };
 use redis::Script;
 use redis::aio::ConnectionManager;
@@ -74,30 +74,52 @@ impl Producer {
         request_id: &RequestId,
         photos: &[NewMedia],
     ) -> Result<Vec<Enqueued>, QueueError> {
-        let mut out = Vec::with_capacity(photos.len());
-        for chunk in photos.chunks(self.config.chunk_size.max(1)) {
+        self.enqueue(event_id, request_id, JobKind::Photo, photos)
+            .await
+    }
+
+    /// Enqueues videos of one event on `video-processing` and returns their job ids, in the
+    /// order given. Idempotent per `(eventId, videoId)`, like photos.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached; chunks written before the failure stay enqueued, and
+    /// calling again with the same videos is safe.
+    pub async fn enqueue_videos(
+        &self,
+        event_id: &EventId,
+        request_id: &RequestId,
+        videos: &[NewMedia],
+    ) -> Result<Vec<Enqueued>, QueueError> {
+        self.enqueue(event_id, request_id, JobKind::Video, videos)
+            .await
+    }
+
+    async fn enqueue(
+        &self,
+        event_id: &EventId,
+        request_id: &RequestId,
+        kind: JobKind,
+        items: &[NewMedia],
+    ) -> Result<Vec<Enqueued>, QueueError> {
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(self.config.chunk_size.max(1)) {
             let mut call = ENQUEUE.prepare_invoke();
             call.arg(self.keys.prefix())
-                .arg(self.keys.queue(JobKind::Photo))
+                .arg(self.keys.queue(kind))
                 .arg(event_id.as_str())
                 .arg(request_id.as_str())
-                .arg(JobKind::Photo.as_str())
+                .arg(kind.as_str())
                 .arg(self.config.max_attempts)
                 .arg(now_rfc3339())
                 .arg(self.config.limits.history_max)
                 .arg(self.config.limits.stream_max)
                 .arg(self.config.limits.retention.as_secs());
-            for photo in chunk {
-                let job = PhotoJob {
-                    job_id: JobId::generate(),
-                    event_id: event_id.clone(),
-                    photo_id: photo.media_id.clone(),
-                    request_id: request_id.clone(),
-                    source: photo.source.clone(),
-                };
-                call.arg(photo.media_id.as_str())
-                    .arg(job.job_id.as_str())
-                    .arg(serde_json::to_vec(&job)?);
+            for item in chunk {
+                let job_id = JobId::generate();
+                let payload = payload(kind, &job_id, event_id, request_id, item)?;
+                call.arg(item.media_id.as_str())
+                    .arg(job_id.as_str())
+                    .arg(payload);
             }
             let reply: Vec<(String, u8)> = call.invoke_async(&mut self.conn.clone()).await?;
             if reply.len() != chunk.len() {
@@ -107,9 +129,9 @@ impl Producer {
                     chunk.len()
                 )));
             }
-            for (photo, (job_id, created)) in chunk.iter().zip(reply) {
+            for (item, (job_id, created)) in chunk.iter().zip(reply) {
                 out.push(Enqueued {
-                    media_id: photo.media_id.clone(),
+                    media_id: item.media_id.clone(),
                     job_id: JobId::parse(job_id)
                         .map_err(|e| QueueError::Malformed(e.to_string()))?,
                     created: created == 1,
@@ -117,5 +139,31 @@ impl Producer {
             }
         }
         Ok(out)
+    }
+}
+
+/// The queue payload of one job of `kind`.
+fn payload(
+    kind: JobKind,
+    job_id: &JobId,
+    event_id: &EventId,
+    request_id: &RequestId,
+    item: &NewMedia,
+) -> Result<Vec<u8>, serde_json::Error> {
+    match kind {
+        JobKind::Photo => serde_json::to_vec(&PhotoJob {
+            job_id: job_id.clone(),
+            event_id: event_id.clone(),
+            photo_id: item.media_id.clone(),
+            request_id: request_id.clone(),
+            source: item.source.clone(),
+        }),
+        JobKind::Video => serde_json::to_vec(&VideoJob {
+            job_id: job_id.clone(),
+            event_id: event_id.clone(),
+            video_id: item.media_id.clone(),
+            request_id: request_id.clone(),
+            source: item.source.clone(),
+        }),
     }
 }

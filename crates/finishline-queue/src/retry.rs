@@ -62,6 +62,15 @@ impl Retrier {
         }
     }
 
+    /// The same retrier for another kind of job (re-drive picks the queue of the job's kind).
+    #[must_use]
+    pub fn for_kind(&self, kind: JobKind) -> Self {
+        Self {
+            kind,
+            ..self.clone()
+        }
+    }
+
     /// Queues the next attempt of `job_id` after `delay`. Returns false when the job ended
     /// meanwhile (cancelled), in which case nothing is queued.
     ///

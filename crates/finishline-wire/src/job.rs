@@ -150,6 +150,15 @@ impl Stage {
     /// The stages of a photo job, in order.
     pub const PHOTO: [Stage; 3] = [Stage::Detection, Stage::Ocr, Stage::Color];
 
+    /// The stages of a video job, in order.
+    pub const VIDEO: [Stage; 5] = [
+        Stage::Probe,
+        Stage::Frames,
+        Stage::Detection,
+        Stage::Ocr,
+        Stage::Color,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Probe => "probe",
@@ -172,9 +181,28 @@ pub struct PhotoJob {
     pub source: MediaSource,
 }
 
+/// A video job: what the producer enqueues on `video-processing` and the worker consumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoJob {
+    pub job_id: JobId,
+    pub event_id: EventId,
+    pub video_id: MediaId,
+    pub request_id: RequestId,
+    pub source: MediaSource,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_video_job_is_camel_case_and_is_not_a_photo_job() {
+        let json = r#"{"jobId":"01J","eventId":"evt_1","videoId":"v1","requestId":"req_1","source":{"path":"v1.mp4"}}"#;
+        let job: VideoJob = serde_json::from_str(json).unwrap();
+        assert_eq!(job.video_id.as_str(), "v1");
+        assert!(serde_json::from_str::<PhotoJob>(json).is_err());
+    }
 
     #[test]
     fn a_media_source_has_the_protocol_shape() {

@@ -10,9 +10,10 @@ mod message;
 mod rooms;
 
 pub use ids::{EventId, IdError, JobId, MediaId, RequestId, validate_id};
-pub use job::{JobKind, JobState, JobStatus, MediaSource, PhotoJob, Stage};
+pub use job::{JobKind, JobState, JobStatus, MediaSource, PhotoJob, Stage, VideoJob};
 pub use message::{
     BoundingBox, ColorShare, EventCounts, EventSnapshot, MessageName, PhotoCompletedBody,
-    PhotoFailedBody, PhotoProgressBody, Plate, now_rfc3339,
+    PhotoFailedBody, PhotoProgressBody, Plate, VideoCompletedBody, VideoFailedBody, VideoPlate,
+    VideoProgressBody, now_rfc3339,
 };
 pub use rooms::{event_room, job_room};

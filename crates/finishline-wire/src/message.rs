@@ -163,6 +163,29 @@ mod tests {
     }
 
     #[test]
+    fn a_video_plate_says_when_it_was_seen() {
+        let plate = VideoPlate {
+            number: 1234,
+            confidence: 0.5,
+            first_seen_ms: 500,
+            last_seen_ms: 1500,
+        };
+        let v = serde_json::to_value(&plate).unwrap();
+        assert_eq!(v["firstSeenMs"], 500);
+        assert_eq!(v["lastSeenMs"], 1500);
+        let body = serde_json::to_value(VideoCompletedBody {
+            video_id: "v1",
+            job_id: "j1",
+            plates: &[plate],
+            duration_ms: 4000,
+        })
+        .unwrap();
+        assert_eq!(body["videoId"], "v1");
+        assert_eq!(body["durationMs"], 4000);
+        assert_eq!(body["plates"][0]["number"], 1234);
+    }
+
+    #[test]
     fn a_plate_has_a_box_field() {
         let p = Plate {
             number: 42,
@@ -209,6 +232,50 @@ pub struct PhotoCompletedBody<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct PhotoFailedBody<'a> {
     pub photo_id: &'a str,
+    pub job_id: &'a str,
+    pub error: &'a str,
+    pub code: &'a str,
+    pub attempts: u32,
+}
+
+/// One bib seen in a video: the number, how sure the reads were, and when it was on screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoPlate {
+    pub number: u64,
+    /// Calibrated confidence, 0–1.
+    pub confidence: f32,
+    /// Time of the first sampled frame where the number was read, from the video's start.
+    pub first_seen_ms: u64,
+    /// Time of the last sampled frame where the number was read.
+    pub last_seen_ms: u64,
+}
+
+/// Body of `video:progress`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoProgressBody<'a> {
+    pub video_id: &'a str,
+    pub job_id: &'a str,
+    pub progress: u8,
+    pub stage: crate::Stage,
+}
+
+/// Body of `video:completed`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoCompletedBody<'a> {
+    pub video_id: &'a str,
+    pub job_id: &'a str,
+    pub plates: &'a [VideoPlate],
+    pub duration_ms: u64,
+}
+
+/// Body of `video:failed`, sent once, when no retry is left.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoFailedBody<'a> {
+    pub video_id: &'a str,
     pub job_id: &'a str,
     pub error: &'a str,
     pub code: &'a str,

@@ -11,3 +11,4 @@ mod operations;
 mod photo_flow;
 mod reliability;
 mod replay;
+mod video_flow;

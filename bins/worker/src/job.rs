@@ -1,0 +1,375 @@
+//! What photo and video jobs share: the fenced start of a run, progress publishing, the
+//! bounded CPU pool, and exactly one outcome per job — success, a retry with backoff for a
+//! transient failure with attempts left, or a failure — recorded in Redis before the delivery
+//! is acked. Poison payloads are failed here too.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use apalis::prelude::BoxDynError;
+use finishline_bus::{BusError, Finish, ProgressBus, RunOutcome};
+use finishline_media::{MediaError, VideoError};
+use finishline_queue::{Backoff, Retrier};
+use finishline_wire::{
+    JobId, JobKind, JobState, MessageName, PhotoFailedBody, PhotoJob, Stage, VideoFailedBody,
+    VideoJob,
+};
+use tokio::sync::Semaphore;
+
+/// A job payload the runner can drive.
+pub trait MediaJob {
+    const KIND: JobKind;
+    fn job_id(&self) -> &JobId;
+    fn media_id(&self) -> &str;
+}
+
+impl MediaJob for PhotoJob {
+    const KIND: JobKind = JobKind::Photo;
+    fn job_id(&self) -> &JobId {
+        &self.job_id
+    }
+    fn media_id(&self) -> &str {
+        self.photo_id.as_str()
+    }
+}
+
+impl MediaJob for VideoJob {
+    const KIND: JobKind = JobKind::Video;
+    fn job_id(&self) -> &JobId {
+        &self.job_id
+    }
+    fn media_id(&self) -> &str {
+        self.video_id.as_str()
+    }
+}
+
+/// Why a run did not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Video(#[from] VideoError),
+    #[error("progress bus: {0}")]
+    Bus(#[from] BusError),
+    #[error("cpu task: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    /// A newer run owns the job (this one was presumed dead) or the job ended meanwhile
+    /// (cancelled).
+    #[error("superseded")]
+    Superseded,
+}
+
+impl RunError {
+    fn is_permanent(&self) -> bool {
+        match self {
+            Self::Media(err) => err.is_permanent(),
+            Self::Video(err) => err.is_permanent(),
+            Self::Join(err) => err.is_panic(),
+            Self::Bus(_) | Self::Superseded => false,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Media(err) => err.code(),
+            Self::Video(err) => err.code(),
+            Self::Bus(_) => "redis_unavailable",
+            Self::Join(_) => "internal",
+            Self::Superseded => "superseded",
+        }
+    }
+}
+
+/// What a successful run reports.
+pub struct Success {
+    /// The terminal message's body (JSON object without the common fields).
+    pub body: String,
+    /// The result kept for `GET /v1/jobs/{jobId}` (JSON).
+    pub result: String,
+    /// Bibs found, for the log.
+    pub plates: usize,
+}
+
+/// Shared by every job of a worker process, photos and videos alike.
+pub struct JobRunner {
+    bus: ProgressBus,
+    /// Bounds CPU work to the configured number of threads, whatever the job concurrency.
+    cpu: Arc<Semaphore>,
+    cpu_threads: usize,
+    max_attempts: u32,
+    /// Schedules retries; re-targeted per kind of job.
+    retrier: Retrier,
+    backoff: Backoff,
+}
+
+impl JobRunner {
+    pub fn new(
+        bus: ProgressBus,
+        cpu_threads: usize,
+        max_attempts: u32,
+        retrier: Retrier,
+        backoff: Backoff,
+    ) -> Self {
+        let cpu_threads = cpu_threads.max(1);
+        Self {
+            bus,
+            cpu: Arc::new(Semaphore::new(cpu_threads)),
+            cpu_threads,
+            max_attempts,
+            retrier,
+            backoff,
+        }
+    }
+
+    pub fn cpu_threads(&self) -> usize {
+        self.cpu_threads
+    }
+
+    pub fn bus(&self) -> &ProgressBus {
+        &self.bus
+    }
+
+    /// Runs one delivery of a job: `work` gets the run's fencing token and does the stages.
+    /// Every outcome is recorded in Redis before the delivery is acked: success or failure
+    /// exactly once, or a retry scheduled with backoff for a transient failure with attempts
+    /// left. `Err` is returned only when Redis itself is unreachable, so apalis delivers the
+    /// job again.
+    pub async fn run<J, F, Fut>(&self, job: &J, work: F) -> Result<(), BoxDynError>
+    where
+        J: MediaJob,
+        F: FnOnce(u64) -> Fut,
+        Fut: Future<Output = Result<Success, RunError>>,
+    {
+        let kind = J::KIND.as_str();
+        let job_id = job.job_id();
+        let (run, attempt) = match self.bus.start_run(job_id).await? {
+            RunOutcome::Started { run, attempt } => (run, attempt),
+            RunOutcome::AlreadyEnded => {
+                tracing::info!("job already ended; skipping this delivery");
+                return Ok(());
+            }
+        };
+        tracing::Span::current().record("attempt", attempt);
+        tracing::info!(run, "job started");
+        metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "started")
+            .increment(1);
+        let started = std::time::Instant::now();
+        match work(run).await {
+            Ok(success) => {
+                let ended = self
+                    .bus
+                    .finish(
+                        job_id,
+                        Some(run),
+                        Finish {
+                            state: JobState::Succeeded,
+                            name: completed_name(J::KIND),
+                            body: &success.body,
+                            result: Some(&success.result),
+                            error: None,
+                        },
+                    )
+                    .await?;
+                metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "succeeded").increment(1);
+                tracing::info!(
+                    ended,
+                    plates = success.plates,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "job succeeded"
+                );
+                Ok(())
+            }
+            Err(RunError::Superseded) => {
+                metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "superseded").increment(1);
+                tracing::info!(
+                    "the job was cancelled, or a newer run owns this job; this run stops"
+                );
+                Ok(())
+            }
+            Err(err) if !err.is_permanent() && attempt < self.max_attempts => {
+                let delay = self.backoff.delay(attempt);
+                let message = err.to_string();
+                let scheduled = self
+                    .retrier
+                    .for_kind(J::KIND)
+                    .schedule(job_id, delay, &message)
+                    .await?;
+                metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "retried").increment(1);
+                tracing::warn!(
+                    error = %message,
+                    attempt,
+                    max_attempts = self.max_attempts,
+                    retry_in_ms = delay.as_millis() as u64,
+                    scheduled,
+                    "transient failure; retry scheduled"
+                );
+                Ok(())
+            }
+            Err(err) => {
+                let message = err.to_string();
+                let ended = self
+                    .fail(
+                        J::KIND,
+                        job_id,
+                        job.media_id(),
+                        Some(run),
+                        &message,
+                        err.code(),
+                        attempt,
+                    )
+                    .await?;
+                metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "failed").increment(1);
+                tracing::warn!(ended, error = %message, code = err.code(), attempt, "job failed");
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends a job as failed with `photo:failed` / `video:failed`.
+    #[allow(clippy::too_many_arguments)]
+    async fn fail(
+        &self,
+        kind: JobKind,
+        job_id: &JobId,
+        media_id: &str,
+        run: Option<u64>,
+        error: &str,
+        code: &str,
+        attempts: u32,
+    ) -> Result<bool, BoxDynError> {
+        let body = match kind {
+            JobKind::Photo => serde_json::to_string(&PhotoFailedBody {
+                photo_id: media_id,
+                job_id: job_id.as_str(),
+                error,
+                code,
+                attempts,
+            })?,
+            JobKind::Video => serde_json::to_string(&VideoFailedBody {
+                video_id: media_id,
+                job_id: job_id.as_str(),
+                error,
+                code,
+                attempts,
+            })?,
+        };
+        Ok(self
+            .bus
+            .finish(
+                job_id,
+                run,
+                Finish {
+                    state: JobState::Failed,
+                    name: failed_name(kind),
+                    body: &body,
+                    result: None,
+                    error: Some(error),
+                },
+            )
+            .await?)
+    }
+
+    /// Publishes a progress message of a run; `Superseded` when the job was cancelled or a
+    /// newer run owns it, which stops the run.
+    pub async fn progress(
+        &self,
+        job_id: &JobId,
+        run: u64,
+        name: MessageName,
+        body: &str,
+        stage: Stage,
+        progress: u8,
+    ) -> Result<(), RunError> {
+        match self
+            .bus
+            .publish_progress(job_id, run, name, body, stage, progress)
+            .await?
+        {
+            Some(_) => Ok(()),
+            None => Err(RunError::Superseded),
+        }
+    }
+
+    /// Checks that the run still owns a live job, between two frames of a video (when no
+    /// progress message is due that would tell).
+    pub async fn ensure_current(&self, job_id: &JobId, run: u64) -> Result<(), RunError> {
+        if self.bus.run_is_current(job_id, run).await? {
+            Ok(())
+        } else {
+            Err(RunError::Superseded)
+        }
+    }
+
+    /// Runs CPU work on the blocking pool, inside the job's span, at most `cpu_threads` at once.
+    pub async fn cpu<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        let _permit = self.cpu.clone().acquire_owned().await;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(work)).await
+    }
+
+    /// Fails a job whose payload in Redis is not a job (a poison job), when its id can be
+    /// recovered; otherwise there is nothing to fail and the delivery is dropped with an error
+    /// in the log. Either way the worker goes on.
+    pub async fn reject_poison(
+        &self,
+        kind: JobKind,
+        job_id: Option<JobId>,
+        error: &str,
+    ) -> Result<(), BoxDynError> {
+        let Some(job_id) = job_id else {
+            tracing::error!(
+                error,
+                "dropping a task whose payload is not a job and has no job id"
+            );
+            return Ok(());
+        };
+        let Some(status) = self.bus.job_status(&job_id).await? else {
+            tracing::error!(job_id = %job_id, error, "dropping a task whose payload is not a job");
+            return Ok(());
+        };
+        let ended = self
+            .fail(
+                kind,
+                &job_id,
+                &status.media_id,
+                None,
+                error,
+                "invalid_payload",
+                status.attempts,
+            )
+            .await?;
+        tracing::error!(
+            job_id = %job_id,
+            event_id = %status.event_id,
+            request_id = %status.request_id,
+            error,
+            ended,
+            "failed a job whose payload is not a job"
+        );
+        Ok(())
+    }
+}
+
+fn completed_name(kind: JobKind) -> MessageName {
+    match kind {
+        JobKind::Photo => MessageName::PhotoCompleted,
+        JobKind::Video => MessageName::VideoCompleted,
+    }
+}
+
+fn failed_name(kind: JobKind) -> MessageName {
+    match kind {
+        JobKind::Photo => MessageName::PhotoFailed,
+        JobKind::Video => MessageName::VideoFailed,
+    }
+}
+
+/// Records how long a stage took.
+pub fn record_stage(kind: JobKind, stage: Stage, started: std::time::Instant) {
+    metrics::histogram!("finishline_worker_stage_duration_seconds", "kind" => kind.as_str(), "stage" => stage.as_str())
+        .record(started.elapsed().as_secs_f64());
+}

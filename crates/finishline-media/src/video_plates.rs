@@ -1,0 +1,123 @@
+//! Merging the bibs read in a video's sampled frames into one entry per number, with the
+//! time it was first and last seen.
+
+use std::collections::HashMap;
+
+use finishline_wire::{Plate, VideoPlate};
+
+/// Collects the reads of each frame; the same number read in several frames is one bib.
+#[derive(Debug, Default)]
+pub struct PlateMerger {
+    by_number: HashMap<u64, VideoPlate>,
+}
+
+impl PlateMerger {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the plates read in the frame at `time_ms`. A number read twice in one frame counts
+    /// once; its confidence is the best of its reads.
+    pub fn add_frame(&mut self, time_ms: u64, plates: &[Plate]) {
+        for plate in plates {
+            let confidence = plate.confidence.clamp(0.0, 1.0);
+            self.by_number
+                .entry(plate.number)
+                .and_modify(|seen| {
+                    seen.first_seen_ms = seen.first_seen_ms.min(time_ms);
+                    seen.last_seen_ms = seen.last_seen_ms.max(time_ms);
+                    seen.confidence = seen.confidence.max(confidence);
+                })
+                .or_insert(VideoPlate {
+                    number: plate.number,
+                    confidence,
+                    first_seen_ms: time_ms,
+                    last_seen_ms: time_ms,
+                });
+        }
+    }
+
+    /// Numbers seen so far.
+    pub fn len(&self) -> usize {
+        self.by_number.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_number.is_empty()
+    }
+
+    /// One entry per number, in order of first appearance (ties by number).
+    pub fn into_plates(self) -> Vec<VideoPlate> {
+        let mut plates: Vec<VideoPlate> = self.by_number.into_values().collect();
+        plates.sort_by_key(|p| (p.first_seen_ms, p.number));
+        plates
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use finishline_wire::BoundingBox;
+
+    fn plate(number: u64, confidence: f32) -> Plate {
+        Plate {
+            number,
+            confidence,
+            bounding_box: BoundingBox {
+                x: 0,
+                y: 0,
+                w: 10,
+                h: 10,
+            },
+        }
+    }
+
+    #[test]
+    fn reads_of_one_number_across_frames_merge_into_first_and_last_seen_with_the_best_confidence() {
+        let mut merger = PlateMerger::new();
+        merger.add_frame(0, &[plate(42, 0.6)]);
+        merger.add_frame(500, &[plate(42, 0.9), plate(7, 0.8)]);
+        merger.add_frame(1000, &[]);
+        merger.add_frame(1500, &[plate(42, 0.7), plate(42, 0.95)]);
+        merger.add_frame(2000, &[plate(7, 0.5)]);
+        assert_eq!(merger.len(), 2);
+        let plates = merger.into_plates();
+        assert_eq!(
+            plates,
+            vec![
+                VideoPlate {
+                    number: 42,
+                    confidence: 0.95,
+                    first_seen_ms: 0,
+                    last_seen_ms: 1500,
+                },
+                VideoPlate {
+                    number: 7,
+                    confidence: 0.8,
+                    first_seen_ms: 500,
+                    last_seen_ms: 2000,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn frames_added_out_of_order_still_give_the_earliest_and_latest_time() {
+        let mut merger = PlateMerger::new();
+        merger.add_frame(3000, &[plate(5, 0.4)]);
+        merger.add_frame(1000, &[plate(5, 1.7)]);
+        merger.add_frame(2000, &[plate(5, 0.2)]);
+        let plates = merger.into_plates();
+        assert_eq!(plates.len(), 1);
+        assert_eq!(
+            (plates[0].first_seen_ms, plates[0].last_seen_ms),
+            (1000, 3000)
+        );
+        assert_eq!(plates[0].confidence, 1.0, "confidence stays within 0–1");
+    }
+
+    #[test]
+    fn a_video_without_reads_has_no_plates() {
+        assert!(PlateMerger::new().into_plates().is_empty());
+    }
+}

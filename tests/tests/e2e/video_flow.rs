@@ -1,0 +1,478 @@
+//! Videos flow from the HTTP API through `video-processing` and the worker's ffmpeg sampling
+//! to a Socket.IO room: progress in stage order, one terminal message, counted once.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use finishline_tests::{
+    Gateway, PhotoServer, Received, RedisServer, SocketClient, Worker, unique_prefix, wait_until,
+    write_corrupt_video, write_photo, write_test_pattern_video, write_video,
+};
+use serde_json::{Value, json};
+
+fn media_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique_prefix(test));
+    std::fs::create_dir_all(&dir).expect("media dir");
+    dir
+}
+
+async fn post_videos(gateway: &Gateway, event: &str, request_id: &str, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(gateway.url(&format!("/v1/events/{event}/videos")))
+        .header("X-Request-Id", request_id)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST videos");
+    assert_eq!(response.status().as_u16(), 202);
+    response.json().await.expect("JSON body")
+}
+
+async fn get_json(url: &str) -> Value {
+    reqwest::get(url)
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+fn named<'a>(messages: &'a [Received], name: &str) -> Vec<&'a Received> {
+    messages.iter().filter(|m| m.name == name).collect()
+}
+
+fn position(messages: &[Received], name: &str) -> usize {
+    messages
+        .iter()
+        .position(|m| m.name == name)
+        .unwrap_or_else(|| panic!("no {name} in {messages:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_reports_rising_progress_in_stage_order_then_its_duration_and_completes_the_event()
+{
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("video-flow");
+    let media = media_dir("video-flow-media");
+    write_video(&media.join("finish.mp4"), 4, 10, 320, 240);
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    // 10 sampled frames per second: 40 frames, more than the progress messages allowed.
+    let _worker = Worker::start_with(redis.url(), &prefix, &media, &["--video-fps", "10"]).await;
+
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let ack = client
+        .call("subscribe:event", json!({ "eventId": "race-v" }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    assert_eq!(ack["snapshot"]["totalVideos"], 0);
+
+    let first = post_videos(
+        &gateway,
+        "race-v",
+        "req-video-1",
+        json!({ "videoId": "v1", "source": { "path": "finish.mp4" } }),
+    )
+    .await;
+    assert_eq!(first["requestId"], "req-video-1");
+    let job = &first["jobs"][0];
+    assert_eq!(job["videoId"], "v1");
+    assert_eq!(job["created"], true);
+    let job_id = job["jobId"].as_str().expect("jobId").to_owned();
+
+    // The same videoId again, as a batch: the same job, nothing added.
+    let again = post_videos(
+        &gateway,
+        "race-v",
+        "req-video-2",
+        json!({ "videos": [{ "videoId": "v1", "source": { "path": "finish.mp4" } }] }),
+    )
+    .await;
+    assert_eq!(again["jobs"][0]["jobId"], job_id.as_str());
+    assert_eq!(again["jobs"][0]["created"], false);
+
+    client
+        .wait_for("event:completed", Duration::from_secs(90))
+        .await;
+    let messages = client.received();
+    for m in &messages {
+        assert_eq!(m.data["eventId"], "race-v", "{m:?}");
+        assert_eq!(m.data["requestId"], "req-video-1", "{m:?}");
+    }
+    let seqs: Vec<u64> = messages
+        .iter()
+        .map(|m| m.data["seq"].as_u64().expect("seq"))
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "seq rises: {seqs:?}");
+
+    let order = ["probe", "frames", "detection", "ocr", "color"];
+    let progress = named(&messages, "video:progress");
+    let steps: Vec<(usize, u64)> = progress
+        .iter()
+        .map(|m| {
+            assert_eq!(m.data["videoId"], "v1");
+            assert_eq!(m.data["jobId"], job_id.as_str());
+            let stage = m.data["stage"].as_str().expect("stage");
+            let index = order
+                .iter()
+                .position(|s| *s == stage)
+                .expect("a video stage");
+            (index, m.data["progress"].as_u64().expect("progress"))
+        })
+        .collect();
+    assert!(
+        steps
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1),
+        "stages in order and progress rising: {steps:?}"
+    );
+    let stages: Vec<usize> = steps.iter().map(|s| s.0).collect();
+    for stage in [0, 1, 2, 3] {
+        assert!(
+            stages.contains(&stage),
+            "{} reported: {steps:?}",
+            order[stage]
+        );
+    }
+    assert!(
+        steps.iter().filter(|s| s.0 == 2).count() >= 2,
+        "detection progress rises with the frames: {steps:?}"
+    );
+    assert!(
+        progress.len() < 30,
+        "throttled, not one message per frame (40 frames): {}",
+        progress.len()
+    );
+
+    let completed = named(&messages, "video:completed");
+    assert_eq!(completed.len(), 1, "one video:completed");
+    let done = &completed[0].data;
+    assert_eq!(done["videoId"], "v1");
+    assert_eq!(done["jobId"], job_id.as_str());
+    let duration = done["durationMs"].as_u64().expect("durationMs");
+    assert!(
+        (3900..=4100).contains(&duration),
+        "durationMs ≈ 4000: {duration}"
+    );
+    let plates = done["plates"].as_array().expect("plates");
+    assert!(
+        plates.is_empty(),
+        "the baseline engine reads no number and invents none: {plates:?}"
+    );
+    assert!(named(&messages, "video:failed").is_empty());
+
+    let completed_at = position(&messages, "video:completed");
+    assert!(
+        messages[..completed_at]
+            .iter()
+            .filter(|m| m.name == "video:progress")
+            .count()
+            == progress.len(),
+        "no progress after the terminal message"
+    );
+    let counted = messages
+        .iter()
+        .enumerate()
+        .skip(completed_at)
+        .find(|(_, m)| m.name == "event:progress")
+        .expect("event:progress after video:completed");
+    assert_eq!(counted.1.data["processedVideos"], 1);
+    assert_eq!(counted.1.data["totalVideos"], 1);
+    assert_eq!(named(&messages, "event:completed").len(), 1);
+    let last = messages.last().expect("messages");
+    assert_eq!(last.name, "event:completed");
+    assert_eq!(
+        last.data["summary"],
+        json!({ "total": 1, "succeeded": 1, "failed": 0, "cancelled": 0 })
+    );
+
+    let snapshot = get_json(&gateway.url("/v1/events/race-v")).await;
+    assert_eq!(snapshot["totalVideos"], 1, "{snapshot}");
+    assert_eq!(snapshot["processedVideos"], 1, "{snapshot}");
+    assert_eq!(snapshot["totalPhotos"], 0, "{snapshot}");
+    let status = get_json(&gateway.url(&format!("/v1/jobs/{job_id}"))).await;
+    assert_eq!(status["kind"], "video", "{status}");
+    assert_eq!(status["state"], "succeeded", "{status}");
+    assert_eq!(status["attempts"], 1, "{status}");
+    assert_eq!(status["result"]["durationMs"], duration, "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_video_fails_once_with_a_readable_error_and_no_retry() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("video-corrupt");
+    let media = media_dir("video-corrupt-media");
+    write_corrupt_video(&media.join("broken.mp4"));
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let worker = Worker::start_with(
+        redis.url(),
+        &prefix,
+        &media,
+        &["--max-attempts", "3", "--retry-base-delay", "100ms"],
+    )
+    .await;
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let ack = client
+        .call("subscribe:event", json!({ "eventId": "race-bad" }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    let body = post_videos(
+        &gateway,
+        "race-bad",
+        "req-bad",
+        json!({ "videoId": "broken", "source": { "path": "broken.mp4" } }),
+    )
+    .await;
+    let job_id = body["jobs"][0]["jobId"].as_str().expect("jobId").to_owned();
+    client
+        .wait_for("event:completed", Duration::from_secs(60))
+        .await;
+    let messages = client.received();
+    let failed = named(&messages, "video:failed");
+    assert_eq!(failed.len(), 1, "one video:failed: {messages:?}");
+    let data = &failed[0].data;
+    assert_eq!(data["videoId"], "broken");
+    assert_eq!(data["code"], "corrupt_video", "{data}");
+    assert_eq!(data["attempts"], 1, "no retry: {data}");
+    let error = data["error"].as_str().expect("error");
+    assert!(error.starts_with("corrupt video: "), "{error}");
+    assert!(
+        !error.contains(&media.display().to_string()),
+        "no server path in the error: {error}"
+    );
+    assert!(named(&messages, "video:completed").is_empty());
+    assert_eq!(
+        messages.last().map(|m| m.data["summary"].clone()),
+        Some(json!({ "total": 1, "succeeded": 0, "failed": 1, "cancelled": 0 }))
+    );
+    let status = get_json(&gateway.url(&format!("/v1/jobs/{job_id}"))).await;
+    assert_eq!(status["state"], "failed", "{status}");
+    assert_eq!(status["attempts"], 1, "{status}");
+    assert!(
+        !worker.log().contains("retry scheduled"),
+        "a permanent failure is never retried"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queues_split_workers_and_a_video_worker_without_ffmpeg_refuses_to_start() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("video-queues");
+    let media = media_dir("video-queues-media");
+    write_photo(&media.join("p.jpg"), 64, 48, [10, 200, 10], [10, 10, 200]);
+    write_video(&media.join("clip.mp4"), 2, 5, 160, 120);
+
+    let (code, log) = Worker::start_expecting_exit(
+        redis.url(),
+        &prefix,
+        &media,
+        &["--queues", "photo,video", "--ffmpeg", "/nonexistent/ffmpeg"],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{log}");
+    assert!(
+        log.contains("video-processing needs ffmpeg and ffprobe")
+            && log.contains("/nonexistent/ffmpeg"),
+        "a clear start-up error: {log}"
+    );
+
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let photos = Worker::start_with(
+        redis.url(),
+        &prefix,
+        &media,
+        &["--queues", "photo", "--ffmpeg", "/nonexistent/ffmpeg"],
+    )
+    .await;
+    assert!(photos.log().contains("consuming photo-processing"));
+    reqwest::Client::new()
+        .post(gateway.url("/v1/events/mixed/photos"))
+        .json(&json!({ "photoId": "p", "source": { "path": "p.jpg" } }))
+        .send()
+        .await
+        .expect("POST photo");
+    post_videos(
+        &gateway,
+        "mixed",
+        "req-mixed",
+        json!({ "videoId": "clip", "source": { "path": "clip.mp4" } }),
+    )
+    .await;
+    let snapshot_url = gateway.url("/v1/events/mixed");
+    wait_until(
+        "the photo-only worker ends the photo",
+        Duration::from_secs(30),
+        || {
+            let url = snapshot_url.clone();
+            async move { get_json(&url).await["processedPhotos"] == 1 }
+        },
+    )
+    .await;
+    let snapshot = get_json(&snapshot_url).await;
+    assert_eq!(snapshot["totalVideos"], 1, "{snapshot}");
+    assert_eq!(
+        snapshot["processedVideos"], 0,
+        "a photo-only worker leaves videos queued: {snapshot}"
+    );
+
+    let _videos = Worker::start_with(redis.url(), &prefix, &media, &["--queues", "video"]).await;
+    wait_until(
+        "the video-only worker ends the video",
+        Duration::from_secs(60),
+        || {
+            let url = snapshot_url.clone();
+            async move { get_json(&url).await["processedVideos"] == 1 }
+        },
+    )
+    .await;
+    let snapshot = get_json(&snapshot_url).await;
+    assert_eq!(snapshot["succeeded"], 2, "{snapshot}");
+}
+
+/// Whether an ffmpeg process reading a file under `dir` is running.
+fn ffmpeg_running_under(dir: &std::path::Path) -> bool {
+    let needle = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .any(|cmdline| cmdline.starts_with("ffmpeg ") && cmdline.contains(&needle))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_video_cancelled_stops_between_frames_and_its_ffmpeg_is_killed() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("video-cancel");
+    let media = media_dir("video-cancel-media");
+    write_test_pattern_video(&media.join("long.mp4"), 600);
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let worker = Worker::start_with(redis.url(), &prefix, &media, &["--video-fps", "10"]).await;
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let ack = client
+        .call("subscribe:event", json!({ "eventId": "race-cancel" }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    let body = post_videos(
+        &gateway,
+        "race-cancel",
+        "req-cancel",
+        json!({ "videoId": "long", "source": { "path": "long.mp4" } }),
+    )
+    .await;
+    let job_id = body["jobs"][0]["jobId"].as_str().expect("jobId").to_owned();
+    wait_until(
+        "the video's frames are being detected",
+        Duration::from_secs(60),
+        || {
+            let detecting = client
+                .received()
+                .iter()
+                .any(|m| m.name == "video:progress" && m.data["stage"] == "detection");
+            async move { detecting }
+        },
+    )
+    .await;
+    assert!(ffmpeg_running_under(&media), "ffmpeg samples the video");
+    let response: Value = reqwest::Client::new()
+        .post(gateway.url(&format!("/v1/jobs/{job_id}/cancel")))
+        .send()
+        .await
+        .expect("cancel")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(response["cancelled"], true, "{response}");
+    wait_until(
+        "the worker stops the run between two frames",
+        Duration::from_secs(30),
+        || {
+            let stopped = worker.log().contains("newer run owns this job");
+            async move { stopped }
+        },
+    )
+    .await;
+    wait_until("ffmpeg is killed", Duration::from_secs(10), || {
+        let running = ffmpeg_running_under(&media);
+        async move { !running }
+    })
+    .await;
+    client
+        .wait_for("event:completed", Duration::from_secs(10))
+        .await;
+    let messages = client.received();
+    assert_eq!(named(&messages, "video:cancelled").len(), 1, "{messages:?}");
+    assert!(named(&messages, "video:completed").is_empty());
+    assert!(
+        named(&messages, "video:progress")
+            .iter()
+            .all(|m| m.data["progress"].as_u64().is_some_and(|p| p < 96)),
+        "cancelled long before the end"
+    );
+    assert_eq!(
+        messages.last().map(|m| m.data["summary"].clone()),
+        Some(json!({ "total": 1, "succeeded": 0, "failed": 0, "cancelled": 1 }))
+    );
+    let status = get_json(&gateway.url(&format!("/v1/jobs/{job_id}"))).await;
+    assert_eq!(status["state"], "cancelled", "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_by_url_is_retried_after_a_transient_fetch_failure_and_its_download_removed() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("video-url");
+    let media = media_dir("video-url-media");
+    let downloads = media_dir("video-url-downloads");
+    let clip = media.join("clip.mp4");
+    write_video(&clip, 2, 10, 160, 120);
+    let server = PhotoServer::start(std::fs::read(&clip).expect("clip"), vec![503, 200]).await;
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let downloads_flag = downloads.display().to_string();
+    let _worker = Worker::start_with(
+        redis.url(),
+        &prefix,
+        &media,
+        &[
+            "--allow-private-sources",
+            "--retry-base-delay",
+            "200ms",
+            "--video-temp-dir",
+            &downloads_flag,
+        ],
+    )
+    .await;
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let ack = client
+        .call("subscribe:event", json!({ "eventId": "race-url" }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    let body = post_videos(
+        &gateway,
+        "race-url",
+        "req-url",
+        json!({ "videos": [{ "videoId": "cam", "source": { "url": server.url("clip.mp4") } }] }),
+    )
+    .await;
+    let job_id = body["jobs"][0]["jobId"].as_str().expect("jobId").to_owned();
+    client
+        .wait_for("event:completed", Duration::from_secs(60))
+        .await;
+    let messages = client.received();
+    assert!(named(&messages, "video:failed").is_empty(), "{messages:?}");
+    let completed = named(&messages, "video:completed");
+    assert_eq!(completed.len(), 1);
+    let duration = completed[0].data["durationMs"]
+        .as_u64()
+        .expect("durationMs");
+    assert!((1900..=2100).contains(&duration), "{duration}");
+    assert_eq!(server.requests(), 2, "one failed fetch, one retry");
+    let status = get_json(&gateway.url(&format!("/v1/jobs/{job_id}"))).await;
+    assert_eq!(status["attempts"], 2, "{status}");
+    assert_eq!(status["state"], "succeeded", "{status}");
+    let left: Vec<_> = std::fs::read_dir(&downloads)
+        .expect("downloads dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "downloads are removed: {left:?}");
+}
