@@ -34,8 +34,9 @@ const MAX_CANDIDATES: usize = 12;
 /// Readings below this Tesseract confidence (0–100) are not reported.
 const MIN_TESSERACT_CONFIDENCE: f32 = 40.0;
 
-/// Bib numbers have at most this many digits.
-const MAX_DIGITS: usize = 6;
+/// Bib numbers have this many digits. One digit alone is not reported: on the benchmark,
+/// single digits were all clutter (a bar and a ring read as "4"), never a bib.
+const DIGITS_PER_BIB: std::ops::RangeInclusive<usize> = 2..=6;
 
 /// How long one Tesseract run on one line may take.
 const TESSERACT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -208,7 +209,7 @@ impl PhotoPipeline for ClassicalPipeline {
             let Reading::Number(digits, confidence) = reading else {
                 continue;
             };
-            if digits.len() > MAX_DIGITS || confidence < MIN_TESSERACT_CONFIDENCE {
+            if !DIGITS_PER_BIB.contains(&digits.len()) || confidence < MIN_TESSERACT_CONFIDENCE {
                 continue;
             }
             if words.iter().any(|w| same_row(w, &candidate.bounding_box)) {
