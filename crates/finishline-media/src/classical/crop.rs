@@ -1,6 +1,6 @@
 //! From a candidate's box to the image Tesseract reads: crop around the box, find the text
 //! line in it again, keep only that line's ink, deskew it, scale it to a height Tesseract reads
-//! well, pad it, and encode it as PNG.
+//! well, and pad it.
 //!
 //! Feeding Tesseract the line's own blobs (black on white), rather than the photo's pixels,
 //! removes the bib's edges, pins and background clutter that it would otherwise read as
@@ -126,13 +126,6 @@ fn ink_bounds(image: &GrayImage) -> Option<(u32, u32, u32, u32)> {
     bounds
 }
 
-/// The image as PNG bytes.
-pub(crate) fn encode_png(image: &GrayImage) -> Result<Vec<u8>, image::ImageError> {
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut bytes, image::ImageFormat::Png)?;
-    Ok(bytes.into_inner())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,7 +176,6 @@ mod tests {
             inside = dark;
         }
         assert_eq!(runs, 4);
-        assert!(!encode_png(&line.image).unwrap().is_empty());
     }
 
     #[test]

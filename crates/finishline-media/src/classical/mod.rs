@@ -1,6 +1,7 @@
 //! The classical engine, for machines without the PP-OCR model files: a bib detector built
 //! from imageproc (local-contrast blobs grouped into deskewed text lines) and Tesseract
-//! (Debian's `tesseract-ocr`, run as a child process per line) to read them.
+//! (Debian's `tesseract-ocr`, run as a child process, once per photo for all its lines) to
+//! read them.
 //!
 //! Detection finds every line of character-like blobs, letters included. Each line is then
 //! read once by Tesseract without a whitelist: a line with letters that cannot be mistaken for
@@ -28,14 +29,15 @@ use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
 /// at full size, and bib digits stay well above the smallest blob kept).
 const DETECTION_LONG_SIDE: u32 = 1600;
 
-/// At most this many lines are read per photo, best scores first: each costs a process.
+/// At most this many lines are read per photo, best scores first.
 const MAX_CANDIDATES: usize = 12;
 
 /// Readings below this Tesseract confidence (0–100) are not reported.
 const MIN_TESSERACT_CONFIDENCE: f32 = 40.0;
 
-/// Bib numbers have at most this many digits.
-const MAX_DIGITS: usize = 6;
+/// Bib numbers have this many digits. One digit alone is not reported: on the benchmark,
+/// single digits were all clutter (a bar and a ring read as "4"), never a bib.
+const DIGITS_PER_BIB: std::ops::RangeInclusive<usize> = 2..=6;
 
 /// How long one Tesseract run on one line may take.
 const TESSERACT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,39 +73,59 @@ impl ClassicalPipeline {
         &self.tesseract.version
     }
 
-    /// Reads one candidate's line: a number, a line of words, or nothing usable.
-    fn read_candidate(
+    /// Reads every candidate's line: a number, a line of words, or nothing usable. All lines
+    /// go to Tesseract in one run; lines of digits mixed with look-alike letters in a second
+    /// one, with the digit whitelist.
+    fn read_candidates(
         &self,
         photo: &Photo,
-        candidate: &BibCandidate,
-    ) -> Result<Reading, MediaError> {
-        let Some(line) = crop::line_image(&photo.image, &candidate.bounding_box) else {
-            return Ok(Reading::Nothing);
-        };
-        let png = crop::encode_png(&line.image)
-            .map_err(|err| MediaError::Io(format!("encoding a line for tesseract: {err}")))?;
-        let first = self.tesseract.read_line(&png, None)?;
-        let reading = match classify(&first.text) {
-            Verdict::Digits(digits) => Reading::Number(digits, first.confidence),
-            Verdict::Ambiguous => {
-                let second = self.tesseract.read_line(&png, Some(DIGITS))?;
-                match classify(&second.text) {
-                    Verdict::Digits(digits) => Reading::Number(digits, second.confidence),
-                    _ => Reading::Nothing,
+        candidates: &[BibCandidate],
+    ) -> Result<Vec<Reading>, MediaError> {
+        let lines: Vec<Option<crop::LineImage>> = candidates
+            .iter()
+            .map(|c| crop::line_image(&photo.image, &c.bounding_box))
+            .collect();
+        let present: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].is_some()).collect();
+        let images: Vec<&GrayImage> = present
+            .iter()
+            .filter_map(|&i| lines[i].as_ref().map(|l| &l.image))
+            .collect();
+        let first = self.tesseract.read_lines(&images, None)?;
+        let mut readings = vec![Reading::Nothing; candidates.len()];
+        let mut ambiguous = Vec::new();
+        for (&i, text) in present.iter().zip(&first) {
+            readings[i] = match classify(&text.text) {
+                Verdict::Digits(digits) => Reading::Number(digits, text.confidence),
+                Verdict::Ambiguous => {
+                    ambiguous.push(i);
+                    Reading::Nothing
                 }
+                Verdict::Words => Reading::Words,
+                Verdict::Nothing => Reading::Nothing,
+            };
+            if let Some(line) = &lines[i] {
+                tracing::debug!(
+                    text = %text.text,
+                    confidence = text.confidence,
+                    skew_degrees = line.skew_degrees,
+                    blobs = line.blobs,
+                    reading = ?readings[i],
+                    "line read"
+                );
             }
-            Verdict::Words => Reading::Words,
-            Verdict::Nothing => Reading::Nothing,
-        };
-        tracing::debug!(
-            text = %first.text,
-            confidence = first.confidence,
-            skew_degrees = line.skew_degrees,
-            blobs = line.blobs,
-            reading = ?reading,
-            "line read"
-        );
-        Ok(reading)
+        }
+        let images: Vec<&GrayImage> = ambiguous
+            .iter()
+            .filter_map(|&i| lines[i].as_ref().map(|l| &l.image))
+            .collect();
+        let second = self.tesseract.read_lines(&images, Some(DIGITS))?;
+        for (&i, text) in ambiguous.iter().zip(&second) {
+            if let Verdict::Digits(digits) = classify(&text.text) {
+                readings[i] = Reading::Number(digits, text.confidence);
+            }
+            tracing::debug!(text = %text.text, reading = ?readings[i], "line read again with digits only");
+        }
+        Ok(readings)
     }
 }
 
@@ -194,10 +216,10 @@ impl PhotoPipeline for ClassicalPipeline {
     }
 
     fn read(&self, photo: &Photo, candidates: &[BibCandidate]) -> Result<Vec<Plate>, MediaError> {
-        let mut readings = Vec::with_capacity(candidates.len());
-        for candidate in candidates {
-            readings.push((candidate, self.read_candidate(photo, candidate)?));
-        }
+        let readings: Vec<(&BibCandidate, Reading)> = candidates
+            .iter()
+            .zip(self.read_candidates(photo, candidates)?)
+            .collect();
         let words: Vec<&BoundingBox> = readings
             .iter()
             .filter(|(_, r)| *r == Reading::Words)
@@ -208,7 +230,7 @@ impl PhotoPipeline for ClassicalPipeline {
             let Reading::Number(digits, confidence) = reading else {
                 continue;
             };
-            if digits.len() > MAX_DIGITS || confidence < MIN_TESSERACT_CONFIDENCE {
+            if !DIGITS_PER_BIB.contains(&digits.len()) || confidence < MIN_TESSERACT_CONFIDENCE {
                 continue;
             }
             if words.iter().any(|w| same_row(w, &candidate.bounding_box)) {
