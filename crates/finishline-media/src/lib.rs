@@ -8,6 +8,7 @@ mod color;
 mod decode;
 mod error;
 mod pipeline;
+pub mod ppocr;
 mod source;
 mod ssrf;
 
@@ -15,4 +16,5 @@ pub use color::dominant_colors;
 pub use decode::{Photo, decode_photo};
 pub use error::MediaError;
 pub use pipeline::{BaselinePipeline, BibCandidate, NoopPipeline, PhotoPipeline};
+pub use ppocr::{PpOcrConfig, PpOcrPipeline};
 pub use source::{MediaLimits, SourceLoader};

@@ -9,6 +9,9 @@ use crate::{MediaError, Photo, dominant_colors};
 pub struct BibCandidate {
     pub bounding_box: BoundingBox,
     pub score: f32,
+    /// The region as a rotated quadrilateral (top-left, top-right, bottom-right, bottom-left,
+    /// in photo pixels) when the engine finds one; `None` means the bounding box itself.
+    pub corners: Option<[[f32; 2]; 4]>,
 }
 
 /// The stages of a photo: detection → ocr → color. Implementations are CPU-bound and
