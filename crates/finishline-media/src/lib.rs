@@ -12,9 +12,9 @@ pub mod ppocr;
 mod source;
 mod ssrf;
 
-pub use color::dominant_colors;
+pub use color::{bib_and_shirt_colors, dominant_colors, name_plate_colors};
 pub use decode::{Photo, decode_photo};
 pub use error::MediaError;
-pub use pipeline::{BaselinePipeline, BibCandidate, NoopPipeline, PhotoPipeline};
+pub use pipeline::{BibCandidate, NoopPipeline, PhotoPipeline, UnavailablePipeline};
 pub use ppocr::{PpOcrConfig, PpOcrPipeline};
 pub use source::{MediaLimits, SourceLoader};

@@ -50,8 +50,13 @@ fn main() -> anyhow::Result<()> {
         .context("cannot write the set")?;
     if args.preview {
         for (index, truth) in truths.iter().enumerate() {
-            let photo = image::open(args.out.join(&truth.file)).context("cannot read a written photo")?;
-            let preview = photo.resize(args.width / 2, args.height / 2, image::imageops::FilterType::Triangle);
+            let photo =
+                image::open(args.out.join(&truth.file)).context("cannot read a written photo")?;
+            let preview = photo.resize(
+                args.width / 2,
+                args.height / 2,
+                image::imageops::FilterType::Triangle,
+            );
             preview
                 .save(args.out.join(format!("preview-{:04}.png", index + 1)))
                 .context("cannot write a preview")?;

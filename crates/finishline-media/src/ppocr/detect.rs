@@ -75,9 +75,14 @@ pub(crate) fn resize_rgb(
         .ok_or_else(|| MediaError::Corrupt("resize produced a wrong buffer".to_owned()))
 }
 
-/// Size of the detector's input for a photo: long side 960, both sides multiples of 32.
+/// Photos smaller than the detector's size are enlarged at most this much (a thumbnail's text
+/// is not made readable by blowing it up, and the detector's cost grows with the area).
+const MAX_UPSCALE: f32 = 2.0;
+
+/// Size of the detector's input for a photo: long side 960 (small photos enlarged at most
+/// twice), both sides multiples of 32.
 fn input_size(width: u32, height: u32) -> (u32, u32) {
-    let ratio = DETECTION_LONG_SIDE as f32 / width.max(height) as f32;
+    let ratio = (DETECTION_LONG_SIDE as f32 / width.max(height) as f32).min(MAX_UPSCALE);
     let round32 = |side: u32| (((side as f32 * ratio) / 32.0).round() as u32 * 32).max(32);
     (round32(width), round32(height))
 }
