@@ -9,6 +9,6 @@ mod redis_server;
 
 pub use client::{Received, SocketClient};
 pub use http_source::PhotoServer;
-pub use media::{photo_png_bytes, write_corrupt_jpeg, write_photo};
-pub use process::{Gateway, Worker, binary, free_port, unique_prefix, wait_until};
+pub use media::{photo_png_bytes, write_corrupt_jpeg, write_photo, write_race_photos};
+pub use process::{Gateway, Worker, binary, free_port, models_dir, unique_prefix, wait_until};
 pub use redis_server::RedisServer;

@@ -1,4 +1,5 @@
-//! Test photos, generated: real JPEG and PNG files with known colours.
+//! Test photos, generated: real JPEG and PNG files with known colours, and synthetic race
+//! photos with known bib numbers (finishline-bibgen).
 
 use std::path::Path;
 
@@ -33,4 +34,18 @@ pub fn photo_png_bytes(width: u32, height: u32, color: [u8; 3]) -> Vec<u8> {
         .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
         .expect("encode png");
     out
+}
+
+/// Writes photos `0..n` of a generated set (photo-0001.jpg…) into `dir` and returns what is
+/// in each, in order.
+pub fn write_race_photos(
+    dir: &Path,
+    set: finishline_bibgen::Set,
+    n: u32,
+    seed: u64,
+) -> Vec<finishline_bibgen::GroundTruth> {
+    finishline_bibgen::Generator::new()
+        .expect("the photo generator needs fonts-dejavu-core (deploy/local/install-deps.sh)")
+        .write_set(dir, set, n, seed)
+        .expect("write the race photos")
 }
