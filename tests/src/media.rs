@@ -1,5 +1,5 @@
-//! Test media, generated: real JPEG and PNG photos with known colours, and real videos
-//! encoded by ffmpeg from generated frames.
+//! Test media, generated: real JPEG and PNG photos with known colours, synthetic race
+//! photos with known bib numbers (finishline-bibgen), and real videos encoded by ffmpeg.
 
 use std::path::Path;
 
@@ -93,4 +93,18 @@ pub fn write_test_pattern_video(path: &Path, seconds: u32) {
         .status()
         .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
     assert!(status.success(), "ffmpeg encoded the test pattern video");
+}
+
+/// Writes photos `0..n` of a generated set (photo-0001.jpg…) into `dir` and returns what is
+/// in each, in order.
+pub fn write_race_photos(
+    dir: &Path,
+    set: finishline_bibgen::Set,
+    n: u32,
+    seed: u64,
+) -> Vec<finishline_bibgen::GroundTruth> {
+    finishline_bibgen::Generator::new()
+        .expect("the photo generator needs fonts-dejavu-core (deploy/local/install-deps.sh)")
+        .write_set(dir, set, n, seed)
+        .expect("write the race photos")
 }

@@ -22,6 +22,15 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// The recognition models folder the workers of the tests use: `FINISHLINE_MODELS_DIR`, or
+/// `models/` at the repository root (deploy/local/install-deps.sh fills it).
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("FINISHLINE_MODELS_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"),
+        PathBuf::from,
+    )
+}
+
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -212,6 +221,8 @@ impl Worker {
             prefix.into(),
             "--media-root".into(),
             media_root.display().to_string(),
+            "--models-dir".into(),
+            models_dir().display().to_string(),
             "--concurrency".into(),
             "4".into(),
             "--heartbeat-interval".into(),

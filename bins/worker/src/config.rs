@@ -26,10 +26,23 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_MEDIA_ROOT", default_value = "./media")]
     pub media_root: PathBuf,
 
-    /// Recognition engine: baseline (real decoding and colours, no bib reading yet) or noop
-    /// (benchmark mode: no image work, only queue, progress and counting)
-    #[arg(long, env = "FINISHLINE_PIPELINE", default_value = "baseline", value_parser = ["baseline", "noop"])]
+    /// Recognition engine. ppocr: PP-OCRv4 detection and recognition on ONNX Runtime (needs the
+    /// files of deploy/local/install-models.sh in --models-dir; refuses to start without them).
+    /// classical: a contrast-blob bib detector with Tesseract reading each line (needs Debian's
+    /// tesseract-ocr; refuses to start without it). auto: ppocr when its files load, else
+    /// classical when tesseract runs, else an engine whose ocr stage fails every photo with
+    /// "engine unavailable" and the reason (never a photo reported as read when it was not).
+    /// noop: benchmark mode, no image work at all (only queue, progress and counting)
+    #[arg(long, env = "FINISHLINE_PIPELINE", default_value = "auto", value_parser = ["auto", "ppocr", "classical", "noop"])]
     pub pipeline: String,
+
+    /// Folder with the PP-OCRv4 models and libonnxruntime (deploy/local/install-models.sh)
+    #[arg(long, env = "FINISHLINE_MODELS_DIR", default_value = "models")]
+    pub models_dir: PathBuf,
+
+    /// The ONNX Runtime library; default: libonnxruntime.so.1.32.0 in --models-dir
+    #[arg(long, env = "ORT_DYLIB_PATH")]
+    pub onnxruntime_library: Option<PathBuf>,
 
     /// Queues this worker consumes: photo, video, or both (video needs ffmpeg and ffprobe)
     #[arg(long, env = "FINISHLINE_QUEUES", value_delimiter = ',', default_value = "photo,video", value_parser = parse_queue)]

@@ -18,7 +18,8 @@ use anyhow::Context;
 use apalis::prelude::*;
 use finishline_bus::{BusLimits, Keys, ProgressBus};
 use finishline_media::{
-    BaselinePipeline, MediaLimits, NoopPipeline, PhotoPipeline, SourceLoader, VideoTools,
+    ClassicalPipeline, MediaLimits, NoopPipeline, PhotoPipeline, PpOcrConfig, PpOcrPipeline,
+    SourceLoader, UnavailablePipeline, VideoTools,
 };
 use finishline_queue::{
     Backoff, Delivery, Housekeeper, LenientJson, Retrier, WorkerTuning, worker_storage,
@@ -91,10 +92,7 @@ impl App {
             SourceLoader::new(&config.media_root, media_limits.clone())
                 .with_context(|| format!("media root {}", config.media_root.display()))?,
         );
-        let pipeline: Arc<dyn PhotoPipeline> = match config.pipeline.as_str() {
-            "noop" => Arc::new(NoopPipeline),
-            _ => Arc::new(BaselinePipeline::new()),
-        };
+        let pipeline = choose_pipeline(&config)?;
         let cpu_threads = config.cpu_threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
         });
@@ -352,4 +350,55 @@ fn default_worker_name() -> String {
         .unwrap_or_else(|| "worker".to_owned());
     let suffix: u16 = rand::random();
     format!("{host}-{}-{suffix:04x}", std::process::id())
+}
+
+/// The recognition engine named by `--pipeline` (see its help), logged at start-up.
+///
+/// # Errors
+/// `ppocr` when its files do not load.
+fn choose_pipeline(config: &Config) -> anyhow::Result<Arc<dyn PhotoPipeline>> {
+    let ppocr = PpOcrConfig {
+        models_dir: config.models_dir.clone(),
+        onnxruntime_library: config.onnxruntime_library.clone(),
+    };
+    let pipeline: Arc<dyn PhotoPipeline> = match config.pipeline.as_str() {
+        "noop" => Arc::new(NoopPipeline),
+        "ppocr" => Arc::new(PpOcrPipeline::new(&ppocr).context("--pipeline ppocr cannot start")?),
+        "classical" => {
+            Arc::new(ClassicalPipeline::new().context("--pipeline classical cannot start")?)
+        }
+        _ => match PpOcrPipeline::new(&ppocr) {
+            Ok(engine) => Arc::new(engine),
+            Err(ppocr_err) => match ClassicalPipeline::new() {
+                Ok(engine) => {
+                    tracing::warn!(
+                        error = %ppocr_err,
+                        "PP-OCR unavailable; using the classical engine (imageproc + tesseract)"
+                    );
+                    Arc::new(engine)
+                }
+                Err(classical_err) => {
+                    tracing::warn!(
+                        ppocr = %ppocr_err,
+                        classical = %classical_err,
+                        "no OCR engine available: every photo's ocr stage will fail with engine_unavailable"
+                    );
+                    Arc::new(UnavailablePipeline::new(format!(
+                        "{}; {}",
+                        unavailable_reason(ppocr_err),
+                        unavailable_reason(classical_err)
+                    )))
+                }
+            },
+        },
+    };
+    tracing::info!(pipeline = pipeline.name(), requested = %config.pipeline, "recognition engine chosen");
+    Ok(pipeline)
+}
+
+fn unavailable_reason(err: finishline_media::MediaError) -> String {
+    match err {
+        finishline_media::MediaError::EngineUnavailable(reason) => reason,
+        other => other.to_string(),
+    }
 }

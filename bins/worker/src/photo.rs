@@ -126,6 +126,8 @@ impl PhotoProcessor {
             .runner
             .cpu(move || {
                 let colors = pipeline.colors(&photo, &plates)?;
+                let mut plates = plates;
+                finishline_media::name_plate_colors(&photo.image, &mut plates);
                 Ok::<_, MediaError>((plates, colors))
             })
             .await??;

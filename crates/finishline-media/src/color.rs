@@ -1,9 +1,10 @@
 //! Dominant colours: downscale (fast_image_resize), then k-means in CIE Lab
 //! (kmeans_colors + palette), so clusters follow perceived colour rather than raw RGB.
+//! Also the colours of a bib and of the shirt around it, from the bib's box.
 
 use fast_image_resize::images::Image;
 use fast_image_resize::{PixelType, ResizeOptions, Resizer};
-use finishline_wire::ColorShare;
+use finishline_wire::{BoundingBox, ColorShare, Plate};
 use image::RgbImage;
 use kmeans_colors::{Sort, get_kmeans_hamerly};
 use palette::{FromColor, IntoColor, Lab, Srgb};
@@ -43,6 +44,111 @@ pub fn dominant_colors(image: &RgbImage, k: usize) -> Vec<ColorShare> {
         .collect();
     colors.sort_by(|a, b| b.share.total_cmp(&a.share));
     colors
+}
+
+/// Lab clusters of some pixels, largest first: (centroid, share).
+fn clusters(pixels: &[[u8; 3]], k: usize) -> Vec<(Lab, f32)> {
+    if pixels.is_empty() {
+        return Vec::new();
+    }
+    let lab: Vec<Lab> = pixels
+        .iter()
+        .map(|p| {
+            Srgb::new(p[0], p[1], p[2])
+                .into_format::<f32>()
+                .into_linear()
+                .into_color()
+        })
+        .collect();
+    let result = get_kmeans_hamerly(k.min(lab.len()), 20, 0.5, false, &lab, 0x5eed);
+    let mut found: Vec<(Lab, f32)> = Lab::sort_indexed_colors(&result.centroids, &result.indices)
+        .into_iter()
+        .map(|c| (c.centroid, c.percentage))
+        .collect();
+    found.sort_by(|a, b| b.1.total_cmp(&a.1));
+    found
+}
+
+fn lab_distance(a: &Lab, b: &Lab) -> f32 {
+    ((a.l - b.l).powi(2) + (a.a - b.a).powi(2) + (a.b - b.b).powi(2)).sqrt()
+}
+
+fn hex(lab: Lab) -> String {
+    let rgb: Srgb<u8> = Srgb::from_linear(palette::LinSrgb::from_color(lab));
+    format!("#{:02x}{:02x}{:02x}", rgb.red, rgb.green, rgb.blue)
+}
+
+/// Pixels inside `outer` and outside `inner` (both clipped to the image), every `step`-th.
+fn ring(image: &RgbImage, outer: [i64; 4], inner: Option<[i64; 4]>, step: usize) -> Vec<[u8; 3]> {
+    let (w, h) = (i64::from(image.width()), i64::from(image.height()));
+    let [x0, y0, x1, y1] = [
+        outer[0].max(0),
+        outer[1].max(0),
+        outer[2].min(w),
+        outer[3].min(h),
+    ];
+    let mut pixels = Vec::new();
+    for y in (y0..y1).step_by(step) {
+        for x in (x0..x1).step_by(step) {
+            if let Some([ix0, iy0, ix1, iy1]) = inner
+                && x >= ix0
+                && x < ix1
+                && y >= iy0
+                && y < iy1
+            {
+                continue;
+            }
+            pixels.push(image.get_pixel(x as u32, y as u32).0);
+        }
+    }
+    pixels
+}
+
+fn grown(b: &BoundingBox, by_x: f32, by_y: f32) -> [i64; 4] {
+    let (x, y, w, h) = (b.x as f32, b.y as f32, b.w as f32, b.h as f32);
+    [
+        (x - by_x).floor() as i64,
+        (y - by_y).floor() as i64,
+        (x + w + by_x).ceil() as i64,
+        (y + h + by_y).ceil() as i64,
+    ]
+}
+
+/// The bib's colour and the shirt's around it, from the box of the bib's number.
+///
+/// The bib is the largest Lab cluster of the number's box grown by a quarter of its height
+/// (paper outweighs ink). The shirt is the largest cluster of a ring from 1× to 2.5× the box
+/// height around it that is not the bib's colour (ΔE ≥ 25).
+pub fn bib_and_shirt_colors(
+    image: &RgbImage,
+    number_box: &BoundingBox,
+) -> (Option<String>, Option<String>) {
+    let h = number_box.h.max(1) as f32;
+    let step = ((h / 24.0) as usize).max(1);
+    let bib_pixels = ring(image, grown(number_box, 0.25 * h, 0.25 * h), None, step);
+    let Some((bib, _)) = clusters(&bib_pixels, 3).into_iter().next() else {
+        return (None, None);
+    };
+    let shirt_pixels = ring(
+        image,
+        grown(number_box, 2.5 * h, 2.5 * h),
+        Some(grown(number_box, 1.0 * h, 1.0 * h)),
+        step,
+    );
+    let shirt = clusters(&shirt_pixels, 4)
+        .into_iter()
+        .find(|(color, _)| lab_distance(color, &bib) >= 25.0)
+        .map(|(color, _)| hex(color));
+    (Some(hex(bib)), shirt)
+}
+
+/// Names each plate's bib and shirt colours (`bibColor`, `shirtColor`).
+pub fn name_plate_colors(image: &RgbImage, plates: &mut [Plate]) {
+    for plate in plates {
+        let (bib, shirt) = bib_and_shirt_colors(image, &plate.bounding_box);
+        plate.bib_color = bib;
+        plate.shirt_color = shirt;
+    }
 }
 
 /// The image's pixels at most `SAMPLE_SIDE` on the long side, as packed RGB bytes.
@@ -92,6 +198,36 @@ mod tests {
         );
         let total: f32 = colors.iter().map(|c| c.share).sum();
         assert!((total - 1.0).abs() < 0.05);
+    }
+
+    #[test]
+    fn a_yellow_bib_on_a_red_shirt_is_named_yellow_on_red() {
+        let mut image = RgbImage::from_pixel(600, 600, Rgb([40, 90, 40]));
+        for (x, y, p) in image.enumerate_pixels_mut() {
+            if (100..500).contains(&x) && (100..560).contains(&y) {
+                *p = Rgb([200, 30, 40]); // shirt
+            }
+            if (220..380).contains(&x) && (250..360).contains(&y) {
+                *p = Rgb([245, 212, 0]); // bib
+            }
+            if (260..340).contains(&x) && (280..330).contains(&y) && x % 12 < 4 {
+                *p = Rgb([15, 15, 15]); // digit strokes
+            }
+        }
+        let number = BoundingBox {
+            x: 250,
+            y: 275,
+            w: 100,
+            h: 60,
+        };
+        let (bib, shirt) = bib_and_shirt_colors(&image, &number);
+        let bib = bib.unwrap();
+        let shirt = shirt.unwrap();
+        assert!(bib.starts_with("#f") || bib.starts_with("#e"), "{bib}");
+        assert!(
+            shirt.starts_with("#c") || shirt.starts_with("#b"),
+            "{shirt}"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The stages of a photo and the honest baseline engine.
+//! The stages of a photo, the engine used when no OCR engine can run, and the benchmark engine.
 
 use finishline_wire::{BoundingBox, ColorShare, Plate};
 
@@ -9,6 +9,9 @@ use crate::{MediaError, Photo, dominant_colors};
 pub struct BibCandidate {
     pub bounding_box: BoundingBox,
     pub score: f32,
+    /// The region as a rotated quadrilateral (top-left, top-right, bottom-right, bottom-left,
+    /// in photo pixels) when the engine finds one; `None` means the bounding box itself.
+    pub corners: Option<[[f32; 2]; 4]>,
 }
 
 /// The stages of a photo: detection → ocr → color. Implementations are CPU-bound and
@@ -42,20 +45,30 @@ pub trait PhotoPipeline: Send + Sync + 'static {
     fn colors(&self, photo: &Photo, plates: &[Plate]) -> Result<Vec<ColorShare>, MediaError>;
 }
 
-/// The engine used until recognition lands: it decodes for real and computes real colours,
-/// but reads no number — it never invents one.
-#[derive(Debug, Default)]
-pub struct BaselinePipeline;
+/// The engine used when no OCR engine can run on this machine: photos are decoded and their
+/// colours computed, and the `ocr` stage fails with `EngineUnavailable` saying why, so a photo
+/// is never reported as read with no bib when nothing could read it.
+#[derive(Debug, Clone)]
+pub struct UnavailablePipeline {
+    reason: String,
+}
 
-impl BaselinePipeline {
-    pub fn new() -> Self {
-        Self
+impl UnavailablePipeline {
+    /// `reason` says what is missing and how to install it.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        &self.reason
     }
 }
 
-impl PhotoPipeline for BaselinePipeline {
+impl PhotoPipeline for UnavailablePipeline {
     fn name(&self) -> &'static str {
-        "baseline (no bib recognition; real colours)"
+        "unavailable (no OCR engine on this machine: every ocr stage fails)"
     }
 
     fn detect(&self, _photo: &Photo) -> Result<Vec<BibCandidate>, MediaError> {
@@ -63,7 +76,7 @@ impl PhotoPipeline for BaselinePipeline {
     }
 
     fn read(&self, _photo: &Photo, _candidates: &[BibCandidate]) -> Result<Vec<Plate>, MediaError> {
-        Ok(Vec::new())
+        Err(MediaError::EngineUnavailable(self.reason.clone()))
     }
 
     fn colors(&self, photo: &Photo, _plates: &[Plate]) -> Result<Vec<ColorShare>, MediaError> {
@@ -104,14 +117,19 @@ mod tests {
     use image::{Rgb, RgbImage};
 
     #[test]
-    fn the_baseline_pipeline_reads_no_number_but_real_colours() {
+    fn the_unavailable_engine_fails_the_ocr_stage_with_its_reason() {
         let photo = Photo {
             image: RgbImage::from_pixel(64, 48, Rgb([0, 200, 0])),
         };
-        let pipeline = BaselinePipeline::new();
+        let pipeline = UnavailablePipeline::new("ppocr: models/x.onnx is missing; run install");
         let candidates = pipeline.detect(&photo).unwrap();
-        assert!(candidates.is_empty());
-        assert!(pipeline.read(&photo, &candidates).unwrap().is_empty());
+        let err = pipeline.read(&photo, &candidates).unwrap_err();
+        assert_eq!(err.code(), "engine_unavailable");
+        assert!(err.is_permanent());
+        assert_eq!(
+            err.to_string(),
+            "engine unavailable: ppocr: models/x.onnx is missing; run install"
+        );
         let colors = pipeline.colors(&photo, &[]).unwrap();
         assert_eq!(colors.len(), 1);
         assert_eq!(colors[0].share, 1.0);

@@ -69,6 +69,8 @@ mod tests {
                 w: 10,
                 h: 10,
             },
+            bib_color: None,
+            shirt_color: None,
         }
     }
 

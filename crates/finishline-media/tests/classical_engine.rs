@@ -123,6 +123,7 @@ fn candidates_from_elsewhere_that_hold_no_line_are_read_as_nothing() {
             h: 40,
         },
         score: 0.9,
+        corners: None,
     };
     assert!(engine.read(&photo, &[candidate]).expect("ocr").is_empty());
 }

@@ -93,6 +93,13 @@ pub struct Plate {
     pub confidence: f32,
     #[serde(rename = "box")]
     pub bounding_box: BoundingBox,
+    /// The bib's dominant colour, `#rrggbb`, when the colour stage named it (an extra field:
+    /// clients that do not know it ignore it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bib_color: Option<String>,
+    /// The dominant colour of the shirt around the bib, `#rrggbb`, when named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shirt_color: Option<String>,
 }
 
 /// One dominant colour and the share of the pixels it covers.
@@ -196,10 +203,17 @@ mod tests {
                 w: 3,
                 h: 4,
             },
+            bib_color: None,
+            shirt_color: Some("#ff0000".to_owned()),
         };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["box"]["w"], 3);
         assert_eq!(v["number"], 42);
+        assert!(
+            v.get("bibColor").is_none(),
+            "absent colours are left out: {v}"
+        );
+        assert_eq!(v["shirtColor"], "#ff0000");
     }
 }
 

@@ -210,6 +210,7 @@ impl PhotoPipeline for ClassicalPipeline {
                         h: y1.saturating_sub(y0).max(1),
                     },
                     score: (line.score * 1000.0).round() / 1000.0,
+                    corners: None,
                 }
             })
             .collect())
@@ -244,6 +245,8 @@ impl PhotoPipeline for ClassicalPipeline {
                 number,
                 confidence: calibrate(confidence, candidate.score),
                 bounding_box: candidate.bounding_box,
+                bib_color: None,
+                shirt_color: None,
             };
             match plates.iter_mut().find(|p| p.number == plate.number) {
                 Some(same) if same.confidence >= plate.confidence => {}

@@ -1,0 +1,175 @@
+//! Which recognised lines are bibs, and how sure we are.
+//!
+//! A bib is a line of 1–6 digits once surrounding spaces and stray punctuation are trimmed.
+//! Lines with letters are not bibs ("KM 21", "CITY RUN 2026"), and neither is a run of digits
+//! that sits on the same text line as a word — the detector may cut "CITY RUN 2026" into
+//! "CITY RUN" and "2026", and the second half alone must not pass for a bib.
+//!
+//! Confidence: the recogniser gives each character a probability; we take the mean of their
+//! geometric mean and their minimum (one doubtful digit makes the whole number doubtful),
+//! times a detection factor `min(1, box score / 0.6)` (DB box scores of clean text are
+//! 0.6–0.9; below that the box itself is uncertain). `recognition-bench` prints how often
+//! reads in each confidence band are right, which is how these weights were checked.
+
+use finishline_wire::{BoundingBox, Plate};
+
+use super::detect::TextBox;
+use super::recognize::ReadLine;
+
+/// Plates below this confidence are not reported.
+pub const MIN_CONFIDENCE: f32 = 0.5;
+const MAX_DIGITS: usize = 6;
+const TRIMMED: &[char] = &[
+    '.', ',', ':', ';', '\'', '"', '`', '-', '_', '|', '#', '(', ')', '[', ']', '*',
+];
+
+/// The bib number of a line, if the line is one.
+pub fn bib_number(text: &str) -> Option<u64> {
+    let digits = text.trim_matches(|c: char| c.is_whitespace() || TRIMMED.contains(&c));
+    if digits.is_empty() || digits.len() > MAX_DIGITS || !digits.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Combines the per-character probabilities and the detection score (see the module comment).
+pub fn confidence(char_probabilities: &[f32], detection_score: f32) -> f32 {
+    if char_probabilities.is_empty() {
+        return 0.0;
+    }
+    let n = char_probabilities.len() as f32;
+    let log_sum: f32 = char_probabilities.iter().map(|p| p.max(1e-6).ln()).sum();
+    let geometric_mean = (log_sum / n).exp();
+    let weakest = char_probabilities.iter().copied().fold(1.0f32, f32::min);
+    let detection = (detection_score / 0.6).min(1.0);
+    ((geometric_mean + weakest) / 2.0 * detection).clamp(0.0, 1.0)
+}
+
+/// Whether `line` lies on the same text line as `other`: similar height, centres level, and a
+/// gap between them shorter than twice their height.
+fn same_text_line(line: &TextBox, other: &TextBox) -> bool {
+    let (h1, h2) = (line.height(), other.height());
+    let ratio = h1 / h2.max(1.0);
+    if !(0.6..=1.6).contains(&ratio) {
+        return false;
+    }
+    let height = h1.max(h2);
+    let (c1, c2) = (line.center(), other.center());
+    if (c1[1] - c2[1]).abs() > 0.5 * height {
+        return false;
+    }
+    let gap = (c1[0] - c2[0]).abs() - (line.width() + other.width()) / 2.0;
+    gap < 2.0 * height
+}
+
+/// The axis-aligned box around a text box, in whole pixels.
+pub fn bounding_box(text_box: &TextBox) -> BoundingBox {
+    let xs = text_box.corners.map(|c| c[0]);
+    let ys = text_box.corners.map(|c| c[1]);
+    let x0 = xs.iter().copied().fold(f32::MAX, f32::min).max(0.0);
+    let y0 = ys.iter().copied().fold(f32::MAX, f32::min).max(0.0);
+    let x1 = xs.iter().copied().fold(f32::MIN, f32::max);
+    let y1 = ys.iter().copied().fold(f32::MIN, f32::max);
+    BoundingBox {
+        x: x0.floor() as u32,
+        y: y0.floor() as u32,
+        w: (x1 - x0).ceil().max(1.0) as u32,
+        h: (y1 - y0).ceil().max(1.0) as u32,
+    }
+}
+
+/// The plates among the read lines, most confident first.
+pub fn plates(lines: &[(TextBox, ReadLine)]) -> Vec<Plate> {
+    let worded: Vec<&TextBox> = lines
+        .iter()
+        .filter(|(_, read)| read.text.chars().any(char::is_alphabetic))
+        .map(|(text_box, _)| text_box)
+        .collect();
+    let mut plates: Vec<Plate> = lines
+        .iter()
+        .filter_map(|(text_box, read)| {
+            let number = bib_number(&read.text)?;
+            if worded.iter().any(|word| same_text_line(text_box, word)) {
+                tracing::debug!(text = %read.text, "digits beside a word: not a bib");
+                return None;
+            }
+            let confidence = confidence(&read.char_probabilities, text_box.score);
+            if confidence < MIN_CONFIDENCE {
+                tracing::debug!(text = %read.text, confidence, "bib read below the confidence floor");
+                return None;
+            }
+            Some(Plate {
+                number,
+                confidence: (confidence * 1000.0).round() / 1000.0,
+                bounding_box: bounding_box(text_box),
+                bib_color: None,
+                shirt_color: None,
+            })
+        })
+        .collect();
+    plates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    plates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digit_lines_are_bibs_and_worded_lines_are_not() {
+        assert_eq!(bib_number("1234"), Some(1234));
+        assert_eq!(bib_number(" 42. "), Some(42));
+        assert_eq!(bib_number("#507"), Some(507));
+        assert_eq!(bib_number("KM 21"), None);
+        assert_eq!(bib_number("CITY RUN 2026"), None);
+        assert_eq!(bib_number("12 34"), None);
+        assert_eq!(bib_number("1234567"), None);
+        assert_eq!(bib_number(""), None);
+        assert_eq!(bib_number("--"), None);
+    }
+
+    #[test]
+    fn one_doubtful_digit_lowers_the_confidence_more_than_the_mean_would() {
+        let sure = confidence(&[0.99, 0.99, 0.99], 0.8);
+        let doubtful = confidence(&[0.99, 0.99, 0.4], 0.8);
+        assert!(sure > 0.95, "{sure}");
+        assert!(doubtful < 0.65, "{doubtful}");
+        assert!(confidence(&[0.99, 0.99], 0.3) < 0.5);
+        assert_eq!(confidence(&[], 0.9), 0.0);
+    }
+
+    fn line(x: f32, y: f32, w: f32, h: f32, text: &str) -> (TextBox, ReadLine) {
+        (
+            TextBox {
+                corners: [[x, y], [x + w, y], [x + w, y + h], [x, y + h]],
+                score: 0.8,
+            },
+            ReadLine {
+                text: text.to_owned(),
+                char_probabilities: vec![0.99; text.len()],
+            },
+        )
+    }
+
+    #[test]
+    fn digits_beside_a_word_on_one_line_are_a_banner_not_a_bib() {
+        let lines = vec![
+            line(100.0, 50.0, 300.0, 60.0, "CITY RUN"),
+            line(440.0, 52.0, 160.0, 60.0, "2026"),
+            line(500.0, 600.0, 200.0, 90.0, "4821"),
+        ];
+        let found = plates(&lines);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].number, 4821);
+        assert_eq!(
+            found[0].bounding_box,
+            BoundingBox {
+                x: 500,
+                y: 600,
+                w: 200,
+                h: 90
+            }
+        );
+    }
+}

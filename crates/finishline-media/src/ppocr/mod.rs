@@ -1,0 +1,149 @@
+//! The PP-OCR engine: PP-OCRv4 text detection and recognition (ONNX models from the
+//! `rapidocr-onnxruntime` wheel) run through ONNX Runtime (`ort`, library loaded at run time).
+//!
+//! `detect` finds every text line (bibs, banners, clutter) as a rotated box; `read` crops each
+//! line upright, reads it, and keeps the lines that are bibs (`bib.rs`). The split by concern:
+//! `session.rs` (files, runtime, session pool), `detect.rs` (DB post-processing and crops),
+//! `recognize.rs` (CTC decoding), `bib.rs` (which lines are bibs, confidence).
+
+mod bib;
+mod detect;
+mod recognize;
+mod session;
+
+use finishline_wire::{ColorShare, Plate};
+
+use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
+pub use bib::{MIN_CONFIDENCE, bib_number, confidence};
+pub use detect::{DETECTION_LONG_SIDE, TextBox};
+use recognize::Alphabet;
+pub use recognize::ReadLine;
+use session::SessionPool;
+pub use session::{DETECTION_MODEL, ONNXRUNTIME_LIBRARY, PpOcrConfig, RECOGNITION_MODEL};
+
+/// Bib recognition with PP-OCRv4 on ONNX Runtime.
+pub struct PpOcrPipeline {
+    detection: SessionPool,
+    recognition: SessionPool,
+    alphabet: Alphabet,
+}
+
+impl std::fmt::Debug for PpOcrPipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PpOcrPipeline").finish_non_exhaustive()
+    }
+}
+
+impl PpOcrPipeline {
+    /// Loads the library and both models (one session each, more as photos run in parallel).
+    ///
+    /// # Errors
+    /// `EngineUnavailable` naming the missing or broken file and the command that installs it.
+    pub fn new(config: &PpOcrConfig) -> Result<Self, MediaError> {
+        config.check_files()?;
+        let library = config.library();
+        let detection = SessionPool::open(&config.detection_model(), &library)?;
+        let recognition = SessionPool::open(&config.recognition_model(), &library)?;
+        let characters = recognition.with(|session| {
+            session
+                .metadata()
+                .ok()
+                .and_then(|metadata| metadata.custom("character"))
+                .ok_or_else(|| {
+                    MediaError::EngineUnavailable(format!(
+                        "ppocr: {} has no `character` list in its metadata",
+                        config.recognition_model().display()
+                    ))
+                })
+        })?;
+        let alphabet = Alphabet::from_metadata(&characters);
+        tracing::info!(
+            models_dir = %config.models_dir.display(),
+            library = %library.display(),
+            classes = alphabet.len(),
+            "ppocr engine loaded"
+        );
+        Ok(Self {
+            detection,
+            recognition,
+            alphabet,
+        })
+    }
+
+    /// Every text line of the photo (bibs and anything else), as rotated boxes.
+    ///
+    /// # Errors
+    /// `EngineUnavailable` when ONNX Runtime fails.
+    pub fn text_lines(&self, photo: &Photo) -> Result<Vec<TextBox>, MediaError> {
+        self.detection
+            .with(|session| detect::detect_text(session, &photo.image))
+    }
+
+    /// Reads the given lines of the photo; lines too small to crop read as empty.
+    ///
+    /// # Errors
+    /// `EngineUnavailable` when ONNX Runtime fails.
+    pub fn read_lines(
+        &self,
+        photo: &Photo,
+        boxes: &[TextBox],
+    ) -> Result<Vec<(TextBox, ReadLine)>, MediaError> {
+        let mut kept = Vec::new();
+        let mut crops = Vec::new();
+        for text_box in boxes {
+            if let Some(crop) = detect::crop_upright(&photo.image, text_box) {
+                kept.push(text_box.clone());
+                crops.push(crop);
+            }
+        }
+        if crops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let read = self
+            .recognition
+            .with(|session| recognize::recognise(session, &self.alphabet, &crops))?;
+        Ok(kept.into_iter().zip(read).collect())
+    }
+}
+
+impl PhotoPipeline for PpOcrPipeline {
+    fn name(&self) -> &'static str {
+        "ppocr (PP-OCRv4 detection + recognition on ONNX Runtime)"
+    }
+
+    fn detect(&self, photo: &Photo) -> Result<Vec<BibCandidate>, MediaError> {
+        Ok(self
+            .text_lines(photo)?
+            .into_iter()
+            .map(|text_box| BibCandidate {
+                bounding_box: bib::bounding_box(&text_box),
+                score: text_box.score,
+                corners: Some(text_box.corners),
+            })
+            .collect())
+    }
+
+    fn read(&self, photo: &Photo, candidates: &[BibCandidate]) -> Result<Vec<Plate>, MediaError> {
+        let boxes: Vec<TextBox> = candidates
+            .iter()
+            .map(|candidate| TextBox {
+                corners: candidate.corners.unwrap_or_else(|| {
+                    let b = &candidate.bounding_box;
+                    let (x0, y0) = (b.x as f32, b.y as f32);
+                    let (x1, y1) = (x0 + b.w as f32, y0 + b.h as f32);
+                    [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+                }),
+                score: candidate.score,
+            })
+            .collect();
+        let lines = self.read_lines(photo, &boxes)?;
+        for (_, line) in &lines {
+            tracing::trace!(text = %line.text, "text line read");
+        }
+        Ok(bib::plates(&lines))
+    }
+
+    fn colors(&self, photo: &Photo, _plates: &[Plate]) -> Result<Vec<ColorShare>, MediaError> {
+        Ok(dominant_colors(&photo.image, 5))
+    }
+}

@@ -1,0 +1,174 @@
+//! ONNX Runtime set-up for the PP-OCR engine: where the files are, loading `libonnxruntime`
+//! once per process, and a small pool of single-threaded sessions per model.
+//!
+//! ONNX Runtime allows one environment per process (`ort` refuses a second one), so the
+//! environment lives in a process-wide slot created by the first engine; every later engine
+//! shares it. Each session runs on one intra-op thread: the worker parallelises over photos,
+//! and a session is taken from the pool for one run, so N photos in parallel use N sessions.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ort::environment::Environment;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+
+use crate::MediaError;
+
+/// File name of the PP-OCRv4 text detection model inside the models folder.
+pub const DETECTION_MODEL: &str = "ch_PP-OCRv4_det_infer.onnx";
+/// File name of the PP-OCRv4 text recognition model inside the models folder.
+pub const RECOGNITION_MODEL: &str = "ch_PP-OCRv4_rec_infer.onnx";
+/// File name of the ONNX Runtime library inside the models folder.
+pub const ONNXRUNTIME_LIBRARY: &str = "libonnxruntime.so.1.32.0";
+
+/// The command that installs the models and the library.
+pub const INSTALL_HINT: &str =
+    "run deploy/local/install-deps.sh (or deploy/local/install-models.sh) to install them";
+
+/// Where the engine's files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PpOcrConfig {
+    /// Folder holding the two `.onnx` models (and, by default, the library).
+    pub models_dir: PathBuf,
+    /// The ONNX Runtime shared library; default: `<models_dir>/libonnxruntime.so.1.32.0`.
+    pub onnxruntime_library: Option<PathBuf>,
+}
+
+impl PpOcrConfig {
+    /// The files under `models_dir`, with the library found there too.
+    pub fn new(models_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            models_dir: models_dir.into(),
+            onnxruntime_library: None,
+        }
+    }
+
+    pub fn detection_model(&self) -> PathBuf {
+        self.models_dir.join(DETECTION_MODEL)
+    }
+
+    pub fn recognition_model(&self) -> PathBuf {
+        self.models_dir.join(RECOGNITION_MODEL)
+    }
+
+    pub fn library(&self) -> PathBuf {
+        self.onnxruntime_library
+            .clone()
+            .unwrap_or_else(|| self.models_dir.join(ONNXRUNTIME_LIBRARY))
+    }
+
+    /// Fails with a message naming the first missing file and the command that installs it.
+    pub(crate) fn check_files(&self) -> Result<(), MediaError> {
+        for path in [
+            self.detection_model(),
+            self.recognition_model(),
+            self.library(),
+        ] {
+            if !path.is_file() {
+                return Err(MediaError::EngineUnavailable(format!(
+                    "ppocr: {} is missing; {INSTALL_HINT}",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The process-wide ONNX Runtime environment (see the module comment for why it is global).
+static ENVIRONMENT: Mutex<Option<Environment>> = Mutex::new(None);
+
+/// The environment, loading the library from `library` the first time.
+fn environment(library: &Path) -> Result<Environment, MediaError> {
+    let mut slot = ENVIRONMENT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(environment) = slot.as_ref() {
+        return Ok(environment.clone());
+    }
+    let environment = ort::init_from(library)
+        .map_err(|err| {
+            MediaError::EngineUnavailable(format!(
+                "ppocr: cannot load ONNX Runtime from {}: {err}; {INSTALL_HINT}",
+                library.display()
+            ))
+        })?
+        .with_name("finishline")
+        .with_telemetry(false)
+        .build()
+        .map_err(|err| {
+            MediaError::EngineUnavailable(format!("ppocr: cannot start ONNX Runtime: {err}"))
+        })?;
+    *slot = Some(environment.clone());
+    Ok(environment)
+}
+
+/// Sessions of one model; a run takes one (creating it when none is idle) and gives it back.
+pub(crate) struct SessionPool {
+    model: PathBuf,
+    environment: Environment,
+    idle: Mutex<Vec<Session>>,
+}
+
+impl SessionPool {
+    /// Loads the model once (so a broken file fails here, at start-up) and keeps that session.
+    pub(crate) fn open(model: &Path, library: &Path) -> Result<Self, MediaError> {
+        let environment = environment(library)?;
+        let pool = Self {
+            model: model.to_path_buf(),
+            environment,
+            idle: Mutex::new(Vec::new()),
+        };
+        let first = pool.create()?;
+        pool.give_back(first);
+        Ok(pool)
+    }
+
+    fn create(&self) -> Result<Session, MediaError> {
+        let unavailable = |err: &dyn std::fmt::Display| {
+            MediaError::EngineUnavailable(format!(
+                "ppocr: cannot load the model {}: {err}",
+                self.model.display()
+            ))
+        };
+        Session::builder(&self.environment)
+            .map_err(|err| unavailable(&err))?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(|err| unavailable(&err))?
+            .with_intra_threads(1)
+            .map_err(|err| unavailable(&err))?
+            .with_inter_threads(1)
+            .map_err(|err| unavailable(&err))?
+            .with_intra_op_spinning(false)
+            .map_err(|err| unavailable(&err))?
+            .commit_from_file(&self.model)
+            .map_err(|err| unavailable(&err))
+    }
+
+    fn give_back(&self, session: Session) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(session);
+    }
+
+    /// Runs `work` with a session of this model to itself.
+    pub(crate) fn with<T>(
+        &self,
+        work: impl FnOnce(&mut Session) -> Result<T, MediaError>,
+    ) -> Result<T, MediaError> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        let mut session = match idle {
+            Some(session) => session,
+            None => self.create()?,
+        };
+        let result = work(&mut session);
+        self.give_back(session);
+        result
+    }
+}

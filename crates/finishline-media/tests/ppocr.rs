@@ -1,0 +1,121 @@
+//! The PP-OCR engine on generated race photos: it reads the bibs exactly and never a banner.
+//!
+//! These tests need the models of deploy/local/install-models.sh. Without them they fail and
+//! say so, unless `FINISHLINE_SKIP_MODEL_TESTS=1` asks to skip them (then they say that too).
+
+use std::path::PathBuf;
+
+use finishline_bibgen::{Generator, Set};
+use finishline_media::ppocr::{DETECTION_MODEL, ONNXRUNTIME_LIBRARY, RECOGNITION_MODEL};
+use finishline_media::{MediaLimits, PhotoPipeline, PpOcrConfig, PpOcrPipeline, decode_photo};
+
+fn models_dir() -> PathBuf {
+    std::env::var_os("FINISHLINE_MODELS_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"),
+        PathBuf::from,
+    )
+}
+
+/// The engine, or `None` when the models are absent and the caller asked to skip.
+fn engine() -> Option<PpOcrPipeline> {
+    let dir = models_dir();
+    let present = [DETECTION_MODEL, RECOGNITION_MODEL, ONNXRUNTIME_LIBRARY]
+        .iter()
+        .all(|file| dir.join(file).is_file());
+    if !present {
+        if std::env::var("FINISHLINE_SKIP_MODEL_TESTS").as_deref() == Ok("1") {
+            eprintln!(
+                "SKIPPED: the recognition models are not in {} (FINISHLINE_SKIP_MODEL_TESTS=1)",
+                dir.display()
+            );
+            return None;
+        }
+        panic!(
+            "the recognition models are not in {}: run deploy/local/install-deps.sh \
+             (or set FINISHLINE_SKIP_MODEL_TESTS=1 to skip these tests)",
+            dir.display()
+        );
+    }
+    Some(PpOcrPipeline::new(&PpOcrConfig::new(dir)).expect("the ppocr engine loads"))
+}
+
+/// Runs the engine on photos `0..n` of a set and checks every best read and every banner.
+fn reads_every_bib_exactly(set: Set, seed: u64, n: u32) {
+    let Some(engine) = engine() else { return };
+    let generator = Generator::new().expect("fonts-dejavu-core (deploy/local/install-deps.sh)");
+    let mut wrong = Vec::new();
+    for index in 0..n {
+        let generated = generator.photo(set, seed, index).unwrap();
+        let truth = &generated.truth;
+        let photo = decode_photo(&generated.jpeg, &MediaLimits::default()).unwrap();
+        let candidates = engine.detect(&photo).unwrap();
+        let plates = engine.read(&photo, &candidates).unwrap();
+        let best = plates
+            .iter()
+            .max_by(|a, b| a.confidence.total_cmp(&b.confidence));
+        if best.map(|p| p.number) != Some(truth.number) {
+            wrong.push(format!(
+                "photo {index}: bib {} read as {plates:?}",
+                truth.number
+            ));
+        }
+        for plate in &plates {
+            let banner_digits = truth.banners.iter().any(|banner| {
+                banner
+                    .split(|c: char| !c.is_ascii_digit())
+                    .any(|digits| digits.parse::<u64>().ok() == Some(plate.number))
+            });
+            if banner_digits && plate.number != truth.number {
+                wrong.push(format!(
+                    "photo {index}: banner {:?} read as bib {}",
+                    truth.banners, plate.number
+                ));
+            }
+        }
+        if let Some(best) = best {
+            let b = &best.bounding_box;
+            let t = &truth.bib_box;
+            let inside = b.x + b.w / 2 >= t.x
+                && b.x + b.w / 2 <= t.x + t.w
+                && b.y + b.h / 2 >= t.y
+                && b.y + b.h / 2 <= t.y + t.h;
+            if !inside {
+                wrong.push(format!("photo {index}: box {b:?} is not on the bib {t:?}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {n} {set} photos wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_engine_reads_normal_generated_bibs_exactly_and_no_banner() {
+    reads_every_bib_exactly(Set::Normal, 11, 6);
+}
+
+#[test]
+fn the_engine_reads_small_generated_bibs_exactly_and_no_banner() {
+    reads_every_bib_exactly(Set::Small, 12, 6);
+}
+
+#[test]
+fn missing_models_make_the_engine_unavailable_with_the_path_and_the_install_command() {
+    let empty = std::env::temp_dir().join(format!("finishline-no-models-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = PpOcrPipeline::new(&PpOcrConfig::new(&empty)).unwrap_err();
+    assert_eq!(err.code(), "engine_unavailable", "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains(&empty.join(DETECTION_MODEL).display().to_string()),
+        "{message}"
+    );
+    assert!(
+        message.contains("deploy/local/install-deps.sh"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&empty).ok();
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs the bib-recognition files into models/ at the repo root (or $FINISHLINE_MODELS_DIR):
+# the PP-OCRv4 detection and recognition ONNX models (from the PyPI wheel rapidocr-onnxruntime
+# 1.4.4; the character list is inside the recognition model) and libonnxruntime.so (from the
+# PyPI wheel onnxruntime 1.32.0). Wheels come from PyPI through pip; nothing from a model hub.
+# Safe to run again: skips when every file is present.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+MODELS_DIR="${FINISHLINE_MODELS_DIR:-models}"
+CACHE_DIR="${FINISHLINE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/finishline/wheels}"
+RAPIDOCR_WHEEL="rapidocr_onnxruntime-1.4.4-py3-none-any.whl"
+ORT_WHEEL="onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl"
+FILES=(ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx libonnxruntime.so.1.32.0)
+
+all_present=1
+for f in "${FILES[@]}"; do [ -s "$MODELS_DIR/$f" ] || all_present=0; done
+if [ "$all_present" = 1 ]; then
+  exit 0
+fi
+
+if ! command -v unzip >/dev/null 2>&1; then
+  SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "==> installing Debian package: unzip"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq unzip >/dev/null
+fi
+PIP=""
+for candidate in pip3 pip; do
+  if command -v "$candidate" >/dev/null 2>&1; then PIP="$candidate"; break; fi
+done
+if [ -z "$PIP" ]; then
+  if python3 -m pip --version >/dev/null 2>&1; then PIP="python3 -m pip"; else
+    SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    echo "==> installing Debian package: python3-pip"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
+    PIP="pip3"
+  fi
+fi
+
+mkdir -p "$CACHE_DIR" "$MODELS_DIR"
+if [ ! -s "$CACHE_DIR/$RAPIDOCR_WHEEL" ] || [ ! -s "$CACHE_DIR/$ORT_WHEEL" ]; then
+  echo "==> downloading the recognition wheels from PyPI into $CACHE_DIR"
+  $PIP download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+    --platform manylinux_2_28_x86_64 --dest "$CACHE_DIR" \
+    rapidocr-onnxruntime==1.4.4 onnxruntime==1.32.0
+fi
+
+echo "==> extracting the PP-OCRv4 models and libonnxruntime into $MODELS_DIR"
+unzip -o -j -q "$CACHE_DIR/$RAPIDOCR_WHEEL" \
+  'rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx' \
+  'rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx' -d "$MODELS_DIR"
+unzip -o -j -q "$CACHE_DIR/$ORT_WHEEL" 'onnxruntime/capi/libonnxruntime.so.1.32.0' -d "$MODELS_DIR"
+ln -sf libonnxruntime.so.1.32.0 "$MODELS_DIR/libonnxruntime.so"
+for f in "${FILES[@]}"; do
+  [ -s "$MODELS_DIR/$f" ] || { echo "error: $MODELS_DIR/$f is missing after extraction" >&2; exit 1; }
+done
+echo "==> recognition models ready in $MODELS_DIR"
