@@ -163,12 +163,14 @@ function nodeSide(redisPort, redis) {
 }
 
 /// Waits until every client got every photo:completed (terminal messages are never dropped),
-/// or the count stops moving for 5 s; returns the load client's last report.
-async function drained(load, expectedCompleted) {
-  let report = await load.report(), lastCount = -1, lastMove = Date.now();
+/// or neither the deliveries nor the server's CPU time move for 5 s; returns the load client's
+/// last report.
+async function drained(load, expectedCompleted, pid) {
+  let report = await load.report(), last = "", lastMove = Date.now();
   const deadline = Date.now() + DEADLINE_MS;
   while (report.byName["photo:completed"] < expectedCompleted && Date.now() < deadline) {
-    if (report.deliveries !== lastCount) { lastCount = report.deliveries; lastMove = Date.now(); }
+    const now = `${report.deliveries} ${cpuSeconds(pid)}`;
+    if (now !== last) { last = now; lastMove = Date.now(); }
     if (Date.now() - lastMove > 5000) { log(`stalled at ${report.byName["photo:completed"]} of ${expectedCompleted} photo:completed`); break; }
     await sleep(50);
     report = await load.report();
@@ -200,7 +202,7 @@ async function latencyRun(side, redis, prefix) {
       await sleep(Math.max(0, t0 + (tick + 1) * 100 - performance.now()));
     }
     await until(`${side.name} processed every job`, async () => (await side.processed(prefix)) >= jobs);
-    return { report: await drained(load, expected) };
+    return { report: await drained(load, expected, server.pid) };
   });
   const cpu = cpuSeconds(server.pid) - cpu0;
   const r = result.report;
@@ -237,7 +239,7 @@ async function fanoutRun(side, prefix, clients) {
   }
   const cpu0 = cpuSeconds(server.pid);
   const t0Us = Date.now() * 1000;
-  const report = await drained(load, expected);
+  const report = await drained(load, expected, server.pid);
   const cpu = cpuSeconds(server.pid) - cpu0;
   const seconds = (report.lastUs - t0Us) / 1e6;
   const out = {
