@@ -29,6 +29,9 @@ use tokio_tungstenite::tungstenite::Message;
 const BUCKET_US: u64 = 10;
 const BUCKETS: usize = 500_001;
 
+/// Longest a client may take to connect and subscribe before it counts as failed.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Message names counted separately; anything else counts as `other`.
 const NAMES: [&str; 4] = [
     "photo:progress",
@@ -224,8 +227,9 @@ async fn next_text(ws: &mut Ws) -> anyhow::Result<Option<String>> {
     Ok(None)
 }
 
-/// Connects one client and subscribes it to `event_id`; returns the open socket.
-async fn connect(args: &Args, event_id: &str) -> anyhow::Result<Ws> {
+/// Connects one client and subscribes it to `event_id`; returns the open socket. `stage` says
+/// how far it got, for the error when it takes too long.
+async fn connect(args: &Args, event_id: &str, stage: &mut &'static str) -> anyhow::Result<Ws> {
     let base = args
         .url
         .replacen("http://", "ws://", 1)
@@ -234,9 +238,11 @@ async fn connect(args: &Args, event_id: &str) -> anyhow::Result<Ws> {
         "{}/socket.io/?EIO=4&transport=websocket",
         base.trim_end_matches('/')
     );
+    *stage = "opening the websocket";
     let (mut ws, _) = tokio_tungstenite::connect_async(&url)
         .await
         .with_context(|| format!("connecting to {url}"))?;
+    *stage = "waiting for the engine.io open packet";
     let open = next_text(&mut ws)
         .await?
         .context("closed before the open packet")?;
@@ -318,7 +324,10 @@ async fn main() -> anyhow::Result<()> {
         tokio::spawn(async move {
             let event_id = format!("{}{}", args.event_prefix, i % args.events);
             let permit = gate.acquire_owned().await;
-            let ws = connect(&args, &event_id).await;
+            let mut stage = "starting";
+            let ws = tokio::time::timeout(CONNECT_TIMEOUT, connect(&args, &event_id, &mut stage))
+                .await
+                .unwrap_or_else(|_| bail!("timed out after {CONNECT_TIMEOUT:?} {stage}"));
             drop(permit);
             let ws = match ws {
                 Ok(ws) => ws,
