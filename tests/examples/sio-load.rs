@@ -30,7 +30,9 @@ const BUCKET_US: u64 = 10;
 const BUCKETS: usize = 500_001;
 
 /// Longest a client may take to connect and subscribe before it counts as failed.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// (then it tries again, up to `CONNECT_ATTEMPTS` times in all; retries are counted).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_ATTEMPTS: u32 = 3;
 
 /// Message names counted separately; anything else counts as `other`.
 const NAMES: [&str; 4] = [
@@ -86,6 +88,7 @@ fn parse_args() -> anyhow::Result<Args> {
 struct Stats {
     connected: AtomicU64,
     failed: AtomicU64,
+    retried: AtomicU64,
     closed: AtomicU64,
     deliveries: AtomicU64,
     by_name: [AtomicU64; NAMES.len()],
@@ -106,6 +109,7 @@ impl Stats {
         Self {
             connected: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            retried: AtomicU64::new(0),
             closed: AtomicU64::new(0),
             deliveries: AtomicU64::new(0),
             by_name: Default::default(),
@@ -324,10 +328,21 @@ async fn main() -> anyhow::Result<()> {
         tokio::spawn(async move {
             let event_id = format!("{}{}", args.event_prefix, i % args.events);
             let permit = gate.acquire_owned().await;
-            let mut stage = "starting";
-            let ws = tokio::time::timeout(CONNECT_TIMEOUT, connect(&args, &event_id, &mut stage))
-                .await
-                .unwrap_or_else(|_| bail!("timed out after {CONNECT_TIMEOUT:?} {stage}"));
+            let mut ws = Err(anyhow::anyhow!("never tried"));
+            for attempt in 1..=CONNECT_ATTEMPTS {
+                let mut stage = "starting";
+                ws = tokio::time::timeout(CONNECT_TIMEOUT, connect(&args, &event_id, &mut stage))
+                    .await
+                    .unwrap_or_else(|_| bail!("timed out after {CONNECT_TIMEOUT:?} {stage}"));
+                match &ws {
+                    Err(err) if attempt < CONNECT_ATTEMPTS => {
+                        if stats.retried.fetch_add(1, Ordering::Relaxed) == 0 {
+                            eprintln!("sio-load: client {i} retries: {err:#}");
+                        }
+                    }
+                    _ => break,
+                }
+            }
             drop(permit);
             let ws = match ws {
                 Ok(ws) => ws,
@@ -360,6 +375,7 @@ async fn main() -> anyhow::Result<()> {
         "ready": true,
         "connected": stats.connected.load(Ordering::Relaxed),
         "failed": stats.failed.load(Ordering::Relaxed),
+        "retried": stats.retried.load(Ordering::Relaxed),
         "connectMs": started.elapsed().as_millis() as u64,
     }));
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
