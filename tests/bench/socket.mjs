@@ -73,7 +73,8 @@ async function startLoad(url, clients, eventPrefix, latency) {
   const child = start(binary, args, { stdout: true, stdin: true, maxFiles: true });
   const next = lines(child);
   const ready = JSON.parse(await next());
-  if (ready.connected !== clients) throw new Error(`only ${ready.connected} of ${clients} load clients connected: ${child.log()}`);
+  if (ready.connected !== clients) log(`only ${ready.connected} of ${clients} load clients connected: ${child.log()}`);
+  if (ready.connected === 0) throw new Error("no load client connected");
   const ask = async (command) => { child.stdin.write(command + "\n"); return JSON.parse(await next()); };
   return { ready, report: () => ask("report"), reset: () => ask("reset"), stop: () => { child.stdin.end(); child.kill("SIGTERM"); } };
 }
@@ -91,8 +92,6 @@ async function startOfficial(url, eventId) {
 }
 
 const eventsOf = (prefix) => Array.from({ length: EVENTS }, (_, e) => prefix + e);
-/// How many clients of `clients` watch each event (client i watches event i % EVENTS).
-const watchers = (clients, e) => Math.floor(clients / EVENTS) + (e < clients % EVENTS ? 1 : 0);
 /// Jobs spread round-robin over the events: `count` jobs starting at `from`.
 const jobsFor = (prefix, from, count) => Array.from({ length: count }, (_, k) => ({ eventId: prefix + ((from + k) % EVENTS), photoId: `p${from + k}` }));
 
@@ -190,7 +189,7 @@ async function latencyRun(side, redis, prefix) {
   const official = await startOfficial(server.url, prefix + "0");
   const load = await startLoad(server.url, LATENCY_CLIENTS, prefix, true);
   const jobs = RATE * SECONDS, perTick = RATE / 10;
-  const expected = jobsFor(prefix, 0, jobs).reduce((t, j) => t + watchers(LATENCY_CLIENTS, Number(j.eventId.slice(prefix.length))), 0);
+  const expected = jobsFor(prefix, 0, jobs).reduce((t, j) => t + load.ready.perEvent[Number(j.eventId.slice(prefix.length))], 0);
   await load.reset();
   const cpu0 = cpuSeconds(server.pid);
   const result = await measureRedis(redis, jobs, async () => {
@@ -210,7 +209,7 @@ async function latencyRun(side, redis, prefix) {
     clients: LATENCY_CLIENTS, events: EVENTS, jobs, jobsPerSec: RATE, deliveries: r.deliveries, byName: r.byName,
     completedExpected: expected, p50Ms: r.latency?.p50Ms, p99Ms: r.latency?.p99Ms, maxMs: r.latency?.maxMs, samples: r.latency?.samples,
     serverCpuUsPerDelivery: (cpu * 1e6) / r.deliveries, redisCommandsPerJob: result.redisCommandsPerJob, redisCpuMsPerJob: result.redisCpuMsPerJob,
-    official: { received: official.received(), transport: official.transport() }, handshakesRetried: load.ready.retried,
+    official: { received: official.received(), transport: official.transport() }, handshakesRetried: load.ready.retried, connected: load.ready.connected,
   };
   load.stop(); official.stop(); worker.kill("SIGTERM"); server.child.kill("SIGTERM"); await server.close?.();
   return out;
@@ -225,7 +224,7 @@ async function fanoutRun(side, prefix, clients) {
   await sleep(1000); // let the connections settle before reading memory
   const rssConnected = rssKiB(server.pid);
   const jobs = Math.max(EVENTS, Math.ceil(DELIVERIES / (4 * (clients / EVENTS))));
-  const expected = jobsFor(prefix, 0, jobs).reduce((t, j) => t + watchers(clients, Number(j.eventId.slice(prefix.length))), 0);
+  const expected = jobsFor(prefix, 0, jobs).reduce((t, j) => t + load.ready.perEvent[Number(j.eventId.slice(prefix.length))], 0);
   await side.enqueue(server, jobsFor(prefix, 0, jobs));
   await quiet(load);
   process.kill(server.pid, "SIGSTOP");
@@ -306,6 +305,7 @@ for (const [what, r] of all) {
   if (r.byName["photo:completed"] !== r.completedExpected) problems.push(`${what}: ${r.byName["photo:completed"]} of ${r.completedExpected} photo:completed delivered`);
   if (!(r.official.received > 0)) problems.push(`${what}: the official socket.io-client received nothing`);
   if (r.official.transport !== "websocket") problems.push(`${what}: the official client is on ${r.official.transport}`);
+  if (r.connected !== r.clients) problems.push(`${what}: ${r.connected} of ${r.clients} clients could connect`);
   if (r.stillOpen !== undefined && r.stillOpen !== r.clients) problems.push(`${what}: ${r.stillOpen} of ${r.clients} connections still open`);
 }
 for (const [s, r] of Object.entries(results.latency)) if (!(r.samples > 0)) problems.push(`latency ${s}: no latency samples`);

@@ -89,6 +89,8 @@ struct Stats {
     connected: AtomicU64,
     failed: AtomicU64,
     retried: AtomicU64,
+    /// Connected clients per event (index = event number), so expected deliveries are exact.
+    per_event: Vec<AtomicU64>,
     closed: AtomicU64,
     deliveries: AtomicU64,
     by_name: [AtomicU64; NAMES.len()],
@@ -105,8 +107,9 @@ fn now_us() -> u64 {
 }
 
 impl Stats {
-    fn new() -> Self {
+    fn new(events: usize) -> Self {
         Self {
+            per_event: (0..events).map(|_| AtomicU64::new(0)).collect(),
             connected: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             retried: AtomicU64::new(0),
@@ -314,7 +317,7 @@ fn print_line(value: &serde_json::Value) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Arc::new(parse_args()?);
-    let stats = Arc::new(Stats::new());
+    let stats = Arc::new(Stats::new(args.events));
     let gate = Arc::new(Semaphore::new(args.connect_concurrency));
     let started = std::time::Instant::now();
     let (settled_tx, mut settled_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
@@ -355,6 +358,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             };
             stats.connected.fetch_add(1, Ordering::Relaxed);
+            stats.per_event[i % args.events].fetch_add(1, Ordering::Relaxed);
             let _ = settled.send(());
             if let Err(err) = receive(ws, &stats, args.latency).await {
                 warn_first_error(&stats, i, &err);
@@ -376,6 +380,7 @@ async fn main() -> anyhow::Result<()> {
         "connected": stats.connected.load(Ordering::Relaxed),
         "failed": stats.failed.load(Ordering::Relaxed),
         "retried": stats.retried.load(Ordering::Relaxed),
+        "perEvent": stats.per_event.iter().map(|c| c.load(Ordering::Relaxed)).collect::<Vec<_>>(),
         "connectMs": started.elapsed().as_millis() as u64,
     }));
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
