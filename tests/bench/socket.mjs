@@ -296,7 +296,8 @@ for (const clients of FANOUT) {
 const machine = machineInfo(BIN);
 console.log(`\nSocket.IO benchmark: ${machine.cores} cores (${machine.cpu}), ${machine.redis.split(" ").slice(0, 3).join(" ")}, node ${machine.node}\n`);
 console.log(`| measure | finishline | Node socket.io 4.8 | ratio |\n| --- | ---: | ---: | ---: |`);
-for (const [name, a, b, d] of rows) console.log(`| ${name} | ${fmt(a(results), d)} | ${fmt(b(results), d)} | ${(a(results) / b(results)).toFixed(2)}× |`);
+const ratio = (a, b) => (a === 0 && b === 0 ? "–" : b === 0 ? "∞" : (a / b).toFixed(2) + "×");
+for (const [name, a, b, d] of rows) console.log(`| ${name} | ${fmt(a(results), d)} | ${fmt(b(results), d)} | ${ratio(a(results), b(results))} |`);
 
 // Problems that make the figures meaningless fail the run (the smoke mode relies on it).
 const problems = [];
