@@ -7,14 +7,12 @@
 //                              [--bin target/release] [--smoke] [--out FILE]
 //
 // Prints a markdown table and writes JSON (default tests/bench/results/latest.json).
-import { spawn, execFileSync } from "node:child_process";
-import { createServer } from "node:net";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue, Worker } from "bullmq";
-import IORedis from "ioredis";
+import { fmt, freePort, machine as machineInfo, measureRedis as measure, sleep, start, startRedis, until as untilDeadline } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -28,39 +26,8 @@ const BIN = path.resolve(root, flag("bin", smoke ? "target/debug" : "target/rele
 const OUT = path.resolve(root, flag("out", "tests/bench/results/latest.json"));
 const DEADLINE_MS = smoke ? 60_000 : 600_000;
 
-const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); }); });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const children = [];
-process.on("exit", () => children.forEach((c) => { try { c.kill("SIGKILL"); } catch {} }));
-function start(cmd, args) {
-  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (d) => { log = (log + d).slice(-20000); });
-  child.log = () => log;
-  children.push(child);
-  return child;
-}
-async function until(what, cond) {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
-    await sleep(20);
-  }
-}
-
-function redisStats(info) {
-  let calls = 0;
-  for (const line of info.split("\n")) { const m = line.match(/^cmdstat_[^:]+:calls=(\d+)/); if (m) calls += Number(m[1]); }
-  const cpu = ["used_cpu_sys", "used_cpu_user"].reduce((t, k) => t + Number((info.match(new RegExp("^" + k + ":([0-9.]+)", "m")) || [0, 0])[1]), 0);
-  return { calls, cpu };
-}
-async function measureRedis(redis, fn) {
-  await redis.config("RESETSTAT");
-  const before = redisStats(await redis.info("all"));
-  const result = await fn();
-  const after = redisStats(await redis.info("all"));
-  return { ...result, redisCommandsPerJob: (after.calls - before.calls) / (N + SINGLE), redisCpuMsPerJob: (1000 * (after.cpu - before.cpu)) / (N + SINGLE) };
-}
+const until = (what, cond) => untilDeadline(what, cond, DEADLINE_MS);
+const measureRedis = (redis, fn) => measure(redis, N + SINGLE, fn);
 
 async function finishline(redisPort, redis) {
   const port = await freePort();
@@ -114,11 +81,7 @@ async function bullmq(redisPort, redis) {
   });
 }
 
-const redisPort = await freePort();
-start("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-const redis = new IORedis({ host: "127.0.0.1", port: redisPort, maxRetriesPerRequest: null, lazyConnect: true });
-redis.on("error", () => {});
-await until("redis", async () => { try { if (redis.status === "wait") await redis.connect(); return (await redis.ping()) === "PONG"; } catch { return false; } });
+const { port: redisPort, redis } = await startRedis(DEADLINE_MS);
 let fl, bq;
 try {
   fl = await finishline(redisPort, redis);
@@ -128,7 +91,6 @@ try {
   console.error(err.message);
   process.exit(1);
 }
-const fmt = (x, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const rows = [
   ["enqueue, batch of 1,000 (jobs/s)", fl.enqueueBatchPerSec, bq.enqueueBatchPerSec, 0],
   ["enqueue, one per call, 16 in flight (jobs/s)", fl.enqueueSinglePerSec, bq.enqueueSinglePerSec, 0],
@@ -136,8 +98,8 @@ const rows = [
   ["Redis commands per job", fl.redisCommandsPerJob, bq.redisCommandsPerJob, 1],
   ["Redis CPU per job (ms)", fl.redisCpuMsPerJob, bq.redisCpuMsPerJob, 3],
 ];
-const redisVersion = execFileSync("redis-server", ["--version"]).toString().trim();
-const machine = { cpu: os.cpus()[0].model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, redis: redisVersion, binaries: BIN };
+const machine = machineInfo(BIN);
+const redisVersion = machine.redis;
 console.log(`\nQueue benchmark: ${fmt(N)} jobs (${SINGLE} single), ${machine.cores} cores (${machine.cpu}), ${redisVersion.split(" ").slice(0, 3).join(" ")}\n`);
 console.log("| measure | finishline | BullMQ 6.7.0 | ratio |\n| --- | ---: | ---: | ---: |");
 for (const [name, a, b, d] of rows) console.log(`| ${name} | ${fmt(a, d)} | ${fmt(b, d)} | ${(a / b).toFixed(2)}× |`);

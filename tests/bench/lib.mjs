@@ -1,0 +1,70 @@
+// Helpers shared by the benchmark scripts (queue.mjs, socket.mjs): free ports, child processes
+// that die with the script, waiting on a condition with a deadline, a fresh redis-server, and
+// Redis cost from INFO (commandstats and CPU).
+import { spawn, execFileSync } from "node:child_process";
+import { createServer } from "node:net";
+import os from "node:os";
+import IORedis from "ioredis";
+
+export const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const children = [];
+process.on("exit", () => children.forEach((c) => { try { c.kill("SIGKILL"); } catch {} }));
+
+/// Starts a child that is killed when the script exits; `child.log()` is the tail of its stderr.
+/// With `{ stdout: true }` stdout is a pipe the caller reads; `{ maxFiles: true }` raises the
+/// open-file limit to the hard limit first (thousands of sockets).
+export function start(cmd, args, { stdout = false, stdin = false, maxFiles = false } = {}) {
+  const [file, argv] = maxFiles ? ["sh", ["-c", 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', cmd, ...args]] : [cmd, args];
+  const child = spawn(file, argv, { stdio: [stdin ? "pipe" : "ignore", stdout ? "pipe" : "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (d) => { log = (log + d).slice(-20000); });
+  child.log = () => log;
+  children.push(child);
+  return child;
+}
+
+/// Waits until `cond()` is true, polling every 20 ms; throws after `deadlineMs`.
+export async function until(what, cond, deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
+    await sleep(20);
+  }
+}
+
+/// Starts a fresh redis-server on a free port and returns `{ port, redis }` (an ioredis client).
+export async function startRedis(deadlineMs) {
+  const port = await freePort();
+  start("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { maxFiles: true });
+  const redis = new IORedis({ host: "127.0.0.1", port, maxRetriesPerRequest: null, lazyConnect: true });
+  redis.on("error", () => {});
+  await until("redis", async () => { try { if (redis.status === "wait") await redis.connect(); return (await redis.ping()) === "PONG"; } catch { return false; } }, deadlineMs);
+  return { port, redis };
+}
+
+/// Total commands and CPU seconds from `INFO all`.
+export function redisStats(info) {
+  let calls = 0;
+  for (const line of info.split("\n")) { const m = line.match(/^cmdstat_[^:]+:calls=(\d+)/); if (m) calls += Number(m[1]); }
+  const cpu = ["used_cpu_sys", "used_cpu_user"].reduce((t, k) => t + Number((info.match(new RegExp("^" + k + ":([0-9.]+)", "m")) || [0, 0])[1]), 0);
+  return { calls, cpu };
+}
+
+/// Runs `fn` and adds Redis commands and CPU milliseconds per job (over `jobs`) to its result.
+export async function measureRedis(redis, jobs, fn) {
+  await redis.config("RESETSTAT");
+  const before = redisStats(await redis.info("all"));
+  const result = await fn();
+  const after = redisStats(await redis.info("all"));
+  return { ...result, redisCommandsPerJob: (after.calls - before.calls) / jobs, redisCpuMsPerJob: (1000 * (after.cpu - before.cpu)) / jobs };
+}
+
+/// The machine and versions a run happened on, for the JSON and the README.
+export function machine(bin) {
+  const redis = execFileSync("redis-server", ["--version"]).toString().trim();
+  return { cpu: os.cpus()[0].model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, redis, binaries: bin };
+}
+
+export const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "–");

@@ -1,0 +1,318 @@
+// Socket.IO benchmark: finishline (real gateway + worker in --pipeline noop mode + the HTTP
+// enqueue) against Node (a BullMQ worker; BullMQ QueueEvents → socket.io 4.8 with
+// @socket.io/redis-adapter, see node-peer.mjs), on the same freshly started redis-server, each
+// scenario run on both sides back to back with fresh server processes:
+//
+//   latency  1,000 clients in 10 events, a steady job rate: publish → receipt p50/p99.
+//   fan-out  1,000 and 10,000 clients in 10 events: server stopped (SIGSTOP) while the worker
+//            turns a batch of jobs into a backlog of messages, then resumed (SIGCONT): the
+//            server's deliveries/s and CPU µs per delivery (/proc/<pid>/stat) while it drains.
+//            RSS per idle connection: server RSS with N clients minus RSS before, ÷ N.
+//
+// Load comes from tests/examples/sio-load.rs (raw engine.io over tokio-tungstenite); one
+// official socket.io-client (default transports: polling, then upgrade) joins every scenario
+// and must receive messages too.
+//
+//   node tests/bench/socket.mjs [--latency-clients 1000] [--rate 100] [--seconds 10]
+//                               [--fanout 1000,10000] [--events 10] [--deliveries 1000000]
+//                               [--bin target/release] [--smoke] [--out FILE]
+//
+// Prints a markdown table and writes JSON (default tests/bench/results/socket-latest.json).
+import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Queue } from "bullmq";
+import { io as officialClient } from "socket.io-client";
+import { fmt, freePort, machine as machineInfo, measureRedis, sleep, start, startRedis, until as untilDeadline } from "./lib.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const argv = process.argv.slice(2);
+const flag = (name, fallback) => { const i = argv.indexOf("--" + name); return i >= 0 ? argv[i + 1] : fallback; };
+const smoke = argv.includes("--smoke");
+const LATENCY_CLIENTS = Number(flag("latency-clients", smoke ? 20 : 1000));
+const RATE = Number(flag("rate", smoke ? 20 : 100));
+const SECONDS = Number(flag("seconds", smoke ? 1 : 10));
+const FANOUT = flag("fanout", smoke ? "50" : "1000,10000").split(",").map(Number);
+const EVENTS = Number(flag("events", smoke ? 2 : 10));
+const DELIVERIES = Number(flag("deliveries", smoke ? 2000 : 1_000_000));
+const BIN = path.resolve(root, flag("bin", smoke ? "target/debug" : "target/release"));
+const OUT = path.resolve(root, flag("out", "tests/bench/results/socket-latest.json"));
+const DEADLINE_MS = smoke ? 60_000 : 600_000;
+const CONCURRENCY = 64;
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
+
+const until = (what, cond) => untilDeadline(what, cond, DEADLINE_MS);
+const log = (...a) => console.error("[socket bench]", ...a);
+
+/// utime + stime of a process, in seconds.
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+/// Resident set size of a process, in KiB.
+const rssKiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)/m)[1]);
+
+/// Lines a child prints on stdout, awaited one at a time.
+function lines(child) {
+  const queue = [], waiting = [];
+  createInterface({ input: child.stdout }).on("line", (line) => (waiting.length ? waiting.shift()(line) : queue.push(line)));
+  return () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no answer from child; its stderr:\n" + child.log())), DEADLINE_MS);
+    waiting.push((line) => { clearTimeout(timer); resolve(line); });
+  }));
+}
+
+/// The raw load client: N connections subscribed round-robin to `events` events.
+async function startLoad(url, clients, eventPrefix, latency) {
+  const binary = path.join(BIN, "examples", "sio-load");
+  const args = ["--url", url, "--clients", String(clients), "--events", String(EVENTS), "--event-prefix", eventPrefix, ...(latency ? ["--latency"] : [])];
+  const child = start(binary, args, { stdout: true, stdin: true, maxFiles: true });
+  const next = lines(child);
+  const ready = JSON.parse(await next());
+  if (ready.connected !== clients) log(`only ${ready.connected} of ${clients} load clients connected: ${child.log()}`);
+  if (ready.connected === 0) throw new Error("no load client connected");
+  const ask = async (command) => { child.stdin.write(command + "\n"); return JSON.parse(await next()); };
+  return { ready, report: () => ask("report"), reset: () => ask("reset"), stop: () => { child.stdin.end(); child.kill("SIGTERM"); } };
+}
+
+/// One official socket.io-client with default options, subscribed to one event.
+async function startOfficial(url, eventId) {
+  const socket = officialClient(url + "/progress", { auth: {}, reconnection: false });
+  let received = 0;
+  socket.onAny(() => { received++; });
+  await new Promise((resolve, reject) => { socket.once("connect", resolve); socket.once("connect_error", reject); });
+  const ack = await socket.timeout(10_000).emitWithAck("subscribe:event", { eventId });
+  if (!ack.success) throw new Error("official client subscribe refused: " + JSON.stringify(ack));
+  await until("official client upgraded to websocket", () => socket.io.engine.transport.name === "websocket");
+  return { received: () => received, transport: () => socket.io.engine.transport.name, stop: () => socket.close() };
+}
+
+const eventsOf = (prefix) => Array.from({ length: EVENTS }, (_, e) => prefix + e);
+/// Jobs spread round-robin over the events: `count` jobs starting at `from`.
+const jobsFor = (prefix, from, count) => Array.from({ length: count }, (_, k) => ({ eventId: prefix + ((from + k) % EVENTS), photoId: `p${from + k}` }));
+
+function finishlineSide(redisPort, redis) {
+  const common = ["--redis-url", `redis://127.0.0.1:${redisPort}`, "--key-prefix", "sbench", "--log-filter", "warn"];
+  return {
+    name: "finishline",
+    messagesPerJob: "5 (3 photo:progress, photo:completed, event:progress)",
+    async startServer() {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const child = start(path.join(BIN, "finishline-gateway"), [...common, "--auth-disabled", "--listen", `127.0.0.1:${port}`,
+        "--enqueue-rate", "1000000", "--max-batch", "1000", "--max-connections-per-ip", "1000000"], { maxFiles: true });
+      await until("gateway ready", async () => { try { return (await fetch(url + "/readyz")).ok; } catch { return false; } });
+      return { url, pid: child.pid, child };
+    },
+    async startWorker() {
+      const port = await freePort();
+      const child = start(path.join(BIN, "finishline-worker"), [...common, "--pipeline", "noop", "--concurrency", String(CONCURRENCY),
+        "--http-listen", `127.0.0.1:${port}`, "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
+      await until("worker ready", async () => { try { return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok; } catch { return false; } });
+      return child;
+    },
+    async enqueue(server, jobs) {
+      const byEvent = new Map();
+      for (const job of jobs) byEvent.set(job.eventId, [...(byEvent.get(job.eventId) || []), { photoId: job.photoId, source: { path: job.photoId + ".jpg" } }]);
+      await Promise.all([...byEvent].map(async ([eventId, photos]) => {
+        for (let i = 0; i < photos.length; i += 1000) {
+          const r = await fetch(`${server.url}/v1/events/${eventId}/photos`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ photos: photos.slice(i, i + 1000) }) });
+          if (r.status !== 202) throw new Error("enqueue answered " + r.status + ": " + (await r.text()));
+        }
+      }));
+    },
+    async processed(prefix) {
+      const counts = await Promise.all(eventsOf(prefix).map((e) => redis.hget(`sbench:event:${e}`, "processedPhotos")));
+      return counts.reduce((t, c) => t + Number(c || 0), 0);
+    },
+  };
+}
+
+function nodeSide(redisPort, redis) {
+  let queue;
+  const queueName = (prefix) => "sio-" + prefix.replace(/[^a-z0-9]/gi, "");
+  return {
+    name: "Node socket.io",
+    messagesPerJob: "4 (3 photo:progress, photo:completed)",
+    async startServer(prefix) {
+      const port = await freePort();
+      queue = new Queue(queueName(prefix), { connection: { host: "127.0.0.1", port: redisPort, maxRetriesPerRequest: null }, streams: { events: { maxLen: 1_000_000 } } });
+      await queue.waitUntilReady();
+      const child = start("node", [path.join(here, "node-peer.mjs"), "server", String(port), String(redisPort), queueName(prefix)], { stdout: true, maxFiles: true });
+      const next = lines(child);
+      if (!(await next()).startsWith("listening")) throw new Error("node server did not start: " + child.log());
+      return { url: `http://127.0.0.1:${port}`, pid: child.pid, child, close: () => queue.close() };
+    },
+    async startWorker(prefix) {
+      const child = start("node", [path.join(here, "node-peer.mjs"), "worker", String(redisPort), queueName(prefix), String(CONCURRENCY)], { stdout: true });
+      if ((await lines(child)()) !== "worker ready") throw new Error("node worker did not start: " + child.log());
+      return child;
+    },
+    async enqueue(_server, jobs) {
+      for (let i = 0; i < jobs.length; i += 1000) {
+        await queue.addBulk(jobs.slice(i, i + 1000).map((j) => ({ name: "photo", data: j, opts: { jobId: `${j.eventId}-${j.photoId}` } })));
+      }
+    },
+    processed: (prefix) => redis.zcard(`bull:${queueName(prefix)}:completed`),
+  };
+}
+
+/// Waits until every client got every photo:completed (terminal messages are never dropped),
+/// or neither the deliveries nor the server's CPU time move for 5 s; returns the load client's
+/// last report.
+async function drained(load, expectedCompleted, pid) {
+  let report = await load.report(), last = "", lastMove = Date.now();
+  const deadline = Date.now() + DEADLINE_MS;
+  while (report.byName["photo:completed"] < expectedCompleted && Date.now() < deadline) {
+    const now = `${report.deliveries} ${cpuSeconds(pid)}`;
+    if (now !== last) { last = now; lastMove = Date.now(); }
+    if (Date.now() - lastMove > 5000) { log(`stalled at ${report.byName["photo:completed"]} of ${expectedCompleted} photo:completed`); break; }
+    await sleep(50);
+    report = await load.report();
+  }
+  return report;
+}
+
+/// Waits until the load client's delivery count has not moved for 300 ms.
+async function quiet(load) {
+  let before = (await load.report()).deliveries;
+  for (;;) { await sleep(300); const now = (await load.report()).deliveries; if (now === before) return; before = now; }
+}
+
+async function latencyRun(side, redis, prefix) {
+  const server = await side.startServer(prefix);
+  const worker = await side.startWorker(prefix);
+  const official = await startOfficial(server.url, prefix + "0");
+  const load = await startLoad(server.url, LATENCY_CLIENTS, prefix, true);
+  const jobs = RATE * SECONDS, perTick = RATE / 10;
+  const expected = jobsFor(prefix, 0, jobs).reduce((t, j) => t + load.ready.perEvent[Number(j.eventId.slice(prefix.length))], 0);
+  await load.reset();
+  const cpu0 = cpuSeconds(server.pid);
+  const result = await measureRedis(redis, jobs, async () => {
+    const t0 = performance.now();
+    for (let tick = 0, sent = 0; sent < jobs; tick++) {
+      const count = Math.min(Math.round(perTick * (tick + 1)) - sent, jobs - sent);
+      await side.enqueue(server, jobsFor(prefix, sent, count));
+      sent += count;
+      await sleep(Math.max(0, t0 + (tick + 1) * 100 - performance.now()));
+    }
+    await until(`${side.name} processed every job`, async () => (await side.processed(prefix)) >= jobs);
+    return { report: await drained(load, expected, server.pid) };
+  });
+  const cpu = cpuSeconds(server.pid) - cpu0;
+  const r = result.report;
+  const out = {
+    clients: LATENCY_CLIENTS, events: EVENTS, jobs, jobsPerSec: RATE, deliveries: r.deliveries, byName: r.byName,
+    completedExpected: expected, p50Ms: r.latency?.p50Ms, p99Ms: r.latency?.p99Ms, maxMs: r.latency?.maxMs, samples: r.latency?.samples,
+    serverCpuUsPerDelivery: (cpu * 1e6) / r.deliveries, redisCommandsPerJob: result.redisCommandsPerJob, redisCpuMsPerJob: result.redisCpuMsPerJob,
+    official: { received: official.received(), transport: official.transport() }, handshakesRetried: load.ready.retried, connected: load.ready.connected,
+  };
+  load.stop(); official.stop(); worker.kill("SIGTERM"); server.child.kill("SIGTERM"); await server.close?.();
+  return out;
+}
+
+async function fanoutRun(side, prefix, clients) {
+  const server = await side.startServer(prefix);
+  const official = await startOfficial(server.url, prefix + "0");
+  await sleep(500);
+  const rssBefore = rssKiB(server.pid);
+  const load = await startLoad(server.url, clients, prefix, false);
+  await sleep(1000); // let the connections settle before reading memory
+  const rssConnected = rssKiB(server.pid);
+  const jobs = Math.max(EVENTS, Math.ceil(DELIVERIES / (4 * (clients / EVENTS))));
+  const expected = jobsFor(prefix, 0, jobs).reduce((t, j) => t + load.ready.perEvent[Number(j.eventId.slice(prefix.length))], 0);
+  await side.enqueue(server, jobsFor(prefix, 0, jobs));
+  await quiet(load);
+  process.kill(server.pid, "SIGSTOP");
+  let worker;
+  try {
+    worker = await side.startWorker(prefix);
+    await until(`${side.name} processed every job`, async () => (await side.processed(prefix)) >= jobs);
+    await load.reset();
+  } finally {
+    process.kill(server.pid, "SIGCONT");
+  }
+  const cpu0 = cpuSeconds(server.pid);
+  const t0Us = Date.now() * 1000;
+  const report = await drained(load, expected, server.pid);
+  const cpu = cpuSeconds(server.pid) - cpu0;
+  const seconds = (report.lastUs - t0Us) / 1e6;
+  const out = {
+    clients, events: EVENTS, jobs, deliveries: report.deliveries, byName: report.byName, completedExpected: expected,
+    connected: load.ready.connected, connectMs: load.ready.connectMs, handshakesRetried: load.ready.retried, stillOpen: report.connected - report.closed,
+    deliveriesPerSec: report.deliveries / seconds, serverCpuSeconds: cpu, serverCpuUsPerDelivery: (cpu * 1e6) / report.deliveries,
+    deliveriesPerCpuSecond: report.deliveries / cpu, rssBeforeKiB: rssBefore, rssConnectedKiB: rssConnected,
+    rssPerConnectionKiB: (rssConnected - rssBefore) / clients, official: { received: official.received(), transport: official.transport() },
+  };
+  load.stop(); official.stop(); worker.kill("SIGTERM"); server.child.kill("SIGTERM"); await server.close?.();
+  return out;
+}
+
+const { port: redisPort, redis } = await startRedis(DEADLINE_MS);
+const sides = [finishlineSide(redisPort, redis), nodeSide(redisPort, redis)];
+const results = { latency: {}, fanout: {} };
+let run = 0;
+try {
+  for (const side of sides) {
+    await redis.flushall();
+    log(`latency, ${side.name}`);
+    results.latency[side.name] = await latencyRun(side, redis, `l${run++}-`);
+  }
+  for (const clients of FANOUT) {
+    for (const side of sides) {
+      await redis.flushall();
+      log(`fan-out ${clients} clients, ${side.name}`);
+      (results.fanout[clients] ||= {})[side.name] = await fanoutRun(side, `f${run++}-`, clients);
+    }
+  }
+} catch (err) {
+  console.error(err.stack || err.message);
+  process.exit(1);
+}
+
+const [FL, NODE] = sides.map((s) => s.name);
+const rows = [
+  [`latency p50 (ms), ${LATENCY_CLIENTS} clients, ${EVENTS} events, ${RATE} jobs/s`, (r) => r.latency[FL].p50Ms, (r) => r.latency[NODE].p50Ms, 1],
+  ["latency p99 (ms)", (r) => r.latency[FL].p99Ms, (r) => r.latency[NODE].p99Ms, 1],
+  ["server CPU per delivery at that load (µs)", (r) => r.latency[FL].serverCpuUsPerDelivery, (r) => r.latency[NODE].serverCpuUsPerDelivery, 2],
+  ["Redis commands per job (worker + relay)", (r) => r.latency[FL].redisCommandsPerJob, (r) => r.latency[NODE].redisCommandsPerJob, 1],
+  ["Redis CPU per job (ms)", (r) => r.latency[FL].redisCpuMsPerJob, (r) => r.latency[NODE].redisCpuMsPerJob, 3],
+];
+for (const clients of FANOUT) {
+  const f = (side, key) => (r) => r.fanout[clients][side][key];
+  rows.push(
+    [`fan-out, ${fmt(clients)} clients: deliveries/s`, f(FL, "deliveriesPerSec"), f(NODE, "deliveriesPerSec"), 0],
+    [`fan-out, ${fmt(clients)} clients: server CPU per delivery (µs)`, f(FL, "serverCpuUsPerDelivery"), f(NODE, "serverCpuUsPerDelivery"), 2],
+    [`fan-out, ${fmt(clients)} clients: deliveries per CPU second`, f(FL, "deliveriesPerCpuSecond"), f(NODE, "deliveriesPerCpuSecond"), 0],
+    [`RSS per idle connection at ${fmt(clients)} (KiB)`, f(FL, "rssPerConnectionKiB"), f(NODE, "rssPerConnectionKiB"), 1],
+    [`connections held at ${fmt(clients)}`, f(FL, "stillOpen"), f(NODE, "stillOpen"), 0],
+    [`handshakes stalled > 10 s and retried, of ${fmt(clients)}`, f(FL, "handshakesRetried"), f(NODE, "handshakesRetried"), 0],
+  );
+}
+const machine = machineInfo(BIN);
+console.log(`\nSocket.IO benchmark: ${machine.cores} cores (${machine.cpu}), ${machine.redis.split(" ").slice(0, 3).join(" ")}, node ${machine.node}\n`);
+console.log(`| measure | finishline | Node socket.io 4.8 | ratio |\n| --- | ---: | ---: | ---: |`);
+const ratio = (a, b) => (a === 0 && b === 0 ? "–" : b === 0 ? "∞" : (a / b).toFixed(2) + "×");
+for (const [name, a, b, d] of rows) console.log(`| ${name} | ${fmt(a(results), d)} | ${fmt(b(results), d)} | ${ratio(a(results), b(results))} |`);
+
+// Problems that make the figures meaningless fail the run (the smoke mode relies on it).
+const problems = [];
+const all = [...Object.entries(results.latency).map(([s, r]) => [`latency ${s}`, r]), ...Object.entries(results.fanout).flatMap(([c, by]) => Object.entries(by).map(([s, r]) => [`fan-out ${c} ${s}`, r]))];
+for (const [what, r] of all) {
+  if (r.byName["photo:completed"] !== r.completedExpected) problems.push(`${what}: ${r.byName["photo:completed"]} of ${r.completedExpected} photo:completed delivered`);
+  if (!(r.official.received > 0)) problems.push(`${what}: the official socket.io-client received nothing`);
+  if (r.official.transport !== "websocket") problems.push(`${what}: the official client is on ${r.official.transport}`);
+  if (r.connected !== r.clients) problems.push(`${what}: ${r.connected} of ${r.clients} clients could connect`);
+  if (r.stillOpen !== undefined && r.stillOpen !== r.clients) problems.push(`${what}: ${r.stillOpen} of ${r.clients} connections still open`);
+}
+for (const [s, r] of Object.entries(results.latency)) if (!(r.samples > 0)) problems.push(`latency ${s}: no latency samples`);
+mkdirSync(path.dirname(OUT), { recursive: true });
+writeFileSync(OUT, JSON.stringify({ smoke, machine, settings: { latencyClients: LATENCY_CLIENTS, rate: RATE, seconds: SECONDS, fanout: FANOUT, events: EVENTS, deliveries: DELIVERIES, concurrency: CONCURRENCY },
+  messagesPerJob: Object.fromEntries(sides.map((s) => [s.name, s.messagesPerJob])), results, problems, at: new Date().toISOString() }, null, 2));
+await redis.quit();
+if (problems.length) { console.error("problems:\n  " + problems.join("\n  ")); process.exit(1); }
+process.exit(0);

@@ -1,0 +1,406 @@
+//! A raw Socket.IO load client for the fan-out and latency benchmarks (tests/bench/socket.mjs):
+//! thousands of connections from one process, each speaking engine.io v4 over a WebSocket by
+//! hand (`0{…}` open, `40/progress,{auth}` namespace connect, `42/progress,1[…]` subscribe with
+//! an ack, `2` → `3` pings), so the client side stays cheap enough to load a server on the same
+//! machine. The same client drives the finishline gateway and the Node socket.io server.
+//!
+//! `sio-load --url http://127.0.0.1:3000 --clients 1000 --events 10 [--event-prefix bench-]
+//!           [--token JWT] [--latency] [--connect-concurrency 200]`
+//!
+//! Client `i` subscribes to event `<prefix><i % events>`. Once every client is subscribed (or
+//! has failed) it prints one JSON line `{"ready":…}`. Then it reads commands on stdin, one per
+//! line: `reset` (zero the counters), `report` (print the counters as one JSON line); end of
+//! input exits. With `--latency` each delivery's `ts` (the publisher's RFC 3339 stamp, in
+//! milliseconds) is subtracted from the receipt time.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use futures::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Latency histogram: 10 µs buckets up to 5 s, then one overflow bucket.
+const BUCKET_US: u64 = 10;
+const BUCKETS: usize = 500_001;
+
+/// Longest a client may take to connect and subscribe before it counts as failed.
+/// (then it tries again, up to `CONNECT_ATTEMPTS` times in all; retries are counted).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_ATTEMPTS: u32 = 3;
+
+/// Message names counted separately; anything else counts as `other`.
+const NAMES: [&str; 4] = [
+    "photo:progress",
+    "photo:completed",
+    "event:progress",
+    "other",
+];
+
+struct Args {
+    url: String,
+    clients: usize,
+    events: usize,
+    event_prefix: String,
+    token: Option<String>,
+    latency: bool,
+    connect_concurrency: usize,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        url: String::new(),
+        clients: 100,
+        events: 10,
+        event_prefix: "bench-".into(),
+        token: None,
+        latency: false,
+        connect_concurrency: 200,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--url" => args.url = value()?,
+            "--clients" => args.clients = value()?.parse().context("--clients")?,
+            "--events" => args.events = value()?.parse().context("--events")?,
+            "--event-prefix" => args.event_prefix = value()?,
+            "--token" => args.token = Some(value()?),
+            "--latency" => args.latency = true,
+            "--connect-concurrency" => {
+                args.connect_concurrency = value()?.parse().context("--connect-concurrency")?;
+            }
+            other => bail!("unknown flag {other}; see the header of tests/examples/sio-load.rs"),
+        }
+    }
+    if args.url.is_empty() || args.events == 0 || args.connect_concurrency == 0 {
+        bail!("usage: sio-load --url http://host:port --clients N --events E [--latency]");
+    }
+    Ok(args)
+}
+
+/// Counters shared by every connection.
+struct Stats {
+    connected: AtomicU64,
+    failed: AtomicU64,
+    retried: AtomicU64,
+    /// Connected clients per event (index = event number), so expected deliveries are exact.
+    per_event: Vec<AtomicU64>,
+    closed: AtomicU64,
+    deliveries: AtomicU64,
+    by_name: [AtomicU64; NAMES.len()],
+    first_us: AtomicU64,
+    last_us: AtomicU64,
+    latency: Vec<AtomicU64>,
+    latency_unparsed: AtomicU64,
+}
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+impl Stats {
+    fn new(events: usize) -> Self {
+        Self {
+            per_event: (0..events).map(|_| AtomicU64::new(0)).collect(),
+            connected: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            retried: AtomicU64::new(0),
+            closed: AtomicU64::new(0),
+            deliveries: AtomicU64::new(0),
+            by_name: Default::default(),
+            first_us: AtomicU64::new(u64::MAX),
+            last_us: AtomicU64::new(0),
+            latency: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            latency_unparsed: AtomicU64::new(0),
+        }
+    }
+
+    fn reset(&self) {
+        self.deliveries.store(0, Ordering::Relaxed);
+        self.by_name
+            .iter()
+            .for_each(|c| c.store(0, Ordering::Relaxed));
+        self.first_us.store(u64::MAX, Ordering::Relaxed);
+        self.last_us.store(0, Ordering::Relaxed);
+        self.latency
+            .iter()
+            .for_each(|c| c.store(0, Ordering::Relaxed));
+        self.latency_unparsed.store(0, Ordering::Relaxed);
+    }
+
+    /// Counts one `42/progress,["name",{…}]` packet received at `at` (µs since the epoch).
+    fn record(&self, packet: &str, at: u64, latency: bool) {
+        self.deliveries.fetch_add(1, Ordering::Relaxed);
+        self.first_us.fetch_min(at, Ordering::Relaxed);
+        self.last_us.fetch_max(at, Ordering::Relaxed);
+        let name = packet
+            .strip_prefix("[\"")
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or("");
+        let index = NAMES[..NAMES.len() - 1]
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or(NAMES.len() - 1);
+        self.by_name[index].fetch_add(1, Ordering::Relaxed);
+        if latency {
+            match published_us(packet) {
+                Some(published) => {
+                    let bucket = (at.saturating_sub(published) / BUCKET_US) as usize;
+                    self.latency[bucket.min(BUCKETS - 1)].fetch_add(1, Ordering::Relaxed);
+                }
+                None => {
+                    self.latency_unparsed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    fn percentile_ms(&self, counts: &[u64], total: u64, q: f64) -> f64 {
+        let rank = ((total as f64) * q).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (bucket, count) in counts.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return (bucket as u64 * BUCKET_US) as f64 / 1000.0;
+            }
+        }
+        f64::NAN
+    }
+
+    fn report(&self) -> serde_json::Value {
+        let counts: Vec<u64> = self
+            .latency
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        let samples: u64 = counts.iter().sum();
+        let latency = (samples > 0).then(|| {
+            json!({
+                "samples": samples,
+                "p50Ms": self.percentile_ms(&counts, samples, 0.50),
+                "p99Ms": self.percentile_ms(&counts, samples, 0.99),
+                "maxMs": self.percentile_ms(&counts, samples, 1.0),
+                "unparsed": self.latency_unparsed.load(Ordering::Relaxed),
+            })
+        });
+        let by_name: serde_json::Map<String, serde_json::Value> = NAMES
+            .iter()
+            .zip(&self.by_name)
+            .map(|(n, c)| ((*n).to_owned(), c.load(Ordering::Relaxed).into()))
+            .collect();
+        let first = self.first_us.load(Ordering::Relaxed);
+        json!({
+            "connected": self.connected.load(Ordering::Relaxed),
+            "failed": self.failed.load(Ordering::Relaxed),
+            "closed": self.closed.load(Ordering::Relaxed),
+            "deliveries": self.deliveries.load(Ordering::Relaxed),
+            "byName": by_name,
+            "firstUs": (first != u64::MAX).then_some(first),
+            "lastUs": self.last_us.load(Ordering::Relaxed),
+            "latency": latency,
+        })
+    }
+}
+
+/// The publisher's `ts` (RFC 3339 with milliseconds) of a packet, in µs since the epoch.
+fn published_us(packet: &str) -> Option<u64> {
+    let start = packet.find("\"ts\":\"")? + 6;
+    let end = start + packet[start..].find('"')?;
+    let ts = chrono::DateTime::parse_from_rfc3339(&packet[start..end]).ok()?;
+    u64::try_from(ts.timestamp_micros()).ok()
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text frame, answering engine.io pings on the way; `None` when the server closed.
+async fn next_text(ws: &mut Ws) -> anyhow::Result<Option<String>> {
+    while let Some(frame) = ws.next().await {
+        match frame? {
+            Message::Text(text) if text.as_str() == "2" => ws.send(Message::text("3")).await?,
+            Message::Text(text) => return Ok(Some(text.as_str().to_owned())),
+            Message::Close(_) => return Ok(None),
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+/// Connects one client and subscribes it to `event_id`; returns the open socket. `stage` says
+/// how far it got, for the error when it takes too long.
+async fn connect(args: &Args, event_id: &str, stage: &mut &'static str) -> anyhow::Result<Ws> {
+    let base = args
+        .url
+        .replacen("http://", "ws://", 1)
+        .replacen("https://", "wss://", 1);
+    let url = format!(
+        "{}/socket.io/?EIO=4&transport=websocket",
+        base.trim_end_matches('/')
+    );
+    *stage = "opening the websocket";
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    *stage = "waiting for the engine.io open packet";
+    let open = next_text(&mut ws)
+        .await?
+        .context("closed before the open packet")?;
+    if !open.starts_with('0') {
+        bail!("expected an engine.io open packet, got {open:?}");
+    }
+    let auth = match &args.token {
+        Some(token) => json!({ "token": token }),
+        None => json!({}),
+    };
+    ws.send(Message::text(format!("40/progress,{auth}")))
+        .await?;
+    loop {
+        let packet = next_text(&mut ws)
+            .await?
+            .context("closed during the namespace connect")?;
+        if packet.starts_with("40/progress,") {
+            break;
+        }
+        if packet.starts_with("44/progress,") {
+            bail!("namespace connect refused: {packet}");
+        }
+    }
+    let subscribe = json!(["subscribe:event", { "eventId": event_id }]);
+    ws.send(Message::text(format!("42/progress,1{subscribe}")))
+        .await?;
+    loop {
+        let packet = next_text(&mut ws)
+            .await?
+            .context("closed before the subscribe ack")?;
+        if let Some(ack) = packet.strip_prefix("43/progress,1") {
+            if !ack.contains("\"success\":true") {
+                bail!("subscribe refused: {ack}");
+            }
+            return Ok(ws);
+        }
+    }
+}
+
+/// Reads deliveries until the server closes the connection.
+async fn receive(mut ws: Ws, stats: &Stats, latency: bool) -> anyhow::Result<()> {
+    while let Some(frame) = ws.next().await {
+        match frame? {
+            Message::Text(text) => {
+                let text = text.as_str();
+                if text == "2" {
+                    ws.send(Message::text("3")).await?;
+                } else if let Some(packet) = text.strip_prefix("42/progress,") {
+                    stats.record(packet, now_us(), latency);
+                }
+            }
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn print_line(value: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{value}");
+    let _ = out.flush();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Arc::new(parse_args()?);
+    let stats = Arc::new(Stats::new(args.events));
+    let gate = Arc::new(Semaphore::new(args.connect_concurrency));
+    let started = std::time::Instant::now();
+    let (settled_tx, mut settled_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    for i in 0..args.clients {
+        let (args, stats, gate, settled) = (
+            args.clone(),
+            stats.clone(),
+            gate.clone(),
+            settled_tx.clone(),
+        );
+        tokio::spawn(async move {
+            let event_id = format!("{}{}", args.event_prefix, i % args.events);
+            let permit = gate.acquire_owned().await;
+            let mut ws = Err(anyhow::anyhow!("never tried"));
+            for attempt in 1..=CONNECT_ATTEMPTS {
+                let mut stage = "starting";
+                ws = tokio::time::timeout(CONNECT_TIMEOUT, connect(&args, &event_id, &mut stage))
+                    .await
+                    .unwrap_or_else(|_| bail!("timed out after {CONNECT_TIMEOUT:?} {stage}"));
+                match &ws {
+                    Err(err) if attempt < CONNECT_ATTEMPTS => {
+                        if stats.retried.fetch_add(1, Ordering::Relaxed) == 0 {
+                            eprintln!("sio-load: client {i} retries: {err:#}");
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            drop(permit);
+            let ws = match ws {
+                Ok(ws) => ws,
+                Err(err) => {
+                    if stats.failed.fetch_add(1, Ordering::Relaxed) == 0 {
+                        eprintln!("sio-load: client {i} failed: {err:#}");
+                    }
+                    let _ = settled.send(());
+                    return;
+                }
+            };
+            stats.connected.fetch_add(1, Ordering::Relaxed);
+            stats.per_event[i % args.events].fetch_add(1, Ordering::Relaxed);
+            let _ = settled.send(());
+            if let Err(err) = receive(ws, &stats, args.latency).await {
+                warn_first_error(&stats, i, &err);
+            }
+            stats.closed.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+    drop(settled_tx);
+    let mut settled = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    while settled < args.clients {
+        match tokio::time::timeout_at(deadline, settled_rx.recv()).await {
+            Ok(Some(())) => settled += 1,
+            Ok(None) | Err(_) => break,
+        }
+    }
+    print_line(&json!({
+        "ready": true,
+        "connected": stats.connected.load(Ordering::Relaxed),
+        "failed": stats.failed.load(Ordering::Relaxed),
+        "retried": stats.retried.load(Ordering::Relaxed),
+        "perEvent": stats.per_event.iter().map(|c| c.load(Ordering::Relaxed)).collect::<Vec<_>>(),
+        "connectMs": started.elapsed().as_millis() as u64,
+    }));
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    while let Some(line) = lines.next_line().await? {
+        match line.trim() {
+            "reset" => {
+                stats.reset();
+                print_line(&json!({ "reset": true }));
+            }
+            "report" => print_line(&stats.report()),
+            "" => {}
+            other => eprintln!("sio-load: unknown command {other:?} (reset, report)"),
+        }
+    }
+    Ok(())
+}
+
+/// Reports the first connection that ended with an error (later ones only count as closed).
+fn warn_first_error(stats: &Stats, client: usize, err: &anyhow::Error) {
+    if stats.closed.load(Ordering::Relaxed) == 0 {
+        eprintln!("sio-load: client {client} ended with an error: {err:#}");
+    }
+}
