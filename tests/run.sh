@@ -20,6 +20,10 @@ if [ "$status" -eq 0 ]; then
   echo "==> benchmark smoke run (tests/bench/queue.mjs --smoke)"
   node tests/bench/queue.mjs --smoke --out target/bench-smoke.json || status=$?
 fi
+if [ "$status" -eq 0 ]; then
+  echo "==> benchmark smoke run (tests/bench/socket.mjs --smoke)"
+  node tests/bench/socket.mjs --smoke --out target/bench-socket-smoke.json || status=$?
+fi
 # One closing line for the whole run (cargo prints one result line per test binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
