@@ -9,5 +9,6 @@ mod js_client;
 mod native_ws;
 mod operations;
 mod photo_flow;
+mod recognition;
 mod reliability;
 mod replay;
