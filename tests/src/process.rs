@@ -221,8 +221,6 @@ impl Worker {
             prefix.into(),
             "--media-root".into(),
             media_root.display().to_string(),
-            "--models-dir".into(),
-            models_dir().display().to_string(),
             "--concurrency".into(),
             "4".into(),
             "--heartbeat-interval".into(),
@@ -230,6 +228,9 @@ impl Worker {
             "--missed-heartbeats".into(),
             "3".into(),
         ];
+        if !extra.contains(&"--models-dir") {
+            args.extend(["--models-dir".into(), models_dir().display().to_string()]);
+        }
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         let process = Managed::spawn("finishline-worker", &args, &[]);
         let worker = Self { process, http_port };

@@ -9,6 +9,7 @@ mod js_client;
 mod native_ws;
 mod operations;
 mod photo_flow;
+mod recognition;
 mod reliability;
 mod replay;
 mod video_flow;

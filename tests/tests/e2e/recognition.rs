@@ -1,0 +1,159 @@
+//! Bib recognition end to end: generated race photos go through the HTTP API, the queue and a
+//! worker running the PP-OCR engine, and their bib numbers arrive in the event room; a worker
+//! without models fails photos with `engine_unavailable` instead of reporting them unread.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use finishline_bibgen::Set;
+use finishline_tests::{
+    Gateway, RedisServer, SocketClient, Worker, unique_prefix, write_race_photos,
+};
+use serde_json::{Value, json};
+
+fn media_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique_prefix(test));
+    std::fs::create_dir_all(&dir).expect("media dir");
+    dir
+}
+
+async fn enqueue(gateway: &Gateway, event: &str, photos: Value) {
+    let response = reqwest::Client::new()
+        .post(gateway.url(&format!("/v1/events/{event}/photos")))
+        .json(&photos)
+        .send()
+        .await
+        .expect("POST photos");
+    assert_eq!(response.status().as_u16(), 202);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_race_photos_arrive_in_the_room_with_their_bib_numbers_and_colours() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("recognition");
+    let media = media_dir("recognition-media");
+    let truths = write_race_photos(&media, Set::Normal, 4, 21);
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let worker = Worker::start(redis.url(), &prefix, &media).await;
+    assert!(
+        worker.log().contains("ppocr"),
+        "the worker uses the ppocr engine (models from deploy/local/install-deps.sh):\n{}",
+        worker.log()
+    );
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let ack = client
+        .call("subscribe:event", json!({ "eventId": "race-bibs" }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    let photos: Vec<Value> = truths
+        .iter()
+        .map(|t| json!({ "photoId": t.file.replace(".jpg", ""), "source": { "path": t.file } }))
+        .collect();
+    enqueue(&gateway, "race-bibs", json!({ "photos": photos })).await;
+    client
+        .wait_for("event:completed", Duration::from_secs(90))
+        .await;
+
+    let messages = client.received();
+    for truth in &truths {
+        let photo_id = truth.file.replace(".jpg", "");
+        let done = messages
+            .iter()
+            .find(|m| m.name == "photo:completed" && m.data["photoId"] == photo_id.as_str())
+            .unwrap_or_else(|| panic!("no photo:completed for {photo_id}: {messages:?}"));
+        assert_eq!(
+            done.data["plateNumber"],
+            json!(truth.number),
+            "{photo_id} shows bib {}: {}",
+            truth.number,
+            done.data
+        );
+        let confidence = done.data["confidence"].as_f64().expect("confidence");
+        assert!((0.5..=1.0).contains(&confidence), "{}", done.data);
+        let plate = done.data["plates"]
+            .as_array()
+            .expect("plates")
+            .iter()
+            .find(|p| p["number"] == json!(truth.number))
+            .expect("the bib is among the plates");
+        let bib_box = &plate["box"];
+        let center_x = bib_box["x"].as_u64().unwrap() + bib_box["w"].as_u64().unwrap() / 2;
+        assert!(
+            (u64::from(truth.bib_box.x)..u64::from(truth.bib_box.x + truth.bib_box.w))
+                .contains(&center_x),
+            "the box is on the bib {:?}: {plate}",
+            truth.bib_box
+        );
+        for key in ["bibColor", "shirtColor"] {
+            let hex = plate[key].as_str().unwrap_or_default();
+            assert!(
+                hex.len() == 7 && hex.starts_with('#'),
+                "{key} is a hex colour: {plate}"
+            );
+        }
+        let banner_numbers: Vec<Value> = truth
+            .banners
+            .iter()
+            .flat_map(|b| {
+                b.split(|c: char| !c.is_ascii_digit())
+                    .filter_map(|d| d.parse::<u64>().ok())
+            })
+            .filter(|n| *n != truth.number)
+            .map(|n| json!(n))
+            .collect();
+        for plate in done.data["plates"].as_array().expect("plates") {
+            assert!(
+                !banner_numbers.contains(&plate["number"]),
+                "a banner {:?} was read as a bib: {plate}",
+                truth.banners
+            );
+        }
+    }
+    client.disconnect().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_without_models_fails_photos_as_engine_unavailable_and_says_why() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("no-models");
+    let media = media_dir("no-models-media");
+    let empty_models = media_dir("no-models-dir");
+    let truths = write_race_photos(&media, Set::Normal, 1, 22);
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let models_flag = empty_models.display().to_string();
+    let worker = Worker::start_with(
+        redis.url(),
+        &prefix,
+        &media,
+        &["--models-dir", &models_flag, "--max-attempts", "1"],
+    )
+    .await;
+    assert!(
+        worker.log().contains("engine_unavailable"),
+        "the worker warns at start-up that no OCR engine is available:\n{}",
+        worker.log()
+    );
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let ack = client
+        .call("subscribe:event", json!({ "eventId": "race-none" }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    let photos = json!({ "photoId": "only", "source": { "path": truths[0].file } });
+    enqueue(&gateway, "race-none", photos).await;
+    client
+        .wait_for("event:completed", Duration::from_secs(60))
+        .await;
+    let messages = client.received();
+    let failed = messages
+        .iter()
+        .find(|m| m.name == "photo:failed")
+        .unwrap_or_else(|| panic!("no photo:failed: {messages:?}"));
+    assert_eq!(failed.data["code"], "engine_unavailable", "{}", failed.data);
+    let error = failed.data["error"].as_str().expect("error");
+    assert!(
+        error.contains("install-deps.sh") && error.contains(&models_flag),
+        "the error names the missing file and the install command: {error}"
+    );
+    assert!(messages.iter().all(|m| m.name != "photo:completed"));
+    client.disconnect().await;
+}
