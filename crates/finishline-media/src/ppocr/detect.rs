@@ -409,7 +409,9 @@ mod tests {
         let boxes = boxes_from_map(&map, [2.0, 2.0], 200, 120);
         assert_eq!(boxes.len(), 1, "{boxes:?}");
         let found = &boxes[0];
-        assert!(found.score > 0.8, "{found:?}");
+        // The block is 0.9 inside; the rectangle also covers the dilation ring and the stair
+        // steps of a rotated edge, about a fifth of its area, so the mean is lower.
+        assert!(found.score > 0.65, "{found:?}");
         let [tl, tr, _, bl] = found.corners;
         let tilt = (tr[1] - tl[1]).atan2(tr[0] - tl[0]).to_degrees();
         assert!((tilt - 8.0).abs() < 3.0, "tilt {tilt}: {found:?}");
