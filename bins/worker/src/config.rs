@@ -64,6 +64,10 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_FFPROBE", default_value = "ffprobe")]
     pub ffprobe: PathBuf,
 
+    /// The tesseract program of the classical engine (a name on PATH or a path)
+    #[arg(long, env = "FINISHLINE_TESSERACT", default_value = "tesseract")]
+    pub tesseract: PathBuf,
+
     /// Folder where videos given by URL are downloaded while they are processed; default: the
     /// system's temporary folder
     #[arg(long, env = "FINISHLINE_VIDEO_TEMP_DIR")]

@@ -364,12 +364,13 @@ fn choose_pipeline(config: &Config) -> anyhow::Result<Arc<dyn PhotoPipeline>> {
     let pipeline: Arc<dyn PhotoPipeline> = match config.pipeline.as_str() {
         "noop" => Arc::new(NoopPipeline),
         "ppocr" => Arc::new(PpOcrPipeline::new(&ppocr).context("--pipeline ppocr cannot start")?),
-        "classical" => {
-            Arc::new(ClassicalPipeline::new().context("--pipeline classical cannot start")?)
-        }
+        "classical" => Arc::new(
+            ClassicalPipeline::with_tesseract(&config.tesseract)
+                .context("--pipeline classical cannot start")?,
+        ),
         _ => match PpOcrPipeline::new(&ppocr) {
             Ok(engine) => Arc::new(engine),
-            Err(ppocr_err) => match ClassicalPipeline::new() {
+            Err(ppocr_err) => match ClassicalPipeline::with_tesseract(&config.tesseract) {
                 Ok(engine) => {
                     tracing::warn!(
                         error = %ppocr_err,

@@ -113,7 +113,7 @@ async fn generated_race_photos_arrive_in_the_room_with_their_bib_numbers_and_col
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_without_models_fails_photos_as_engine_unavailable_and_says_why() {
+async fn a_worker_without_any_ocr_engine_fails_photos_as_engine_unavailable_and_says_why() {
     let redis = RedisServer::start().await;
     let prefix = unique_prefix("no-models");
     let media = media_dir("no-models-media");
@@ -125,7 +125,14 @@ async fn a_worker_without_models_fails_photos_as_engine_unavailable_and_says_why
         redis.url(),
         &prefix,
         &media,
-        &["--models-dir", &models_flag, "--max-attempts", "1"],
+        &[
+            "--models-dir",
+            &models_flag,
+            "--tesseract",
+            "/nonexistent/tesseract",
+            "--max-attempts",
+            "1",
+        ],
     )
     .await;
     assert!(
