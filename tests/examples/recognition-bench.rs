@@ -28,7 +28,7 @@ struct Args {
     /// Seed of the generated set
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Engine: ppocr
+    /// Engine: ppocr (PP-OCRv4 on ONNX Runtime) or classical (imageproc detector + tesseract)
     #[arg(long, default_value = "ppocr")]
     engine: String,
     /// Folder with the PP-OCR models and libonnxruntime
@@ -42,9 +42,8 @@ struct Args {
 fn engine(name: &str, models_dir: PathBuf) -> anyhow::Result<Box<dyn PhotoPipeline>> {
     Ok(match name {
         "ppocr" => Box::new(PpOcrPipeline::new(&PpOcrConfig::new(models_dir))?),
-        // The classical engine (imageproc + Tesseract) slots in here once merged:
-        // "classical" => Box::new(finishline_media::ClassicalPipeline::new()?),
-        other => anyhow::bail!("unknown engine `{other}`; expected ppocr"),
+        "classical" => Box::new(finishline_media::ClassicalPipeline::new()?),
+        other => anyhow::bail!("unknown engine `{other}`; expected ppocr or classical"),
     })
 }
 
