@@ -1,7 +1,7 @@
 // The dashboard end to end in headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core). Run by the Rust e2e test `browser::…`, which owns the gateway process:
 //   node dashboard.mjs --gateway URL --event ID --photos a.png,b.jpg,… --expect-failed N \
-//     --screenshot PATH [--restart]
+//     [--bibs 1234,-,…] --screenshot PATH [--restart]
 // With --restart, after the first half of the photos is shown the script prints
 // "RESTART <lastSeq>" and waits for a line "CONTINUE" on stdin: meanwhile the harness kills
 // the gateway, starts it again on the same port and enqueues the second half. The page must
@@ -19,6 +19,8 @@ const args = Object.fromEntries(
 const gateway = args.gateway, eventId = args.event;
 const photos = (args.photos || "").split(",").filter(Boolean);
 const expectFailed = Number(args["expect-failed"] || 0);
+// The bib number each photo carries, in --photos order ("-" for none): the page must show it.
+const bibs = (args.bibs || "").split(",").filter(Boolean);
 const restart = args.restart === "true";
 const violations = [];
 const check = (cond, msg) => { if (!cond) violations.push(msg); };
@@ -64,6 +66,7 @@ try {
       banner: document.getElementById("banner").textContent,
       cards: cards.length,
       noBib: cards.filter((c) => c.querySelector(".bib.none")).length,
+      shown: Object.fromEntries(cards.map((c) => [c.querySelector(".card-title")?.textContent, c.querySelector(".bib")?.textContent || ""])),
       swatched: cards.filter((c) => c.querySelectorAll(".swatches b").length > 0).length,
       errors: cards.map((c) => c.querySelector(".err")?.textContent).filter(Boolean),
     };
@@ -73,7 +76,16 @@ try {
   check(view.succeeded === String(n - expectFailed), `succeeded shown ${view.succeeded}`);
   check(view.failed === String(expectFailed), `failed shown ${view.failed}`);
   check(view.cards === n, `${view.cards} photo cards, expected ${n}`);
-  check(view.noBib === n - expectFailed, `"no bib read" on ${view.noBib} cards (no number is invented)`);
+  if (bibs.length > 0) {
+    bibs.forEach((bib, i) => {
+      if (bib === "-") return;
+      const id = "b" + String(i).padStart(3, "0");
+      const shown = view.shown[id] || "";
+      check(shown.startsWith("#" + bib + " "), `card ${id} shows "${shown}", expected bib #${bib}`);
+    });
+  } else {
+    check(view.noBib === n - expectFailed, `"no bib read" on ${view.noBib} cards (no number is invented)`);
+  }
   check(view.swatched === n - expectFailed, `colour swatches on ${view.swatched} cards`);
   check(view.errors.length === expectFailed && view.errors.every((e) => e.includes("corrupt")), `failed cards show their error: ${JSON.stringify(view.errors)}`);
   check(view.banner.includes(`${n - expectFailed} succeeded`), `banner: ${view.banner}`);

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use finishline_bibgen::Set;
 use finishline_tests::{
-    Gateway, RedisServer, Worker, unique_prefix, write_corrupt_jpeg, write_photo,
+    Gateway, RedisServer, Worker, unique_prefix, write_corrupt_jpeg, write_race_photos,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -26,28 +27,21 @@ async fn the_dashboard_shows_the_event_and_recovers_from_a_gateway_restart_witho
     let redis = RedisServer::start().await;
     let prefix = unique_prefix("browser");
     let media = std::env::temp_dir().join(&prefix);
-    let palette = [
-        [220, 40, 40],
-        [30, 90, 220],
-        [240, 200, 20],
-        [20, 150, 70],
-        [240, 240, 240],
-    ];
+    // Nine generated race photos with known bibs, and one corrupt file.
+    let truths = write_race_photos(&media, Set::Normal, 9, 7);
     let mut names = Vec::new();
+    let mut bibs = Vec::new();
     for i in 0..10usize {
-        let name = format!("b{i:03}.png");
         if i == 6 {
+            let name = format!("b{i:03}.jpg");
             write_corrupt_jpeg(&media.join(&name));
+            names.push(name);
+            bibs.push("-".to_owned());
         } else {
-            write_photo(
-                &media.join(&name),
-                120,
-                90,
-                palette[i % 5],
-                palette[(i + 2) % 5],
-            );
+            let truth = &truths[if i < 6 { i } else { i - 1 }];
+            names.push(truth.file.clone());
+            bibs.push(truth.number.to_string());
         }
-        names.push(name);
     }
     let mut gateway = Some(Gateway::start(redis.url(), &prefix).await);
     let port = gateway.as_ref().unwrap().port;
@@ -68,6 +62,8 @@ async fn the_dashboard_shows_the_event_and_recovers_from_a_gateway_restart_witho
             &names.join(","),
             "--expect-failed",
             "1",
+            "--bibs",
+            &bibs.join(","),
             "--restart",
         ])
         .arg("--screenshot")
