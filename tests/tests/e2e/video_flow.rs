@@ -476,3 +476,81 @@ async fn a_video_by_url_is_retried_after_a_transient_fetch_failure_and_its_downl
         .collect();
     assert!(left.is_empty(), "downloads are removed: {left:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("video-bibs");
+    let media = media_dir("video-bibs-media");
+    // Two generated race photos, each held for 2 s: the first bib is on screen 0–2 s, the
+    // second 2–4 s.
+    let truths = finishline_tests::write_race_photos(&media, finishline_bibgen::Set::Normal, 2, 41);
+    let list = media.join("frames.txt");
+    let mut concat = String::new();
+    for truth in &truths {
+        concat.push_str(&format!(
+            "file '{}'\nduration 2\n",
+            media.join(&truth.file).display()
+        ));
+    }
+    concat.push_str(&format!(
+        "file '{}'\n",
+        media.join(&truths[1].file).display()
+    ));
+    std::fs::write(&list, concat).expect("concat list");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "concat", "-safe", "0", "-i"])
+        .arg(&list)
+        .args([
+            "-vf",
+            "fps=10,format=yuv420p",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "18",
+        ])
+        .arg(media.join("runners.mp4"))
+        .status()
+        .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
+    assert!(status.success(), "ffmpeg encoded the video of bibs");
+
+    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let _worker = Worker::start_with(redis.url(), &prefix, &media, &["--video-fps", "2"]).await;
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    client
+        .call("subscribe:event", json!({ "eventId": "race-vb" }))
+        .await;
+    post_videos(
+        &gateway,
+        "race-vb",
+        "req-video-bibs",
+        json!({ "videoId": "runners", "source": { "path": "runners.mp4" } }),
+    )
+    .await;
+    client
+        .wait_for("video:completed", Duration::from_secs(120))
+        .await;
+    let messages = client.received();
+    let done = named(&messages, "video:completed")[0].data.clone();
+    let plates = done["plates"].as_array().expect("plates");
+    let find = |number: u64| {
+        plates
+            .iter()
+            .find(|p| p["number"] == json!(number))
+            .unwrap_or_else(|| panic!("bib {number} not reported: {done}"))
+    };
+    let first = find(truths[0].number);
+    let second = find(truths[1].number);
+    assert_eq!(first["firstSeenMs"], 0, "{done}");
+    assert!(
+        (1000..2000).contains(&first["lastSeenMs"].as_u64().unwrap()),
+        "{done}"
+    );
+    assert!(
+        (2000..2600).contains(&second["firstSeenMs"].as_u64().unwrap()),
+        "{done}"
+    );
+    assert!(second["lastSeenMs"].as_u64().unwrap() >= 3000, "{done}");
+    assert_eq!(plates.len(), 2, "no other number is invented: {done}");
+    eprintln!("video bibs: {}", serde_json::to_string(plates).unwrap());
+}
