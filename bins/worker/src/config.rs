@@ -77,6 +77,12 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
 
+    /// Jobs taken from the queue in one Redis call. They wait in this worker until one of its
+    /// --concurrency slots frees up (and go back to the queue if it dies), so keep it small
+    /// next to the concurrency when jobs are slow.
+    #[arg(long, env = "FINISHLINE_FETCH_BATCH", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub fetch_batch: u16,
+
     /// Threads for CPU work (decoding, recognition); default: the number of cores
     #[arg(long, env = "FINISHLINE_CPU_THREADS")]
     pub cpu_threads: Option<usize>,

@@ -5,9 +5,11 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use apalis::prelude::BoxDynError;
-use finishline_bus::{BusError, Finish, ProgressBus, RunOutcome};
+use finishline_bus::{BusError, BusWriter, Finish, ProgressBus, RunOutcome};
 use finishline_media::{MediaError, VideoError};
 use finishline_queue::{Backoff, Retrier};
 use finishline_wire::{
@@ -91,9 +93,35 @@ pub struct Success {
     pub plates: usize,
 }
 
+/// A stage boundary reached after at least this much work since the run last heard from
+/// Redis waits for its progress message to be stored, and so learns there whether the job
+/// was cancelled or taken over. Quicker stages queue their message and go on (it may then be
+/// conflated under load): a cancelled run wastes at most this much work more.
+const CONFIRM_AFTER: Duration = Duration::from_millis(20);
+
+/// One run of a job: its fencing token, and when it last heard from Redis.
+pub struct Run {
+    pub id: u64,
+    started: Instant,
+    /// Milliseconds from `started` to the last answer from Redis.
+    confirmed_ms: AtomicU64,
+}
+
+impl Run {
+    fn new(id: u64) -> Self {
+        Self {
+            id,
+            started: Instant::now(),
+            confirmed_ms: AtomicU64::new(0),
+        }
+    }
+}
+
 /// Shared by every job of a worker process, photos and videos alike.
 pub struct JobRunner {
     bus: ProgressBus,
+    /// Run starts, progress and ends go through here, batched.
+    writer: BusWriter,
     /// Bounds CPU work to the configured number of threads, whatever the job concurrency.
     cpu: Arc<Semaphore>,
     cpu_threads: usize,
@@ -106,6 +134,7 @@ pub struct JobRunner {
 impl JobRunner {
     pub fn new(
         bus: ProgressBus,
+        writer: BusWriter,
         cpu_threads: usize,
         max_attempts: u32,
         retrier: Retrier,
@@ -114,6 +143,7 @@ impl JobRunner {
         let cpu_threads = cpu_threads.max(1);
         Self {
             bus,
+            writer,
             cpu: Arc::new(Semaphore::new(cpu_threads)),
             cpu_threads,
             max_attempts,
@@ -138,12 +168,12 @@ impl JobRunner {
     pub async fn run<J, F, Fut>(&self, job: &J, work: F) -> Result<(), BoxDynError>
     where
         J: MediaJob,
-        F: FnOnce(u64) -> Fut,
+        F: FnOnce(Arc<Run>) -> Fut,
         Fut: Future<Output = Result<Success, RunError>>,
     {
         let kind = J::KIND.as_str();
         let job_id = job.job_id();
-        let (run, attempt) = match self.bus.start_run(job_id).await? {
+        let (run, attempt) = match self.writer.start_run(job_id).await? {
             RunOutcome::Started { run, attempt } => (run, attempt),
             RunOutcome::AlreadyEnded => {
                 tracing::info!("job already ended; skipping this delivery");
@@ -155,10 +185,10 @@ impl JobRunner {
         metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "started")
             .increment(1);
         let started = std::time::Instant::now();
-        match work(run).await {
+        match work(Arc::new(Run::new(run))).await {
             Ok(success) => {
                 let ended = self
-                    .bus
+                    .writer
                     .finish(
                         job_id,
                         Some(run),
@@ -171,6 +201,13 @@ impl JobRunner {
                         },
                     )
                     .await?;
+                if !ended {
+                    metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "superseded").increment(1);
+                    tracing::info!(
+                        "the job was cancelled, or a newer run owns this job; this run's result is dropped"
+                    );
+                    return Ok(());
+                }
                 metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "succeeded").increment(1);
                 tracing::info!(
                     ended,
@@ -190,6 +227,8 @@ impl JobRunner {
             Err(err) if !err.is_permanent() && attempt < self.max_attempts => {
                 let delay = self.backoff.delay(attempt);
                 let message = err.to_string();
+                // This run's queued progress reaches Redis before the job is queued again.
+                self.writer.flush().await?;
                 let scheduled = self
                     .retrier
                     .for_kind(J::KIND)
@@ -255,7 +294,7 @@ impl JobRunner {
             })?,
         };
         Ok(self
-            .bus
+            .writer
             .finish(
                 job_id,
                 run,
@@ -270,31 +309,43 @@ impl JobRunner {
             .await?)
     }
 
-    /// Publishes a progress message of a run; `Superseded` when the job was cancelled or a
-    /// newer run owns it, which stops the run.
+    /// Publishes a progress message of a run at a stage boundary; `Superseded` when the job
+    /// was cancelled or a newer run owns it, which stops the run. After [`CONFIRM_AFTER`] of
+    /// work it waits for Redis' answer; before, it only queues the message.
     pub async fn progress(
         &self,
         job_id: &JobId,
-        run: u64,
+        run: &Run,
         name: MessageName,
-        body: &str,
+        body: String,
         stage: Stage,
         progress: u8,
     ) -> Result<(), RunError> {
+        let now_ms = u64::try_from(run.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let since = now_ms.saturating_sub(run.confirmed_ms.load(Ordering::Relaxed));
+        if since < CONFIRM_AFTER.as_millis() as u64 {
+            self.writer
+                .progress(job_id, run.id, name, body, stage, progress)
+                .await?;
+            return Ok(());
+        }
         match self
-            .bus
-            .publish_progress(job_id, run, name, body, stage, progress)
+            .writer
+            .progress_confirmed(job_id, run.id, name, body, stage, progress)
             .await?
         {
-            Some(_) => Ok(()),
+            Some(_) => {
+                run.confirmed_ms.store(now_ms, Ordering::Relaxed);
+                Ok(())
+            }
             None => Err(RunError::Superseded),
         }
     }
 
     /// Checks that the run still owns a live job, between two frames of a video (when no
     /// progress message is due that would tell).
-    pub async fn ensure_current(&self, job_id: &JobId, run: u64) -> Result<(), RunError> {
-        if self.bus.run_is_current(job_id, run).await? {
+    pub async fn ensure_current(&self, job_id: &JobId, run: &Run) -> Result<(), RunError> {
+        if self.bus.run_is_current(job_id, run.id).await? {
             Ok(())
         } else {
             Err(RunError::Superseded)

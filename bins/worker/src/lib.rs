@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use apalis::prelude::*;
-use finishline_bus::{BusLimits, Keys, ProgressBus};
+use finishline_bus::{BusLimits, BusWriter, Keys, ProgressBus, WriterConfig};
 use finishline_media::{
     ClassicalPipeline, MediaLimits, NoopPipeline, PhotoPipeline, PpOcrConfig, PpOcrPipeline,
     SourceLoader, UnavailablePipeline, VideoTools,
 };
 use finishline_queue::{
-    Backoff, Delivery, Housekeeper, LenientJson, Retrier, WorkerTuning, worker_storage,
+    Backoff, Delivery, Housekeeper, LenientJson, Retrier, WorkerTuning, keep_alive, worker_storage,
 };
 use finishline_wire::{JobKind, PhotoJob, VideoJob};
 use tokio_util::sync::CancellationToken;
@@ -96,8 +96,10 @@ impl App {
         let cpu_threads = config.cpu_threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
         });
+        let (writer, _) = BusWriter::spawn(bus.clone(), WriterConfig::default());
         let runner = Arc::new(job::JobRunner::new(
             bus,
+            writer,
             cpu_threads,
             config.max_attempts,
             retrier,
@@ -258,8 +260,8 @@ impl App {
         let tuning = WorkerTuning {
             heartbeat_interval: self.config.heartbeat_interval,
             missed_heartbeats: self.config.missed_heartbeats,
+            fetch_batch: usize::from(self.config.fetch_batch),
         };
-        let concurrency = usize::from(self.config.concurrency);
         let grace = self.config.shutdown_grace;
         let drain_signal = shutdown.clone();
         let signal = async move {
@@ -272,42 +274,44 @@ impl App {
             Ok::<(), std::io::Error>(())
         };
         let poll = poll_ticks(self.config.poll_interval);
-        let run = async {
+        let consume = async {
             match kind {
-                JobKind::Photo => {
-                    let backend = worker_storage::<Delivery<PhotoJob>>(
-                        self.conn.clone(),
-                        &self.keys,
-                        kind,
-                        tuning,
-                    )
-                    .with_codec(LenientJson)
-                    .poll_with_stream(poll);
-                    WorkerBuilder::new(name)
-                        .backend(backend)
-                        .concurrency(concurrency)
-                        .data(self.processor.clone())
-                        .build(photo::process_photo)
-                        .run_until(signal)
-                        .await
-                }
-                JobKind::Video => {
-                    let backend = worker_storage::<Delivery<VideoJob>>(
-                        self.conn.clone(),
-                        &self.keys,
-                        kind,
-                        tuning,
-                    )
-                    .with_codec(LenientJson)
-                    .poll_with_stream(poll);
-                    WorkerBuilder::new(name)
-                        .backend(backend)
-                        .concurrency(concurrency)
-                        .data(self.videos.clone())
-                        .build(video::process_video)
-                        .run_until(signal)
-                        .await
-                }
+                JobKind::Photo => consume!(
+                    self,
+                    kind,
+                    name,
+                    tuning,
+                    poll,
+                    signal,
+                    PhotoJob,
+                    self.processor.clone(),
+                    photo::process_photo
+                ),
+                JobKind::Video => consume!(
+                    self,
+                    kind,
+                    name,
+                    tuning,
+                    poll,
+                    signal,
+                    VideoJob,
+                    self.videos.clone(),
+                    video::process_video
+                ),
+            }
+        };
+        // apalis beats only when the worker asks for work; a busy worker beats here too.
+        let heartbeat = keep_alive(
+            self.conn.clone(),
+            &self.keys,
+            kind,
+            name,
+            tuning.heartbeat_interval,
+        );
+        let run = async {
+            tokio::select! {
+                result = consume => result,
+                never = heartbeat => match never {},
             }
         };
         let grace_over = async move {
@@ -327,6 +331,26 @@ impl App {
         }
     }
 }
+
+/// Runs one apalis worker on the queue of `kind` until `signal`: photos and videos share the
+/// storage, codec, poll stream and concurrency; only the job type and handler differ. (A macro:
+/// apalis' builder types are not worth spelling out in a generic function.)
+macro_rules! consume {
+    ($app:expr, $kind:expr, $name:expr, $tuning:expr, $poll:expr, $signal:expr, $job:ty, $data:expr, $handler:expr) => {
+        WorkerBuilder::new($name)
+            .backend(
+                worker_storage::<Delivery<$job>>($app.conn.clone(), &$app.keys, $kind, $tuning)
+                    .with_codec(LenientJson)
+                    .poll_with_stream($poll),
+            )
+            .concurrency(usize::from($app.config.concurrency))
+            .data($data)
+            .build($handler)
+            .run_until($signal)
+            .await
+    };
+}
+use consume;
 
 /// A stream that ticks every `every`, re-armed on each tick (apalis' own interval strategy
 /// loses wake-ups).

@@ -11,7 +11,7 @@ use finishline_wire::{
 };
 use tracing::Instrument;
 
-use crate::job::{JobRunner, RunError, Success, record_stage};
+use crate::job::{JobRunner, Run, RunError, Success, record_stage};
 
 /// Everything a photo job needs, shared by all jobs of a worker process.
 pub struct PhotoProcessor {
@@ -53,7 +53,7 @@ impl PhotoProcessor {
         let job = &job;
         self.runner
             .run(job, |run| async move {
-                let found = self.recognise(job, run).await?;
+                let found = self.recognise(job, &run).await?;
                 let best = found
                     .plates
                     .iter()
@@ -78,7 +78,7 @@ impl PhotoProcessor {
             .await
     }
 
-    async fn recognise(&self, job: &PhotoJob, run: u64) -> Result<Recognised, RunError> {
+    async fn recognise(&self, job: &PhotoJob, run: &Run) -> Result<Recognised, RunError> {
         self.progress(job, run, Stage::Detection, 0).await?;
         if self.pipeline.skips_media() {
             self.progress(job, run, Stage::Ocr, 33).await?;
@@ -138,7 +138,7 @@ impl PhotoProcessor {
     async fn progress(
         &self,
         job: &PhotoJob,
-        run: u64,
+        run: &Run,
         stage: Stage,
         progress: u8,
     ) -> Result<(), RunError> {
@@ -154,7 +154,7 @@ impl PhotoProcessor {
                 &job.job_id,
                 run,
                 MessageName::PhotoProgress,
-                &body,
+                body,
                 stage,
                 progress,
             )

@@ -22,7 +22,7 @@ use finishline_wire::{
 };
 use tracing::Instrument;
 
-use crate::job::{JobRunner, RunError, Success, record_stage};
+use crate::job::{JobRunner, Run, RunError, Success, record_stage};
 use crate::photo::encode_error;
 
 /// A rise of one percent is published after this long at the latest.
@@ -78,7 +78,7 @@ impl VideoProcessor {
         let job = &job;
         self.runner
             .run(job, |run| async move {
-                let found = self.recognise(job, run).await?;
+                let found = self.recognise(job, &run).await?;
                 let body = serde_json::to_string(&VideoCompletedBody {
                     video_id: job.video_id.as_str(),
                     job_id: job.job_id.as_str(),
@@ -100,11 +100,11 @@ impl VideoProcessor {
             .await
     }
 
-    async fn recognise(&self, job: &VideoJob, run: u64) -> Result<Recognised, RunError> {
+    async fn recognise(&self, job: &VideoJob, run: &Run) -> Result<Recognised, RunError> {
         let mut progress = Reporter::new(&self.runner, job, run);
         progress.publish(Stage::Probe, 0).await?;
         let timer = Instant::now();
-        let input = self.input(job, run).await?;
+        let input = self.input(job, run.id).await?;
         let info = self
             .settings
             .tools
@@ -235,12 +235,12 @@ impl Drop for VideoInput {
 struct Reporter<'a> {
     runner: &'a JobRunner,
     job: &'a VideoJob,
-    run: u64,
+    run: &'a Run,
     last: Option<(Stage, u8, Instant)>,
 }
 
 impl<'a> Reporter<'a> {
-    fn new(runner: &'a JobRunner, job: &'a VideoJob, run: u64) -> Self {
+    fn new(runner: &'a JobRunner, job: &'a VideoJob, run: &'a Run) -> Self {
         Self {
             runner,
             job,
@@ -262,7 +262,7 @@ impl<'a> Reporter<'a> {
                 &self.job.job_id,
                 self.run,
                 MessageName::VideoProgress,
-                &body,
+                body,
                 stage,
                 progress,
             )

@@ -9,11 +9,13 @@ mod bus;
 mod keys;
 mod scripts;
 mod tail;
+mod writer;
 
 pub use bus::{BusLimits, Finish, ProgressBus, RunOutcome};
 pub use keys::Keys;
 pub use scripts::{LUA_PRELUDE, with_prelude};
 pub use tail::{StreamMessage, StreamTail};
+pub use writer::{BusWriter, WriterConfig};
 
 /// Errors of the bus. All of them come from Redis or from data in Redis.
 #[derive(Debug, thiserror::Error)]
@@ -22,11 +24,14 @@ pub enum BusError {
     Redis(#[from] redis::RedisError),
     #[error("malformed data in redis: {0}")]
     Malformed(String),
+    /// A batch of the [`BusWriter`] failed, or the writer has stopped.
+    #[error("redis unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl BusError {
     /// Whether retrying later can help (a connection problem rather than bad data).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Redis(_))
+        matches!(self, Self::Redis(_) | Self::Unavailable(_))
     }
 }

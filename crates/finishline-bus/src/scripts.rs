@@ -19,3 +19,5 @@ pub(crate) static PROGRESS: LazyLock<Script> =
     LazyLock::new(|| with_prelude(include_str!("lua/progress.lua")));
 pub(crate) static FINISH: LazyLock<Script> =
     LazyLock::new(|| with_prelude(include_str!("lua/finish.lua")));
+pub(crate) static BATCH: LazyLock<Script> =
+    LazyLock::new(|| with_prelude(include_str!("lua/batch.lua")));

@@ -15,7 +15,7 @@ pub use codec::{Delivery, LenientJson};
 pub use housekeeping::{Housekeeper, QueueStats};
 pub use producer::{Enqueued, NewMedia, Producer, ProducerConfig};
 pub use retry::{Backoff, Retrier};
-pub use storage::{WorkerTuning, worker_storage};
+pub use storage::{WorkerTuning, keep_alive, worker_storage};
 
 /// Errors of the queue API.
 #[derive(Debug, thiserror::Error)]

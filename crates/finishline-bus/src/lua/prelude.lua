@@ -31,8 +31,11 @@ local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job
     redis.call('LTRIM', job_history, -100, -1)
     redis.call('EXPIRE', job_history, cfg.ttl)
   end
-  redis.call('EXPIRE', event_key, cfg.ttl)
-  redis.call('EXPIRE', history_key, cfg.ttl)
+  -- A batch sets the TTLs once per event at its end (cfg.defer_expire).
+  if not cfg.defer_expire then
+    redis.call('EXPIRE', event_key, cfg.ttl)
+    redis.call('EXPIRE', history_key, cfg.ttl)
+  end
   return seq
 end
 
@@ -56,4 +59,87 @@ end
 
 local function fl_is_terminal(state)
   return state == 'succeeded' or state == 'failed' or state == 'cancelled'
+end
+
+-- Marks a job running and opens a new run (fencing token) for it. Every run counts as an
+-- attempt (a re-run after a worker died too).
+-- Returns run, attempt; or 0, 0 when the job has already ended (nothing to do).
+local function fl_start_run(prefix, job_id, ts)
+  local job_key = fl_key(prefix, 'job', job_id)
+  local state = redis.call('HGET', job_key, 'state')
+  if not state or fl_is_terminal(state) then
+    return 0, 0
+  end
+  local run = redis.call('HINCRBY', job_key, 'run', 1)
+  local attempt = redis.call('HINCRBY', job_key, 'attempts', 1)
+  redis.call('HSET', job_key, 'state', 'running', 'startedAt', ts, 'updatedAt', ts)
+  return run, attempt
+end
+
+-- Publishes one progress message of a running job, fenced by its run number.
+-- Returns the seq and the event id; -1 when the job has ended, -2 when a newer run owns it.
+local function fl_progress(prefix, job_id, run, name, body, ts, stage, progress, cfg)
+  local job_key = fl_key(prefix, 'job', job_id)
+  local fields = redis.call('HMGET', job_key, 'state', 'run', 'eventId', 'requestId')
+  if not fields[1] or fl_is_terminal(fields[1]) then
+    return -1
+  end
+  if tonumber(fields[2] or '0') ~= run then
+    return -2
+  end
+  redis.call('HSET', job_key, 'stage', stage, 'progress', progress, 'updatedAt', ts)
+  return fl_publish(prefix, fields[3], fields[4], name, body, ts, cfg, job_id), fields[3]
+end
+
+-- Ends a job exactly once: terminal state, counters and the terminal message. The caller
+-- then publishes event:progress (fl_event_changed), once per event when it ends several.
+-- run 0 ends it whatever runs (cancellation).
+-- Returns 1 and the event and request ids when this call ended the job, 0 when it had
+-- already ended, -2 when a newer run owns it.
+local function fl_finish(prefix, job_id, run, state, name, body, ts, result, err, cfg)
+  local job_key = fl_key(prefix, 'job', job_id)
+  local fields = redis.call('HMGET', job_key, 'state', 'run', 'eventId', 'requestId', 'kind')
+  if not fields[1] or fl_is_terminal(fields[1]) then
+    return 0
+  end
+  if run > 0 and tonumber(fields[2] or '0') ~= run then
+    return -2
+  end
+  local event_id, request_id, kind = fields[3], fields[4], fields[5]
+  redis.call('HSET', job_key, 'state', state, 'finishedAt', ts, 'updatedAt', ts)
+  if state == 'succeeded' then
+    redis.call('HSET', job_key, 'progress', 100, 'result', result)
+  elseif err ~= '' then
+    redis.call('HSET', job_key, 'error', err)
+  end
+  if state == 'failed' then
+    local now = redis.call('TIME')
+    local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
+    local failed_key = fl_key(prefix, 'failed')
+    redis.call('ZADD', failed_key, now_ms, job_id)
+    -- Entries older than the retention period point at expired jobs: forget them.
+    redis.call('ZREMRANGEBYSCORE', failed_key, 0, now_ms - tonumber(cfg.ttl) * 1000)
+  end
+  redis.call('EXPIRE', job_key, cfg.ttl)
+  local event_key = fl_key(prefix, 'event', event_id)
+  if kind == 'video' then
+    redis.call('HINCRBY', event_key, 'processedVideos', 1)
+  else
+    redis.call('HINCRBY', event_key, 'processedPhotos', 1)
+  end
+  redis.call('HINCRBY', event_key, state, 1)
+  fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id)
+  return 1, event_id, request_id
+end
+
+-- After jobs of an event ended: event:progress, then event:completed when every known job of
+-- the event has ended. Called once per ended job, or once per event for a batch: counters
+-- only grow, so "drained" is reached by exactly one call.
+local function fl_event_changed(prefix, event_id, request_id, ts, cfg)
+  local c = fl_publish_event_progress(prefix, event_id, request_id, ts, cfg)
+  if c[2] + c[7] >= c[1] + c[6] then
+    local summary = '{"summary":{"total":' .. (c[1] + c[6]) .. ',"succeeded":' .. c[3] ..
+      ',"failed":' .. c[4] .. ',"cancelled":' .. c[5] .. '}}'
+    fl_publish(prefix, event_id, request_id, 'event:completed', summary, ts, cfg)
+  end
 end

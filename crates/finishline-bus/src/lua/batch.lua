@@ -1,0 +1,62 @@
+-- Runs a batch of a worker's bus operations in order, in one round trip: run starts,
+-- progress messages and job ends of many jobs. event:progress (and event:completed) is
+-- published once per event at the end of the batch rather than after every job, and the
+-- TTLs of each event's keys are set once.
+-- ARGV: prefix, history_max, stream_max, ttl, then operations:
+--   'S', job_id, ts                                              start a run
+--   'P', job_id, run, name, body, ts, stage, progress            progress message
+--   'F', job_id, run, state, name, body, ts, result, error       end the job
+-- Returns a flat list: run and attempt for each S, the result of fl_progress for each P and
+-- of fl_finish for each F (see the prelude).
+local prefix = ARGV[1]
+local cfg = { history_max = ARGV[2], stream_max = ARGV[3], ttl = ARGV[4], defer_expire = true }
+local out = {}
+local touched, touched_order = {}, {}
+local ended, ended_order = {}, {}
+local function touch(event_id)
+  if not touched[event_id] then
+    touched[event_id] = true
+    touched_order[#touched_order + 1] = event_id
+  end
+end
+local i, n = 5, #ARGV
+while i <= n do
+  local op = ARGV[i]
+  if op == 'S' then
+    local run, attempt = fl_start_run(prefix, ARGV[i + 1], ARGV[i + 2])
+    out[#out + 1] = run
+    out[#out + 1] = attempt
+    i = i + 3
+  elseif op == 'P' then
+    local seq, event_id = fl_progress(prefix, ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3],
+      ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], cfg)
+    if event_id then touch(event_id) end
+    out[#out + 1] = seq
+    i = i + 8
+  elseif op == 'F' then
+    local code, event_id, request_id = fl_finish(prefix, ARGV[i + 1], tonumber(ARGV[i + 2]),
+      ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], cfg)
+    if code == 1 then
+      touch(event_id)
+      if not ended[event_id] then
+        ended_order[#ended_order + 1] = event_id
+      end
+      -- The last ended job of the event names the request and time of event:progress.
+      ended[event_id] = { request_id, ARGV[i + 6] }
+    end
+    out[#out + 1] = code
+    i = i + 9
+  else
+    -- Built by finishline-bus only; nothing is written after an unknown operation.
+    return redis.error_reply('batch: unknown operation ' .. tostring(op) .. ' at ' .. i)
+  end
+end
+for _, event_id in ipairs(ended_order) do
+  local last = ended[event_id]
+  fl_event_changed(prefix, event_id, last[1], last[2], cfg)
+end
+for _, event_id in ipairs(touched_order) do
+  redis.call('EXPIRE', fl_key(prefix, 'event', event_id), cfg.ttl)
+  redis.call('EXPIRE', fl_key(prefix, 'history', event_id), cfg.ttl)
+end
+return out
