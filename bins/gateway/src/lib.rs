@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
+use axum::serve::ListenerExt;
 use finishline_bus::{BusLimits, Keys, ProgressBus, StreamTail};
 use finishline_queue::{Producer, ProducerConfig, Retrier};
 use socketioxide::SocketIo;
@@ -243,7 +244,14 @@ impl App {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+        // TCP_NODELAY: progress frames and API answers are small and latency matters more
+        // than packing them (Nagle would hold a second small write for the peer's ACK).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "TCP_NODELAY not set");
+            }
+        });
+        let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
             drain.cancelled().await;
             tracing::info!("closing client connections");
             io.close().await;

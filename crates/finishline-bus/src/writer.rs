@@ -4,13 +4,17 @@
 //!
 //! While a batch is in flight, newer operations queue up and leave together in the next one, so
 //! batches grow with load and one round trip carries many jobs. Under load, a progress message
-//! that nobody waits for is conflated: when a newer operation of the same job is in the same
-//! batch (a later progress message, or its end), the older message is dropped — latest wins.
+//! that nobody waits for is conflated: when it was queued while the writer was under load (its
+//! last batch carried at least [`LOADED_BATCH`] operations) and a newer operation of the same
+//! job is in the same batch (a later progress message, or its end), the older message is
+//! dropped — latest wins. Without load every message goes out.
 //! Run starts and job ends are never dropped, and every operation of a job reaches Redis in
 //! the order it was sent. The queue in front of the task is bounded: when Redis falls behind,
 //! senders wait (backpressure) instead of piling up memory.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use finishline_wire::{JobId, MessageName, Stage, now_rfc3339};
 use tokio::sync::{mpsc, oneshot};
@@ -38,6 +42,10 @@ impl Default for WriterConfig {
     }
 }
 
+/// A batch at least this large means the writer is under load: progress messages queued after
+/// it may be conflated.
+pub const LOADED_BATCH: usize = 8;
+
 type Reply<T> = oneshot::Sender<Result<T, BusError>>;
 
 enum Op {
@@ -54,8 +62,11 @@ enum Op {
         ts: String,
         stage: Stage,
         progress: u8,
-        /// `None`: fire and forget, may be conflated.
+        /// `None`: fire and forget.
         reply: Option<Reply<Option<u64>>>,
+        /// Queued without a reply while the writer was under load: a newer operation of its
+        /// job may replace it.
+        conflatable: bool,
     },
     Finish {
         job_id: JobId,
@@ -84,7 +95,13 @@ impl Op {
 
     /// A progress message nobody waits for, which a newer operation of its job may replace.
     fn is_conflatable(&self) -> bool {
-        matches!(self, Self::Progress { reply: None, .. })
+        matches!(
+            self,
+            Self::Progress {
+                conflatable: true,
+                ..
+            }
+        )
     }
 
     /// Answers the sender with an error (the batch failed).
@@ -114,14 +131,22 @@ impl Op {
 #[derive(Clone)]
 pub struct BusWriter {
     tx: mpsc::Sender<Op>,
+    /// Whether the writer is under load (its last batch had at least [`LOADED_BATCH`] ops).
+    busy: Arc<AtomicBool>,
 }
 
 impl BusWriter {
     /// Starts the writer task on `bus`'s connection.
     pub fn spawn(bus: ProgressBus, config: WriterConfig) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
-        let task = tokio::spawn(write_batches(bus, rx, config.max_batch.max(1)));
-        (Self { tx }, task)
+        let busy = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(write_batches(
+            bus,
+            rx,
+            config.max_batch.max(1),
+            busy.clone(),
+        ));
+        (Self { tx, busy }, task)
     }
 
     async fn send(&self, op: Op) -> Result<(), BusError> {
@@ -176,6 +201,7 @@ impl BusWriter {
             stage,
             progress,
             reply: Some(reply),
+            conflatable: false,
         })
         .await?;
         Self::wait(rx).await
@@ -204,6 +230,7 @@ impl BusWriter {
             stage,
             progress,
             reply: None,
+            conflatable: self.busy.load(Ordering::Relaxed),
         })
         .await
     }
@@ -247,10 +274,16 @@ impl BusWriter {
     }
 }
 
-async fn write_batches(bus: ProgressBus, mut rx: mpsc::Receiver<Op>, max_batch: usize) {
+async fn write_batches(
+    bus: ProgressBus,
+    mut rx: mpsc::Receiver<Op>,
+    max_batch: usize,
+    busy: Arc<AtomicBool>,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     let mut conn = bus.connection();
     while rx.recv_many(&mut batch, max_batch).await > 0 {
+        busy.store(batch.len() >= LOADED_BATCH, Ordering::Relaxed);
         let conflated = conflate(&mut batch);
         metrics::histogram!("finishline_worker_bus_batch_ops").record(batch.len() as f64);
         if conflated > 0 {
@@ -400,6 +433,10 @@ mod tests {
     use super::*;
 
     fn progress(job: &str, reply: bool) -> Op {
+        progress_queued(job, reply, !reply)
+    }
+
+    fn progress_queued(job: &str, reply: bool, conflatable: bool) -> Op {
         Op::Progress {
             job_id: JobId::parse(job).unwrap(),
             run: 1,
@@ -409,6 +446,7 @@ mod tests {
             stage: Stage::Ocr,
             progress: 33,
             reply: reply.then(|| oneshot::channel().0),
+            conflatable,
         }
     }
 
@@ -453,6 +491,13 @@ mod tests {
         ];
         assert_eq!(conflate(&mut batch), 2);
         assert_eq!(shape(&batch), ["Pb", "Fa", "Pc", "Pc"]);
+    }
+
+    #[test]
+    fn progress_queued_while_the_writer_was_idle_is_kept() {
+        let mut batch = vec![progress_queued("a", false, false), finish("a")];
+        assert_eq!(conflate(&mut batch), 0);
+        assert_eq!(shape(&batch), ["Pa", "Fa"]);
     }
 
     #[test]

@@ -6,11 +6,14 @@
 -- progress stream that every gateway tails. Doing all of it in one script is what makes seq
 -- order, history order and relay order the same order.
 
-local function fl_key(prefix, ...)
-  return prefix .. ':' .. table.concat({...}, ':')
+-- Keys have two to four parts (no vararg table: this runs several times per job).
+local function fl_key(prefix, a, b, c)
+  if c then return prefix .. ':' .. a .. ':' .. b .. ':' .. c end
+  if b then return prefix .. ':' .. a .. ':' .. b end
+  return prefix .. ':' .. a
 end
 
-local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id)
+local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id, terminal)
   local event_key = fl_key(prefix, 'event', event_id)
   local history_key = fl_key(prefix, 'history', event_id)
   local seq = redis.call('HINCRBY', event_key, 'seq', 1)
@@ -26,10 +29,16 @@ local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job
   redis.call('XADD', fl_key(prefix, 'progress'), 'MAXLEN', '~', cfg.stream_max, '*',
     'e', event_id, 's', seq, 'n', name, 'd', data, 'j', job_id or '')
   if job_id then
+    -- The job's last 100 messages; trimmed only once longer (videos), its TTL set with the
+    -- first message and refreshed by the terminal one.
     local job_history = fl_key(prefix, 'job', job_id, 'history')
-    redis.call('RPUSH', job_history, '{"type":"' .. name .. '","data":' .. data .. '}')
-    redis.call('LTRIM', job_history, -100, -1)
-    redis.call('EXPIRE', job_history, cfg.ttl)
+    local length = redis.call('RPUSH', job_history, '{"type":"' .. name .. '","data":' .. data .. '}')
+    if length > 100 then
+      redis.call('LTRIM', job_history, -100, -1)
+    end
+    if length == 1 or terminal then
+      redis.call('EXPIRE', job_history, cfg.ttl)
+    end
   end
   -- A batch sets the TTLs once per event at its end (cfg.defer_expire).
   if not cfg.defer_expire then
@@ -66,13 +75,14 @@ end
 -- Returns run, attempt; or 0, 0 when the job has already ended (nothing to do).
 local function fl_start_run(prefix, job_id, ts)
   local job_key = fl_key(prefix, 'job', job_id)
-  local state = redis.call('HGET', job_key, 'state')
-  if not state or fl_is_terminal(state) then
+  local fields = redis.call('HMGET', job_key, 'state', 'run', 'attempts')
+  if not fields[1] or fl_is_terminal(fields[1]) then
     return 0, 0
   end
-  local run = redis.call('HINCRBY', job_key, 'run', 1)
-  local attempt = redis.call('HINCRBY', job_key, 'attempts', 1)
-  redis.call('HSET', job_key, 'state', 'running', 'startedAt', ts, 'updatedAt', ts)
+  local run = (tonumber(fields[2]) or 0) + 1
+  local attempt = (tonumber(fields[3]) or 0) + 1
+  redis.call('HSET', job_key, 'state', 'running', 'run', run, 'attempts', attempt,
+    'startedAt', ts, 'updatedAt', ts)
   return run, attempt
 end
 
@@ -106,11 +116,13 @@ local function fl_finish(prefix, job_id, run, state, name, body, ts, result, err
     return -2
   end
   local event_id, request_id, kind = fields[3], fields[4], fields[5]
-  redis.call('HSET', job_key, 'state', state, 'finishedAt', ts, 'updatedAt', ts)
   if state == 'succeeded' then
-    redis.call('HSET', job_key, 'progress', 100, 'result', result)
+    redis.call('HSET', job_key, 'state', state, 'finishedAt', ts, 'updatedAt', ts,
+      'progress', 100, 'result', result)
   elseif err ~= '' then
-    redis.call('HSET', job_key, 'error', err)
+    redis.call('HSET', job_key, 'state', state, 'finishedAt', ts, 'updatedAt', ts, 'error', err)
+  else
+    redis.call('HSET', job_key, 'state', state, 'finishedAt', ts, 'updatedAt', ts)
   end
   if state == 'failed' then
     local now = redis.call('TIME')
@@ -128,7 +140,7 @@ local function fl_finish(prefix, job_id, run, state, name, body, ts, result, err
     redis.call('HINCRBY', event_key, 'processedPhotos', 1)
   end
   redis.call('HINCRBY', event_key, state, 1)
-  fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id)
+  fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id, true)
   return 1, event_id, request_id
 end
 

@@ -11,27 +11,33 @@ local cfg = { history_max = ARGV[8], stream_max = ARGV[9], ttl = ARGV[10] }
 local index = fl_key(prefix, 'index', event_id, kind)
 local out = {}
 local created = 0
+local data, active = {}, {}
 for i = 11, #ARGV, 3 do
   local media_id, job_id, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local existing = redis.call('HGET', index, media_id)
-  if existing then
-    table.insert(out, existing)
+  if redis.call('HSETNX', index, media_id, job_id) == 0 then
+    table.insert(out, redis.call('HGET', index, media_id))
     table.insert(out, 0)
   else
-    redis.call('HSET', index, media_id, job_id)
+    -- stage, progress, run and attempts start absent (readers take '' and 0).
     local job_key = fl_key(prefix, 'job', job_id)
     redis.call('HSET', job_key, 'kind', kind, 'eventId', event_id, 'mediaId', media_id,
-      'requestId', request_id, 'state', 'queued', 'stage', '', 'progress', 0, 'attempts', 0,
-      'run', 0, 'createdAt', ts, 'updatedAt', ts, 'payload', payload)
+      'requestId', request_id, 'state', 'queued', 'createdAt', ts, 'updatedAt', ts,
+      'payload', payload)
     redis.call('EXPIRE', job_key, cfg.ttl)
-    redis.call('HSET', queue .. ':data', job_id, payload)
     redis.call('HSET', queue .. ':meta:' .. job_id, 'attempts', 0, 'max_attempts', max_attempts,
       'status', 'Pending', 'idempotency_key', '')
-    redis.call('RPUSH', queue .. ':active', job_id)
+    data[#data + 1] = job_id
+    data[#data + 1] = payload
+    active[#active + 1] = job_id
     created = created + 1
     table.insert(out, job_id)
     table.insert(out, 1)
   end
+end
+-- One call each for the whole chunk (the producer sends at most 500 jobs per call).
+if created > 0 then
+  redis.call('HSET', queue .. ':data', unpack(data))
+  redis.call('RPUSH', queue .. ':active', unpack(active))
 end
 redis.call('EXPIRE', index, cfg.ttl)
 if created > 0 then
