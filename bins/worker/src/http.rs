@@ -91,7 +91,6 @@ pub async fn sample_queue(
                     ("waiting", stats.waiting),
                     ("scheduled", stats.scheduled),
                     ("inflight", stats.inflight),
-                    ("dead", stats.dead),
                 ] {
                     metrics::gauge!("finishline_queue_jobs", "queue" => queue, "state" => state)
                         .set(value as f64);

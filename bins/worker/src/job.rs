@@ -9,20 +9,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use apalis::prelude::BoxDynError;
-use finishline_bus::{BusError, BusWriter, Finish, ProgressBus, RunOutcome};
+use finishline_bus::{Ack, BusError, BusWriter, Finish, ProgressBus, RunOutcome};
 use finishline_media::{MediaError, VideoError};
-use finishline_queue::{Backoff, Retrier};
+use finishline_queue::{Backoff, Delivery, Retrier};
 use finishline_wire::{
     JobId, JobKind, JobState, MessageName, PhotoFailedBody, PhotoJob, Stage, VideoFailedBody,
     VideoJob,
 };
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 /// A job payload the runner can drive.
 pub trait MediaJob {
     const KIND: JobKind;
     fn job_id(&self) -> &JobId;
     fn media_id(&self) -> &str;
+    fn event_id(&self) -> &str;
+    fn request_id(&self) -> &str;
 }
 
 impl MediaJob for PhotoJob {
@@ -32,6 +35,12 @@ impl MediaJob for PhotoJob {
     }
     fn media_id(&self) -> &str {
         self.photo_id.as_str()
+    }
+    fn event_id(&self) -> &str {
+        self.event_id.as_str()
+    }
+    fn request_id(&self) -> &str {
+        self.request_id.as_str()
     }
 }
 
@@ -43,6 +52,56 @@ impl MediaJob for VideoJob {
     fn media_id(&self) -> &str {
         self.video_id.as_str()
     }
+    fn event_id(&self) -> &str {
+        self.event_id.as_str()
+    }
+    fn request_id(&self) -> &str {
+        self.request_id.as_str()
+    }
+}
+
+/// The apalis handler shared by photos and videos: one span per job (`job_id`, `event_id`,
+/// `request_id`, `photo_id` or `video_id`, `attempt`), poison payloads failed cleanly, and a
+/// delivery whose outcome Redis could not record put back on the queue.
+pub async fn handle<J, P, Fut>(
+    runner: &JobRunner,
+    delivery: Delivery<J>,
+    ack: Ack,
+    process: P,
+) -> Result<(), BoxDynError>
+where
+    J: MediaJob,
+    P: FnOnce(J, Ack) -> Fut,
+    Fut: Future<Output = Result<(), BoxDynError>>,
+{
+    let result = match delivery {
+        Delivery::Job(job) => {
+            let span = tracing::info_span!(
+                "job",
+                job_id = %job.job_id(),
+                event_id = job.event_id(),
+                request_id = job.request_id(),
+                photo_id = tracing::field::Empty,
+                video_id = tracing::field::Empty,
+                attempt = tracing::field::Empty,
+            );
+            match J::KIND {
+                JobKind::Photo => span.record("photo_id", job.media_id()),
+                JobKind::Video => span.record("video_id", job.media_id()),
+            };
+            process(job, ack.clone()).instrument(span).await
+        }
+        Delivery::Poison { job_id, error } => {
+            runner
+                .reject_poison(J::KIND, job_id, &error, ack.clone())
+                .await
+        }
+    };
+    if let Err(err) = &result {
+        tracing::warn!(error = %err, task_id = %ack.task_id, "outcome not recorded; the task goes back on the queue");
+        runner.requeue(&ack).await;
+    }
+    result
 }
 
 /// Why a run did not produce a result.
@@ -165,7 +224,7 @@ impl JobRunner {
     /// exactly once, or a retry scheduled with backoff for a transient failure with attempts
     /// left. `Err` is returned only when Redis itself is unreachable, so apalis delivers the
     /// job again.
-    pub async fn run<J, F, Fut>(&self, job: &J, work: F) -> Result<(), BoxDynError>
+    pub async fn run<J, F, Fut>(&self, job: &J, ack: Ack, work: F) -> Result<(), BoxDynError>
     where
         J: MediaJob,
         F: FnOnce(Arc<Run>) -> Fut,
@@ -177,6 +236,7 @@ impl JobRunner {
             RunOutcome::Started { run, attempt } => (run, attempt),
             RunOutcome::AlreadyEnded => {
                 tracing::info!("job already ended; skipping this delivery");
+                self.writer.ack(ack).await?;
                 return Ok(());
             }
         };
@@ -199,6 +259,7 @@ impl JobRunner {
                             result: Some(&success.result),
                             error: None,
                         },
+                        Some(ack),
                     )
                     .await?;
                 if !ended {
@@ -218,6 +279,7 @@ impl JobRunner {
                 Ok(())
             }
             Err(RunError::Superseded) => {
+                self.writer.ack(ack).await?;
                 metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "superseded").increment(1);
                 tracing::info!(
                     "the job was cancelled, or a newer run owns this job; this run stops"
@@ -234,6 +296,7 @@ impl JobRunner {
                     .for_kind(J::KIND)
                     .schedule(job_id, delay, &message)
                     .await?;
+                self.writer.ack(ack).await?;
                 metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "retried").increment(1);
                 tracing::warn!(
                     error = %message,
@@ -256,6 +319,7 @@ impl JobRunner {
                         &message,
                         err.code(),
                         attempt,
+                        Some(ack),
                     )
                     .await?;
                 metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "failed").increment(1);
@@ -276,6 +340,7 @@ impl JobRunner {
         error: &str,
         code: &str,
         attempts: u32,
+        ack: Option<Ack>,
     ) -> Result<bool, BoxDynError> {
         let body = match kind {
             JobKind::Photo => serde_json::to_string(&PhotoFailedBody {
@@ -305,6 +370,7 @@ impl JobRunner {
                     result: None,
                     error: Some(error),
                 },
+                ack,
             )
             .await?)
     }
@@ -352,6 +418,23 @@ impl JobRunner {
         }
     }
 
+    /// Puts a delivery whose outcome could not be recorded back on the queue, trying for a
+    /// while (Redis may be restarting). If Redis stays away, the task stays in this worker's
+    /// in-flight set and is recovered when the worker restarts under a fresh name.
+    pub async fn requeue(&self, ack: &Ack) {
+        let mut delay = std::time::Duration::from_millis(250);
+        for _ in 0..8 {
+            match finishline_queue::requeue(&mut self.bus.connection(), ack).await {
+                Ok(_) => return,
+                Err(err) => {
+                    tracing::warn!(error = %err, task_id = %ack.task_id, "could not put the task back yet");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
     /// Runs CPU work on the blocking pool, inside the job's span, at most `cpu_threads` at once.
     pub async fn cpu<T: Send + 'static>(
         &self,
@@ -370,16 +453,20 @@ impl JobRunner {
         kind: JobKind,
         job_id: Option<JobId>,
         error: &str,
+        ack: Ack,
     ) -> Result<(), BoxDynError> {
         let Some(job_id) = job_id else {
             tracing::error!(
                 error,
+                task_id = %ack.task_id,
                 "dropping a task whose payload is not a job and has no job id"
             );
+            self.writer.ack(ack).await?;
             return Ok(());
         };
         let Some(status) = self.bus.job_status(&job_id).await? else {
             tracing::error!(job_id = %job_id, error, "dropping a task whose payload is not a job");
+            self.writer.ack(ack).await?;
             return Ok(());
         };
         let ended = self
@@ -391,6 +478,7 @@ impl JobRunner {
                 error,
                 "invalid_payload",
                 status.attempts,
+                Some(ack),
             )
             .await?;
         tracing::error!(

@@ -21,9 +21,7 @@ use finishline_media::{
     ClassicalPipeline, MediaLimits, NoopPipeline, PhotoPipeline, PpOcrConfig, PpOcrPipeline,
     SourceLoader, UnavailablePipeline, VideoTools,
 };
-use finishline_queue::{
-    Backoff, Delivery, Housekeeper, LenientJson, Retrier, WorkerTuning, keep_alive, worker_storage,
-};
+use finishline_queue::{Backoff, Housekeeper, Retrier, WorkerTuning, keep_alive, task_stream};
 use finishline_wire::{JobKind, PhotoJob, VideoJob};
 use tokio_util::sync::CancellationToken;
 
@@ -147,7 +145,8 @@ impl App {
 
     /// Consumes jobs until `shutdown` fires, then lets running jobs finish within the grace
     /// period. When the apalis worker stops on an error (Redis gone), it is restarted with
-    /// backoff under a fresh name (apalis-redis refuses a name still inside its heartbeat window).
+    /// backoff under a fresh name: tasks the old name still holds are recovered by the
+    /// housekeeper once its heartbeat is stale, like a dead worker's.
     ///
     /// # Errors
     /// Only on errors that a restart cannot fix.
@@ -184,8 +183,11 @@ impl App {
                 shutdown.clone(),
             )));
             background.push(tokio::spawn(
-                Housekeeper::new(self.conn.clone(), &self.keys, kind)
-                    .run(Duration::from_secs(1), shutdown.clone()),
+                Housekeeper::new(self.conn.clone(), &self.keys, kind).run(
+                    Duration::from_secs(1),
+                    self.tuning().orphan_after(),
+                    shutdown.clone(),
+                ),
             ));
         }
         let mut restarts = 0u32;
@@ -225,6 +227,15 @@ impl App {
         Ok(())
     }
 
+    fn tuning(&self) -> WorkerTuning {
+        WorkerTuning {
+            heartbeat_interval: self.config.heartbeat_interval,
+            missed_heartbeats: u32::try_from(self.config.missed_heartbeats).unwrap_or(u32::MAX),
+            fetch_batch: usize::from(self.config.fetch_batch),
+            poll_interval: self.config.poll_interval,
+        }
+    }
+
     fn queue_name(&self, kind: JobKind) -> String {
         match kind {
             JobKind::Photo => "photo-processing".to_owned(),
@@ -257,11 +268,7 @@ impl App {
         name: &str,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
-        let tuning = WorkerTuning {
-            heartbeat_interval: self.config.heartbeat_interval,
-            missed_heartbeats: self.config.missed_heartbeats,
-            fetch_batch: usize::from(self.config.fetch_batch),
-        };
+        let tuning = self.tuning();
         let grace = self.config.shutdown_grace;
         let drain_signal = shutdown.clone();
         let signal = async move {
@@ -273,15 +280,13 @@ impl App {
             );
             Ok::<(), std::io::Error>(())
         };
-        let poll = poll_ticks(self.config.poll_interval);
         let consume = async {
-            match kind {
+            let result: Result<(), WorkerError> = match kind {
                 JobKind::Photo => consume!(
                     self,
                     kind,
                     name,
                     tuning,
-                    poll,
                     signal,
                     PhotoJob,
                     self.processor.clone(),
@@ -292,15 +297,27 @@ impl App {
                     kind,
                     name,
                     tuning,
-                    poll,
                     signal,
                     VideoJob,
                     self.videos.clone(),
                     video::process_video
                 ),
+            };
+            // Tasks fetched but never started go back to the queue.
+            let handed_back = Housekeeper::new(self.conn.clone(), &self.keys, kind)
+                .hand_back(name)
+                .await
+                .context("handing prefetched jobs back to the queue")?;
+            if handed_back > 0 {
+                tracing::info!(
+                    queue = kind.as_str(),
+                    handed_back,
+                    "prefetched jobs handed back to the queue"
+                );
             }
+            result.map_err(|err| anyhow::anyhow!("{} worker: {err}", kind.as_str()))
         };
-        // apalis beats only when the worker asks for work; a busy worker beats here too.
+        // The fetch beats when the worker asks for work; a busy worker beats here too.
         let heartbeat = keep_alive(
             self.conn.clone(),
             &self.keys,
@@ -319,7 +336,7 @@ impl App {
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            result = run => result.map_err(|err| anyhow::anyhow!("{} worker: {err}", kind.as_str())),
+            result = run => result,
             () = grace_over => {
                 let handed_back = Housekeeper::new(self.conn.clone(), &self.keys, kind)
                     .hand_back(name)
@@ -333,38 +350,33 @@ impl App {
 }
 
 /// Runs one apalis worker on the queue of `kind` until `signal`: photos and videos share the
-/// storage, codec, poll stream and concurrency; only the job type and handler differ. (A macro:
-/// apalis' builder types are not worth spelling out in a generic function.)
+/// backend (finishline-queue's task stream), poll interval and concurrency; only the job type
+/// and handler differ. (A macro: apalis' builder types are not worth spelling out in a generic
+/// function.)
 macro_rules! consume {
-    ($app:expr, $kind:expr, $name:expr, $tuning:expr, $poll:expr, $signal:expr, $job:ty, $data:expr, $handler:expr) => {
+    ($app:expr, $kind:expr, $name:expr, $tuning:expr, $signal:expr, $job:ty, $data:expr, $handler:expr) => {{
+        let (conn, keys, kind, tuning) = ($app.conn.clone(), $app.keys.clone(), $kind, $tuning);
+        let backend = BackendBuilder::new()
+            .database(())
+            .fetcher(move |_, _, worker| {
+                task_stream::<$job>(conn.clone(), keys.clone(), kind, worker, tuning)
+            })
+            .sink(|_, _| {
+                // Jobs are enqueued by the producer, never through the worker's backend.
+                futures::SinkExt::sink_map_err(futures::sink::drain(), |never| match never {})
+            })
+            .build()
+            .map_err(|err| anyhow::anyhow!("queue backend: {err}"))?;
         WorkerBuilder::new($name)
-            .backend(
-                worker_storage::<Delivery<$job>>($app.conn.clone(), &$app.keys, $kind, $tuning)
-                    .with_codec(LenientJson)
-                    .poll_with_stream($poll),
-            )
+            .backend(backend)
             .concurrency(usize::from($app.config.concurrency))
             .data($data)
             .build($handler)
             .run_until($signal)
             .await
-    };
+    }};
 }
 use consume;
-
-/// A stream that ticks every `every`, re-armed on each tick (apalis' own interval strategy
-/// loses wake-ups).
-fn poll_ticks(every: Duration) -> futures::stream::BoxStream<'static, ()> {
-    let mut interval = tokio::time::interval(every);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    Box::pin(futures::stream::unfold(
-        interval,
-        |mut interval| async move {
-            interval.tick().await;
-            Some(((), interval))
-        },
-    ))
-}
 
 fn default_worker_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
+use finishline_bus::Ack;
 use finishline_media::{MediaError, MediaLimits, PhotoPipeline, SourceLoader, decode_photo};
 use finishline_queue::Delivery;
 use finishline_wire::{
     ColorShare, JobKind, MessageName, PhotoCompletedBody, PhotoJob, PhotoProgressBody, Plate, Stage,
 };
-use tracing::Instrument;
 
-use crate::job::{JobRunner, Run, RunError, Success, record_stage};
+use crate::job::{JobRunner, Run, RunError, Success, handle, record_stage};
 
 /// Everything a photo job needs, shared by all jobs of a worker process.
 pub struct PhotoProcessor {
@@ -49,10 +49,10 @@ impl PhotoProcessor {
         self.runner.cpu_threads()
     }
 
-    async fn process(&self, job: PhotoJob) -> Result<(), BoxDynError> {
+    async fn process(&self, job: PhotoJob, ack: Ack) -> Result<(), BoxDynError> {
         let job = &job;
         self.runner
-            .run(job, |run| async move {
+            .run(job, ack, |run| async move {
                 let found = self.recognise(job, &run).await?;
                 let best = found
                     .plates
@@ -171,24 +171,11 @@ pub fn encode_error(err: serde_json::Error) -> RunError {
 pub async fn process_photo(
     delivery: Delivery<PhotoJob>,
     processor: Data<Arc<PhotoProcessor>>,
+    ack: Data<Ack>,
 ) -> Result<(), BoxDynError> {
-    match delivery {
-        Delivery::Job(job) => {
-            let span = tracing::info_span!(
-                "job",
-                job_id = %job.job_id,
-                event_id = %job.event_id,
-                request_id = %job.request_id,
-                photo_id = %job.photo_id,
-                attempt = tracing::field::Empty,
-            );
-            processor.process(job).instrument(span).await
-        }
-        Delivery::Poison { job_id, error } => {
-            processor
-                .runner
-                .reject_poison(JobKind::Photo, job_id, &error)
-                .await
-        }
-    }
+    let processor = &**processor;
+    handle(&processor.runner, delivery, (*ack).clone(), |job, ack| {
+        processor.process(job, ack)
+    })
+    .await
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use apalis::prelude::{BoxDynError, Data};
+use finishline_bus::Ack;
 use finishline_media::{
     MediaLimits, PhotoPipeline, PlateMerger, SourceLoader, VideoError, VideoTools,
 };
@@ -20,9 +21,8 @@ use finishline_wire::{
     JobKind, MediaSource, MessageName, Stage, VideoCompletedBody, VideoJob, VideoPlate,
     VideoProgressBody,
 };
-use tracing::Instrument;
 
-use crate::job::{JobRunner, Run, RunError, Success, record_stage};
+use crate::job::{JobRunner, Run, RunError, Success, handle, record_stage};
 use crate::photo::encode_error;
 
 /// A rise of one percent is published after this long at the latest.
@@ -74,10 +74,10 @@ impl VideoProcessor {
         }
     }
 
-    async fn process(&self, job: VideoJob) -> Result<(), BoxDynError> {
+    async fn process(&self, job: VideoJob, ack: Ack) -> Result<(), BoxDynError> {
         let job = &job;
         self.runner
-            .run(job, |run| async move {
+            .run(job, ack, |run| async move {
                 let found = self.recognise(job, &run).await?;
                 let body = serde_json::to_string(&VideoCompletedBody {
                     video_id: job.video_id.as_str(),
@@ -292,24 +292,11 @@ impl<'a> Reporter<'a> {
 pub async fn process_video(
     delivery: Delivery<VideoJob>,
     processor: Data<Arc<VideoProcessor>>,
+    ack: Data<Ack>,
 ) -> Result<(), BoxDynError> {
-    match delivery {
-        Delivery::Job(job) => {
-            let span = tracing::info_span!(
-                "job",
-                job_id = %job.job_id,
-                event_id = %job.event_id,
-                request_id = %job.request_id,
-                video_id = %job.video_id,
-                attempt = tracing::field::Empty,
-            );
-            processor.process(job).instrument(span).await
-        }
-        Delivery::Poison { job_id, error } => {
-            processor
-                .runner
-                .reject_poison(JobKind::Video, job_id, &error)
-                .await
-        }
-    }
+    let processor = &**processor;
+    handle(&processor.runner, delivery, (*ack).clone(), |job, ack| {
+        processor.process(job, ack)
+    })
+    .await
 }

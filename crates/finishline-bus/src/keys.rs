@@ -28,6 +28,11 @@ impl Keys {
         }
     }
 
+    /// Sorted set of a queue's workers by last heartbeat (Unix seconds).
+    pub fn queue_workers(&self, kind: JobKind) -> String {
+        format!("{}:workers", self.queue(kind))
+    }
+
     /// Hash of an event's counters and its last `seq`.
     pub fn event(&self, event_id: &EventId) -> String {
         format!("{}:event:{event_id}", self.prefix)

@@ -48,6 +48,19 @@ pub const LOADED_BATCH: usize = 8;
 
 type Reply<T> = oneshot::Sender<Result<T, BusError>>;
 
+/// Settles one delivery of a queue task: the worker no longer holds it. Sent with the job's
+/// end (same Lua call, so a job is never ended without its delivery settled, nor the other
+/// way round), or alone when the run ends otherwise (retry scheduled, superseded, skipped).
+#[derive(Debug, Clone)]
+pub struct Ack {
+    /// The queue's key ([`crate::Keys::queue`]); its in-flight sets and payload hash are
+    /// named after it.
+    pub queue: String,
+    /// The worker holding the delivery.
+    pub worker: String,
+    pub task_id: String,
+}
+
 enum Op {
     Start {
         job_id: JobId,
@@ -77,8 +90,11 @@ enum Op {
         ts: String,
         result: String,
         error: String,
+        ack: Option<Ack>,
         reply: Reply<i64>,
     },
+    /// Fire and forget.
+    Ack(Ack),
     /// Answered once every operation before it has reached Redis; sends nothing itself.
     Barrier { reply: oneshot::Sender<()> },
 }
@@ -89,7 +105,7 @@ impl Op {
             Self::Start { job_id, .. }
             | Self::Progress { job_id, .. }
             | Self::Finish { job_id, .. } => Some(job_id),
-            Self::Barrier { .. } => None,
+            Self::Barrier { .. } | Self::Ack(_) => None,
         }
     }
 
@@ -121,6 +137,9 @@ impl Op {
             }
             Self::Barrier { reply } => {
                 let _ = reply.send(());
+            }
+            Self::Ack(ack) => {
+                tracing::warn!(task_id = %ack.task_id, error = message, "delivery not settled; it is recovered with this worker's other tasks if the worker stops");
             }
         }
     }
@@ -236,7 +255,8 @@ impl BusWriter {
     }
 
     /// Ends a job exactly once (see [`ProgressBus::finish`]), after every operation sent
-    /// before it. Returns whether this call ended the job.
+    /// before it, and settles its delivery `ack` in the same call. Returns whether this call
+    /// ended the job.
     ///
     /// # Errors
     /// Fails when Redis cannot be reached.
@@ -245,6 +265,7 @@ impl BusWriter {
         job_id: &JobId,
         run: Option<u64>,
         finish: Finish<'_>,
+        ack: Option<Ack>,
     ) -> Result<bool, BusError> {
         let (reply, rx) = oneshot::channel();
         self.send(Op::Finish {
@@ -256,10 +277,19 @@ impl BusWriter {
             ts: now_rfc3339(),
             result: finish.result.unwrap_or("").to_owned(),
             error: finish.error.unwrap_or("").to_owned(),
+            ack,
             reply,
         })
         .await?;
         Ok(Self::wait(rx).await? == 1)
+    }
+
+    /// Settles a delivery after every operation sent before it, without waiting.
+    ///
+    /// # Errors
+    /// Fails when the writer has stopped.
+    pub async fn ack(&self, ack: Ack) -> Result<(), BusError> {
+        self.send(Op::Ack(ack)).await
     }
 
     /// Waits until every operation sent before has been through Redis (or failed).
@@ -328,6 +358,7 @@ async fn write_batches(
                     ts,
                     result,
                     error,
+                    ack,
                     ..
                 } => {
                     call.arg("F")
@@ -339,6 +370,11 @@ async fn write_batches(
                         .arg(ts)
                         .arg(result)
                         .arg(error);
+                    encode_ack(&mut call, ack.as_ref());
+                }
+                Op::Ack(ack) => {
+                    call.arg("A");
+                    encode_ack(&mut call, Some(ack));
                 }
                 Op::Barrier { .. } => {}
             }
@@ -354,6 +390,14 @@ async fn write_batches(
             }
         }
     }
+}
+
+/// The three arguments of a settled delivery; empty strings for none.
+fn encode_ack(call: &mut redis::ScriptInvocation<'_>, ack: Option<&Ack>) {
+    match ack {
+        Some(ack) => call.arg(&ack.queue).arg(&ack.worker).arg(&ack.task_id),
+        None => call.arg("").arg("").arg(""),
+    };
 }
 
 /// Drops each fire-and-forget progress message followed in the batch by another operation of
@@ -424,6 +468,7 @@ fn answer(ops: impl Iterator<Item = Op>, results: &[i64]) {
             Op::Barrier { reply } => {
                 let _ = reply.send(());
             }
+            Op::Ack(_) => {}
         }
     }
 }
@@ -460,6 +505,7 @@ mod tests {
             ts: String::new(),
             result: String::new(),
             error: String::new(),
+            ack: None,
             reply: oneshot::channel().0,
         }
     }
@@ -473,6 +519,7 @@ mod tests {
                     Op::Progress { .. } => "P",
                     Op::Finish { .. } => "F",
                     Op::Barrier { .. } => "B",
+                    Op::Ack(_) => "A",
                 };
                 format!("{kind}{}", op.job_id().map_or("", JobId::as_str))
             })

@@ -1,12 +1,9 @@
-//! A codec that never fails the worker on a bad payload.
+//! Decoding a task's payload without ever failing the worker on a bad one.
 //!
-//! apalis-redis decodes each task's bytes before the handler sees them; with the stock JSON
-//! codec a payload that is not a valid job (a "poison" job) is an error of the worker itself.
-//! This codec turns it into a [`Delivery::Poison`] that the handler fails cleanly and acks.
+//! A payload that is not a valid job (a "poison" job) becomes a [`Delivery::Poison`] that the
+//! handler fails cleanly and settles, instead of an error of the worker itself.
 
-use apalis::prelude::Codec;
 use finishline_wire::{JobId, PhotoJob};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// A delivered task: a job (a [`PhotoJob`] or a `VideoJob`), or bytes that are not one.
@@ -20,32 +17,17 @@ pub enum Delivery<J = PhotoJob> {
     },
 }
 
-/// JSON codec of [`Delivery`]; decoding never fails.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LenientJson;
-
-impl<J: Serialize + DeserializeOwned> Codec<Delivery<J>> for LenientJson {
-    type Error = serde_json::Error;
-    type Compact = Vec<u8>;
-
-    fn encode(&self, delivery: &Delivery<J>) -> Result<Vec<u8>, serde_json::Error> {
-        match delivery {
-            Delivery::Job(job) => serde_json::to_vec(job),
-            Delivery::Poison { .. } => Ok(b"null".to_vec()),
-        }
-    }
-
-    fn decode(&self, bytes: &Vec<u8>) -> Result<Delivery<J>, serde_json::Error> {
-        Ok(match serde_json::from_slice::<J>(bytes) {
-            Ok(job) => Delivery::Job(job),
-            Err(err) => Delivery::Poison {
-                job_id: serde_json::from_slice::<serde_json::Value>(bytes)
-                    .ok()
-                    .and_then(|v| v.get("jobId")?.as_str().map(str::to_owned))
-                    .and_then(|id| JobId::parse(id).ok()),
-                error: format!("invalid job payload: {err}"),
-            },
-        })
+/// Decodes a task's JSON payload as a job of type `J`, or as poison; never fails.
+pub fn decode_delivery<J: DeserializeOwned>(bytes: &[u8]) -> Delivery<J> {
+    match serde_json::from_slice::<J>(bytes) {
+        Ok(job) => Delivery::Job(job),
+        Err(err) => Delivery::Poison {
+            job_id: serde_json::from_slice::<serde_json::Value>(bytes)
+                .ok()
+                .and_then(|v| v.get("jobId")?.as_str().map(str::to_owned))
+                .and_then(|id| JobId::parse(id).ok()),
+            error: format!("invalid job payload: {err}"),
+        },
     }
 }
 
@@ -55,16 +37,16 @@ mod tests {
     use finishline_wire::VideoJob;
 
     fn decode(bytes: &[u8]) -> Result<Delivery<PhotoJob>, serde_json::Error> {
-        LenientJson.decode(&bytes.to_vec())
+        Ok(decode_delivery(bytes))
     }
 
     #[test]
     fn a_video_payload_decodes_as_a_video_job_and_a_photo_payload_does_not() {
         let video = br#"{"jobId":"01J","eventId":"e","videoId":"v","requestId":"r","source":{"path":"v.mp4"}}"#.to_vec();
-        let decoded: Delivery<VideoJob> = LenientJson.decode(&video).unwrap();
+        let decoded: Delivery<VideoJob> = decode_delivery(&video);
         assert!(matches!(decoded, Delivery::Job(job) if job.video_id.as_str() == "v"));
         let photo = br#"{"jobId":"01J","eventId":"e","photoId":"p","requestId":"r","source":{"path":"p.jpg"}}"#.to_vec();
-        let decoded: Delivery<VideoJob> = LenientJson.decode(&photo).unwrap();
+        let decoded: Delivery<VideoJob> = decode_delivery(&photo);
         assert!(matches!(
             decoded,
             Delivery::Poison {

@@ -1,4 +1,4 @@
-//! Promotion of due retries and vacuum of finished jobs, in bounded chunks.
+//! Promotion of due retries in bounded chunks, recovery of dead workers' tasks, queue depth.
 
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,13 +12,12 @@ use tokio_util::sync::CancellationToken;
 use crate::QueueError;
 
 static PROMOTE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/promote.lua")));
-static VACUUM: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/vacuum.lua")));
+static RECOVER: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/recover.lua")));
 static STATS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/stats.lua")));
 static HAND_BACK: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/hand_back.lua")));
 
-/// Chunk size of promotion and vacuum: far below the ~8,000 where apalis-redis' own
-/// promotion fails.
+/// Chunk size of promotion: a bounded Lua call however many retries are due.
 const CHUNK: usize = 1_000;
 
 /// How deep a queue is.
@@ -30,8 +29,6 @@ pub struct QueueStats {
     pub scheduled: u64,
     /// Taken by a live or presumed-live worker.
     pub inflight: u64,
-    /// Given up by apalis (timeouts, panics).
-    pub dead: u64,
     /// Age of the oldest waiting job (from its ULID), if any.
     pub oldest_waiting_age: Option<Duration>,
 }
@@ -74,23 +71,22 @@ impl Housekeeper {
         }
     }
 
-    /// Forgets finished jobs of the apalis queue; returns how many.
+    /// Puts the tasks of workers silent for longer than `orphan_after` back on the queue;
+    /// returns how many.
     ///
     /// # Errors
     /// Fails when Redis cannot be reached.
-    pub async fn vacuum(&self) -> Result<u64, QueueError> {
-        let mut total = 0;
-        loop {
-            let removed: u64 = VACUUM
-                .arg(&self.queue)
-                .arg(CHUNK)
-                .invoke_async(&mut self.conn.clone())
-                .await?;
-            total += removed;
-            if removed < CHUNK as u64 {
-                return Ok(total);
-            }
-        }
+    pub async fn recover_orphans(&self, orphan_after: Duration) -> Result<u64, QueueError> {
+        let cutoff = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .saturating_sub(orphan_after)
+            .as_secs();
+        Ok(RECOVER
+            .arg(&self.queue)
+            .arg(cutoff)
+            .invoke_async(&mut self.conn.clone())
+            .await?)
     }
 
     /// The depth of the queue.
@@ -98,7 +94,7 @@ impl Housekeeper {
     /// # Errors
     /// Fails when Redis cannot be reached.
     pub async fn stats(&self) -> Result<QueueStats, QueueError> {
-        let (waiting, scheduled, inflight, dead, oldest): (u64, u64, u64, u64, String) = STATS
+        let (waiting, scheduled, inflight, oldest): (u64, u64, u64, String) = STATS
             .arg(&self.queue)
             .invoke_async(&mut self.conn.clone())
             .await?;
@@ -111,7 +107,6 @@ impl Housekeeper {
             waiting,
             scheduled,
             inflight,
-            dead,
             oldest_waiting_age,
         })
     }
@@ -130,12 +125,11 @@ impl Housekeeper {
             .await?)
     }
 
-    /// Runs promotion every `every` and vacuum every tenth round until `stop` fires. Errors are
-    /// logged and retried on the next round, never fatal.
-    pub async fn run(self, every: Duration, stop: CancellationToken) {
+    /// Runs promotion and orphan recovery every `every` until `stop` fires. Errors are logged
+    /// and retried on the next round, never fatal.
+    pub async fn run(self, every: Duration, orphan_after: Duration, stop: CancellationToken) {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut round: u64 = 0;
         loop {
             tokio::select! {
                 () = stop.cancelled() => return,
@@ -146,14 +140,13 @@ impl Housekeeper {
                 Ok(n) => tracing::debug!(queue = %self.queue, promoted = n, "promoted due jobs"),
                 Err(err) => tracing::warn!(queue = %self.queue, error = %err, "promotion failed"),
             }
-            round += 1;
-            if round.is_multiple_of(10) {
-                match self.vacuum().await {
-                    Ok(0) => {}
-                    Ok(n) => {
-                        tracing::debug!(queue = %self.queue, removed = n, "vacuumed finished jobs")
-                    }
-                    Err(err) => tracing::warn!(queue = %self.queue, error = %err, "vacuum failed"),
+            match self.recover_orphans(orphan_after).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::warn!(queue = %self.queue, recovered = n, ?orphan_after, "tasks of a silent worker put back on the queue")
+                }
+                Err(err) => {
+                    tracing::warn!(queue = %self.queue, error = %err, "orphan recovery failed")
                 }
             }
         }

@@ -1,21 +1,21 @@
-//! The queue: how processors enqueue jobs and how workers are wired to apalis-redis.
+//! The queue: how processors enqueue jobs and how workers take them.
 //!
 //! [`Producer`] is the Rust producer API (the gateway's HTTP API uses it too): idempotent,
-//! batched, one Lua call per chunk. [`worker_storage`] builds the apalis-redis backend with the
-//! settings that avoid its measured defects, and [`Housekeeper`] does what apalis-redis leaves
-//! undone: promoting due retries in bounded chunks and vacuuming finished jobs.
+//! batched, one Lua call per chunk. [`task_stream`] is the workers' apalis backend: tasks
+//! fetched in batches, each delivery settled together with its job's outcome. [`Housekeeper`]
+//! promotes due retries in bounded chunks and recovers the tasks of dead workers.
 
 mod codec;
+mod consumer;
 mod housekeeping;
 mod producer;
 mod retry;
-mod storage;
 
-pub use codec::{Delivery, LenientJson};
+pub use codec::{Delivery, decode_delivery};
+pub use consumer::{FetchError, WorkerTuning, keep_alive, requeue, task_stream};
 pub use housekeeping::{Housekeeper, QueueStats};
 pub use producer::{Enqueued, NewMedia, Producer, ProducerConfig};
 pub use retry::{Backoff, Retrier};
-pub use storage::{WorkerTuning, keep_alive, worker_storage};
 
 /// Errors of the queue API.
 #[derive(Debug, thiserror::Error)]

@@ -5,14 +5,23 @@
 -- ARGV: prefix, history_max, stream_max, ttl, then operations:
 --   'S', job_id, ts                                              start a run
 --   'P', job_id, run, name, body, ts, stage, progress            progress message
---   'F', job_id, run, state, name, body, ts, result, error       end the job
+--   'F', job_id, run, state, name, body, ts, result, error,      end the job and settle its
+--        queue, worker, task_id                                  delivery (empty: none)
+--   'A', queue, worker, task_id                                  settle a delivery
 -- Returns a flat list: run and attempt for each S, the result of fl_progress for each P and
--- of fl_finish for each F (see the prelude).
+-- of fl_finish for each F (see the prelude); nothing for A.
 local prefix = ARGV[1]
 local cfg = { history_max = ARGV[2], stream_max = ARGV[3], ttl = ARGV[4], defer_expire = true }
 local out = {}
 local touched, touched_order = {}, {}
 local ended, ended_order = {}, {}
+-- A delivery is settled by the worker that holds it: once another worker took the task
+-- over (this one was presumed dead), its payload is theirs and stays.
+local function settle(queue, worker, task_id)
+  if queue ~= '' and redis.call('SREM', queue .. ':inflight:' .. worker, task_id) == 1 then
+    redis.call('HDEL', queue .. ':data', task_id)
+  end
+end
 local function touch(event_id)
   if not touched[event_id] then
     touched[event_id] = true
@@ -44,8 +53,12 @@ while i <= n do
       -- The last ended job of the event names the request and time of event:progress.
       ended[event_id] = { request_id, ARGV[i + 6] }
     end
+    settle(ARGV[i + 9], ARGV[i + 10], ARGV[i + 11])
     out[#out + 1] = code
-    i = i + 9
+    i = i + 12
+  elseif op == 'A' then
+    settle(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+    i = i + 4
   else
     -- Built by finishline-bus only; nothing is written after an unknown operation.
     return redis.error_reply('batch: unknown operation ' .. tostring(op) .. ' at ' .. i)

@@ -1,7 +1,7 @@
 -- Enqueues a batch of jobs of one event, idempotently per media id.
--- Writes the records apalis-redis reads (data hash, meta hash, active list, signal) directly
--- onto the active list: apalis' own push parks every job in :scheduled, whose promotion breaks
--- beyond ~8,000 due jobs. Then counts the new jobs and publishes event:progress.
+-- Writes each job's payload to the queue's data hash and its id onto the active list (the
+-- task id of a job's first delivery is its job id), then counts the new jobs and publishes
+-- event:progress.
 -- ARGV: prefix, queue, event_id, request_id, kind, max_attempts, ts, history_max, stream_max, ttl,
 --       then triples: media_id, job_id, payload
 -- Returns: a flat list job_id, created (1|0) per triple, in order.
@@ -24,8 +24,6 @@ for i = 11, #ARGV, 3 do
       'requestId', request_id, 'state', 'queued', 'createdAt', ts, 'updatedAt', ts,
       'payload', payload)
     redis.call('EXPIRE', job_key, cfg.ttl)
-    redis.call('HSET', queue .. ':meta:' .. job_id, 'attempts', 0, 'max_attempts', max_attempts,
-      'status', 'Pending', 'idempotency_key', '')
     data[#data + 1] = job_id
     data[#data + 1] = payload
     active[#active + 1] = job_id
@@ -44,8 +42,6 @@ if created > 0 then
   local total_field = 'totalPhotos'
   if kind == 'video' then total_field = 'totalVideos' end
   redis.call('HINCRBY', fl_key(prefix, 'event', event_id), total_field, created)
-  redis.call('DEL', queue .. ':signal')
-  redis.call('LPUSH', queue .. ':signal', 1)
   fl_publish_event_progress(prefix, event_id, request_id, ts, cfg)
 end
 return out

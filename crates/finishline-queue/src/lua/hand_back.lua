@@ -6,8 +6,6 @@ local inflight = queue .. ':inflight:' .. worker
 local ids = redis.call('SMEMBERS', inflight)
 if #ids > 0 then
   redis.call('RPUSH', queue .. ':active', unpack(ids))
-  redis.call('DEL', queue .. ':signal')
-  redis.call('LPUSH', queue .. ':signal', 1)
 end
 redis.call('DEL', inflight)
 redis.call('ZREM', queue .. ':workers', worker)

@@ -6,7 +6,5 @@ local ids = redis.call('ZRANGEBYSCORE', queue .. ':scheduled', 0, now, 'LIMIT', 
 if #ids > 0 then
   redis.call('RPUSH', queue .. ':active', unpack(ids))
   redis.call('ZREM', queue .. ':scheduled', unpack(ids))
-  redis.call('DEL', queue .. ':signal')
-  redis.call('LPUSH', queue .. ':signal', 1)
 end
 return #ids

@@ -24,10 +24,6 @@ redis.call('HDEL', job_key, 'error', 'finishedAt', 'retryAt')
 redis.call('EXPIRE', job_key, cfg.ttl)
 redis.call('ZREM', fl_key(prefix, 'failed'), job_id)
 redis.call('HSET', queue .. ':data', task_id, fields[2])
-redis.call('HSET', queue .. ':meta:' .. task_id, 'attempts', 0, 'max_attempts', 1,
-  'status', 'Pending', 'idempotency_key', '')
 redis.call('RPUSH', queue .. ':active', task_id)
-redis.call('DEL', queue .. ':signal')
-redis.call('LPUSH', queue .. ':signal', 1)
 fl_publish_event_progress(prefix, event_id, request_id, ts, cfg)
 return 1

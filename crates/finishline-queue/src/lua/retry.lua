@@ -1,6 +1,6 @@
--- Schedules another attempt of a job after a transient failure, as a fresh apalis task (new
--- id, same payload) in :scheduled at the given time. The current apalis task is then acked as
--- done by the worker: apalis-redis' own retries ignore max_attempts and back off linearly.
+-- Schedules another attempt of a job after a transient failure, as a fresh task (new id, same
+-- payload) in :scheduled at the given time (the housekeeper promotes it when due). The
+-- current delivery is then settled by the worker.
 -- ARGV: prefix, queue, job_id, task_id (new ULID), due (unix seconds), error, ts
 -- Returns: 1 when scheduled, 0 when the job has ended meanwhile (e.g. cancelled).
 local prefix, queue, job_id, task_id, due, err, ts =
@@ -12,7 +12,5 @@ if not fields[1] or fl_is_terminal(fields[1]) or not fields[2] then
 end
 redis.call('HSET', job_key, 'state', 'queued', 'error', err, 'retryAt', due, 'updatedAt', ts)
 redis.call('HSET', queue .. ':data', task_id, fields[2])
-redis.call('HSET', queue .. ':meta:' .. task_id, 'attempts', 0, 'max_attempts', 1,
-  'status', 'Pending', 'idempotency_key', '')
 redis.call('ZADD', queue .. ':scheduled', due, task_id)
 return 1

@@ -1,6 +1,6 @@
 -- Depth of one queue in one round trip.
 -- ARGV: queue
--- Returns: {waiting, scheduled, inflight, dead, oldest waiting task id or ''}
+-- Returns: {waiting, scheduled, inflight, oldest waiting task id or ''}
 local queue = ARGV[1]
 local waiting = redis.call('LLEN', queue .. ':active')
 local scheduled = redis.call('ZCARD', queue .. ':scheduled')
@@ -8,6 +8,5 @@ local inflight = 0
 for _, worker in ipairs(redis.call('ZRANGE', queue .. ':workers', 0, -1)) do
   inflight = inflight + redis.call('SCARD', queue .. ':inflight:' .. worker)
 end
-local dead = redis.call('SCARD', queue .. ':dead')
 local oldest = redis.call('LINDEX', queue .. ':active', 0) or ''
-return {waiting, scheduled, inflight, dead, oldest}
+return {waiting, scheduled, inflight, oldest}
