@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use apalis::prelude::BoxDynError;
-use finishline_bus::{Ack, BusError, BusWriter, Finish, ProgressBus, RunOutcome};
+use finishline_bus::{Ack, BusError, BusWriter, Finish, Progress, ProgressBus, RunOutcome};
 use finishline_media::{MediaError, VideoError};
 use finishline_queue::{Backoff, Delivery, Retrier};
 use finishline_wire::{
@@ -387,17 +387,21 @@ impl JobRunner {
         stage: Stage,
         progress: u8,
     ) -> Result<(), RunError> {
+        let message = Progress {
+            name,
+            body,
+            stage,
+            progress,
+        };
         let now_ms = u64::try_from(run.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let since = now_ms.saturating_sub(run.confirmed_ms.load(Ordering::Relaxed));
         if since < CONFIRM_AFTER.as_millis() as u64 {
-            self.writer
-                .progress(job_id, run.id, name, body, stage, progress)
-                .await?;
+            self.writer.progress(job_id, run.id, message).await?;
             return Ok(());
         }
         match self
             .writer
-            .progress_confirmed(job_id, run.id, name, body, stage, progress)
+            .progress_confirmed(job_id, run.id, message)
             .await?
         {
             Some(_) => {

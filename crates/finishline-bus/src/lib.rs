@@ -15,7 +15,7 @@ pub use bus::{BusLimits, Finish, ProgressBus, RunOutcome};
 pub use keys::Keys;
 pub use scripts::{LUA_PRELUDE, with_prelude};
 pub use tail::{StreamMessage, StreamTail};
-pub use writer::{Ack, BusWriter, WriterConfig};
+pub use writer::{Ack, BusWriter, Progress, WriterConfig};
 
 /// Errors of the bus. All of them come from Redis or from data in Redis.
 #[derive(Debug, thiserror::Error)]

@@ -200,29 +200,15 @@ impl BusWriter {
     ///
     /// # Errors
     /// Fails when Redis cannot be reached.
-    #[allow(clippy::too_many_arguments)]
     pub async fn progress_confirmed(
         &self,
         job_id: &JobId,
         run: u64,
-        name: MessageName,
-        body: String,
-        stage: Stage,
-        progress: u8,
+        message: Progress,
     ) -> Result<Option<u64>, BusError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Op::Progress {
-            job_id: job_id.clone(),
-            run,
-            name,
-            body,
-            ts: now_rfc3339(),
-            stage,
-            progress,
-            reply: Some(reply),
-            conflatable: false,
-        })
-        .await?;
+        self.send(progress_op(job_id, run, message, Some(reply), false))
+            .await?;
         Self::wait(rx).await
     }
 
@@ -235,23 +221,11 @@ impl BusWriter {
         &self,
         job_id: &JobId,
         run: u64,
-        name: MessageName,
-        body: String,
-        stage: Stage,
-        progress: u8,
+        message: Progress,
     ) -> Result<(), BusError> {
-        self.send(Op::Progress {
-            job_id: job_id.clone(),
-            run,
-            name,
-            body,
-            ts: now_rfc3339(),
-            stage,
-            progress,
-            reply: None,
-            conflatable: self.busy.load(Ordering::Relaxed),
-        })
-        .await
+        let conflatable = self.busy.load(Ordering::Relaxed);
+        self.send(progress_op(job_id, run, message, None, conflatable))
+            .await
     }
 
     /// Ends a job exactly once (see [`ProgressBus::finish`]), after every operation sent
@@ -301,6 +275,36 @@ impl BusWriter {
         self.send(Op::Barrier { reply }).await?;
         rx.await
             .map_err(|_| BusError::Unavailable("the bus writer has stopped".to_owned()))
+    }
+}
+
+/// A progress message of a run, as the job runner builds it.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub name: MessageName,
+    /// The message body as a JSON object, without the common fields.
+    pub body: String,
+    pub stage: Stage,
+    pub progress: u8,
+}
+
+fn progress_op(
+    job_id: &JobId,
+    run: u64,
+    message: Progress,
+    reply: Option<Reply<Option<u64>>>,
+    conflatable: bool,
+) -> Op {
+    Op::Progress {
+        job_id: job_id.clone(),
+        run,
+        name: message.name,
+        body: message.body,
+        ts: now_rfc3339(),
+        stage: message.stage,
+        progress: message.progress,
+        reply,
+        conflatable,
     }
 }
 
