@@ -7,6 +7,7 @@
 //                              [--bin target/release] [--smoke] [--out FILE]
 //
 // Prints a markdown table and writes JSON (default tests/bench/results/latest.json).
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -50,7 +51,7 @@ async function finishline(redisPort, redis) {
     req.on("error", reject);
     req.end(body);
   });
-  return measureRedis(redis, async () => {
+  const measured = await measureRedis(redis, async () => {
     const t0 = performance.now();
     for (let i = 0; i < N; i += 1000) {
       await post("bulk", Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({ photoId: `p${i + j}`, source: { path: `p${i + j}.jpg` } })));
@@ -63,9 +64,22 @@ async function finishline(redisPort, redis) {
     await Promise.all(Array.from({ length: 16 }, async () => { while (next < SINGLE) { const i = next++; await post("single", [{ photoId: `s${i}`, source: { path: "s.jpg" } }]); } }));
     const singleMs = performance.now() - s0;
     await until("single jobs processed", async () => Number(await redis.hget("bench:event:single", "processedPhotos")) >= SINGLE);
-    agent.destroy(); gateway.kill("SIGTERM"); worker.kill("SIGTERM");
+    agent.destroy();
     return { enqueueBatchPerSec: N / ((enqueued - t0) / 1000), enqueueSinglePerSec: SINGLE / (singleMs / 1000), processedPerSec: N / ((done - t0) / 1000) };
   });
+  // The Rust producer API (what a processor written in Rust calls; BullMQ's add/addBulk are
+  // the same kind of library call), after the measured window, with the worker still running.
+  const producer = (event, jobs, batch) => {
+    const out = execFileSync(path.join(BIN, "examples", "enqueue-load"), ["--redis-url", `redis://127.0.0.1:${redisPort}`, "--key-prefix", "bench", "--event", event, "--jobs", String(jobs), "--batch", String(batch), "--in-flight", "16"]);
+    return JSON.parse(out.toString()).perSec;
+  };
+  measured.producerBatchPerSec = producer("lib-bulk", N, 1000);
+  measured.producerSinglePerSec = producer("lib-single", SINGLE, 1);
+  gateway.kill("SIGTERM"); worker.kill("SIGTERM");
+  // A worker that restarted or lost Redis during the run says so: show it with the figures.
+  const warnings = worker.log().split("\n").filter((line) => / (WARN|ERROR) /.test(line));
+  if (warnings.length) console.error(`worker warnings during the run:\n${warnings.slice(-5).join("\n")}`);
+  return measured;
 }
 
 async function bullmq(redisPort, redis) {
@@ -103,8 +117,10 @@ try {
   process.exit(1);
 }
 const rows = [
-  ["enqueue, batch of 1,000 (jobs/s)", fl.enqueueBatchPerSec, bq.enqueueBatchPerSec, 0],
-  ["enqueue, one per call, 16 in flight (jobs/s)", fl.enqueueSinglePerSec, bq.enqueueSinglePerSec, 0],
+  ["enqueue over HTTP, batch of 1,000 (jobs/s)", fl.enqueueBatchPerSec, bq.enqueueBatchPerSec, 0],
+  ["enqueue over HTTP, one per request, 16 in flight (jobs/s)", fl.enqueueSinglePerSec, bq.enqueueSinglePerSec, 0],
+  ["enqueue, Rust producer API, batch of 1,000 (jobs/s)", fl.producerBatchPerSec, bq.enqueueBatchPerSec, 0],
+  ["enqueue, Rust producer API, one per call, 16 in flight (jobs/s)", fl.producerSinglePerSec, bq.enqueueSinglePerSec, 0],
   [`processed end to end, concurrency ${CONCURRENCY} (jobs/s)`, fl.processedPerSec, bq.processedPerSec, 0],
   ["Redis commands per job", fl.redisCommandsPerJob, bq.redisCommandsPerJob, 1],
   ["Redis CPU per job (ms)", fl.redisCpuMsPerJob, bq.redisCpuMsPerJob, 3],
