@@ -41,6 +41,10 @@ async function finishline(redisPort, redis) {
   await sleep(500);
   // node:http with a keep-alive agent: Node's fetch costs ~0.7 ms of client CPU per request,
   // which capped the one-per-call figure at the client, not the gateway.
+  const load = (event, jobs, batch, extra = []) => {
+    const out = execFileSync(path.join(BIN, "examples", "enqueue-load"), ["--redis-url", `redis://127.0.0.1:${redisPort}`, "--key-prefix", "bench", "--event", event, "--jobs", String(jobs), "--batch", String(batch), "--in-flight", "16", ...extra]);
+    return JSON.parse(out.toString()).perSec;
+  };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const post = (event, photos) => new Promise((resolve, reject) => {
     const body = JSON.stringify({ photos });
@@ -59,22 +63,17 @@ async function finishline(redisPort, redis) {
     const enqueued = performance.now();
     await until("finishline processed every job", async () => Number(await redis.hget("bench:event:bulk", "processedPhotos")) >= N);
     const done = performance.now();
-    const s0 = performance.now();
-    let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => { while (next < SINGLE) { const i = next++; await post("single", [{ photoId: `s${i}`, source: { path: "s.jpg" } }]); } }));
-    const singleMs = performance.now() - s0;
+    // One photo per request, 16 in flight, from a Rust client (Node's own HTTP clients
+    // spend more CPU per request than the gateway and would measure themselves).
+    const singlePerSec = load("single", SINGLE, 1, ["--http-url", url]);
     await until("single jobs processed", async () => Number(await redis.hget("bench:event:single", "processedPhotos")) >= SINGLE);
     agent.destroy();
-    return { enqueueBatchPerSec: N / ((enqueued - t0) / 1000), enqueueSinglePerSec: SINGLE / (singleMs / 1000), processedPerSec: N / ((done - t0) / 1000) };
+    return { enqueueBatchPerSec: N / ((enqueued - t0) / 1000), enqueueSinglePerSec: singlePerSec, processedPerSec: N / ((done - t0) / 1000) };
   });
   // The Rust producer API (what a processor written in Rust calls; BullMQ's add/addBulk are
   // the same kind of library call), after the measured window, with the worker still running.
-  const producer = (event, jobs, batch) => {
-    const out = execFileSync(path.join(BIN, "examples", "enqueue-load"), ["--redis-url", `redis://127.0.0.1:${redisPort}`, "--key-prefix", "bench", "--event", event, "--jobs", String(jobs), "--batch", String(batch), "--in-flight", "16"]);
-    return JSON.parse(out.toString()).perSec;
-  };
-  measured.producerBatchPerSec = producer("lib-bulk", N, 1000);
-  measured.producerSinglePerSec = producer("lib-single", SINGLE, 1);
+  measured.producerBatchPerSec = load("lib-bulk", N, 1000);
+  measured.producerSinglePerSec = load("lib-single", SINGLE, 1);
   gateway.kill("SIGTERM"); worker.kill("SIGTERM");
   // A worker that restarted or lost Redis during the run says so: show it with the figures.
   const warnings = worker.log().split("\n").filter((line) => / (WARN|ERROR) /.test(line));

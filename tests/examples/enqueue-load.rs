@@ -1,13 +1,14 @@
-//! Enqueue load through the Rust producer API (`finishline_queue::Producer`), the library a
-//! processor written in Rust calls instead of the gateway's HTTP API — the counterpart of
-//! BullMQ's `Queue.add` / `addBulk` in the queue benchmark (tests/bench/queue.mjs).
+//! Enqueue load for the queue benchmark (tests/bench/queue.mjs): through the Rust producer API
+//! (`finishline_queue::Producer`), the library a processor written in Rust calls — the
+//! counterpart of BullMQ's `Queue.add` / `addBulk` — or, with `--http-url`, through the
+//! gateway's HTTP API with a client cheap enough not to be the bottleneck.
 //!
 //! `enqueue-load --redis-url redis://127.0.0.1:6379 --key-prefix bench --event single
-//!               --jobs 2000 --batch 1 --in-flight 16`
+//!               --jobs 2000 --batch 1 --in-flight 16 [--http-url http://127.0.0.1:3000]`
 //!
 //! Enqueues `--jobs` photo jobs of one event, `--batch` per call with `--in-flight` calls at
-//! once on one multiplexed connection, then prints one JSON line
-//! `{"jobs":…,"seconds":…,"perSec":…}`.
+//! once (one multiplexed Redis connection, or HTTP/1.1 keep-alive connections), then prints
+//! one JSON line `{"jobs":…,"seconds":…,"perSec":…}`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,20 +38,74 @@ struct Args {
     /// Producer calls in flight at once
     #[arg(long, default_value_t = 16)]
     in_flight: usize,
+    /// POST to this gateway (`/v1/events/{event}/photos`) instead of calling the producer
+    #[arg(long)]
+    http_url: Option<String>,
+}
+
+/// Where the jobs go.
+enum Target {
+    Producer(Producer),
+    Http {
+        client: reqwest::Client,
+        url: String,
+    },
+}
+
+impl Target {
+    async fn enqueue(
+        &self,
+        event: &EventId,
+        request: &RequestId,
+        photos: &[NewMedia],
+    ) -> anyhow::Result<()> {
+        match self {
+            Self::Producer(producer) => {
+                producer.enqueue_photos(event, request, photos).await?;
+            }
+            Self::Http { client, url } => {
+                let body = serde_json::json!({ "photos": photos.iter().map(|p| serde_json::json!({
+                    "photoId": p.media_id.as_str(),
+                    "source": p.source,
+                })).collect::<Vec<_>>() });
+                let response = client
+                    .post(format!("{url}/v1/events/{}/photos", event.as_str()))
+                    .json(&body)
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    response.status() == reqwest::StatusCode::ACCEPTED,
+                    "enqueue answered {}",
+                    response.status()
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let client = redis::Client::open(args.redis_url.as_str()).context("redis url")?;
-    let conn = redis::aio::ConnectionManager::new(client)
-        .await
-        .context("connecting to redis")?;
-    let producer = Arc::new(Producer::new(
-        conn,
-        Keys::new(&args.key_prefix),
-        ProducerConfig::default(),
-    ));
+    let producer = Arc::new(match &args.http_url {
+        Some(url) => Target::Http {
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(args.in_flight)
+                .build()?,
+            url: url.trim_end_matches('/').to_owned(),
+        },
+        None => {
+            let client = redis::Client::open(args.redis_url.as_str()).context("redis url")?;
+            let conn = redis::aio::ConnectionManager::new(client)
+                .await
+                .context("connecting to redis")?;
+            Target::Producer(Producer::new(
+                conn,
+                Keys::new(&args.key_prefix),
+                ProducerConfig::default(),
+            ))
+        }
+    });
     let event = EventId::parse(&args.event)?;
     let request = RequestId::parse("enqueue-load")?;
     let batch = args.batch.max(1);
@@ -80,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
                         })
                     })
                     .collect::<anyhow::Result<Vec<_>>>()?;
-                producer.enqueue_photos(&event, &request, &photos).await?;
+                producer.enqueue(&event, &request, &photos).await?;
             }
         }));
     }
