@@ -1,7 +1,7 @@
 //! Videos flow from the HTTP API through `video-processing` and the worker's ffmpeg sampling
 //! to a Socket.IO room: progress in stage order, one terminal message, counted once.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use finishline_tests::{
@@ -37,6 +37,38 @@ async fn get_json(url: &str) -> Value {
         .expect("JSON")
 }
 
+/// A gateway and a worker (started with `worker_args`) on `redis`, and a Socket.IO client
+/// subscribed to `event`. The media the test needs is written before.
+struct Rig {
+    gateway: Gateway,
+    worker: Worker,
+    client: SocketClient,
+    /// The subscribe ack (checked for success).
+    ack: Value,
+}
+
+async fn start_rig(
+    redis: &RedisServer,
+    prefix: &str,
+    media: &Path,
+    worker_args: &[&str],
+    event: &str,
+) -> Rig {
+    let gateway = Gateway::start(redis.url(), prefix).await;
+    let worker = Worker::start_with(redis.url(), prefix, media, worker_args).await;
+    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let ack = client
+        .call("subscribe:event", json!({ "eventId": event }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    Rig {
+        gateway,
+        worker,
+        client,
+        ack,
+    }
+}
+
 fn named<'a>(messages: &'a [Received], name: &str) -> Vec<&'a Received> {
     messages.iter().filter(|m| m.name == name).collect()
 }
@@ -55,15 +87,13 @@ async fn a_video_reports_rising_progress_in_stage_order_then_its_duration_and_co
     let prefix = unique_prefix("video-flow");
     let media = media_dir("video-flow-media");
     write_video(&media.join("finish.mp4"), 4, 10, 320, 240);
-    let gateway = Gateway::start(redis.url(), &prefix).await;
     // 10 sampled frames per second: 40 frames, more than the progress messages allowed.
-    let _worker = Worker::start_with(redis.url(), &prefix, &media, &["--video-fps", "10"]).await;
-
-    let client = SocketClient::connect(&gateway.url(""), None).await;
-    let ack = client
-        .call("subscribe:event", json!({ "eventId": "race-v" }))
-        .await;
-    assert_eq!(ack["success"], true, "{ack}");
+    let Rig {
+        gateway,
+        worker: _worker,
+        client,
+        ack,
+    } = start_rig(&redis, &prefix, &media, &["--video-fps", "10"], "race-v").await;
     assert_eq!(ack["snapshot"]["totalVideos"], 0);
 
     let first = post_videos(
@@ -202,19 +232,19 @@ async fn a_corrupt_video_fails_once_with_a_readable_error_and_no_retry() {
     let prefix = unique_prefix("video-corrupt");
     let media = media_dir("video-corrupt-media");
     write_corrupt_video(&media.join("broken.mp4"));
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let worker = Worker::start_with(
-        redis.url(),
+    let Rig {
+        gateway,
+        worker,
+        client,
+        ..
+    } = start_rig(
+        &redis,
         &prefix,
         &media,
         &["--max-attempts", "3", "--retry-base-delay", "100ms"],
+        "race-bad",
     )
     .await;
-    let client = SocketClient::connect(&gateway.url(""), None).await;
-    let ack = client
-        .call("subscribe:event", json!({ "eventId": "race-bad" }))
-        .await;
-    assert_eq!(ack["success"], true, "{ack}");
     let body = post_videos(
         &gateway,
         "race-bad",
@@ -346,13 +376,19 @@ async fn a_running_video_cancelled_stops_between_frames_and_its_ffmpeg_is_killed
     let prefix = unique_prefix("video-cancel");
     let media = media_dir("video-cancel-media");
     write_test_pattern_video(&media.join("long.mp4"), 600);
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let worker = Worker::start_with(redis.url(), &prefix, &media, &["--video-fps", "10"]).await;
-    let client = SocketClient::connect(&gateway.url(""), None).await;
-    let ack = client
-        .call("subscribe:event", json!({ "eventId": "race-cancel" }))
-        .await;
-    assert_eq!(ack["success"], true, "{ack}");
+    let Rig {
+        gateway,
+        worker,
+        client,
+        ..
+    } = start_rig(
+        &redis,
+        &prefix,
+        &media,
+        &["--video-fps", "10"],
+        "race-cancel",
+    )
+    .await;
     let body = post_videos(
         &gateway,
         "race-cancel",
@@ -426,10 +462,14 @@ async fn a_video_by_url_is_retried_after_a_transient_fetch_failure_and_its_downl
     let clip = media.join("clip.mp4");
     write_video(&clip, 2, 10, 160, 120);
     let server = PhotoServer::start(std::fs::read(&clip).expect("clip"), vec![503, 200]).await;
-    let gateway = Gateway::start(redis.url(), &prefix).await;
     let downloads_flag = downloads.display().to_string();
-    let _worker = Worker::start_with(
-        redis.url(),
+    let Rig {
+        gateway,
+        worker: _worker,
+        client,
+        ..
+    } = start_rig(
+        &redis,
         &prefix,
         &media,
         &[
@@ -439,13 +479,9 @@ async fn a_video_by_url_is_retried_after_a_transient_fetch_failure_and_its_downl
             "--video-temp-dir",
             &downloads_flag,
         ],
+        "race-url",
     )
     .await;
-    let client = SocketClient::connect(&gateway.url(""), None).await;
-    let ack = client
-        .call("subscribe:event", json!({ "eventId": "race-url" }))
-        .await;
-    assert_eq!(ack["success"], true, "{ack}");
     let body = post_videos(
         &gateway,
         "race-url",
@@ -514,12 +550,12 @@ async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
         .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
     assert!(status.success(), "ffmpeg encoded the video of bibs");
 
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let _worker = Worker::start_with(redis.url(), &prefix, &media, &["--video-fps", "2"]).await;
-    let client = SocketClient::connect(&gateway.url(""), None).await;
-    client
-        .call("subscribe:event", json!({ "eventId": "race-vb" }))
-        .await;
+    let Rig {
+        gateway,
+        worker: _worker,
+        client,
+        ..
+    } = start_rig(&redis, &prefix, &media, &["--video-fps", "2"], "race-vb").await;
     post_videos(
         &gateway,
         "race-vb",
