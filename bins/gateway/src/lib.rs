@@ -2,6 +2,7 @@
 //! Socket.IO namespace and the relay; [`App::run`] serves until shutdown.
 
 mod auth;
+mod compact;
 mod config;
 mod http;
 mod limits;
@@ -159,6 +160,7 @@ impl App {
             .max_buffer_size(config.client_buffer)
             .max_payload(config.max_client_message_bytes as u64)
             .ws_max_message_size(config.max_client_message_bytes)
+            .ws_read_buffer_size(compact::WS_READ_BUFFER)
             .with_state(socket::SocketState {
                 bus: bus.clone(),
                 gate: gate.clone(),
@@ -197,6 +199,10 @@ impl App {
         .merge(ui::router())
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(io_layer)
+        // Outside the Socket.IO layer, so that engineioxide keeps compact request parts.
+        .layer(tower::util::MapRequestLayer::new(
+            compact::compact_socketio_request::<axum::body::Body>,
+        ))
         .layer(cors(&config.allowed_origins)?);
         let listener = TcpListener::bind(config.listen)
             .await
