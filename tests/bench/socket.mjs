@@ -209,7 +209,7 @@ async function latencyRun(side, redis, prefix) {
     clients: LATENCY_CLIENTS, events: EVENTS, jobs, jobsPerSec: RATE, deliveries: r.deliveries, byName: r.byName,
     completedExpected: expected, p50Ms: r.latency?.p50Ms, p99Ms: r.latency?.p99Ms, maxMs: r.latency?.maxMs, samples: r.latency?.samples,
     serverCpuUsPerDelivery: (cpu * 1e6) / r.deliveries, redisCommandsPerJob: result.redisCommandsPerJob, redisCpuMsPerJob: result.redisCpuMsPerJob,
-    official: { received: official.received(), transport: official.transport() }, handshakesRetried: load.ready.retried, connected: load.ready.connected,
+    official: { received: official.received(), transport: official.transport() }, handshakesRetried: load.ready.retried, handshakesRetriedByStage: load.ready.retriedByStage, connected: load.ready.connected,
   };
   load.stop(); official.stop(); worker.kill("SIGTERM"); server.child.kill("SIGTERM"); await server.close?.();
   return out;
@@ -243,7 +243,7 @@ async function fanoutRun(side, prefix, clients) {
   const seconds = (report.lastUs - t0Us) / 1e6;
   const out = {
     clients, events: EVENTS, jobs, deliveries: report.deliveries, byName: report.byName, completedExpected: expected,
-    connected: load.ready.connected, connectMs: load.ready.connectMs, handshakesRetried: load.ready.retried, stillOpen: report.connected - report.closed,
+    connected: load.ready.connected, connectMs: load.ready.connectMs, handshakesRetried: load.ready.retried, handshakesRetriedByStage: load.ready.retriedByStage, stillOpen: report.connected - report.closed,
     deliveriesPerSec: report.deliveries / seconds, serverCpuSeconds: cpu, serverCpuUsPerDelivery: (cpu * 1e6) / report.deliveries,
     deliveriesPerCpuSecond: report.deliveries / cpu, rssBeforeKiB: rssBefore, rssConnectedKiB: rssConnected,
     rssPerConnectionKiB: (rssConnected - rssBefore) / clients, official: { received: official.received(), transport: official.transport() },

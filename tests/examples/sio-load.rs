@@ -16,7 +16,7 @@
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use futures::{SinkExt, StreamExt};
@@ -89,6 +89,8 @@ struct Stats {
     connected: AtomicU64,
     failed: AtomicU64,
     retried: AtomicU64,
+    /// Retries by the stage their attempt had reached.
+    retried_by_stage: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
     /// Connected clients per event (index = event number), so expected deliveries are exact.
     per_event: Vec<AtomicU64>,
     closed: AtomicU64,
@@ -113,6 +115,7 @@ impl Stats {
             connected: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             retried: AtomicU64::new(0),
+            retried_by_stage: Default::default(),
             closed: AtomicU64::new(0),
             deliveries: AtomicU64::new(0),
             by_name: Default::default(),
@@ -121,6 +124,15 @@ impl Stats {
             latency: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
             latency_unparsed: AtomicU64::new(0),
         }
+    }
+
+    fn retry_at(&self, stage: &'static str) {
+        *self
+            .retried_by_stage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(stage)
+            .or_default() += 1;
     }
 
     fn reset(&self) {
@@ -234,9 +246,43 @@ async fn next_text(ws: &mut Ws) -> anyhow::Result<Option<String>> {
     Ok(None)
 }
 
+/// How far a connection attempt got, and when it got there: when an attempt times out, the
+/// stage alone would blame the last step for time the earlier ones took (one deadline covers
+/// the TCP connect, the upgrade, the open packet, the namespace and the subscribe).
+struct Stage {
+    name: &'static str,
+    attempt_started: Instant,
+    entered: Instant,
+}
+
+impl Stage {
+    fn new() -> Self {
+        let now = Instant::now();
+        Self {
+            name: "starting",
+            attempt_started: now,
+            entered: now,
+        }
+    }
+
+    fn enter(&mut self, name: &'static str) {
+        self.name = name;
+        self.entered = Instant::now();
+    }
+
+    /// `waiting for the engine.io open packet (entered 0.41s into the attempt)`.
+    fn describe(&self) -> String {
+        format!(
+            "{} (entered {:.2?} into the attempt)",
+            self.name,
+            self.entered - self.attempt_started
+        )
+    }
+}
+
 /// Connects one client and subscribes it to `event_id`; returns the open socket. `stage` says
 /// how far it got, for the error when it takes too long.
-async fn connect(args: &Args, event_id: &str, stage: &mut &'static str) -> anyhow::Result<Ws> {
+async fn connect(args: &Args, event_id: &str, stage: &mut Stage) -> anyhow::Result<Ws> {
     let base = args
         .url
         .replacen("http://", "ws://", 1)
@@ -245,11 +291,11 @@ async fn connect(args: &Args, event_id: &str, stage: &mut &'static str) -> anyho
         "{}/socket.io/?EIO=4&transport=websocket",
         base.trim_end_matches('/')
     );
-    *stage = "opening the websocket";
+    stage.enter("opening the websocket");
     let (mut ws, _) = tokio_tungstenite::connect_async(&url)
         .await
         .with_context(|| format!("connecting to {url}"))?;
-    *stage = "waiting for the engine.io open packet";
+    stage.enter("waiting for the engine.io open packet");
     let open = next_text(&mut ws)
         .await?
         .context("closed before the open packet")?;
@@ -260,6 +306,7 @@ async fn connect(args: &Args, event_id: &str, stage: &mut &'static str) -> anyho
         Some(token) => json!({ "token": token }),
         None => json!({}),
     };
+    stage.enter("waiting for the namespace connect");
     ws.send(Message::text(format!("40/progress,{auth}")))
         .await?;
     loop {
@@ -273,6 +320,7 @@ async fn connect(args: &Args, event_id: &str, stage: &mut &'static str) -> anyho
             bail!("namespace connect refused: {packet}");
         }
     }
+    stage.enter("waiting for the subscribe ack");
     let subscribe = json!(["subscribe:event", { "eventId": event_id }]);
     ws.send(Message::text(format!("42/progress,1{subscribe}")))
         .await?;
@@ -333,14 +381,17 @@ async fn main() -> anyhow::Result<()> {
             let permit = gate.acquire_owned().await;
             let mut ws = Err(anyhow::anyhow!("never tried"));
             for attempt in 1..=CONNECT_ATTEMPTS {
-                let mut stage = "starting";
+                let mut stage = Stage::new();
                 ws = tokio::time::timeout(CONNECT_TIMEOUT, connect(&args, &event_id, &mut stage))
                     .await
-                    .unwrap_or_else(|_| bail!("timed out after {CONNECT_TIMEOUT:?} {stage}"));
+                    .unwrap_or_else(|_| {
+                        bail!("timed out after {CONNECT_TIMEOUT:?} {}", stage.describe())
+                    });
                 match &ws {
                     Err(err) if attempt < CONNECT_ATTEMPTS => {
-                        if stats.retried.fetch_add(1, Ordering::Relaxed) == 0 {
-                            eprintln!("sio-load: client {i} retries: {err:#}");
+                        stats.retry_at(stage.name);
+                        if stats.retried.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("sio-load: client {i} retries (attempt {attempt}): {err:#}");
                         }
                     }
                     _ => break,
@@ -380,6 +431,7 @@ async fn main() -> anyhow::Result<()> {
         "connected": stats.connected.load(Ordering::Relaxed),
         "failed": stats.failed.load(Ordering::Relaxed),
         "retried": stats.retried.load(Ordering::Relaxed),
+        "retriedByStage": *stats.retried_by_stage.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
         "perEvent": stats.per_event.iter().map(|c| c.load(Ordering::Relaxed)).collect::<Vec<_>>(),
         "connectMs": started.elapsed().as_millis() as u64,
     }));
