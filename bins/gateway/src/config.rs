@@ -40,10 +40,6 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_AUTH_DISABLED", default_value_t = false)]
     pub auth_disabled: bool,
 
-    /// Attempts a job gets for transient errors, recorded at enqueue
-    #[arg(long, env = "FINISHLINE_MAX_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=25))]
-    pub max_attempts: u32,
-
     /// Most photos or videos accepted in one enqueue request
     #[arg(long, env = "FINISHLINE_MAX_BATCH", default_value_t = 1000)]
     pub max_batch: usize,

@@ -141,7 +141,6 @@ impl App {
             conn,
             keys.clone(),
             ProducerConfig {
-                max_attempts: config.max_attempts,
                 limits,
                 ..ProducerConfig::default()
             },

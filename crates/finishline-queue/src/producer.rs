@@ -18,8 +18,6 @@ static ENQUEUE: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("l
 pub struct ProducerConfig {
     /// Jobs written per Lua call; bounded so one call never blocks Redis for long.
     pub chunk_size: usize,
-    /// Attempts a job gets before it fails for good (transient errors only).
-    pub max_attempts: u32,
     pub limits: BusLimits,
 }
 
@@ -27,7 +25,6 @@ impl Default for ProducerConfig {
     fn default() -> Self {
         Self {
             chunk_size: 500,
-            max_attempts: 3,
             limits: BusLimits::default(),
         }
     }
@@ -109,7 +106,6 @@ impl Producer {
                 .arg(event_id.as_str())
                 .arg(request_id.as_str())
                 .arg(kind.as_str())
-                .arg(self.config.max_attempts)
                 .arg(now_rfc3339())
                 .arg(self.config.limits.history_max)
                 .arg(self.config.limits.stream_max)
