@@ -14,13 +14,6 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     finishline_service::init_telemetry(&config.log)?;
     let shutdown = finishline_service::shutdown_token();
-    let app = match App::build(config).await {
-        Ok(app) => app,
-        Err(err) => {
-            tracing::error!("{err:#}");
-            eprintln!("error: {err:#}");
-            std::process::exit(1);
-        }
-    };
+    let app = finishline_service::started_or_exit(App::build(config).await);
     app.run(shutdown).await
 }

@@ -12,3 +12,17 @@ pub use metrics::init_metrics;
 pub use redis_conn::connect_redis;
 pub use shutdown::shutdown_token;
 pub use telemetry::init_telemetry;
+
+/// A binary's start-up result, or its exit: a start-up error (Redis unreachable, a bad flag
+/// value, a missing tool) is logged, printed as one readable line on stderr, and ends the
+/// process with status 1 — no panic, no backtrace.
+pub fn started_or_exit<T>(result: anyhow::Result<T>) -> T {
+    match result {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("error: {err:#}");
+            std::process::exit(1);
+        }
+    }
+}
