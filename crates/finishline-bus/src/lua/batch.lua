@@ -11,7 +11,8 @@
 -- Returns a flat list: run and attempt for each S, the result of fl_progress for each P and
 -- of fl_finish for each F (see the prelude); nothing for A.
 local prefix = ARGV[1]
-local cfg = { history_max = ARGV[2], stream_max = ARGV[3], ttl = ARGV[4], defer_expire = true }
+local cfg = { history_max = ARGV[2], stream_max = ARGV[3], ttl = ARGV[4], defer_expire = true,
+  events = {} }
 local out = {}
 local touched, touched_order = {}, {}
 local ended, ended_order = {}, {}
@@ -66,7 +67,12 @@ while i <= n do
 end
 for _, event_id in ipairs(ended_order) do
   local last = ended[event_id]
+  -- event:progress reads the counters from Redis: write this batch's counts first.
+  fl_flush_counts(cfg.events[event_id])
   fl_event_changed(prefix, event_id, last[1], last[2], cfg)
+end
+for _, e in pairs(cfg.events) do
+  fl_flush_seq(e)
 end
 for _, event_id in ipairs(touched_order) do
   redis.call('EXPIRE', fl_key(prefix, 'event', event_id), cfg.ttl)

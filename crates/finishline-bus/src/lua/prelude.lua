@@ -13,10 +13,57 @@ local function fl_key(prefix, a, b, c)
   return prefix .. ':' .. a
 end
 
+-- In a batch (cfg.events set) an event's seq and counters live in the script and are written
+-- once per event (fl_flush_counts before its event:progress, fl_flush_seq at the end): one
+-- HGET and a few writes per event instead of three HINCRBYs per job. Elsewhere they are
+-- incremented in Redis directly.
+local function fl_event_cache(prefix, event_id, cfg)
+  local e = cfg.events[event_id]
+  if not e then
+    local key = fl_key(prefix, 'event', event_id)
+    local seq = tonumber(redis.call('HGET', key, 'seq') or '0') or 0
+    e = { key = key, seq = seq, stored_seq = seq, incr = {} }
+    cfg.events[event_id] = e
+  end
+  return e
+end
+
+local function fl_next_seq(prefix, event_id, cfg)
+  if cfg.events then
+    local e = fl_event_cache(prefix, event_id, cfg)
+    e.seq = e.seq + 1
+    return e.seq
+  end
+  return redis.call('HINCRBY', fl_key(prefix, 'event', event_id), 'seq', 1)
+end
+
+local function fl_count(prefix, event_id, field, cfg)
+  if cfg.events then
+    local e = fl_event_cache(prefix, event_id, cfg)
+    e.incr[field] = (e.incr[field] or 0) + 1
+  else
+    redis.call('HINCRBY', fl_key(prefix, 'event', event_id), field, 1)
+  end
+end
+
+local function fl_flush_counts(e)
+  for field, n in pairs(e.incr) do
+    redis.call('HINCRBY', e.key, field, n)
+  end
+  e.incr = {}
+end
+
+local function fl_flush_seq(e)
+  if e.seq ~= e.stored_seq then
+    redis.call('HSET', e.key, 'seq', e.seq)
+    e.stored_seq = e.seq
+  end
+end
+
 local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id, terminal)
   local event_key = fl_key(prefix, 'event', event_id)
   local history_key = fl_key(prefix, 'history', event_id)
-  local seq = redis.call('HINCRBY', event_key, 'seq', 1)
+  local seq = fl_next_seq(prefix, event_id, cfg)
   local head = '{"eventId":"' .. event_id .. '","requestId":"' .. request_id ..
     '","seq":' .. seq .. ',"ts":"' .. ts .. '"'
   local data
@@ -133,13 +180,12 @@ local function fl_finish(prefix, job_id, run, state, name, body, ts, result, err
     redis.call('ZREMRANGEBYSCORE', failed_key, 0, now_ms - tonumber(cfg.ttl) * 1000)
   end
   redis.call('EXPIRE', job_key, cfg.ttl)
-  local event_key = fl_key(prefix, 'event', event_id)
   if kind == 'video' then
-    redis.call('HINCRBY', event_key, 'processedVideos', 1)
+    fl_count(prefix, event_id, 'processedVideos', cfg)
   else
-    redis.call('HINCRBY', event_key, 'processedPhotos', 1)
+    fl_count(prefix, event_id, 'processedPhotos', cfg)
   end
-  redis.call('HINCRBY', event_key, state, 1)
+  fl_count(prefix, event_id, state, cfg)
   fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id, true)
   return 1, event_id, request_id
 end
