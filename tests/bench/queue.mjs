@@ -37,7 +37,8 @@ async function finishline(redisPort, redis) {
   const common = ["--redis-url", `redis://127.0.0.1:${redisPort}`, "--key-prefix", "bench", "--log-filter", "warn"];
   const gateway = start(path.join(BIN, "finishline-gateway"), [...common, "--auth-disabled", "--listen", `127.0.0.1:${port}`, "--enqueue-rate", "1000000", "--max-batch", "1000"]);
   await until("gateway ready", async () => { try { return (await fetch(url + "/readyz")).ok; } catch { return false; } });
-  const worker = start(path.join(BIN, "finishline-worker"), [...common, "--pipeline", "noop", "--concurrency", String(CONCURRENCY), "--http-listen", "127.0.0.1:0", "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
+  const metricsPort = await freePort();
+  const worker = start(path.join(BIN, "finishline-worker"), [...common, "--pipeline", "noop", "--concurrency", String(CONCURRENCY), "--http-listen", `127.0.0.1:${metricsPort}`, "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
   await sleep(500);
   // node:http with a keep-alive agent: Node's fetch costs ~0.7 ms of client CPU per request,
   // which capped the one-per-call figure at the client, not the gateway.
@@ -68,7 +69,11 @@ async function finishline(redisPort, redis) {
     const singlePerSec = load("single", SINGLE, 1, ["--http-url", url]);
     await until("single jobs processed", async () => Number(await redis.hget("bench:event:single", "processedPhotos")) >= SINGLE);
     agent.destroy();
-    return { enqueueBatchPerSec: N / ((enqueued - t0) / 1000), enqueueSinglePerSec: singlePerSec, processedPerSec: N / ((done - t0) / 1000) };
+    // How the worker's bus writer batched and conflated (its Prometheus metrics).
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const metric = (name) => Number((metrics.match(new RegExp(`^${name} ([0-9.e+]+)$`, "m")) || [0, NaN])[1]);
+    const writer = { batches: metric("finishline_worker_bus_batch_ops_count"), operations: metric("finishline_worker_bus_batch_ops_sum"), progressConflated: metric("finishline_worker_progress_conflated_total"), progressSent: 3 * (N + SINGLE) };
+    return { writer, enqueueBatchPerSec: N / ((enqueued - t0) / 1000), enqueueSinglePerSec: singlePerSec, processedPerSec: N / ((done - t0) / 1000) };
   });
   // The Rust producer API (what a processor written in Rust calls; BullMQ's add/addBulk are
   // the same kind of library call), after the measured window, with the worker still running.
@@ -129,6 +134,8 @@ const redisVersion = machine.redis;
 console.log(`\nQueue benchmark: ${fmt(N)} jobs (${SINGLE} single), ${machine.cores} cores (${machine.cpu}), ${redisVersion.split(" ").slice(0, 3).join(" ")}\n`);
 console.log("| measure | finishline | BullMQ 6.7.0 | ratio |\n| --- | ---: | ---: | ---: |");
 for (const [name, a, b, d] of rows) console.log(`| ${name} | ${fmt(a, d)} | ${fmt(b, d)} | ${(a / b).toFixed(2)}× |`);
+const w = fl.writer;
+console.log(`\nfinishline worker: ${fmt(w.operations)} bus operations in ${fmt(w.batches)} Lua calls (${fmt(w.operations / w.batches, 1)} per call); ${fmt(w.progressConflated)} of ${fmt(w.progressSent)} photo:progress conflated under load (terminal messages and counts are never dropped)`);
 mkdirSync(path.dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify({ jobs: N, single: SINGLE, concurrency: CONCURRENCY, smoke, machine, finishline: fl, bullmq: bq, at: new Date().toISOString() }, null, 2));
 await redis.quit();
