@@ -104,8 +104,14 @@ impl IntoResponse for ApiError {
 
 pub fn router(state: HttpState) -> Router {
     Router::new()
-        .route("/v1/events/{event_id}/photos", post(enqueue_photos))
-        .route("/v1/events/{event_id}/videos", post(enqueue_videos))
+        .route(
+            "/v1/events/{event_id}/photos",
+            post(enqueue_route::<PhotosRoute>),
+        )
+        .route(
+            "/v1/events/{event_id}/videos",
+            post(enqueue_route::<VideosRoute>),
+        )
         .route("/v1/events/{event_id}", get(event_snapshot))
         .route("/v1/jobs", get(list_jobs))
         .route("/v1/jobs/{job_id}", get(job_status))
@@ -264,40 +270,29 @@ fn parse_media(kind: MediaKind, body: &[u8]) -> Result<Vec<(MediaId, MediaSource
     Ok(items)
 }
 
-async fn enqueue_photos(
-    State(state): State<HttpState>,
-    Path(event_id): Path<String>,
-    connect_info: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    enqueue(
-        MediaKind::Photo,
-        state,
-        event_id,
-        connect_info,
-        headers,
-        body,
-    )
-    .await
+/// The kind of media a route enqueues: `POST …/photos` and `POST …/videos` are one handler.
+trait MediaRoute {
+    const KIND: MediaKind;
 }
 
-async fn enqueue_videos(
+struct PhotosRoute;
+impl MediaRoute for PhotosRoute {
+    const KIND: MediaKind = MediaKind::Photo;
+}
+
+struct VideosRoute;
+impl MediaRoute for VideosRoute {
+    const KIND: MediaKind = MediaKind::Video;
+}
+
+async fn enqueue_route<M: MediaRoute>(
     State(state): State<HttpState>,
     Path(event_id): Path<String>,
     connect_info: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    enqueue(
-        MediaKind::Video,
-        state,
-        event_id,
-        connect_info,
-        headers,
-        body,
-    )
-    .await
+    enqueue(M::KIND, state, event_id, connect_info, headers, body).await
 }
 
 /// `POST /v1/events/{eventId}/photos` and `/videos`: the same scope, limits and errors.
