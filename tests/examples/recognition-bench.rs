@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use finishline_bibgen::{BIB_COLORS, Generator, NamedColor, SHIRT_COLORS, Set};
+use finishline_bibgen::{BIB_COLORS, Generator, NamedColor, SHIRT_COLORS, SetArgs};
 use finishline_media::{
     MediaLimits, PhotoPipeline, PpOcrConfig, PpOcrPipeline, decode_photo, name_plate_colors,
 };
@@ -19,15 +19,8 @@ use palette::{IntoColor, Lab, Srgb};
 /// Runs a recognition engine over generated race photos and prints its accuracy and speed.
 #[derive(Debug, Parser)]
 struct Args {
-    /// normal (bib 13–20% of the width) or small (5–10%)
-    #[arg(long, default_value = "normal")]
-    set: Set,
-    /// Number of photos
-    #[arg(long, default_value_t = 100)]
-    n: u32,
-    /// Seed of the generated set
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    photos: SetArgs,
     /// Engine: ppocr (PP-OCRv4 on ONNX Runtime) or classical (imageproc detector + tesseract)
     #[arg(long, default_value = "ppocr")]
     engine: String,
@@ -104,8 +97,8 @@ fn main() -> anyhow::Result<()> {
         &mut Timings,
         &mut Timings,
     ) = (&mut decode, &mut detect, &mut read, &mut color, &mut total);
-    for index in 0..args.n {
-        let generated = generator.photo(args.set, args.seed, index)?;
+    for index in 0..args.photos.n {
+        let generated = generator.photo(args.photos.set, args.photos.seed, index)?;
         let truth = &generated.truth;
         let start = Instant::now();
         let photo = decode_photo(&generated.jpeg, &limits)?;
@@ -191,7 +184,7 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
-    let n = args.n.max(1) as f64;
+    let n = args.photos.n.max(1) as f64;
     let pct = |x: u32, of: f64| {
         if of > 0.0 {
             100.0 * f64::from(x) / of
@@ -201,17 +194,22 @@ fn main() -> anyhow::Result<()> {
     };
     println!(
         "recognition-bench: engine {}, set {}, {} photos {}×{}, seed {}, one thread",
-        args.engine, args.set, args.n, generator.width, generator.height, args.seed
+        args.engine,
+        args.photos.set,
+        args.photos.n,
+        generator.width,
+        generator.height,
+        args.photos.seed
     );
     println!(
         "  top-1 accuracy        {:6.1}%  ({top1}/{})",
         pct(top1, n),
-        args.n
+        args.photos.n
     );
     println!(
         "  recall (all plates)   {:6.1}%  ({recalled}/{})",
         pct(recalled, n),
-        args.n
+        args.photos.n
     );
     println!("  false positives       {banner_fp} from banners, {other_fp} other");
     println!(

@@ -25,6 +25,21 @@ pub use scene::BANNERS;
 /// Where Debian's `fonts-dejavu-core` puts the font the photos are drawn with.
 pub const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
 
+/// The flags that choose a generated set (`--set`, `--n`, `--seed`), shared by the
+/// `finishline-bibgen` command and the recognition benchmark.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SetArgs {
+    /// normal (bib 13–20% of the width) or small (5–10%)
+    #[arg(long, default_value = "normal")]
+    pub set: Set,
+    /// How many photos
+    #[arg(long, default_value_t = 100)]
+    pub n: u32,
+    /// Seed of the set: the same seed always gives the same photos
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
 /// Which set a photo belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -4,22 +4,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use finishline_bibgen::{Generator, Set};
+use finishline_bibgen::{Generator, SetArgs};
 
 /// Writes synthetic race photos (photo-0001.jpg…) and ground-truth.json to a folder; the same
 /// seed always gives the same photos.
 #[derive(Debug, Parser)]
 #[command(name = "finishline-bibgen")]
 struct Args {
-    /// normal (bib 13–20% of the width) or small (5–10%)
-    #[arg(long, default_value = "normal")]
-    set: Set,
-    /// How many photos
-    #[arg(long, default_value_t = 100)]
-    n: u32,
-    /// Seed of the set
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    photos: SetArgs,
     /// Output folder
     #[arg(long)]
     out: PathBuf,
@@ -46,7 +39,7 @@ fn main() -> anyhow::Result<()> {
     generator.width = args.width;
     generator.height = args.height;
     let truths = generator
-        .write_set(&args.out, args.set, args.n, args.seed)
+        .write_set(&args.out, args.photos.set, args.photos.n, args.photos.seed)
         .context("cannot write the set")?;
     if args.preview {
         for (index, truth) in truths.iter().enumerate() {
@@ -65,7 +58,7 @@ fn main() -> anyhow::Result<()> {
     println!(
         "wrote {} {} photos to {} (ground-truth.json)",
         truths.len(),
-        args.set,
+        args.photos.set,
         args.out.display()
     );
     Ok(())
