@@ -14,19 +14,12 @@ local prefix = ARGV[1]
 local cfg = { history_max = ARGV[2], stream_max = ARGV[3], ttl = ARGV[4], defer_expire = true,
   events = {} }
 local out = {}
-local touched, touched_order = {}, {}
 local ended, ended_order = {}, {}
 -- A delivery is settled by the worker that holds it: once another worker took the task
 -- over (this one was presumed dead), its payload is theirs and stays.
 local function settle(queue, worker, task_id)
   if queue ~= '' and redis.call('SREM', queue .. ':inflight:' .. worker, task_id) == 1 then
     redis.call('HDEL', queue .. ':data', task_id)
-  end
-end
-local function touch(event_id)
-  if not touched[event_id] then
-    touched[event_id] = true
-    touched_order[#touched_order + 1] = event_id
   end
 end
 local i, n = 5, #ARGV
@@ -38,16 +31,13 @@ while i <= n do
     out[#out + 1] = attempt
     i = i + 3
   elseif op == 'P' then
-    local seq, event_id = fl_progress(prefix, ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3],
+    out[#out + 1] = fl_progress(prefix, ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3],
       ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], cfg)
-    if event_id then touch(event_id) end
-    out[#out + 1] = seq
     i = i + 8
   elseif op == 'F' then
     local code, event_id, request_id = fl_finish(prefix, ARGV[i + 1], tonumber(ARGV[i + 2]),
       ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], cfg)
     if code == 1 then
-      touch(event_id)
       if not ended[event_id] then
         ended_order[#ended_order + 1] = event_id
       end
@@ -71,11 +61,10 @@ for _, event_id in ipairs(ended_order) do
   fl_flush_counts(cfg.events[event_id])
   fl_event_changed(prefix, event_id, last[1], last[2], cfg)
 end
-for _, e in pairs(cfg.events) do
+-- Every event this batch published to is in cfg.events: its seq, then its TTLs, once.
+for event_id, e in pairs(cfg.events) do
   fl_flush_seq(e)
-end
-for _, event_id in ipairs(touched_order) do
-  redis.call('EXPIRE', fl_key(prefix, 'event', event_id), cfg.ttl)
+  redis.call('EXPIRE', e.key, cfg.ttl)
   redis.call('EXPIRE', fl_key(prefix, 'history', event_id), cfg.ttl)
 end
 return out

@@ -56,7 +56,6 @@ end
 local function fl_flush_seq(e)
   if e.seq ~= e.stored_seq then
     redis.call('HSET', e.key, 'seq', e.seq)
-    e.stored_seq = e.seq
   end
 end
 
@@ -134,7 +133,7 @@ local function fl_start_run(prefix, job_id, ts)
 end
 
 -- Publishes one progress message of a running job, fenced by its run number.
--- Returns the seq and the event id; -1 when the job has ended, -2 when a newer run owns it.
+-- Returns the seq; -1 when the job has ended, -2 when a newer run owns it.
 local function fl_progress(prefix, job_id, run, name, body, ts, stage, progress, cfg)
   local job_key = fl_key(prefix, 'job', job_id)
   local fields = redis.call('HMGET', job_key, 'state', 'run', 'eventId', 'requestId')
@@ -145,7 +144,7 @@ local function fl_progress(prefix, job_id, run, name, body, ts, stage, progress,
     return -2
   end
   redis.call('HSET', job_key, 'stage', stage, 'progress', progress, 'updatedAt', ts)
-  return fl_publish(prefix, fields[3], fields[4], name, body, ts, cfg, job_id), fields[3]
+  return fl_publish(prefix, fields[3], fields[4], name, body, ts, cfg, job_id)
 end
 
 -- Ends a job exactly once: terminal state, counters and the terminal message. The caller
