@@ -19,7 +19,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::LazyLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use apalis::prelude::{Task, TaskBuilder, TaskId, WorkerContext};
 use finishline_bus::{Ack, Keys};
@@ -30,8 +30,8 @@ use redis::Script;
 use redis::aio::ConnectionManager;
 use serde::de::DeserializeOwned;
 
-use crate::Delivery;
 use crate::codec::decode_delivery;
+use crate::{Delivery, unix_now};
 
 static FETCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/fetch.lua")));
 
@@ -113,10 +113,7 @@ impl Fetcher {
             if let Some((task_id, payload)) = self.buffer.pop_front() {
                 return Ok(self.task(task_id, payload));
             }
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs();
+            let now = unix_now().as_secs();
             let fetched: Vec<(String, Option<Vec<u8>>)> = FETCH
                 .arg(&self.queue)
                 .arg(&self.worker)
@@ -170,10 +167,7 @@ pub async fn keep_alive(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let now = unix_now().as_secs();
         let beat: Result<u64, _> = redis::cmd("ZADD")
             .arg(&workers)
             .arg("XX")

@@ -1,7 +1,7 @@
 //! Promotion of due retries in bounded chunks, recovery of dead workers' tasks, queue depth.
 
 use std::sync::LazyLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use finishline_bus::Keys;
 use finishline_wire::JobKind;
@@ -9,10 +9,9 @@ use redis::Script;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
-use crate::QueueError;
+use crate::{QueueError, unix_now};
 
 static PROMOTE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/promote.lua")));
-static RECOVER: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/recover.lua")));
 static STATS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/stats.lua")));
 static HAND_BACK: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/hand_back.lua")));
@@ -52,10 +51,7 @@ impl Housekeeper {
     /// # Errors
     /// Fails when Redis cannot be reached.
     pub async fn promote_due(&self) -> Result<u64, QueueError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let now = unix_now().as_secs();
         let mut total = 0;
         loop {
             let moved: u64 = PROMOTE
@@ -77,13 +73,10 @@ impl Housekeeper {
     /// # Errors
     /// Fails when Redis cannot be reached.
     pub async fn recover_orphans(&self, orphan_after: Duration) -> Result<u64, QueueError> {
-        let cutoff = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .saturating_sub(orphan_after)
-            .as_secs();
-        Ok(RECOVER
+        let cutoff = unix_now().saturating_sub(orphan_after).as_secs();
+        Ok(HAND_BACK
             .arg(&self.queue)
+            .arg("silent-since")
             .arg(cutoff)
             .invoke_async(&mut self.conn.clone())
             .await?)
@@ -120,6 +113,7 @@ impl Housekeeper {
     pub async fn hand_back(&self, worker_name: &str) -> Result<u64, QueueError> {
         Ok(HAND_BACK
             .arg(&self.queue)
+            .arg("worker")
             .arg(worker_name)
             .invoke_async(&mut self.conn.clone())
             .await?)

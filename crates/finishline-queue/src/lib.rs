@@ -27,3 +27,10 @@ pub enum QueueError {
     #[error("could not encode job: {0}")]
     Encode(#[from] serde_json::Error),
 }
+
+/// Time since the Unix epoch: heartbeats, due retries and orphan cutoffs are in Unix seconds.
+pub(crate) fn unix_now() -> std::time::Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+}

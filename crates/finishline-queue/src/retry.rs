@@ -2,7 +2,7 @@
 //! honoured) and operator re-drive of failed jobs.
 
 use std::sync::LazyLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use finishline_bus::{BusLimits, Keys, with_prelude};
 use finishline_wire::{JobId, JobKind, now_rfc3339};
@@ -10,7 +10,7 @@ use rand::Rng;
 use redis::Script;
 use redis::aio::ConnectionManager;
 
-use crate::QueueError;
+use crate::{QueueError, unix_now};
 
 static RETRY: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("lua/retry.lua")));
 static REDRIVE: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("lua/redrive.lua")));
@@ -82,13 +82,7 @@ impl Retrier {
         delay: Duration,
         error: &str,
     ) -> Result<bool, QueueError> {
-        let due = SystemTime::now()
-            .checked_add(delay)
-            .unwrap_or_else(SystemTime::now)
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64()
-            .ceil() as u64;
+        let due = unix_now().saturating_add(delay).as_secs_f64().ceil() as u64;
         let scheduled: u8 = RETRY
             .arg(self.keys.prefix())
             .arg(self.keys.queue(self.kind))

@@ -1,12 +1,25 @@
--- Hands a stopping worker's running jobs back to the queue at once (instead of waiting for
--- orphan recovery) and unregisters it.
--- ARGV: queue, worker name
-local queue, worker = ARGV[1], ARGV[2]
-local inflight = queue .. ':inflight:' .. worker
-local ids = redis.call('SMEMBERS', inflight)
-if #ids > 0 then
-  redis.call('RPUSH', queue .. ':active', unpack(ids))
+-- Hands workers' in-flight tasks back to the queue and unregisters those workers: one
+-- stopping worker at once (instead of waiting for orphan recovery), or every worker whose
+-- last heartbeat is older than a cutoff (presumed dead). Runs are fenced: a late message from
+-- a worker presumed dead cannot move a job backwards.
+-- ARGV: queue, then either 'worker', name, or 'silent-since', cutoff (Unix seconds)
+-- Returns: how many tasks went back.
+local queue, mode, arg = ARGV[1], ARGV[2], ARGV[3]
+local workers
+if mode == 'worker' then
+  workers = { arg }
+else
+  workers = redis.call('ZRANGEBYSCORE', queue .. ':workers', 0, arg)
 end
-redis.call('DEL', inflight)
-redis.call('ZREM', queue .. ':workers', worker)
-return #ids
+local moved = 0
+for _, worker in ipairs(workers) do
+  local inflight = queue .. ':inflight:' .. worker
+  local ids = redis.call('SMEMBERS', inflight)
+  if #ids > 0 then
+    redis.call('RPUSH', queue .. ':active', unpack(ids))
+    moved = moved + #ids
+  end
+  redis.call('DEL', inflight)
+  redis.call('ZREM', queue .. ':workers', worker)
+end
+return moved
