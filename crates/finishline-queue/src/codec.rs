@@ -36,8 +36,8 @@ mod tests {
     use super::*;
     use finishline_wire::VideoJob;
 
-    fn decode(bytes: &[u8]) -> Result<Delivery<PhotoJob>, serde_json::Error> {
-        Ok(decode_delivery(bytes))
+    fn decode(bytes: &[u8]) -> Delivery<PhotoJob> {
+        decode_delivery(bytes)
     }
 
     #[test]
@@ -60,20 +60,20 @@ mod tests {
     fn garbage_decodes_as_poison_and_keeps_the_job_id_when_it_can() {
         assert!(matches!(
             decode(b"\xff\x00 not json"),
-            Ok(Delivery::Poison { job_id: None, .. })
+            Delivery::Poison { job_id: None, .. }
         ));
         let partial = br#"{"jobId":"01ABC","eventId":42}"#;
         match decode(partial) {
-            Ok(Delivery::Poison {
+            Delivery::Poison {
                 job_id: Some(id),
                 error,
-            }) => {
+            } => {
                 assert_eq!(id.as_str(), "01ABC");
                 assert!(error.contains("invalid job payload"));
             }
             other => panic!("{other:?}"),
         }
         let good = br#"{"jobId":"01J","eventId":"e","photoId":"p","requestId":"r","source":{"path":"p.jpg"}}"#;
-        assert!(matches!(decode(good), Ok(Delivery::Job(_))));
+        assert!(matches!(decode(good), Delivery::Job(_)));
     }
 }
