@@ -70,11 +70,8 @@ enum Op {
     Progress {
         job_id: JobId,
         run: u64,
-        name: MessageName,
-        body: String,
+        message: Progress,
         ts: String,
-        stage: Stage,
-        progress: u8,
         /// `None`: fire and forget.
         reply: Option<Reply<Option<u64>>>,
         /// Queued without a reply while the writer was under load: a newer operation of its
@@ -298,11 +295,8 @@ fn progress_op(
     Op::Progress {
         job_id: job_id.clone(),
         run,
-        name: message.name,
-        body: message.body,
+        message,
         ts: now_rfc3339(),
-        stage: message.stage,
-        progress: message.progress,
         reply,
         conflatable,
     }
@@ -337,21 +331,18 @@ async fn write_batches(
                 Op::Progress {
                     job_id,
                     run,
-                    name,
-                    body,
+                    message,
                     ts,
-                    stage,
-                    progress,
                     ..
                 } => {
                     call.arg("P")
                         .arg(job_id.as_str())
                         .arg(*run)
-                        .arg(name.as_str())
-                        .arg(body)
+                        .arg(message.name.as_str())
+                        .arg(&message.body)
                         .arg(ts)
-                        .arg(stage.as_str())
-                        .arg(*progress);
+                        .arg(message.stage.as_str())
+                        .arg(message.progress);
                 }
                 Op::Finish {
                     job_id,
@@ -489,11 +480,13 @@ mod tests {
         Op::Progress {
             job_id: JobId::parse(job).unwrap(),
             run: 1,
-            name: MessageName::PhotoProgress,
-            body: String::new(),
+            message: Progress {
+                name: MessageName::PhotoProgress,
+                body: String::new(),
+                stage: Stage::Ocr,
+                progress: 33,
+            },
             ts: String::new(),
-            stage: Stage::Ocr,
-            progress: 33,
             reply: reply.then(|| oneshot::channel().0),
             conflatable,
         }
