@@ -1,12 +1,14 @@
 //! Shared helpers of the end-to-end tests: a real `redis-server` per test, the real worker
 //! and gateway binaries as processes, a real Socket.IO client, and generated photos and videos.
 
+mod bus;
 mod client;
 mod http_source;
 mod media;
 mod process;
 mod redis_server;
 
+pub use bus::{bus_writer, run_photo_job};
 pub use client::{Received, SocketClient};
 pub use http_source::PhotoServer;
 pub use media::{

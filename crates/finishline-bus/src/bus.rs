@@ -1,5 +1,5 @@
-//! Publishing progress and ending jobs, the worker's side of the bus; snapshots and history,
-//! the gateway's.
+//! The bus as the gateway uses it: snapshots, history, job status, cancellation (a job end
+//! outside any worker). Workers write through [`crate::BusWriter`].
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use finishline_wire::{
 };
 use redis::aio::ConnectionManager;
 
-use crate::scripts::{FINISH, PROGRESS, START_RUN};
+use crate::scripts::FINISH;
 use crate::tail::{StreamMessage, parse_entry};
 use crate::{BusError, Keys};
 
@@ -83,24 +83,6 @@ impl ProgressBus {
         self.conn.clone()
     }
 
-    /// Marks a job running and opens a new run for it.
-    ///
-    /// # Errors
-    /// Fails when Redis cannot be reached.
-    pub async fn start_run(&self, job_id: &JobId) -> Result<RunOutcome, BusError> {
-        let (run, attempt): (u64, u32) = START_RUN
-            .arg(self.keys.prefix())
-            .arg(job_id.as_str())
-            .arg(now_rfc3339())
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok(if run == 0 {
-            RunOutcome::AlreadyEnded
-        } else {
-            RunOutcome::Started { run, attempt }
-        })
-    }
-
     /// Whether run `run` still owns a live job: false once the job has ended (cancelled) or a
     /// newer run took it over. Long runs (videos) ask between frames.
     ///
@@ -137,39 +119,6 @@ impl ProgressBus {
             .arg("WITHSCORES")
             .query_async(&mut self.conn.clone())
             .await?)
-    }
-
-    /// Publishes a progress message of a running job.
-    ///
-    /// Returns the message's `seq`, or `None` when the job has ended or a newer run owns it
-    /// (the message is then dropped on purpose: it would move the job backwards).
-    ///
-    /// # Errors
-    /// Fails when Redis cannot be reached.
-    pub async fn publish_progress(
-        &self,
-        job_id: &JobId,
-        run: u64,
-        name: MessageName,
-        body: &str,
-        stage: Stage,
-        progress: u8,
-    ) -> Result<Option<u64>, BusError> {
-        let seq: i64 = PROGRESS
-            .arg(self.keys.prefix())
-            .arg(job_id.as_str())
-            .arg(run)
-            .arg(name.as_str())
-            .arg(body)
-            .arg(now_rfc3339())
-            .arg(stage.as_str())
-            .arg(progress)
-            .arg(self.limits.history_max)
-            .arg(self.limits.stream_max)
-            .arg(self.limits.retention.as_secs())
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok(u64::try_from(seq).ok())
     }
 
     /// Ends a job exactly once, counts it, and publishes its terminal message, then

@@ -1,6 +1,6 @@
 //! The Redis progress bus: the one way progress travels from workers to gateways.
 //!
-//! Workers publish through [`ProgressBus`]; every message is stamped with its event's next
+//! Workers publish through [`BusWriter`], in batches; every message is stamped with its event's next
 //! `seq` inside Redis (a Lua script), stored in the event's history for replay, and appended to
 //! one global stream that every gateway tails with [`StreamTail`]. Job state and event counters
 //! change in the same scripts, so a job is counted exactly once however often it runs.

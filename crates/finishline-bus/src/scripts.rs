@@ -13,10 +13,6 @@ pub fn with_prelude(body: &str) -> Script {
     Script::new(&format!("{LUA_PRELUDE}\n{body}"))
 }
 
-pub(crate) static START_RUN: LazyLock<Script> =
-    LazyLock::new(|| with_prelude(include_str!("lua/start_run.lua")));
-pub(crate) static PROGRESS: LazyLock<Script> =
-    LazyLock::new(|| with_prelude(include_str!("lua/progress.lua")));
 pub(crate) static FINISH: LazyLock<Script> =
     LazyLock::new(|| with_prelude(include_str!("lua/finish.lua")));
 pub(crate) static BATCH: LazyLock<Script> =

@@ -177,7 +177,8 @@ impl BusWriter {
             .map_err(|_| BusError::Unavailable("the bus writer has stopped".to_owned()))?
     }
 
-    /// Marks a job running and opens a new run for it (see [`ProgressBus::start_run`]).
+    /// Marks a job running and opens a new run (fencing token) for it; every run counts as an
+    /// attempt. `AlreadyEnded` when the job has ended (a duplicate delivery, or cancelled).
     ///
     /// # Errors
     /// Fails when Redis cannot be reached.
@@ -193,7 +194,8 @@ impl BusWriter {
     }
 
     /// Publishes a progress message and waits for Redis' verdict: its `seq`, or `None` when
-    /// the job has ended or a newer run owns it (see [`ProgressBus::publish_progress`]).
+    /// the job has ended or a newer run owns it (the message is then dropped on purpose: it
+    /// would move the job backwards).
     ///
     /// # Errors
     /// Fails when Redis cannot be reached.

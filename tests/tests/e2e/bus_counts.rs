@@ -1,8 +1,8 @@
 //! The bus against a real Redis: idempotent enqueue and exactly-once counting.
 
-use finishline_bus::{BusLimits, Finish, Keys, ProgressBus, RunOutcome};
+use finishline_bus::{BusLimits, Finish, Keys, Progress, ProgressBus, RunOutcome};
 use finishline_queue::{NewMedia, Producer, ProducerConfig};
-use finishline_tests::{RedisServer, unique_prefix};
+use finishline_tests::{RedisServer, bus_writer, unique_prefix};
 use finishline_wire::{EventId, JobState, MediaId, MediaSource, MessageName, RequestId};
 
 #[tokio::test]
@@ -31,23 +31,27 @@ async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
     assert_eq!(first[0].job_id, again[0].job_id);
     assert_eq!(bus.snapshot(&event).await.unwrap().counts.total_photos, 1);
 
+    // The worker's batched writer: what a worker runs against Redis.
+    let writer = bus_writer(&bus);
     let job = &first[0].job_id;
-    let RunOutcome::Started { run: old_run, .. } = bus.start_run(job).await.unwrap() else {
+    let RunOutcome::Started { run: old_run, .. } = writer.start_run(job).await.unwrap() else {
         panic!("job should start");
     };
     // The job is presumed dead and re-delivered: a second run takes over.
-    let RunOutcome::Started { run, .. } = bus.start_run(job).await.unwrap() else {
+    let RunOutcome::Started { run, .. } = writer.start_run(job).await.unwrap() else {
         panic!("job should start again");
     };
     assert!(run > old_run);
-    let stale = bus
-        .publish_progress(
+    let stale = writer
+        .progress_confirmed(
             job,
             old_run,
-            MessageName::PhotoProgress,
-            "{}",
-            finishline_wire::Stage::Ocr,
-            33,
+            Progress {
+                name: MessageName::PhotoProgress,
+                body: "{}".to_owned(),
+                stage: finishline_wire::Stage::Ocr,
+                progress: 33,
+            },
         )
         .await
         .unwrap();
@@ -60,15 +64,21 @@ async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
         error: None,
     };
     assert!(
-        !bus.finish(job, Some(old_run), finish()).await.unwrap(),
+        !writer
+            .finish(job, Some(old_run), finish(), None)
+            .await
+            .unwrap(),
         "the superseded run cannot finish"
     );
-    assert!(bus.finish(job, Some(run), finish()).await.unwrap());
+    assert!(writer.finish(job, Some(run), finish(), None).await.unwrap());
     assert!(
-        !bus.finish(job, Some(run), finish()).await.unwrap(),
+        !writer.finish(job, Some(run), finish(), None).await.unwrap(),
         "a second finish does nothing"
     );
-    assert_eq!(bus.start_run(job).await.unwrap(), RunOutcome::AlreadyEnded);
+    assert_eq!(
+        writer.start_run(job).await.unwrap(),
+        RunOutcome::AlreadyEnded
+    );
 
     let snapshot = bus.snapshot(&event).await.unwrap();
     assert_eq!(snapshot.counts.processed_photos, 1);

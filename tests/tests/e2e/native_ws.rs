@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use finishline_bus::{BusLimits, Finish, Keys, ProgressBus, RunOutcome};
+use finishline_bus::{BusLimits, Keys, ProgressBus};
 use finishline_queue::{NewMedia, Producer, ProducerConfig};
-use finishline_tests::{Gateway, RedisServer, unique_prefix};
-use finishline_wire::{EventId, JobState, MediaId, MediaSource, MessageName, RequestId, Stage};
+use finishline_tests::{Gateway, RedisServer, run_photo_job, unique_prefix};
+use finishline_wire::{EventId, MediaId, MediaSource, RequestId};
 use futures::{SinkExt, StreamExt};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
@@ -40,31 +40,7 @@ async fn run_one_photo(bus: &ProgressBus, producer: &Producer, event: &EventId, 
         )
         .await
         .unwrap();
-    let job = &enqueued[0].job_id;
-    let RunOutcome::Started { run, .. } = bus.start_run(job).await.unwrap() else {
-        panic!()
-    };
-    for (stage, pct) in [(Stage::Detection, 0), (Stage::Ocr, 33), (Stage::Color, 67)] {
-        let body =
-            json!({ "photoId": photo, "jobId": job, "progress": pct, "stage": stage }).to_string();
-        bus.publish_progress(job, run, MessageName::PhotoProgress, &body, stage, pct)
-            .await
-            .unwrap();
-    }
-    let body = json!({ "photoId": photo, "jobId": job, "plateNumber": null, "confidence": 0, "plates": [], "colors": [] }).to_string();
-    bus.finish(
-        job,
-        Some(run),
-        Finish {
-            state: JobState::Succeeded,
-            name: MessageName::PhotoCompleted,
-            body: &body,
-            result: None,
-            error: None,
-        },
-    )
-    .await
-    .unwrap();
+    assert!(run_photo_job(bus, &enqueued[0].job_id, photo).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
-use finishline_bus::{BusLimits, Finish, Keys, ProgressBus, RunOutcome};
+use finishline_bus::{BusLimits, Keys, ProgressBus, RunOutcome};
 use finishline_queue::{Enqueued, NewMedia, Producer, ProducerConfig};
-use finishline_tests::{Gateway, RedisServer, SocketClient, unique_prefix, wait_until};
-use finishline_wire::{EventId, JobState, MediaId, MediaSource, MessageName, RequestId, Stage};
+use finishline_tests::{
+    Gateway, RedisServer, SocketClient, bus_writer, run_photo_job, unique_prefix, wait_until,
+};
+use finishline_wire::{EventId, MediaId, MediaSource, RequestId};
 use serde_json::json;
 
 struct Fixture {
@@ -45,36 +47,7 @@ async fn enqueue(f: &Fixture, event: &EventId, n: usize) -> Vec<Enqueued> {
 
 /// Runs one job through its stages the way a worker does.
 async fn run_job(bus: &ProgressBus, job: &Enqueued) {
-    let RunOutcome::Started { run, .. } = bus.start_run(&job.job_id).await.unwrap() else {
-        return;
-    };
-    for (stage, progress) in [(Stage::Detection, 0), (Stage::Ocr, 33), (Stage::Color, 67)] {
-        let body = json!({ "photoId": job.media_id, "jobId": job.job_id, "progress": progress, "stage": stage }).to_string();
-        bus.publish_progress(
-            &job.job_id,
-            run,
-            MessageName::PhotoProgress,
-            &body,
-            stage,
-            progress,
-        )
-        .await
-        .unwrap();
-    }
-    let body = json!({ "photoId": job.media_id, "jobId": job.job_id, "plateNumber": null, "confidence": 0, "plates": [], "colors": [] }).to_string();
-    bus.finish(
-        &job.job_id,
-        Some(run),
-        Finish {
-            state: JobState::Succeeded,
-            name: MessageName::PhotoCompleted,
-            body: &body,
-            result: Some("{}"),
-            error: None,
-        },
-    )
-    .await
-    .unwrap();
+    run_photo_job(bus, &job.job_id, job.media_id.as_str()).await;
 }
 
 fn seqs(client: &SocketClient) -> Vec<u64> {
@@ -245,7 +218,7 @@ async fn a_job_can_be_watched_read_and_cancelled() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["cancelled"], true);
     assert_eq!(
-        f.bus.start_run(&jobs[1].job_id).await.unwrap(),
+        bus_writer(&f.bus).start_run(&jobs[1].job_id).await.unwrap(),
         RunOutcome::AlreadyEnded
     );
     let again: serde_json::Value = http

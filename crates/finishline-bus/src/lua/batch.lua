@@ -9,7 +9,39 @@
 --        queue, worker, task_id                                  delivery (empty: none)
 --   'A', queue, worker, task_id                                  settle a delivery
 -- Returns a flat list: run and attempt for each S, the result of fl_progress for each P and
--- of fl_finish for each F (see the prelude); nothing for A.
+-- of fl_finish for each F (the prelude); nothing for A.
+
+-- Marks a job running and opens a new run (fencing token) for it. Every run counts as an
+-- attempt (a re-run after a worker died too).
+-- Returns run, attempt; or 0, 0 when the job has already ended (nothing to do).
+local function fl_start_run(prefix, job_id, ts)
+  local job_key = fl_key(prefix, 'job', job_id)
+  local fields = redis.call('HMGET', job_key, 'state', 'run', 'attempts')
+  if not fields[1] or fl_is_terminal(fields[1]) then
+    return 0, 0
+  end
+  local run = (tonumber(fields[2]) or 0) + 1
+  local attempt = (tonumber(fields[3]) or 0) + 1
+  redis.call('HSET', job_key, 'state', 'running', 'run', run, 'attempts', attempt,
+    'startedAt', ts, 'updatedAt', ts)
+  return run, attempt
+end
+
+-- Publishes one progress message of a running job, fenced by its run number.
+-- Returns the seq; -1 when the job has ended, -2 when a newer run owns it.
+local function fl_progress(prefix, job_id, run, name, body, ts, stage, progress, cfg)
+  local job_key = fl_key(prefix, 'job', job_id)
+  local fields = redis.call('HMGET', job_key, 'state', 'run', 'eventId', 'requestId')
+  if not fields[1] or fl_is_terminal(fields[1]) then
+    return -1
+  end
+  if tonumber(fields[2] or '0') ~= run then
+    return -2
+  end
+  redis.call('HSET', job_key, 'stage', stage, 'progress', progress, 'updatedAt', ts)
+  return fl_publish(prefix, fields[3], fields[4], name, body, ts, cfg, job_id)
+end
+
 local prefix = ARGV[1]
 local cfg = { history_max = ARGV[2], stream_max = ARGV[3], ttl = ARGV[4], defer_expire = true,
   events = {} }
