@@ -221,15 +221,18 @@ impl Worker {
             prefix.into(),
             "--media-root".into(),
             media_root.display().to_string(),
-            "--concurrency".into(),
-            "4".into(),
-            "--heartbeat-interval".into(),
-            "1s".into(),
-            "--missed-heartbeats".into(),
-            "3".into(),
         ];
-        if !extra.contains(&"--models-dir") {
-            args.extend(["--models-dir".into(), models_dir().display().to_string()]);
+        // Test defaults, each unless `extra` sets it (clap refuses a flag given twice).
+        let models = models_dir().display().to_string();
+        for (flag, value) in [
+            ("--concurrency", "4"),
+            ("--heartbeat-interval", "1s"),
+            ("--missed-heartbeats", "3"),
+            ("--models-dir", models.as_str()),
+        ] {
+            if !extra.contains(&flag) {
+                args.extend([flag.to_owned(), value.to_owned()]);
+            }
         }
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         let process = Managed::spawn("finishline-worker", &args, &[]);
