@@ -28,7 +28,7 @@ impl Keys {
         }
     }
 
-    /// Sorted set of a queue's workers by last heartbeat (Unix seconds).
+    /// Sorted set of a queue's workers by last heartbeat (Unix milliseconds).
     pub fn queue_workers(&self, kind: JobKind) -> String {
         format!("{}:workers", self.queue(kind))
     }

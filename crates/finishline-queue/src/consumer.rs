@@ -31,7 +31,7 @@ use redis::aio::ConnectionManager;
 use serde::de::DeserializeOwned;
 
 use crate::codec::decode_delivery;
-use crate::{Delivery, unix_now};
+use crate::{Delivery, heartbeat_score};
 
 static FETCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/fetch.lua")));
 
@@ -113,7 +113,7 @@ impl Fetcher {
             if let Some((task_id, payload)) = self.buffer.pop_front() {
                 return Ok(self.task(task_id, payload));
             }
-            let now = unix_now().as_secs();
+            let now = heartbeat_score();
             let fetched: Vec<(String, Option<Vec<u8>>)> = FETCH
                 .arg(&self.queue)
                 .arg(&self.worker)
@@ -167,7 +167,7 @@ pub async fn keep_alive(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let now = unix_now().as_secs();
+        let now = heartbeat_score();
         let beat: Result<u64, _> = redis::cmd("ZADD")
             .arg(&workers)
             .arg("XX")

@@ -9,7 +9,7 @@ use redis::Script;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
-use crate::{QueueError, unix_now};
+use crate::{QueueError, heartbeat_score, unix_now};
 
 static PROMOTE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/promote.lua")));
 static STATS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/stats.lua")));
@@ -73,7 +73,9 @@ impl Housekeeper {
     /// # Errors
     /// Fails when Redis cannot be reached.
     pub async fn recover_orphans(&self, orphan_after: Duration) -> Result<u64, QueueError> {
-        let cutoff = unix_now().saturating_sub(orphan_after).as_secs();
+        // Heartbeats are scored in milliseconds: a sub-second `orphan_after` works, and a
+        // worker that beat a moment ago is never rounded down to a stale second.
+        let cutoff = heartbeat_score().saturating_sub(orphan_after.as_millis() as u64);
         Ok(HAND_BACK
             .arg(&self.queue)
             .arg("silent-since")

@@ -28,9 +28,14 @@ pub enum QueueError {
     Encode(#[from] serde_json::Error),
 }
 
-/// Time since the Unix epoch: heartbeats, due retries and orphan cutoffs are in Unix seconds.
+/// Time since the Unix epoch (due retries are scored in Unix seconds).
 pub(crate) fn unix_now() -> std::time::Duration {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
+}
+
+/// A heartbeat's score in a queue's `:workers` set: Unix milliseconds.
+pub(crate) fn heartbeat_score() -> u64 {
+    u64::try_from(unix_now().as_millis()).unwrap_or(u64::MAX)
 }

@@ -590,3 +590,59 @@ async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
     assert_eq!(plates.len(), 2, "no other number is invented: {done}");
     eprintln!("video bibs: {}", serde_json::to_string(plates).unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_busy_with_a_long_video_keeps_it_past_many_heartbeats() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("video-busy");
+    let media = media_dir("video-busy-media");
+    // 8 s at 10 sampled frames per second: 80 frames, seconds of work for a worker whose
+    // heartbeat goes stale after 0.4 s if it only beat when asking for more work.
+    write_test_pattern_video(&media.join("long.mp4"), 8);
+    let beats = [
+        "--queues",
+        "video",
+        "--concurrency",
+        "1",
+        "--video-fps",
+        "10",
+        "--heartbeat-interval",
+        "200ms",
+        "--missed-heartbeats",
+        "2",
+    ];
+    let Rig {
+        gateway,
+        worker: busy,
+        client,
+        ..
+    } = start_rig(&redis, &prefix, &media, &beats, "race-busy").await;
+    let body = post_videos(
+        &gateway,
+        "race-busy",
+        "req-busy",
+        json!({ "videoId": "long", "source": { "path": "long.mp4" } }),
+    )
+    .await;
+    let job_id = body["jobs"][0]["jobId"].as_str().expect("jobId").to_owned();
+    // A second worker whose housekeeper would take the video over from a silent one.
+    let other = Worker::start_with(redis.url(), &prefix, &media, &beats).await;
+    client
+        .wait_for("event:completed", Duration::from_secs(120))
+        .await;
+
+    let messages = client.received();
+    assert_eq!(named(&messages, "video:completed").len(), 1, "{messages:?}");
+    let status = get_json(&gateway.url(&format!("/v1/jobs/{job_id}"))).await;
+    assert_eq!(status["state"], "succeeded", "{status}");
+    assert_eq!(
+        status["attempts"], 1,
+        "never taken from the busy worker: {status}"
+    );
+    for log in [busy.log(), other.log()] {
+        assert!(
+            !log.contains("put back on the queue"),
+            "no task was recovered from a live worker: {log}"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 -- stopping worker at once (instead of waiting for orphan recovery), or every worker whose
 -- last heartbeat is older than a cutoff (presumed dead). Runs are fenced: a late message from
 -- a worker presumed dead cannot move a job backwards.
--- ARGV: queue, then either 'worker', name, or 'silent-since', cutoff (Unix seconds)
+-- ARGV: queue, then either 'worker', name, or 'silent-since', cutoff (Unix milliseconds)
 -- Returns: how many tasks went back.
 local queue, mode, arg = ARGV[1], ARGV[2], ARGV[3]
 local workers
