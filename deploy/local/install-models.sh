@@ -2,7 +2,11 @@
 # Installs the bib-recognition files into models/ at the repo root (or $FINISHLINE_MODELS_DIR):
 # the PP-OCRv4 detection and recognition ONNX models (from the PyPI wheel rapidocr-onnxruntime
 # 1.4.4; the character list is inside the recognition model) and libonnxruntime.so (from the
-# PyPI wheel onnxruntime 1.32.0). Wheels come from PyPI through pip; nothing from a model hub.
+# PyPI wheel onnxruntime 1.32.0), plus the MediaPipe person models selfie_segmentation.onnx and
+# pose_detection.onnx, converted from the .tflite files inside the PyPI wheel mediapipe 0.10.14
+# (Apache-2.0) by deploy/local/tflite_to_onnx.py, whose Python dependencies (tflite, onnx, numpy)
+# go into a private folder in the wheel cache, so nothing system-wide changes. Wheels and
+# packages come from PyPI through pip; nothing from a model hub.
 # Safe to run again: skips when every file is present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,7 +15,13 @@ MODELS_DIR="${FINISHLINE_MODELS_DIR:-models}"
 CACHE_DIR="${FINISHLINE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/finishline/wheels}"
 RAPIDOCR_WHEEL="rapidocr_onnxruntime-1.4.4-py3-none-any.whl"
 ORT_WHEEL="onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl"
-FILES=(ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx libonnxruntime.so.1.32.0)
+MEDIAPIPE_WHEEL="mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+# The converter's dependencies, pinned; installed with --target into this folder only.
+CONVERTER_DEPS=(tflite==2.18.0 onnx==1.23.2 numpy==2.4.6)
+PYDEPS_DIR="$CACHE_DIR/pydeps-tflite_to_onnx"
+PERSON_MODELS=(selfie_segmentation pose_detection)
+FILES=(ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx libonnxruntime.so.1.32.0
+  selfie_segmentation.onnx pose_detection.onnx)
 
 all_present=1
 for f in "${FILES[@]}"; do [ -s "$MODELS_DIR/$f" ] || all_present=0; done
@@ -53,7 +63,35 @@ unzip -o -j -q "$CACHE_DIR/$RAPIDOCR_WHEEL" \
   'rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx' -d "$MODELS_DIR"
 unzip -o -j -q "$CACHE_DIR/$ORT_WHEEL" 'onnxruntime/capi/libonnxruntime.so.1.32.0' -d "$MODELS_DIR"
 ln -sf libonnxruntime.so.1.32.0 "$MODELS_DIR/libonnxruntime.so"
+
+if [ ! -s "$CACHE_DIR/$MEDIAPIPE_WHEEL" ]; then
+  echo "==> downloading the mediapipe 0.10.14 wheel from PyPI into $CACHE_DIR"
+  # 0.10.14 ships only a manylinux_2_17 (manylinux2014) x86_64 wheel, and pip does not widen
+  # --platform manylinux_2_28_x86_64 to older glibc tags, so this one names its own tag.
+  $PIP download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+    --platform manylinux_2_17_x86_64 --dest "$CACHE_DIR" mediapipe==0.10.14
+fi
+if [ ! -f "$PYDEPS_DIR/.complete" ]; then
+  echo "==> installing the converter's Python packages into $PYDEPS_DIR"
+  rm -rf "$PYDEPS_DIR"
+  $PIP install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-script-location \
+    --only-binary=:all: \
+    --target "$PYDEPS_DIR" "${CONVERTER_DEPS[@]}"
+  touch "$PYDEPS_DIR/.complete"
+fi
+TFLITE_TMP="$(mktemp -d)"
+trap 'rm -rf "$TFLITE_TMP"' EXIT
+for m in "${PERSON_MODELS[@]}"; do
+  [ -s "$MODELS_DIR/$m.onnx" ] && continue
+  echo "==> converting mediapipe $m.tflite to $MODELS_DIR/$m.onnx"
+  unzip -o -j -q "$CACHE_DIR/$MEDIAPIPE_WHEEL" "mediapipe/modules/$m/$m.tflite" -d "$TFLITE_TMP"
+  rm -f "$MODELS_DIR/$m.onnx.tmp"
+  PYTHONPATH="$PYDEPS_DIR" PYTHONNOUSERSITE=1 python3 deploy/local/tflite_to_onnx.py \
+    "$TFLITE_TMP/$m.tflite" "$MODELS_DIR/$m.onnx.tmp" >/dev/null
+  [ -s "$MODELS_DIR/$m.onnx.tmp" ] || { echo "error: converting $m.tflite wrote nothing" >&2; exit 1; }
+  mv "$MODELS_DIR/$m.onnx.tmp" "$MODELS_DIR/$m.onnx"
+done
 for f in "${FILES[@]}"; do
   [ -s "$MODELS_DIR/$f" ] || { echo "error: $MODELS_DIR/$f is missing after extraction" >&2; exit 1; }
 done
-echo "==> recognition models ready in $MODELS_DIR"
+echo "==> recognition and person models ready in $MODELS_DIR"
