@@ -26,6 +26,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 deploy/local/install-models.sh
+deploy/local/install-eval-assets.sh
 
 if [ "${1:-}" = "--with-js" ]; then
   if [ ! -x /usr/bin/chromium ]; then

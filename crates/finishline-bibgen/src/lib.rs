@@ -8,6 +8,7 @@
 //! seed and index give the same photo on every machine, so anyone can regenerate a set
 //! (`finishline-bibgen --set normal --n 100 --seed 1 --out dir`).
 
+pub mod race;
 mod scene;
 
 use std::io::Cursor;
@@ -183,6 +184,12 @@ pub enum BibgenError {
     FontMissing {
         path: PathBuf,
         source: std::io::Error,
+    },
+    #[error("cannot read {what}; install the Debian/PyPI package {package} with {script}")]
+    AssetMissing {
+        what: String,
+        package: String,
+        script: &'static str,
     },
     #[error("{path} is not a usable font")]
     FontInvalid { path: PathBuf },

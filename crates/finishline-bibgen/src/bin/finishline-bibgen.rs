@@ -1,15 +1,24 @@
-//! Writes a set of synthetic race photos and their ground truth to a folder.
+//! Writes a set of synthetic race photos and their ground truth to a folder; with the first
+//! word `race`, writes a set of the held-out evaluation's race photos instead.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
+use finishline_bibgen::race::{Category, RaceGenerator, Split};
 use finishline_bibgen::{Generator, SetArgs};
 
 /// Writes synthetic race photos (photo-0001.jpg…) and ground-truth.json to a folder; the same
 /// seed always gives the same photos.
 #[derive(Debug, Parser)]
-#[command(name = "finishline-bibgen")]
+#[command(
+    name = "finishline-bibgen",
+    after_help = "Subcommand:\n  finishline-bibgen race --split tuning|heldout --n N --seed S --out DIR\n      \
+                  writes the held-out evaluation's race photos (runners with bibs, distractor signs,\n      \
+                  real background photographs; assets from deploy/local/install-eval-assets.sh).\n      \
+                  See `finishline-bibgen race --help`."
+)]
 struct Args {
     #[command(flatten)]
     photos: SetArgs,
@@ -29,7 +38,56 @@ struct Args {
     font: PathBuf,
 }
 
+/// Writes race photos for the held-out evaluation (photo-0001.jpg… and ground-truth.json):
+/// 35% single runners, 20% a runner beside a digit-bearing sign, 30% two to four runners, 15%
+/// no bib at all; 800×600 to 4000×3000. The tuning split (DejaVu/Liberation fonts,
+/// scikit-image photographs) is for tuning; the heldout split (FreeFont/Roboto fonts,
+/// mate-backgrounds photographs) only for reporting. Same split, seed and n: same bytes.
+#[derive(Debug, Parser)]
+#[command(name = "finishline-bibgen race")]
+struct RaceArgs {
+    /// tuning or heldout
+    #[arg(long)]
+    split: Split,
+    /// How many photos
+    #[arg(long, default_value_t = 100)]
+    n: u32,
+    /// Seed of the set: the same seed always gives the same photos
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output folder
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn race(args: RaceArgs) -> anyhow::Result<()> {
+    let generator = RaceGenerator::new(args.split).context("cannot load the evaluation assets")?;
+    let started = Instant::now();
+    let truths = generator
+        .write_set(&args.out, args.n, args.seed)
+        .context("cannot write the set")?;
+    let seconds = started.elapsed().as_secs_f64();
+    let count = |category| truths.iter().filter(|t| t.category == category).count();
+    println!(
+        "wrote {} {} photos to {} (ground-truth.json): {} single, {} distractor, {} multi, {} bibfree; {} bibs, {} distractors; {:.2} s/photo",
+        truths.len(),
+        args.split,
+        args.out.display(),
+        count(Category::Single),
+        count(Category::Distractor),
+        count(Category::Multi),
+        count(Category::BibFree),
+        truths.iter().map(|t| t.bibs.len()).sum::<usize>(),
+        truths.iter().map(|t| t.distractors.len()).sum::<usize>(),
+        seconds / f64::from(args.n.max(1)),
+    );
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("race") {
+        return race(RaceArgs::parse_from(std::env::args().skip(1)));
+    }
     let args = Args::parse();
     anyhow::ensure!(
         args.width >= 320 && args.height >= 240,

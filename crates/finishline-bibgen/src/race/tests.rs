@@ -1,0 +1,140 @@
+//! Unit tests of the race-photo generator: determinism, the category mix, the truth's
+//! invariants (boxes inside, colour names, bib-free photos) and the disjoint splits.
+
+use std::collections::BTreeSet;
+
+use super::*;
+
+fn generator(split: Split) -> RaceGenerator {
+    RaceGenerator::new(split)
+        .expect("evaluation assets (deploy/local/install-eval-assets.sh)")
+        .with_max_side(480)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_and_another_seed_another_photo() {
+    let generator = RaceGenerator::new(Split::Heldout)
+        .expect("deploy/local/install-eval-assets.sh")
+        .with_max_side(900);
+    let a = generator.photo(7, 3).unwrap();
+    let b = generator.photo(7, 3).unwrap();
+    let c = generator.photo(8, 3).unwrap();
+    assert_eq!(a.truth, b.truth);
+    assert_eq!(a.jpeg, b.jpeg);
+    assert_ne!(a.jpeg, c.jpeg);
+    let tuning = generator_full_size_free(Split::Tuning).photo(7, 3).unwrap();
+    assert_ne!(a.truth.font, tuning.truth.font);
+}
+
+fn generator_full_size_free(split: Split) -> RaceGenerator {
+    generator(split)
+}
+
+#[test]
+fn the_category_mix_is_about_35_20_30_15() {
+    let mut counts = std::collections::HashMap::new();
+    for index in 0..1000 {
+        *counts
+            .entry(RaceGenerator::category_of(index))
+            .or_insert(0u32) += 1;
+    }
+    assert_eq!(counts[&Category::Single], 350);
+    assert_eq!(counts[&Category::Distractor], 200);
+    assert_eq!(counts[&Category::Multi], 300);
+    assert_eq!(counts[&Category::BibFree], 150);
+    let first: BTreeSet<String> = (0..8)
+        .map(|i| RaceGenerator::category_of(i).to_string())
+        .collect();
+    assert_eq!(first.len(), 4, "every 8 photos hold all categories");
+    assert_eq!("bibfree".parse::<Category>(), Ok(Category::BibFree));
+    assert_eq!(
+        serde_json::to_string(&Category::BibFree).unwrap(),
+        "\"bibfree\""
+    );
+}
+
+#[test]
+fn the_truth_holds_for_every_category() {
+    for split in [Split::Tuning, Split::Heldout] {
+        let generator = generator(split);
+        for index in 0..20 {
+            let photo = generator.photo(11, index).unwrap();
+            let t = &photo.truth;
+            assert_eq!(
+                (photo.image.width(), photo.image.height()),
+                (t.width, t.height)
+            );
+            let inside =
+                |b: &BibBox| b.w > 0 && b.h > 0 && b.x + b.w <= t.width && b.y + b.h <= t.height;
+            match t.category {
+                Category::BibFree => {
+                    assert!(t.bibs.is_empty(), "{t:?}");
+                    assert!(!t.distractors.is_empty(), "{t:?}");
+                }
+                Category::Single => assert_eq!(t.bibs.len(), 1, "{t:?}"),
+                Category::Distractor => {
+                    assert_eq!(t.bibs.len(), 1, "{t:?}");
+                    assert!(!t.distractors.is_empty(), "{t:?}");
+                }
+                Category::Multi => assert!((2..=4).contains(&t.bibs.len()), "{t:?}"),
+            }
+            for bib in &t.bibs {
+                assert!(inside(&bib.bib_box) && inside(&bib.digits_box), "{bib:?}");
+                assert!(
+                    bib.digits_box.x >= bib.bib_box.x
+                        && bib.digits_box.x + bib.digits_box.w <= bib.bib_box.x + bib.bib_box.w + 1,
+                    "{bib:?}"
+                );
+                assert!(COLOR_NAMES.contains(&bib.bib_color.as_str()), "{bib:?}");
+                assert!(COLOR_NAMES.contains(&bib.shirt_color.as_str()), "{bib:?}");
+                assert_ne!(bib.bib_color, bib.shirt_color);
+                assert!((1..100_000).contains(&bib.number));
+                assert!(bib.angle_degrees.abs() <= 25.0);
+            }
+            for distractor in &t.distractors {
+                assert!(inside(&distractor.bbox), "{distractor:?}");
+                assert!(
+                    distractor.text.chars().any(|c| c.is_ascii_digit()),
+                    "{distractor:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_heldout_split_uses_fonts_and_backgrounds_the_tuning_split_never_uses() {
+    let collect = |split: Split| {
+        let generator = generator(split);
+        let mut fonts = BTreeSet::new();
+        let mut sources = BTreeSet::new();
+        for index in 0..30 {
+            let truth = generator.photo(5, index).unwrap().truth;
+            fonts.insert(truth.font.clone());
+            sources.insert(
+                truth
+                    .background
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+        (fonts, sources)
+    };
+    let (tuning_fonts, tuning_sources) = collect(Split::Tuning);
+    let (heldout_fonts, heldout_sources) = collect(Split::Heldout);
+    assert!(
+        tuning_fonts.is_disjoint(&heldout_fonts),
+        "{tuning_fonts:?} {heldout_fonts:?}"
+    );
+    assert!(
+        heldout_fonts
+            .iter()
+            .any(|f| f.starts_with("Free") || f.starts_with("Roboto"))
+    );
+    assert!(
+        tuning_sources.is_disjoint(&heldout_sources),
+        "{tuning_sources:?} {heldout_sources:?}"
+    );
+}
