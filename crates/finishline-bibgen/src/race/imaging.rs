@@ -103,96 +103,81 @@ fn road(rng: &mut StdRng, image: &mut RgbImage) {
 /// A rectangle x0, y0, x1, y1 (exclusive) inside the image.
 pub(crate) type Region = [u32; 4];
 
-/// Box blur of radius `r` over `region`, run twice (close to a Gaussian of sigma ≈ 0.8·r).
-pub(crate) fn box_blur(image: &mut RgbImage, region: Region, r: u32) {
+/// Box blur of radius `r` over the whole photo, run twice (close to a Gaussian of sigma ≈
+/// 0.8·r): running sums along rows, then running sums of whole rows down the columns.
+pub(crate) fn box_blur(image: &mut RgbImage, r: u32) {
     if r == 0 {
         return;
     }
-    for _ in 0..2 {
-        blur_pass(image, region, r, true);
-        blur_pass(image, region, r, false);
-    }
-}
-
-fn blur_pass(image: &mut RgbImage, region: Region, r: u32, horizontal: bool) {
-    let [x0, y0, x1, y1] = region;
-    let (outer, inner) = if horizontal {
-        ((y0, y1), (x0, x1))
-    } else {
-        ((x0, x1), (y0, y1))
-    };
-    let len = (inner.1 - inner.0) as usize;
-    if len == 0 {
-        return;
-    }
-    let r = r as i64;
-    let mut line = vec![[0u8; 3]; len];
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let r = r as usize;
     let div = (2 * r + 1) as u32;
-    for o in outer.0..outer.1 {
-        for (i, slot) in line.iter_mut().enumerate() {
-            let i = inner.0 + i as u32;
-            let p = if horizontal {
-                image.get_pixel(i, o)
-            } else {
-                image.get_pixel(o, i)
-            };
-            *slot = p.0;
-        }
-        let at = |i: i64| line[i.clamp(0, len as i64 - 1) as usize];
-        let mut sum = [0u32; 3];
-        for k in -r..=r {
-            let p = at(k);
+    let stride = w * 3;
+    let mut tmp = vec![0u8; stride * h];
+    for _ in 0..2 {
+        let buf: &mut [u8] = image;
+        // Rows: buf -> tmp.
+        for (src, dst) in buf.chunks_exact(stride).zip(tmp.chunks_exact_mut(stride)) {
             for c in 0..3 {
-                sum[c] += u32::from(p[c]);
-            }
-        }
-        for i in 0..len as i64 {
-            let value = image::Rgb([
-                (sum[0] / div) as u8,
-                (sum[1] / div) as u8,
-                (sum[2] / div) as u8,
-            ]);
-            let pos = inner.0 + i as u32;
-            if horizontal {
-                image.put_pixel(pos, o, value);
-            } else {
-                image.put_pixel(o, pos, value);
-            }
-            let (add, sub) = (at(i + r + 1), at(i - r));
-            for c in 0..3 {
-                sum[c] = sum[c] + u32::from(add[c]) - u32::from(sub[c]);
-            }
-        }
-    }
-}
-
-/// Directional motion blur over `region`: `taps` samples along a streak of `length` pixels.
-pub(crate) fn motion_blur(image: &mut RgbImage, region: Region, length: f32, angle: f32) {
-    let taps = 9i32;
-    let (dx, dy) = (angle.cos() * length, angle.sin() * length);
-    let offsets: Vec<(i32, i32)> = (0..taps)
-        .map(|k| {
-            let t = k as f32 / (taps - 1) as f32 - 0.5;
-            ((dx * t).round() as i32, (dy * t).round() as i32)
-        })
-        .collect();
-    let source = image.clone();
-    let (w, h) = (image.width() as i32, image.height() as i32);
-    let [x0, y0, x1, y1] = region;
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let mut sum = [0u32; 3];
-            for &(ox, oy) in &offsets {
-                let sx = (x as i32 + ox).clamp(0, w - 1) as u32;
-                let sy = (y as i32 + oy).clamp(0, h - 1) as u32;
-                let p = source.get_pixel(sx, sy);
-                for c in 0..3 {
-                    sum[c] += u32::from(p[c]);
+                let at = |x: isize| u32::from(src[x.clamp(0, w as isize - 1) as usize * 3 + c]);
+                let mut sum: u32 = (-(r as isize)..=r as isize).map(at).sum();
+                for x in 0..w {
+                    dst[x * 3 + c] = (sum / div) as u8;
+                    sum = sum + at((x + r + 1) as isize) - at(x as isize - r as isize);
                 }
             }
-            let pixel = image.get_pixel_mut(x, y);
+        }
+        // Columns: tmp -> buf, one row of sums at a time.
+        let row = |y: isize| &tmp[y.clamp(0, h as isize - 1) as usize * stride..][..stride];
+        let mut sums = vec![0u32; stride];
+        for k in -(r as isize)..=r as isize {
+            for (sum, &v) in sums.iter_mut().zip(row(k)) {
+                *sum += u32::from(v);
+            }
+        }
+        for y in 0..h {
+            let out = &mut buf[y * stride..][..stride];
+            for (o, &sum) in out.iter_mut().zip(&sums) {
+                *o = (sum / div) as u8;
+            }
+            let (add, sub) = (row((y + r + 1) as isize), row(y as isize - r as isize));
+            for ((sum, &a), &s) in sums.iter_mut().zip(add).zip(sub) {
+                *sum = *sum + u32::from(a) - u32::from(s);
+            }
+        }
+    }
+}
+
+/// Directional motion blur over `region`: nine samples along a streak of `length` pixels.
+pub(crate) fn motion_blur(image: &mut RgbImage, region: Region, length: f32, angle: f32) {
+    let taps = 9usize;
+    let (dx, dy) = (angle.cos() * length, angle.sin() * length);
+    let offsets: Vec<(isize, isize)> = (0..taps)
+        .map(|k| {
+            let t = k as f32 / (taps - 1) as f32 - 0.5;
+            ((dx * t).round() as isize, (dy * t).round() as isize)
+        })
+        .collect();
+    let source = image.as_raw().clone();
+    let (w, h) = (image.width() as isize, image.height() as isize);
+    let [x0, y0, x1, y1] = region;
+    let buf: &mut [u8] = image;
+    for y in y0 as isize..y1 as isize {
+        let rows: Vec<usize> = offsets
+            .iter()
+            .map(|&(_, oy)| (y + oy).clamp(0, h - 1) as usize * w as usize)
+            .collect();
+        for x in x0 as isize..x1 as isize {
+            let mut sum = [0u32; 3];
+            for (&(ox, _), &row) in offsets.iter().zip(&rows) {
+                let i = (row + (x + ox).clamp(0, w - 1) as usize) * 3;
+                sum[0] += u32::from(source[i]);
+                sum[1] += u32::from(source[i + 1]);
+                sum[2] += u32::from(source[i + 2]);
+            }
+            let i = (y * w + x) as usize * 3;
             for c in 0..3 {
-                pixel[c] = (sum[c] / taps as u32) as u8;
+                buf[i + c] = (sum[c] / taps as u32) as u8;
             }
         }
     }

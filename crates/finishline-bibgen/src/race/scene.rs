@@ -199,7 +199,7 @@ pub(crate) fn finish(
     }
     if rng.random_bool(0.3) {
         let r = rng.random_range(1..=(w.max(h) / 900).max(1) + 1);
-        imaging::box_blur(image, [0, 0, w, h], r);
+        imaging::box_blur(image, r);
         conditions.push("blur".to_owned());
     }
     let mut sigma = rng.random_range(1.5..5.0f32);
