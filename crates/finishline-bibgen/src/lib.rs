@@ -185,7 +185,7 @@ pub enum BibgenError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot read {what}; install the Debian/PyPI package {package} with {script}")]
+    #[error("cannot read {what}: it comes from {package}; install it with {script}")]
     AssetMissing {
         what: String,
         package: String,

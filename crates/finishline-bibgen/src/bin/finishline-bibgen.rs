@@ -44,7 +44,7 @@ struct Args {
 /// scikit-image photographs) is for tuning; the heldout split (FreeFont/Roboto fonts,
 /// mate-backgrounds photographs) only for reporting. Same split, seed and n: same bytes.
 #[derive(Debug, Parser)]
-#[command(name = "finishline-bibgen race")]
+#[command(name = "finishline-bibgen race", bin_name = "finishline-bibgen race")]
 struct RaceArgs {
     /// tuning or heldout
     #[arg(long)]

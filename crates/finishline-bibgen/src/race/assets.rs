@@ -163,7 +163,7 @@ impl Assets {
             let path = Path::new(dir).join(file);
             let bytes = std::fs::read(&path).map_err(|err| BibgenError::AssetMissing {
                 what: format!("the font {} ({err})", path.display()),
-                package: (*package).to_owned(),
+                package: format!("the Debian package {package}"),
                 script: INSTALL_SCRIPT,
             })?;
             FontRef::try_from_slice(&bytes)
@@ -188,7 +188,7 @@ impl Assets {
                 .map(|file| Background {
                     label: format!("mate-backgrounds/{file}"),
                     path: Path::new(MATE_NATURE).join(file),
-                    package: "mate-backgrounds",
+                    package: "the Debian package mate-backgrounds",
                 })
                 .collect(),
         };

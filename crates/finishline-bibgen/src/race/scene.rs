@@ -120,7 +120,13 @@ pub(crate) fn plan_runners(
                 }
                 _ => wf * rng.random_range(0.15..0.85),
             };
-            let cy = hf * rng.random_range(0.32..0.68);
+            // In a group, nearer (bigger) runners stand lower in the frame.
+            let cy = if category == Category::Multi {
+                let depth = ((frac - 0.04) / 0.12).clamp(0.0, 1.0);
+                hf * (0.34 + 0.3 * depth + rng.random_range(-0.06..0.06))
+            } else {
+                hf * rng.random_range(0.32..0.68)
+            };
             let plan = runner::plan(rng, font, cx, cy, torso_w, lean, bib_free);
             let apart = runners
                 .iter()
