@@ -172,7 +172,7 @@ fn register_handlers(socket: &SocketRef) {
     socket.on_fallback(|ack: AckSender| async move {
         let _ = ack.send(&failure(
             "invalid_payload",
-            "unknown event; see PROTOCOL.md for the events of /progress",
+            "unknown event; see docs/PROTOCOL.md for the events of /progress",
         ));
     });
     socket.on_disconnect(
