@@ -28,7 +28,7 @@ pub struct HttpState {
 }
 
 /// The claims of the request's `Authorization: Bearer` token.
-fn bearer(state: &HttpState, headers: &HeaderMap) -> Result<Claims, ApiError> {
+pub(crate) fn bearer(state: &HttpState, headers: &HeaderMap) -> Result<Claims, ApiError> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -47,7 +47,7 @@ fn bearer(state: &HttpState, headers: &HeaderMap) -> Result<Claims, ApiError> {
     })
 }
 
-fn require_scope(claims: &Claims, scope: &str) -> Result<(), ApiError> {
+pub(crate) fn require_scope(claims: &Claims, scope: &str) -> Result<(), ApiError> {
     if claims.has_scope(scope) {
         Ok(())
     } else {
@@ -63,9 +63,9 @@ fn require_scope(claims: &Claims, scope: &str) -> Result<(), ApiError> {
 /// The client never sees an internal cause; the log always does.
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
 }
 
 impl ApiError {
@@ -77,7 +77,7 @@ impl ApiError {
         }
     }
 
-    fn unprocessable(message: impl Into<String>) -> Self {
+    pub(crate) fn unprocessable(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "invalid_payload",
@@ -85,7 +85,7 @@ impl ApiError {
         }
     }
 
-    fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+    pub(crate) fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed on the store");
         Self {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -113,6 +113,7 @@ pub fn router(state: HttpState) -> Router {
             post(enqueue_route::<VideosRoute>),
         )
         .route("/v1/events/{event_id}", get(event_snapshot))
+        .merge(crate::settings::routes())
         .route("/v1/jobs", get(list_jobs))
         .route("/v1/jobs/{job_id}", get(job_status))
         .route("/v1/jobs/{job_id}/retry", post(retry_job))
@@ -153,7 +154,7 @@ async fn count_requests(request: axum::extract::Request, next: axum::middleware:
     response
 }
 
-fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
+pub(crate) fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
     EventId::parse(raw).map_err(|err| ApiError::invalid(err.to_string()))
 }
 
@@ -385,13 +386,15 @@ async fn enqueue(
     Ok(response)
 }
 
-async fn event_snapshot(
-    State(state): State<HttpState>,
-    Path(event_id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let claims = bearer(&state, &headers)?;
-    let event_id = parse_event_id(&event_id)?;
+/// The event id of a call that reads an event: a token with scope `enqueue`, or one that may
+/// watch the event.
+pub(crate) fn event_reader(
+    state: &HttpState,
+    headers: &HeaderMap,
+    raw: &str,
+) -> Result<EventId, ApiError> {
+    let claims = bearer(state, headers)?;
+    let event_id = parse_event_id(raw)?;
     if !(claims.has_scope("enqueue") || claims.may_watch(event_id.as_str())) {
         return Err(ApiError {
             status: StatusCode::FORBIDDEN,
@@ -399,6 +402,15 @@ async fn event_snapshot(
             message: format!("your token does not allow reading event {event_id}"),
         });
     }
+    Ok(event_id)
+}
+
+async fn event_snapshot(
+    State(state): State<HttpState>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let event_id = event_reader(&state, &headers, &event_id)?;
     let snapshot = state
         .bus
         .snapshot(&event_id)

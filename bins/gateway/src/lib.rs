@@ -8,6 +8,7 @@ mod http;
 mod limits;
 mod native_ws;
 mod relay;
+mod settings;
 mod socket;
 mod ui;
 

@@ -38,6 +38,12 @@ impl Keys {
         format!("{}:event:{event_id}", self.prefix)
     }
 
+    /// JSON of an event's settings (what the organiser knows: bib range, digits, start list),
+    /// kept as long as the event's other keys.
+    pub fn event_settings(&self, event_id: &EventId) -> String {
+        format!("{}:event:{event_id}:settings", self.prefix)
+    }
+
     /// Stream of an event's messages, with ids `<seq>-0`.
     pub fn history(&self, event_id: &EventId) -> String {
         format!("{}:history:{event_id}", self.prefix)

@@ -8,6 +8,7 @@
 mod bus;
 mod keys;
 mod scripts;
+mod settings;
 mod tail;
 mod writer;
 

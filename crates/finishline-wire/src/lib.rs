@@ -8,6 +8,7 @@ mod ids;
 mod job;
 mod message;
 mod rooms;
+mod settings;
 
 pub use ids::{EventId, IdError, JobId, MediaId, RequestId, validate_id};
 pub use job::{JobKind, JobState, JobStatus, MediaSource, PhotoJob, Stage, VideoJob};
@@ -17,3 +18,4 @@ pub use message::{
     VideoProgressBody, now_rfc3339,
 };
 pub use rooms::{event_room, job_room};
+pub use settings::{EventSettings, MAX_BIB, MAX_START_LIST, SettingsError};

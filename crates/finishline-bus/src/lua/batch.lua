@@ -96,7 +96,6 @@ end
 -- Every event this batch published to is in cfg.events: its seq, then its TTLs, once.
 for event_id, e in pairs(cfg.events) do
   fl_flush_seq(e)
-  redis.call('EXPIRE', e.key, cfg.ttl)
-  redis.call('EXPIRE', fl_key(prefix, 'history', event_id), cfg.ttl)
+  fl_expire_event(prefix, event_id, cfg.ttl)
 end
 return out

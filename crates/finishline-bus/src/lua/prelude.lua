@@ -59,8 +59,15 @@ local function fl_flush_seq(e)
   end
 end
 
+-- An event's keys live for the retention period after its last message: counters, history
+-- and the organiser's settings.
+local function fl_expire_event(prefix, event_id, ttl)
+  redis.call('EXPIRE', fl_key(prefix, 'event', event_id), ttl)
+  redis.call('EXPIRE', fl_key(prefix, 'history', event_id), ttl)
+  redis.call('EXPIRE', fl_key(prefix, 'event', event_id, 'settings'), ttl)
+end
+
 local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id, terminal)
-  local event_key = fl_key(prefix, 'event', event_id)
   local history_key = fl_key(prefix, 'history', event_id)
   local seq = fl_next_seq(prefix, event_id, cfg)
   local head = '{"eventId":"' .. event_id .. '","requestId":"' .. request_id ..
@@ -88,8 +95,7 @@ local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job
   end
   -- A batch sets the TTLs once per event at its end (cfg.defer_expire).
   if not cfg.defer_expire then
-    redis.call('EXPIRE', event_key, cfg.ttl)
-    redis.call('EXPIRE', history_key, cfg.ttl)
+    fl_expire_event(prefix, event_id, cfg.ttl)
   end
   return seq
 end
