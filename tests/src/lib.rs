@@ -6,6 +6,7 @@ mod client;
 mod http_source;
 mod media;
 mod process;
+pub mod recognition;
 mod redis_server;
 
 pub use bus::{bus_writer, run_photo_job};

@@ -9,6 +9,8 @@ use image::RgbImage;
 use kmeans_colors::{Sort, get_kmeans_hamerly};
 use palette::{FromColor, IntoColor, Lab, Srgb};
 
+use crate::color_name::color_name;
+
 /// Long side of the image the colours are computed on; enough for a palette, cheap for k-means.
 const SAMPLE_SIDE: u32 = 256;
 
@@ -142,13 +144,21 @@ pub fn bib_and_shirt_colors(
     (Some(hex(bib)), shirt)
 }
 
-/// Names each plate's bib and shirt colours (`bibColor`, `shirtColor`).
+/// Gives each plate that has no colours yet (engines that do not measure the bib's patch,
+/// such as the Tesseract fallback) its bib and shirt colours and their names, from its box.
 pub fn name_plate_colors(image: &RgbImage, plates: &mut [Plate]) {
-    for plate in plates {
+    for plate in plates.iter_mut().filter(|p| p.bib_color.is_none()) {
         let (bib, shirt) = bib_and_shirt_colors(image, &plate.bounding_box);
+        plate.bib_color_name = bib.as_deref().and_then(parse_hex).map(color_name);
+        plate.shirt_color_name = shirt.as_deref().and_then(parse_hex).map(color_name);
         plate.bib_color = bib;
         plate.shirt_color = shirt;
     }
+}
+
+fn parse_hex(hex: &str) -> Option<[u8; 3]> {
+    let value = u32::from_str_radix(hex.strip_prefix('#')?, 16).ok()?;
+    Some([(value >> 16) as u8, (value >> 8) as u8, value as u8])
 }
 
 /// The image's pixels at most `SAMPLE_SIDE` on the long side, as packed RGB bytes.

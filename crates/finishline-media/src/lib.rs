@@ -6,6 +6,7 @@
 
 mod classical;
 mod color;
+mod color_name;
 mod decode;
 mod error;
 mod pipeline;
@@ -14,9 +15,11 @@ mod source;
 mod ssrf;
 mod video;
 mod video_plates;
+pub mod worn;
 
 pub use classical::ClassicalPipeline;
 pub use color::{bib_and_shirt_colors, dominant_colors, name_plate_colors};
+pub use color_name::{ExposureGain, Lab, bib_and_shirt_names, color_name, hex};
 pub use decode::{Photo, decode_photo};
 pub use error::MediaError;
 pub use pipeline::{BibCandidate, NoopPipeline, PhotoPipeline, UnavailablePipeline};

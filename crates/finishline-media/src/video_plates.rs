@@ -33,6 +33,7 @@ impl PlateMerger {
                     confidence,
                     first_seen_ms: time_ms,
                     last_seen_ms: time_ms,
+                    corrected_from: None,
                 });
         }
     }
@@ -60,18 +61,16 @@ mod tests {
     use finishline_wire::BoundingBox;
 
     fn plate(number: u64, confidence: f32) -> Plate {
-        Plate {
+        Plate::new(
             number,
             confidence,
-            bounding_box: BoundingBox {
+            BoundingBox {
                 x: 0,
                 y: 0,
                 w: 10,
                 h: 10,
             },
-            bib_color: None,
-            shirt_color: None,
-        }
+        )
     }
 
     #[test]
@@ -92,12 +91,14 @@ mod tests {
                     confidence: 0.95,
                     first_seen_ms: 0,
                     last_seen_ms: 1500,
+                    corrected_from: None,
                 },
                 VideoPlate {
                     number: 7,
                     confidence: 0.8,
                     first_seen_ms: 500,
                     last_seen_ms: 2000,
+                    corrected_from: None,
                 },
             ]
         );

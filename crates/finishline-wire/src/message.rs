@@ -100,6 +100,99 @@ pub struct Plate {
     /// The dominant colour of the shirt around the bib, `#rrggbb`, when named.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shirt_color: Option<String>,
+    /// `bibColor` by name, from PROTOCOL.md's fixed list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bib_color_name: Option<ColorName>,
+    /// `shirtColor` by name, from PROTOCOL.md's fixed list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shirt_color_name: Option<ColorName>,
+    /// The number as read, when the event's start list corrected it to `number` (a near miss
+    /// with exactly one listed number within one digit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_from: Option<u64>,
+}
+
+impl Plate {
+    /// A plate with no colours yet and no correction.
+    pub fn new(number: u64, confidence: f32, bounding_box: BoundingBox) -> Self {
+        Self {
+            number,
+            confidence,
+            bounding_box,
+            bib_color: None,
+            shirt_color: None,
+            bib_color_name: None,
+            shirt_color_name: None,
+            corrected_from: None,
+        }
+    }
+}
+
+/// The colour names a plate's `bibColorName` / `shirtColorName` take (PROTOCOL.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorName {
+    White,
+    Black,
+    Grey,
+    Red,
+    Orange,
+    Yellow,
+    Green,
+    Blue,
+    Purple,
+    Pink,
+    Brown,
+}
+
+impl ColorName {
+    /// Every name, in PROTOCOL.md's order.
+    pub const ALL: [ColorName; 11] = [
+        Self::White,
+        Self::Black,
+        Self::Grey,
+        Self::Red,
+        Self::Orange,
+        Self::Yellow,
+        Self::Green,
+        Self::Blue,
+        Self::Purple,
+        Self::Pink,
+        Self::Brown,
+    ];
+
+    /// The name as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::White => "white",
+            Self::Black => "black",
+            Self::Grey => "grey",
+            Self::Red => "red",
+            Self::Orange => "orange",
+            Self::Yellow => "yellow",
+            Self::Green => "green",
+            Self::Blue => "blue",
+            Self::Purple => "purple",
+            Self::Pink => "pink",
+            Self::Brown => "brown",
+        }
+    }
+}
+
+impl std::fmt::Display for ColorName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ColorName {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|name| name.as_str() == value)
+            .ok_or_else(|| format!("unknown colour name `{value}`"))
+    }
 }
 
 /// One dominant colour and the share of the pixels it covers.
@@ -176,10 +269,12 @@ mod tests {
             confidence: 0.5,
             first_seen_ms: 500,
             last_seen_ms: 1500,
+            corrected_from: None,
         };
         let v = serde_json::to_value(&plate).unwrap();
         assert_eq!(v["firstSeenMs"], 500);
         assert_eq!(v["lastSeenMs"], 1500);
+        assert!(v.get("correctedFrom").is_none(), "{v}");
         let body = serde_json::to_value(VideoCompletedBody {
             video_id: "v1",
             job_id: "j1",
@@ -195,16 +290,18 @@ mod tests {
     #[test]
     fn a_plate_has_a_box_field() {
         let p = Plate {
-            number: 42,
-            confidence: 0.9,
-            bounding_box: BoundingBox {
-                x: 1,
-                y: 2,
-                w: 3,
-                h: 4,
-            },
-            bib_color: None,
             shirt_color: Some("#ff0000".to_owned()),
+            shirt_color_name: Some(ColorName::Red),
+            ..Plate::new(
+                42,
+                0.9,
+                BoundingBox {
+                    x: 1,
+                    y: 2,
+                    w: 3,
+                    h: 4,
+                },
+            )
         };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["box"]["w"], 3);
@@ -214,6 +311,8 @@ mod tests {
             "absent colours are left out: {v}"
         );
         assert_eq!(v["shirtColor"], "#ff0000");
+        assert_eq!(v["shirtColorName"], "red");
+        assert!(v.get("correctedFrom").is_none(), "{v}");
     }
 }
 
@@ -263,6 +362,9 @@ pub struct VideoPlate {
     pub first_seen_ms: u64,
     /// Time of the last sampled frame where the number was read.
     pub last_seen_ms: u64,
+    /// The number as read, when the event's start list corrected it to `number`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_from: Option<u64>,
 }
 
 /// Body of `video:progress`.

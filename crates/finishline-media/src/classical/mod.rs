@@ -241,13 +241,11 @@ impl PhotoPipeline for ClassicalPipeline {
             let Ok(number) = digits.parse::<u64>() else {
                 continue;
             };
-            let plate = Plate {
+            let plate = Plate::new(
                 number,
-                confidence: calibrate(confidence, candidate.score),
-                bounding_box: candidate.bounding_box,
-                bib_color: None,
-                shirt_color: None,
-            };
+                calibrate(confidence, candidate.score),
+                candidate.bounding_box,
+            );
             match plates.iter_mut().find(|p| p.number == plate.number) {
                 Some(same) if same.confidence >= plate.confidence => {}
                 Some(same) => *same = plate,

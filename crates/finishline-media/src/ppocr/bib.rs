@@ -5,6 +5,11 @@
 //! that sits on the same text line as a word — the detector may cut "CITY RUN 2026" into
 //! "CITY RUN" and "2026", and the second half alone must not pass for a bib.
 //!
+//! A digit line is a bib only when it is worn: a plain patch around it on a shirt that ends
+//! where a torso ends (`crate::worn`); the same measurement names the bib's and the shirt's
+//! colours. When two digit lines share one patch (a year under the number), the taller is the
+//! number.
+//!
 //! Confidence: the recogniser gives each character a probability; we take the mean of their
 //! geometric mean and their minimum (one doubtful digit makes the whole number doubtful),
 //! times a detection factor `min(1, box score / 0.6)` (DB box scores of clean text are
@@ -12,9 +17,13 @@
 //! reads in each confidence band are right, which is how these weights were checked.
 
 use finishline_wire::{BoundingBox, Plate};
+use image::RgbImage;
 
 use super::detect::TextBox;
 use super::recognize::ReadLine;
+use crate::MediaError;
+use crate::color_name::{ExposureGain, bib_and_shirt_names, hex};
+use crate::worn::{Glyphs, Surroundings, not_worn_reason, surroundings};
 
 /// Plates below this confidence are not reported.
 pub const MIN_CONFIDENCE: f32 = 0.5;
@@ -46,21 +55,25 @@ pub fn confidence(char_probabilities: &[f32], detection_score: f32) -> f32 {
     ((geometric_mean + weakest) / 2.0 * detection).clamp(0.0, 1.0)
 }
 
-/// Whether `line` lies on the same text line as `other`: similar height, centres level, and a
-/// gap between them shorter than twice their height.
+/// Whether `line` lies on the same text line as `other`: similar glyph height, centres level,
+/// and a gap between their glyphs shorter than their height (a space between words, not the
+/// distance from a runner's bib to a sign behind them).
 fn same_text_line(line: &TextBox, other: &TextBox) -> bool {
-    let (h1, h2) = (line.height(), other.height());
+    let (a, b) = (
+        Glyphs::from_corners(line.core()),
+        Glyphs::from_corners(other.core()),
+    );
+    let (h1, h2) = (a.height(), b.height());
     let ratio = h1 / h2.max(1.0);
     if !(0.6..=1.6).contains(&ratio) {
         return false;
     }
     let height = h1.max(h2);
-    let (c1, c2) = (line.center(), other.center());
-    if (c1[1] - c2[1]).abs() > 0.5 * height {
+    if (a.center[1] - b.center[1]).abs() > 0.5 * height {
         return false;
     }
-    let gap = (c1[0] - c2[0]).abs() - (line.width() + other.width()) / 2.0;
-    gap < 2.0 * height
+    let gap = (a.center[0] - b.center[0]).abs() - (a.half_width + b.half_width);
+    gap < height
 }
 
 /// The axis-aligned box around a text box, in whole pixels.
@@ -79,37 +92,103 @@ pub fn bounding_box(text_box: &TextBox) -> BoundingBox {
     }
 }
 
+/// A digit line that passed the text tests, with what surrounds it.
+struct Read<'a> {
+    text_box: &'a TextBox,
+    number: u64,
+    confidence: f32,
+    glyphs: Glyphs,
+    around: Surroundings,
+}
+
 /// The plates among the read lines, most confident first.
-pub fn plates(lines: &[(TextBox, ReadLine)]) -> Vec<Plate> {
+///
+/// `person_around` scores how much a person surrounds some glyphs (0–1, see `person.rs`).
+///
+/// # Errors
+/// What `person_around` returns.
+pub fn plates(
+    image: &RgbImage,
+    lines: &[(TextBox, ReadLine)],
+    person_around: &mut dyn FnMut(&Glyphs) -> Result<f32, MediaError>,
+) -> Result<Vec<Plate>, MediaError> {
     let worded: Vec<&TextBox> = lines
         .iter()
         .filter(|(_, read)| read.text.chars().any(char::is_alphabetic))
         .map(|(text_box, _)| text_box)
         .collect();
-    let mut plates: Vec<Plate> = lines
+    let gain = ExposureGain::of(image);
+    let mut reads: Vec<Read<'_>> = Vec::new();
+    for (text_box, read) in lines {
+        let Some(number) = bib_number(&read.text) else {
+            continue;
+        };
+        if worded.iter().any(|word| same_text_line(text_box, word)) {
+            tracing::debug!(text = %read.text, "digits beside a word: not a bib");
+            continue;
+        }
+        let confidence = confidence(&read.char_probabilities, text_box.score);
+        if confidence < MIN_CONFIDENCE {
+            tracing::debug!(text = %read.text, confidence, "bib read below the confidence floor");
+            continue;
+        }
+        let glyphs = Glyphs::from_corners(text_box.core());
+        let around = surroundings(image, gain, glyphs);
+        let person = person_around(&glyphs)?;
+        let verdict = not_worn_reason(&around, person);
+        tracing::debug!(
+            text = %read.text,
+            worn = verdict.is_none(),
+            reason = verdict.unwrap_or("worn"),
+            person,
+            shape = ?around.shape,
+            "bib decision"
+        );
+        if verdict.is_some() {
+            continue;
+        }
+        reads.push(Read {
+            text_box,
+            number,
+            confidence,
+            glyphs,
+            around,
+        });
+    }
+    let mut plates: Vec<Plate> = reads
         .iter()
-        .filter_map(|(text_box, read)| {
-            let number = bib_number(&read.text)?;
-            if worded.iter().any(|word| same_text_line(text_box, word)) {
-                tracing::debug!(text = %read.text, "digits beside a word: not a bib");
-                return None;
+        .filter(|read| !under_a_taller_number(read, &reads))
+        .map(|read| {
+            let mut plate = Plate::new(
+                read.number,
+                (read.confidence * 1000.0).round() / 1000.0,
+                bounding_box(read.text_box),
+            );
+            plate.bib_color = read.around.paper.map(hex);
+            plate.shirt_color = read.around.shirt.map(hex);
+            if let Some(paper) = read.around.paper {
+                let (bib, shirt) = bib_and_shirt_names(paper, read.around.shirt);
+                plate.bib_color_name = Some(bib);
+                plate.shirt_color_name = shirt;
             }
-            let confidence = confidence(&read.char_probabilities, text_box.score);
-            if confidence < MIN_CONFIDENCE {
-                tracing::debug!(text = %read.text, confidence, "bib read below the confidence floor");
-                return None;
-            }
-            Some(Plate {
-                number,
-                confidence: (confidence * 1000.0).round() / 1000.0,
-                bounding_box: bounding_box(text_box),
-                bib_color: None,
-                shirt_color: None,
-            })
+            plate
         })
         .collect();
     plates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-    plates
+    Ok(plates)
+}
+
+/// Whether `read` sits on the patch of another read whose digits are clearly taller (a year or
+/// a distance printed on the bib next to the number).
+fn under_a_taller_number(read: &Read<'_>, reads: &[Read<'_>]) -> bool {
+    reads.iter().any(|other| {
+        !std::ptr::eq(other, read)
+            && read.glyphs.height() < 0.8 * other.glyphs.height()
+            && other
+                .around
+                .patch
+                .is_some_and(|patch| other.glyphs.patch_contains(read.glyphs.center, &patch))
+    })
 }
 
 #[cfg(test)]
@@ -156,12 +235,32 @@ mod tests {
     fn digits_beside_a_word_on_one_line_are_a_banner_not_a_bib() {
         let lines = vec![
             line(100.0, 50.0, 300.0, 60.0, "CITY RUN"),
-            line(440.0, 52.0, 160.0, 60.0, "2026"),
+            // A word space away: the grown boxes touch, the glyphs are ~1 height apart.
+            line(390.0, 52.0, 160.0, 60.0, "2026"),
             line(500.0, 600.0, 200.0, 90.0, "4821"),
         ];
-        let found = plates(&lines);
+        // The bib: white paper 505..695 × 605..685 on a red shirt; the rest is grass.
+        let mut image = RgbImage::from_pixel(1000, 900, image::Rgb([70, 130, 60]));
+        for (x, y, pixel) in image.enumerate_pixels_mut() {
+            if (380..820).contains(&x) && (500..800).contains(&y) {
+                *pixel = image::Rgb([200, 32, 42]);
+            }
+            if (505..695).contains(&x) && (605..685).contains(&y) {
+                *pixel = image::Rgb([244, 244, 240]);
+            }
+        }
+        // No person model here: the shape around the digits decides.
+        let found = plates(&image, &lines, &mut |_| Ok(0.0)).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].number, 4821);
+        assert_eq!(
+            found[0].bib_color_name,
+            Some(finishline_wire::ColorName::White)
+        );
+        assert_eq!(
+            found[0].shirt_color_name,
+            Some(finishline_wire::ColorName::Red)
+        );
         assert_eq!(
             found[0].bounding_box,
             BoundingBox {

@@ -51,6 +51,29 @@ impl TextBox {
         distance(self.corners[0], self.corners[3])
     }
 
+    /// The box before unclipping: the glyphs themselves, undoing `area × ratio / perimeter`
+    /// (the smaller root of `(4r + 8)g² − (2r + 2)(W + H)g + rWH = 0` for the growth `g`).
+    pub fn core(&self) -> [Corner; 4] {
+        let (w, h) = (self.width(), self.height());
+        let r = UNCLIP_RATIO;
+        let (sum, product) = (w + h, w * h);
+        let discriminant = ((2.0 * r + 2.0) * sum).powi(2) - 4.0 * (4.0 * r + 8.0) * r * product;
+        let grow = ((2.0 * r + 2.0) * sum - discriminant.max(0.0).sqrt()) / (2.0 * (4.0 * r + 8.0));
+        let grow = grow.clamp(0.0, (w.min(h) / 2.0 - 1.0).max(0.0));
+        let [tl, tr, _, bl] = self.corners;
+        let u = [(tr[0] - tl[0]) / w.max(1.0), (tr[1] - tl[1]) / w.max(1.0)];
+        let v = [(bl[0] - tl[0]) / h.max(1.0), (bl[1] - tl[1]) / h.max(1.0)];
+        let c = self.center();
+        let (hw, hh) = (w / 2.0 - grow, h / 2.0 - grow);
+        let at = |su: f32, sv: f32| {
+            [
+                c[0] + su * hw * u[0] + sv * hh * v[0],
+                c[1] + su * hw * u[1] + sv * hh * v[1],
+            ]
+        };
+        [at(-1.0, -1.0), at(1.0, -1.0), at(1.0, 1.0), at(-1.0, 1.0)]
+    }
+
     pub fn center(&self) -> Corner {
         let [sx, sy] = self
             .corners
@@ -430,6 +453,25 @@ mod tests {
             (found.height() - 2.0 * (11.0 + 12.8)).abs() < 8.0,
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn the_core_of_an_unclipped_box_is_the_box_before_growing() {
+        // 40×10 grown by 40×10×1.6 / (2×50) = 6.4 on every side.
+        let grown = TextBox {
+            corners: [[-6.4, -6.4], [46.4, -6.4], [46.4, 16.4], [-6.4, 16.4]],
+            score: 0.9,
+        };
+        let core = grown.core();
+        for (got, want) in core
+            .iter()
+            .zip([[0.0, 0.0], [40.0, 0.0], [40.0, 10.0], [0.0, 10.0]])
+        {
+            assert!(
+                (got[0] - want[0]).abs() < 0.01 && (got[1] - want[1]).abs() < 0.01,
+                "{core:?}"
+            );
+        }
     }
 
     #[test]

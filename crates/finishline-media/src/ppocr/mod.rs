@@ -4,10 +4,12 @@
 //! `detect` finds every text line (bibs, banners, clutter) as a rotated box; `read` crops each
 //! line upright, reads it, and keeps the lines that are bibs (`bib.rs`). The split by concern:
 //! `session.rs` (files, runtime, session pool), `detect.rs` (DB post-processing and crops),
-//! `recognize.rs` (CTC decoding), `bib.rs` (which lines are bibs, confidence).
+//! `recognize.rs` (CTC decoding), `person.rs` (a person around a number), `bib.rs` (which lines
+//! are worn bibs, confidence, colours).
 
 mod bib;
 mod detect;
+mod person;
 mod recognize;
 mod session;
 
@@ -16,6 +18,7 @@ use finishline_wire::{ColorShare, Plate};
 use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
 pub use bib::{MIN_CONFIDENCE, bib_number, confidence};
 pub use detect::{DETECTION_LONG_SIDE, TextBox};
+pub use person::PERSON_MODEL;
 use recognize::Alphabet;
 pub use recognize::ReadLine;
 use session::SessionPool;
@@ -25,6 +28,7 @@ pub use session::{DETECTION_MODEL, ONNXRUNTIME_LIBRARY, PpOcrConfig, RECOGNITION
 pub struct PpOcrPipeline {
     detection: SessionPool,
     recognition: SessionPool,
+    person: SessionPool,
     alphabet: Alphabet,
 }
 
@@ -44,6 +48,7 @@ impl PpOcrPipeline {
         let library = config.library();
         let detection = SessionPool::open(&config.detection_model(), &library)?;
         let recognition = SessionPool::open(&config.recognition_model(), &library)?;
+        let person = SessionPool::open(&config.person_model(), &library)?;
         let characters = recognition.with(|session| {
             session
                 .metadata()
@@ -66,6 +71,7 @@ impl PpOcrPipeline {
         Ok(Self {
             detection,
             recognition,
+            person,
             alphabet,
         })
     }
@@ -140,7 +146,11 @@ impl PhotoPipeline for PpOcrPipeline {
         for (_, line) in &lines {
             tracing::trace!(text = %line.text, "text line read");
         }
-        Ok(bib::plates(&lines))
+        let mut person_around = |glyphs: &crate::worn::Glyphs| {
+            self.person
+                .with(|session| person::person_around(session, &photo.image, glyphs))
+        };
+        bib::plates(&photo.image, &lines, &mut person_around)
     }
 
     fn colors(&self, photo: &Photo, _plates: &[Plate]) -> Result<Vec<ColorShare>, MediaError> {

@@ -52,6 +52,10 @@ impl PpOcrConfig {
         self.models_dir.join(RECOGNITION_MODEL)
     }
 
+    pub fn person_model(&self) -> PathBuf {
+        self.models_dir.join(super::person::PERSON_MODEL)
+    }
+
     pub fn library(&self) -> PathBuf {
         self.onnxruntime_library
             .clone()
@@ -63,6 +67,7 @@ impl PpOcrConfig {
         for path in [
             self.detection_model(),
             self.recognition_model(),
+            self.person_model(),
             self.library(),
         ] {
             if !path.is_file() {

@@ -1,0 +1,516 @@
+//! Whether a number is worn by a runner, from what surrounds it in the photo.
+//!
+//! Signs, km markers, banners, clocks and door numbers are digits too; what a bib has that
+//! they lack is where it sits: a plain paper patch a little larger than the number, pinned on
+//! a shirt that surrounds the patch on its sides and below and that ends, within a couple of
+//! bib widths, where the torso ends. A number on a wall, a vehicle or against the sky has a
+//! "shirt" that runs on; a plate on a post or a sign over a busy scene has no plain colour
+//! around it at all. Each test is measured in the number's own upright frame (rotated bibs
+//! included), in units of the digits' height `H`, so it holds at every scale.
+//!
+//! The same measurement gives the colours people search by: the paper is the bib's colour, the
+//! shirt around it is the shirt's (on both sides and below, so an arm or a neighbour covering
+//! one side does not decide it). No model of a person ships in the registries that fires on
+//! the drawn runners of our evaluation sets (ARCHITECTURE.md, "Recognition"), so this is a
+//! geometric test; every engine (PP-OCR, the Tesseract fallback, video frames) uses it.
+
+use std::collections::HashMap;
+
+use image::RgbImage;
+
+use crate::color_name::{ExposureGain, Lab};
+
+/// Colours closer than this (ΔE) are "the same" when marching across a patch or a shirt.
+const SAME: f32 = 22.0;
+/// A run of this many samples off the colour ends a patch or a shirt.
+const RUN: usize = 3;
+
+/// The digits of a text line: an upright frame around their glyphs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Glyphs {
+    pub center: [f32; 2],
+    /// Unit vector along the line (reading direction) and across it (downwards).
+    pub u: [f32; 2],
+    pub v: [f32; 2],
+    pub half_width: f32,
+    pub half_height: f32,
+}
+
+impl Glyphs {
+    /// From a quadrilateral (top-left, top-right, bottom-right, bottom-left) that bounds the
+    /// glyphs tightly.
+    pub fn from_corners(corners: [[f32; 2]; 4]) -> Self {
+        let [tl, tr, br, bl] = corners;
+        let center = [
+            (tl[0] + tr[0] + br[0] + bl[0]) / 4.0,
+            (tl[1] + tr[1] + br[1] + bl[1]) / 4.0,
+        ];
+        let along = [tr[0] - tl[0], tr[1] - tl[1]];
+        let width = (along[0].powi(2) + along[1].powi(2)).sqrt().max(1.0);
+        let u = [along[0] / width, along[1] / width];
+        let v = [-u[1], u[0]];
+        let height = ((bl[0] - tl[0]).powi(2) + (bl[1] - tl[1]).powi(2))
+            .sqrt()
+            .max(1.0);
+        Self {
+            center,
+            u,
+            v,
+            half_width: width / 2.0,
+            half_height: height / 2.0,
+        }
+    }
+
+    pub fn height(&self) -> f32 {
+        2.0 * self.half_height
+    }
+
+    /// The photo point at `s` along the line and `t` across it, from the centre.
+    fn at(&self, s: f32, t: f32) -> [f32; 2] {
+        [
+            self.center[0] + s * self.u[0] + t * self.v[0],
+            self.center[1] + s * self.u[1] + t * self.v[1],
+        ]
+    }
+
+    /// Whether a photo point lies within the patch around these glyphs.
+    pub fn patch_contains(&self, point: [f32; 2], patch: &Patch) -> bool {
+        let (dx, dy) = (point[0] - self.center[0], point[1] - self.center[1]);
+        let s = dx * self.u[0] + dy * self.u[1];
+        let t = dx * self.v[0] + dy * self.v[1];
+        s >= -self.half_width - patch.left
+            && s <= self.half_width + patch.right
+            && t >= -self.half_height - patch.up
+            && t <= self.half_height + patch.down
+    }
+}
+
+/// How far the plain patch reaches beyond the glyphs on each side, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Patch {
+    pub left: f32,
+    pub right: f32,
+    pub up: f32,
+    pub down: f32,
+}
+
+/// What surrounds a number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Surroundings {
+    /// The bib's paper (as photographed) and the shirt around it, when found.
+    pub paper: Option<[u8; 3]>,
+    pub shirt: Option<[u8; 3]>,
+    pub patch: Option<Patch>,
+    /// `None` when the number is worn; otherwise why it is not taken for a bib.
+    pub not_worn: Option<&'static str>,
+    /// The shape of the shirt around the patch, in digit heights (for the decision and its
+    /// diagnostics): how far it reaches left, right, below and above the patch (`None`: it runs
+    /// on past the limit), and how plain each of the three shirt bands is (left, right, below).
+    pub shape: Option<Shape>,
+}
+
+/// See [`Surroundings::shape`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shape {
+    pub left: Option<f32>,
+    pub right: Option<f32>,
+    pub below: Option<f32>,
+    pub above: Option<f32>,
+    pub plain: [f32; 3],
+    pub patch_width: f32,
+    pub patch_height: f32,
+}
+
+impl Surroundings {
+    pub fn is_worn(&self) -> bool {
+        self.not_worn.is_none()
+    }
+}
+
+struct Sampler<'a> {
+    image: &'a RgbImage,
+    gain: ExposureGain,
+    glyphs: Glyphs,
+    step: f32,
+}
+
+/// Where a colour ends along a line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reach {
+    /// Another colour begins this far away.
+    Ends(f32),
+    /// The photo ends first, this far away.
+    Border(f32),
+    /// Still the same colour at the limit.
+    RunsOn,
+}
+
+struct Sample {
+    raw: [u8; 3],
+    lab: Lab,
+}
+
+impl Sampler<'_> {
+    fn sample(&self, s: f32, t: f32) -> Option<Sample> {
+        let [x, y] = self.glyphs.at(s, t);
+        if x < 0.0 || y < 0.0 || x >= self.image.width() as f32 || y >= self.image.height() as f32 {
+            return None;
+        }
+        let raw = self.image.get_pixel(x as u32, y as u32).0;
+        Some(Sample {
+            raw,
+            lab: Lab::from_rgb(self.gain.apply(raw)),
+        })
+    }
+
+    /// Every sample of the rectangle `s0..s1` × `t0..t1` of the glyphs' frame.
+    fn band(&self, s: (f32, f32), t: (f32, f32)) -> Vec<Sample> {
+        let mut out = Vec::new();
+        let mut tt = t.0;
+        while tt <= t.1 {
+            let mut ss = s.0;
+            while ss <= s.1 {
+                out.extend(self.sample(ss, tt));
+                ss += self.step;
+            }
+            tt += self.step;
+        }
+        out
+    }
+
+    /// How far from `start` along `direction` (in the frame) the samples keep `colour`.
+    fn reach(&self, start: [f32; 2], direction: [f32; 2], colour: &Lab, limit: f32) -> Reach {
+        let (mut distance, mut run) = (0.0f32, 0usize);
+        while distance <= limit {
+            let (s, t) = (
+                start[0] + direction[0] * distance,
+                start[1] + direction[1] * distance,
+            );
+            let Some(sample) = self.sample(s, t) else {
+                return Reach::Border(distance);
+            };
+            run = if sample.lab.distance(colour) > SAME {
+                run + 1
+            } else {
+                0
+            };
+            if run == RUN {
+                return Reach::Ends((distance - (RUN - 1) as f32 * self.step).max(0.0));
+            }
+            distance += self.step;
+        }
+        Reach::RunsOn
+    }
+
+    /// The median reach over three parallel lines through `starts`.
+    fn median_reach(
+        &self,
+        starts: [[f32; 2]; 3],
+        direction: [f32; 2],
+        colour: &Lab,
+        limit: f32,
+    ) -> Option<f32> {
+        let mut reaches: Vec<f32> = starts
+            .iter()
+            .map(|start| match self.reach(*start, direction, colour, limit) {
+                Reach::Ends(d) | Reach::Border(d) => d,
+                Reach::RunsOn => f32::INFINITY,
+            })
+            .collect();
+        reaches.sort_by(f32::total_cmp);
+        Some(reaches[1]).filter(|r| r.is_finite())
+    }
+}
+
+/// The most common colour of some samples (a coarse Lab histogram, then the mean of the
+/// samples near its fullest cell) and the share of samples within [`SAME`] of it.
+fn dominant(samples: &[Sample]) -> Option<(Lab, [u8; 3], f32)> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut cells: HashMap<(i32, i32, i32), u32> = HashMap::new();
+    let cell = |lab: &Lab| {
+        (
+            (lab.l / 12.0).floor() as i32,
+            (lab.a / 12.0).floor() as i32,
+            (lab.b / 12.0).floor() as i32,
+        )
+    };
+    for sample in samples {
+        *cells.entry(cell(&sample.lab)).or_default() += 1;
+    }
+    let (&fullest, _) = cells.iter().max_by_key(|(key, count)| (**count, **key))?;
+    let members: Vec<&Sample> = samples.iter().filter(|s| cell(&s.lab) == fullest).collect();
+    let n = members.len() as f32;
+    let seed = Lab {
+        l: members.iter().map(|s| s.lab.l).sum::<f32>() / n,
+        a: members.iter().map(|s| s.lab.a).sum::<f32>() / n,
+        b: members.iter().map(|s| s.lab.b).sum::<f32>() / n,
+    };
+    let near: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.lab.distance(&seed) <= SAME)
+        .collect();
+    let m = near.len().max(1) as f32;
+    let lab = Lab {
+        l: near.iter().map(|s| s.lab.l).sum::<f32>() / m,
+        a: near.iter().map(|s| s.lab.a).sum::<f32>() / m,
+        b: near.iter().map(|s| s.lab.b).sum::<f32>() / m,
+    };
+    let mut raw = [0f32; 3];
+    for s in &near {
+        for (sum, value) in raw.iter_mut().zip(s.raw) {
+            *sum += f32::from(value);
+        }
+    }
+    let raw = raw.map(|c| (c / m).round() as u8);
+    Some((lab, raw, near.len() as f32 / samples.len() as f32))
+}
+
+/// Measures what surrounds the glyphs and decides whether they are worn.
+pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Surroundings {
+    let h = glyphs.height();
+    let sampler = Sampler {
+        image,
+        gain,
+        glyphs,
+        step: (h / 12.0).max(1.0),
+    };
+    let (hu, hv) = (glyphs.half_width, glyphs.half_height);
+    let mut found = Surroundings {
+        paper: None,
+        shirt: None,
+        patch: None,
+        not_worn: None,
+        shape: None,
+    };
+
+    // 1. The paper: a plain colour just around the digits.
+    let mut ring = sampler.band((-hu, hu), (-hv - 0.35 * h, -hv - 0.1 * h));
+    ring.extend(sampler.band((-hu, hu), (hv + 0.1 * h, hv + 0.35 * h)));
+    ring.extend(sampler.band((-hu - 0.35 * h, -hu - 0.1 * h), (-hv, hv)));
+    ring.extend(sampler.band((hu + 0.1 * h, hu + 0.35 * h), (-hv, hv)));
+    // Paper is lighter than ink: where ink spills into the ring (italic or heavy digits), keep
+    // the ring's samples at least as light as the median of the glyph box itself.
+    let mut inside: Vec<f32> = sampler
+        .band((-hu, hu), (-hv, hv))
+        .iter()
+        .map(|s| s.lab.l)
+        .collect();
+    inside.sort_by(f32::total_cmp);
+    if let Some(&median) = inside.get(inside.len() / 2) {
+        let light: Vec<Sample> = ring
+            .iter()
+            .filter(|s| s.lab.l >= median - 5.0)
+            .map(|s| Sample {
+                raw: s.raw,
+                lab: s.lab,
+            })
+            .collect();
+        if light.len() * 10 >= ring.len() * 3 {
+            ring = light;
+        }
+    }
+    let Some((paper, paper_raw, paper_share)) = dominant(&ring) else {
+        found.not_worn = Some("outside the photo");
+        return found;
+    };
+    found.paper = Some(paper_raw);
+    if paper_share < 0.45 {
+        found.not_worn = Some("no plain patch around the digits");
+        return found;
+    }
+
+    // 2. The patch: how far the paper reaches on each side.
+    let limit = 3.0 * h;
+    let side = |s: f32| [[s, -0.5 * hv], [s, 0.0], [s, 0.5 * hv]];
+    let level = |t: f32| [[-0.5 * hu, t], [0.0, t], [0.5 * hu, t]];
+    let left = sampler.median_reach(side(-hu - 0.1 * h), [-1.0, 0.0], &paper, limit);
+    let right = sampler.median_reach(side(hu + 0.1 * h), [1.0, 0.0], &paper, limit);
+    let up = sampler.median_reach(level(-hv - 0.1 * h), [0.0, -1.0], &paper, limit);
+    let down = sampler.median_reach(level(hv + 0.1 * h), [0.0, 1.0], &paper, limit);
+    let (Some(left), Some(right)) = (left, right) else {
+        found.not_worn = Some("the plain colour runs on sideways: no patch");
+        return found;
+    };
+    let patch = Patch {
+        left: left + 0.1 * h,
+        right: right + 0.1 * h,
+        up: up.map_or(limit, |r| r + 0.1 * h),
+        down: down.map_or(limit, |r| r + 0.1 * h),
+    };
+    found.patch = Some(patch);
+
+    // 3. The shirt: a plain colour other than the paper beside the patch and below it.
+    let (x0, x1) = (-hu - patch.left, hu + patch.right);
+    let gap = 0.15 * h;
+    let width = 0.9 * h;
+    let bands = [
+        sampler.band((x0 - gap - width, x0 - gap), (-hv, hv)),
+        sampler.band((x1 + gap, x1 + gap + width), (-hv, hv)),
+        sampler.band(
+            (-hu, hu),
+            (hv + patch.down + gap, hv + patch.down + gap + 0.6 * h),
+        ),
+    ];
+    let found_bands: Vec<Option<(Lab, [u8; 3], f32)>> =
+        bands.iter().map(|band| dominant(band)).collect();
+    let plainness = [0, 1, 2].map(|i| {
+        found_bands[i].map_or(0.0, |(lab, _, share)| {
+            if lab.distance(&paper) >= 15.0 {
+                share
+            } else {
+                0.0
+            }
+        })
+    });
+    let plain: Vec<(Lab, [u8; 3])> = found_bands
+        .into_iter()
+        .flatten()
+        .filter(|(lab, _, share)| *share >= 0.5 && lab.distance(&paper) >= 15.0)
+        .map(|(lab, raw, _)| (lab, raw))
+        .collect();
+    let agreeing = plain.iter().enumerate().find_map(|(i, a)| {
+        plain[i + 1..]
+            .iter()
+            .find(|b| a.0.distance(&b.0) < SAME)
+            .map(|b| (a, b))
+    });
+    let Some((a, b)) = agreeing else {
+        found.not_worn = Some("no plain shirt around the patch");
+        return found;
+    };
+    let shirt = Lab {
+        l: (a.0.l + b.0.l) / 2.0,
+        a: (a.0.a + b.0.a) / 2.0,
+        b: (a.0.b + b.0.b) / 2.0,
+    };
+    found.shirt = Some([0, 1, 2].map(|c| ((u16::from(a.1[c]) + u16::from(b.1[c])) / 2) as u8));
+
+    // 4. A torso ends: the shirt's colour stops within two patch widths on both sides.
+    let patch_width = x1 - x0;
+    let torso_limit = 2.0 * patch_width;
+    // The photo's border may cut one side of a runner, not both.
+    let to_left = sampler.reach([x0 - gap, 0.0], [-1.0, 0.0], &shirt, torso_limit);
+    let to_right = sampler.reach([x1 + gap, 0.0], [1.0, 0.0], &shirt, torso_limit);
+    let distance = |reach: Reach| match reach {
+        Reach::Ends(d) | Reach::Border(d) => Some(d / h),
+        Reach::RunsOn => None,
+    };
+    let level = |t: f32| [[-0.5 * hu, t], [0.0, t], [0.5 * hu, t]];
+    let below = sampler.median_reach(level(hv + patch.down + gap), [0.0, 1.0], &shirt, 4.0 * h);
+    let above = sampler.median_reach(level(-hv - patch.up - gap), [0.0, -1.0], &shirt, 4.0 * h);
+    found.shape = Some(Shape {
+        left: distance(to_left),
+        right: distance(to_right),
+        below: below.map(|d| d / h),
+        above: above.map(|d| d / h),
+        plain: plainness,
+        patch_width: patch_width / h,
+        patch_height: (2.0 * hv + patch.up + patch.down) / h,
+    });
+    let ends = |reach: Reach| matches!(reach, Reach::Ends(_));
+    let runs_on = |reach: Reach| matches!(reach, Reach::RunsOn);
+    if runs_on(to_left) || runs_on(to_right) || !(ends(to_left) || ends(to_right)) {
+        found.not_worn = Some("the colour around the patch runs on: a wall or a sign, not a shirt");
+    } else if below.is_some_and(|d| d < h) {
+        // A torso goes on below a bib; a car door or a sign ends just under its number.
+        found.not_worn = Some("the shirt does not go on below the patch");
+    }
+    found
+}
+
+/// The decision, from the shape around a number and the person model's score around it
+/// (`person`, 0–1): a number is worn when its shape says so, except that a shirt too short
+/// below it needs some person around it (≥ 0.5), and a person clearly around it (≥ 0.6) is
+/// enough alone (a bib on a crowded or folded shirt whose shape the test cannot follow).
+/// Thresholds chosen on the tuning split (ARCHITECTURE.md, "Recognition").
+///
+/// Returns why the number is not worn, or `None` when it is.
+pub fn not_worn_reason(around: &Surroundings, person: f32) -> Option<&'static str> {
+    if person >= 0.6 {
+        return None;
+    }
+    match around.not_worn {
+        Some("the shirt does not go on below the patch") if person >= 0.5 => None,
+        reason => reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    fn fill(image: &mut RgbImage, rect: [u32; 4], colour: [u8; 3]) {
+        for y in rect[1]..rect[3] {
+            for x in rect[0]..rect[2] {
+                image.put_pixel(x, y, Rgb(colour));
+            }
+        }
+    }
+
+    /// Digits (bars of ink) at 260..340 × 280..320 on a paper patch 230..370 × 250..350.
+    fn digits_on_paper(image: &mut RgbImage, paper: [u8; 3]) -> Glyphs {
+        fill(image, [230, 250, 370, 350], paper);
+        for x in (262..340).step_by(14) {
+            fill(image, [x, 280, x + 7, 320], [20, 20, 20]);
+        }
+        Glyphs::from_corners([
+            [260.0, 280.0],
+            [340.0, 280.0],
+            [340.0, 320.0],
+            [260.0, 320.0],
+        ])
+    }
+
+    #[test]
+    fn a_bib_on_a_shirt_is_worn_and_names_both_colours() {
+        let mut image = RgbImage::from_pixel(600, 600, Rgb([90, 140, 70]));
+        fill(&mut image, [170, 150, 430, 560], [200, 32, 42]); // shirt
+        let glyphs = digits_on_paper(&mut image, [245, 212, 0]);
+        let found = surroundings(&image, ExposureGain(1.0), glyphs);
+        assert!(found.is_worn(), "{found:?}");
+        let paper = found.paper.unwrap();
+        assert!(paper[0] > 220 && paper[2] < 40, "{found:?}");
+        let shirt = found.shirt.unwrap();
+        assert!(shirt[0] > 180 && shirt[1] < 60, "{found:?}");
+    }
+
+    #[test]
+    fn the_same_number_on_a_wall_is_not_worn() {
+        let mut image = RgbImage::from_pixel(600, 600, Rgb([200, 190, 170]));
+        let glyphs = digits_on_paper(&mut image, [245, 245, 245]);
+        let found = surroundings(&image, ExposureGain(1.0), glyphs);
+        assert!(!found.is_worn(), "{found:?}");
+    }
+
+    #[test]
+    fn the_same_number_over_a_busy_scene_is_not_worn() {
+        let mut image = RgbImage::from_fn(600, 600, |x, y| {
+            Rgb([
+                ((x * 7 + y * 3) % 256) as u8,
+                ((x * 13) % 256) as u8,
+                ((y * 11) % 256) as u8,
+            ])
+        });
+        let glyphs = digits_on_paper(&mut image, [245, 245, 245]);
+        let found = surroundings(&image, ExposureGain(1.0), glyphs);
+        assert!(!found.is_worn(), "{found:?}");
+    }
+
+    #[test]
+    fn digits_printed_straight_on_a_busy_scene_have_no_patch() {
+        let image = RgbImage::from_fn(600, 600, |x, y| {
+            Rgb([((x * 7 + y * 3) % 256) as u8, ((x * 13) % 256) as u8, 90])
+        });
+        let glyphs = Glyphs::from_corners([
+            [260.0, 280.0],
+            [340.0, 280.0],
+            [340.0, 320.0],
+            [260.0, 320.0],
+        ]);
+        let found = surroundings(&image, ExposureGain(1.0), glyphs);
+        assert_eq!(found.not_worn, Some("no plain patch around the digits"));
+    }
+}

@@ -1,0 +1,208 @@
+//! Scoring a recognition engine on generated race photos (`finishline_bibgen::race`): what the
+//! recognition benchmark prints and what the held-out test asserts, computed one way.
+//!
+//! Per category: single-bib photos score top-1 (the photo's `plateNumber`, the most confident
+//! plate, is the bib); distractor photos the same with a sign beside the runner; multi-runner
+//! photos recall (truth bibs reported) and precision (reported plates that are truth bibs);
+//! bib-free photos the share with any plate at all. Colours are scored by name on every
+//! reported plate that is a truth bib.
+
+use std::time::Instant;
+
+use finishline_bibgen::race::{Category, RaceTruth};
+use finishline_media::{MediaLimits, PhotoPipeline, decode_photo, name_plate_colors};
+use finishline_wire::Plate;
+
+/// Runs one photo through the engine's three stages, as a worker does; milliseconds spent.
+///
+/// # Errors
+/// Any stage's error.
+pub fn recognise(engine: &dyn PhotoPipeline, jpeg: &[u8]) -> anyhow::Result<(Vec<Plate>, f64)> {
+    let start = Instant::now();
+    let photo = decode_photo(jpeg, &MediaLimits::default())?;
+    let candidates = engine.detect(&photo)?;
+    let mut plates = engine.read(&photo, &candidates)?;
+    let _palette = engine.colors(&photo, &plates)?;
+    name_plate_colors(&photo.image, &mut plates);
+    Ok((plates, start.elapsed().as_secs_f64() * 1000.0))
+}
+
+/// A count of successes out of a total.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Ratio {
+    pub hits: u32,
+    pub of: u32,
+}
+
+impl Ratio {
+    fn add(&mut self, hit: bool) {
+        self.hits += u32::from(hit);
+        self.of += 1;
+    }
+
+    /// Percent, or `None` when nothing was counted.
+    pub fn percent(&self) -> Option<f64> {
+        (self.of > 0).then(|| 100.0 * f64::from(self.hits) / f64::from(self.of))
+    }
+
+    fn cell(&self) -> String {
+        match self.percent() {
+            Some(p) => format!("{p:6.1}% ({}/{})", self.hits, self.of),
+            None => "     –".to_owned(),
+        }
+    }
+}
+
+/// Everything the benchmark reports.
+#[derive(Debug, Default)]
+pub struct Scores {
+    pub single_top1: Ratio,
+    pub distractor_top1: Ratio,
+    pub multi_recall: Ratio,
+    pub multi_precision: Ratio,
+    /// Every truth bib reported / every reported plate a truth bib, over all photos.
+    pub recall: Ratio,
+    pub precision: Ratio,
+    /// Bib-free photos with any plate reported (lower is better).
+    pub bibfree_false: Ratio,
+    pub bib_color: Ratio,
+    pub shirt_color: Ratio,
+    pub millis: Vec<f64>,
+    /// One line per photo that went wrong, for the failure examples.
+    pub failures: Vec<String>,
+}
+
+impl Scores {
+    /// Scores one photo's plates against its truth.
+    pub fn add(&mut self, truth: &RaceTruth, plates: &[Plate], millis: f64) {
+        self.millis.push(millis);
+        let truth_numbers: Vec<u64> = truth.bibs.iter().map(|b| b.number).collect();
+        let best = plates
+            .iter()
+            .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
+            .map(|p| p.number);
+        let mut wrong = Vec::new();
+        match truth.category {
+            Category::Single => self.single_top1.add(best == truth_numbers.first().copied()),
+            Category::Distractor => {
+                self.distractor_top1
+                    .add(best == truth_numbers.first().copied());
+            }
+            Category::Multi => {}
+            Category::BibFree => self.bibfree_false.add(!plates.is_empty()),
+        }
+        if matches!(truth.category, Category::Single | Category::Distractor)
+            && best != truth_numbers.first().copied()
+        {
+            wrong.push(format!("plateNumber {best:?}"));
+        }
+        for bib in &truth.bibs {
+            let found = plates.iter().find(|p| p.number == bib.number);
+            self.recall.add(found.is_some());
+            if truth.category == Category::Multi {
+                self.multi_recall.add(found.is_some());
+            }
+            let Some(plate) = found else {
+                wrong.push(format!("missed {}", bib.number));
+                continue;
+            };
+            let bib_name = plate.bib_color_name.map(|n| n.as_str());
+            let shirt_name = plate.shirt_color_name.map(|n| n.as_str());
+            self.bib_color.add(bib_name == Some(bib.bib_color.as_str()));
+            self.shirt_color
+                .add(shirt_name == Some(bib.shirt_color.as_str()));
+            if bib_name != Some(bib.bib_color.as_str())
+                || shirt_name != Some(bib.shirt_color.as_str())
+            {
+                wrong.push(format!(
+                    "{}: colours {bib_name:?}/{shirt_name:?} ({:?}/{:?}), truth {}/{} ({}/{})",
+                    bib.number,
+                    plate.bib_color,
+                    plate.shirt_color,
+                    bib.bib_color,
+                    bib.shirt_color,
+                    bib.bib_hex,
+                    bib.shirt_hex
+                ));
+            }
+        }
+        for plate in plates {
+            let right = truth_numbers.contains(&plate.number);
+            self.precision.add(right);
+            if truth.category == Category::Multi {
+                self.multi_precision.add(right);
+            }
+            if !right {
+                let source = truth
+                    .distractors
+                    .iter()
+                    .find(|d| d.text.contains(&plate.number.to_string()))
+                    .map_or("?".to_owned(), |d| format!("{} {:?}", d.kind, d.text));
+                wrong.push(format!(
+                    "reported {} ({:.2}) from {source}",
+                    plate.number, plate.confidence
+                ));
+            }
+        }
+        if !wrong.is_empty() {
+            self.failures.push(format!(
+                "{} [{}; {}; {}; {}×{}; {}]: {}",
+                truth.file,
+                truth.category,
+                truth.font,
+                truth.background,
+                truth.width,
+                truth.height,
+                truth.conditions.join(","),
+                wrong.join("; ")
+            ));
+        }
+    }
+
+    /// Median and 95th percentile of the milliseconds per photo.
+    pub fn millis_summary(&self) -> (f64, f64) {
+        let mut v = self.millis.clone();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            return (0.0, 0.0);
+        }
+        let p95 = v[((v.len() as f64 * 0.95).ceil() as usize).clamp(1, v.len()) - 1];
+        (v[v.len() / 2], p95)
+    }
+
+    /// The table the benchmark prints (and the README shows).
+    pub fn table(&self) -> String {
+        let (median, p95) = self.millis_summary();
+        [
+            format!("| single-bib top-1 | {} |", self.single_top1.cell().trim()),
+            format!(
+                "| top-1 with a distractor beside the bib | {} |",
+                self.distractor_top1.cell().trim()
+            ),
+            format!(
+                "| multi-runner recall | {} |",
+                self.multi_recall.cell().trim()
+            ),
+            format!(
+                "| multi-runner precision | {} |",
+                self.multi_precision.cell().trim()
+            ),
+            format!(
+                "| bib-free photos with any bib reported | {} |",
+                self.bibfree_false.cell().trim()
+            ),
+            format!("| recall, all photos | {} |", self.recall.cell().trim()),
+            format!(
+                "| precision, all photos | {} |",
+                self.precision.cell().trim()
+            ),
+            format!("| bib colour by name | {} |", self.bib_color.cell().trim()),
+            format!(
+                "| shirt colour by name | {} |",
+                self.shirt_color.cell().trim()
+            ),
+            format!("| ms per photo, one core | median {median:.0}, p95 {p95:.0} |"),
+        ]
+        .join("\n")
+    }
+}
