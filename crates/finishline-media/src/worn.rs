@@ -11,14 +11,18 @@
 //! The same measurement gives the colours people search by: the paper is the bib's colour, the
 //! shirt around it is the shirt's (on both sides and below, so an arm or a neighbour covering
 //! one side does not decide it). No model of a person ships in the registries that fires on
-//! the drawn runners of our evaluation sets (ARCHITECTURE.md, "Recognition"), so this is a
-//! geometric test; every engine (PP-OCR, the Tesseract fallback, video frames) uses it.
+//! every drawn runner of our evaluation sets (ARCHITECTURE.md, "Recognition"), so this
+//! geometric test decides, and the PP-OCR engine's person model (`ppocr/person.rs`) may vouch
+//! for a bib whose shirt it cannot follow; every engine (PP-OCR, the Tesseract fallback, video
+//! frames) uses it.
 
 use std::collections::HashMap;
 
 use image::RgbImage;
 
-use crate::color_name::{ExposureGain, Lab};
+use finishline_wire::Plate;
+
+use crate::color_name::{ExposureGain, Lab, bib_and_shirt_names, hex};
 
 /// Colours closer than this (ΔE) are "the same" when marching across a patch or a shirt.
 const SAME: f32 = 22.0;
@@ -124,6 +128,17 @@ pub struct Shape {
 impl Surroundings {
     pub fn is_worn(&self) -> bool {
         self.not_worn.is_none()
+    }
+
+    /// Gives a plate the colours measured here: hex as photographed, names as lit.
+    pub fn paint(&self, plate: &mut Plate) {
+        plate.bib_color = self.paper.map(hex);
+        plate.shirt_color = self.shirt.map(hex);
+        if let Some(paper) = self.paper {
+            let (bib, shirt) = bib_and_shirt_names(paper, self.shirt);
+            plate.bib_color_name = Some(bib);
+            plate.shirt_color_name = shirt;
+        }
     }
 }
 

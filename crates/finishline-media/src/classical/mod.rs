@@ -23,6 +23,8 @@ use image::GrayImage;
 
 use self::lines::{LineParams, Polarity, TextLine, group_lines, segment};
 use self::tesseract::{DIGITS, Tesseract, Verdict, classify};
+use crate::color_name::ExposureGain;
+use crate::worn::{Glyphs, not_worn_reason, surroundings};
 use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
 
 /// Detection runs on the photo scaled to at most this long side (12 MP photos cost too much
@@ -226,6 +228,7 @@ impl PhotoPipeline for ClassicalPipeline {
             .filter(|(_, r)| *r == Reading::Words)
             .map(|(c, _)| &c.bounding_box)
             .collect();
+        let gain = ExposureGain::of(&photo.image);
         let mut plates: Vec<Plate> = Vec::new();
         for (candidate, reading) in readings {
             let Reading::Number(digits, confidence) = reading else {
@@ -241,11 +244,23 @@ impl PhotoPipeline for ClassicalPipeline {
             let Ok(number) = digits.parse::<u64>() else {
                 continue;
             };
-            let plate = Plate::new(
+            // The same test as the PP-OCR engine's, without its person model: the shape
+            // around the number alone decides, so this fallback is never the laxer one.
+            let b = &candidate.bounding_box;
+            let (x0, y0) = (b.x as f32, b.y as f32);
+            let (x1, y1) = (x0 + b.w as f32, y0 + b.h as f32);
+            let glyphs = Glyphs::from_corners([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
+            let around = surroundings(&photo.image, gain, glyphs);
+            if let Some(why) = not_worn_reason(&around, 0.0) {
+                tracing::debug!(%digits, reason = why, "digits not worn: not a bib");
+                continue;
+            }
+            let mut plate = Plate::new(
                 number,
                 calibrate(confidence, candidate.score),
                 candidate.bounding_box,
             );
+            around.paint(&mut plate);
             match plates.iter_mut().find(|p| p.number == plate.number) {
                 Some(same) if same.confidence >= plate.confidence => {}
                 Some(same) => *same = plate,

@@ -22,7 +22,7 @@ use image::RgbImage;
 use super::detect::TextBox;
 use super::recognize::ReadLine;
 use crate::MediaError;
-use crate::color_name::{ExposureGain, bib_and_shirt_names, hex};
+use crate::color_name::ExposureGain;
 use crate::worn::{Glyphs, Surroundings, not_worn_reason, surroundings};
 
 /// Plates below this confidence are not reported.
@@ -164,13 +164,7 @@ pub fn plates(
                 (read.confidence * 1000.0).round() / 1000.0,
                 bounding_box(read.text_box),
             );
-            plate.bib_color = read.around.paper.map(hex);
-            plate.shirt_color = read.around.shirt.map(hex);
-            if let Some(paper) = read.around.paper {
-                let (bib, shirt) = bib_and_shirt_names(paper, read.around.shirt);
-                plate.bib_color_name = Some(bib);
-                plate.shirt_color_name = shirt;
-            }
+            read.around.paint(&mut plate);
             plate
         })
         .collect();
