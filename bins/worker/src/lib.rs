@@ -8,6 +8,7 @@ mod config;
 mod http;
 mod job;
 mod photo;
+mod settings;
 mod video;
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use finishline_wire::{
 };
 
 use crate::job::{JobRunner, Run, RunError, Success, handle, record_stage};
+use crate::settings::SettingsCache;
 
 /// Everything a photo job needs, shared by all jobs of a worker process.
 pub struct PhotoProcessor {
@@ -19,6 +20,7 @@ pub struct PhotoProcessor {
     loader: Arc<SourceLoader>,
     pipeline: Arc<dyn PhotoPipeline>,
     limits: MediaLimits,
+    settings: SettingsCache,
 }
 
 struct Recognised {
@@ -34,6 +36,7 @@ impl PhotoProcessor {
         limits: MediaLimits,
     ) -> Self {
         Self {
+            settings: SettingsCache::new(runner.bus().clone()),
             runner,
             loader,
             pipeline,
@@ -116,6 +119,7 @@ impl PhotoProcessor {
             .runner
             .cpu(move || pipeline.read(&shared, &candidates))
             .await??;
+        let plates = self.settings.apply(&job.event_id, plates).await?;
         tracing::debug!(plates = plates.len(), "ocr done");
         record_stage(JobKind::Photo, Stage::Ocr, timer);
 

@@ -24,6 +24,7 @@ use finishline_wire::{
 
 use crate::job::{JobRunner, Run, RunError, Success, handle, record_stage};
 use crate::photo::encode_error;
+use crate::settings::SettingsCache;
 
 /// A rise of one percent is published after this long at the latest.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
@@ -50,6 +51,7 @@ pub struct VideoProcessor {
     pipeline: Arc<dyn PhotoPipeline>,
     limits: MediaLimits,
     settings: VideoSettings,
+    event_settings: SettingsCache,
 }
 
 struct Recognised {
@@ -66,6 +68,7 @@ impl VideoProcessor {
         settings: VideoSettings,
     ) -> Self {
         Self {
+            event_settings: SettingsCache::new(runner.bus().clone()),
             runner,
             loader,
             pipeline,
@@ -172,7 +175,10 @@ impl VideoProcessor {
 
         progress.publish(Stage::Ocr, 96).await?;
         let timer = Instant::now();
-        let plates = merger.into_plates();
+        let plates = self
+            .event_settings
+            .apply(&job.event_id, merger.into_plates())
+            .await?;
         record_stage(JobKind::Video, Stage::Ocr, timer);
         Ok(Recognised {
             plates,

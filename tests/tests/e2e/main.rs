@@ -4,6 +4,7 @@
 mod auth;
 mod browser;
 mod bus_counts;
+mod event_settings;
 mod hostile;
 mod js_client;
 mod native_ws;
