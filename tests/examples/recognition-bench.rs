@@ -41,6 +41,12 @@ struct Args {
     /// Print every photo's result
     #[arg(long)]
     verbose: bool,
+    /// Print the engine's decisions about every number (debug logs of finishline_media)
+    #[arg(long)]
+    trace: bool,
+    /// Read these photo files instead of generated ones, and print what was read
+    #[arg(long, num_args = 1..)]
+    files: Vec<PathBuf>,
 }
 
 fn engine(name: &str, models_dir: PathBuf) -> anyhow::Result<Box<dyn PhotoPipeline>> {
@@ -53,6 +59,25 @@ fn engine(name: &str, models_dir: PathBuf) -> anyhow::Result<Box<dyn PhotoPipeli
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.trace {
+        tracing_subscriber::fmt()
+            .with_env_filter("finishline_media=trace")
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    if !args.files.is_empty() {
+        let engine = engine(&args.engine, args.models_dir.clone())?;
+        for file in &args.files {
+            let jpeg =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let (plates, millis) = recognise(engine.as_ref(), &jpeg)?;
+            println!("{}: {millis:.0} ms", file.display());
+            for plate in plates {
+                println!("  {}", serde_json::to_string(&plate)?);
+            }
+        }
+        return Ok(());
+    }
     let generator = RaceGenerator::new(args.split).context("cannot start the photo generator")?;
     let engine = engine(&args.engine, args.models_dir.clone())?;
     let mut scores = Scores::default();

