@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 deploy/local/install-deps.sh --with-js
 
+echo "==> cargo fmt --check, cargo clippy -D warnings"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
 echo "==> cargo build --workspace"
 cargo build --workspace --all-targets --quiet
 
