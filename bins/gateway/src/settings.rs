@@ -76,6 +76,12 @@ async fn put_settings(
 fn parse_settings(body: &[u8]) -> Result<EventSettings, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|err| ApiError::invalid(format!("body is not JSON: {err}")))?;
+    // serde would also take a JSON array as a struct's fields in order.
+    if !value.is_object() {
+        return Err(ApiError::unprocessable(
+            "expected a JSON object { bibRange?: [min, max], bibDigits?: [min, max], startList?: [numbers] }".to_owned(),
+        ));
+    }
     let settings: EventSettings = serde_json::from_value(value).map_err(|err| {
         ApiError::unprocessable(format!(
             "expected {{ bibRange?: [min, max], bibDigits?: [min, max], startList?: [numbers] }}: {err}"
