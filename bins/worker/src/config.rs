@@ -83,6 +83,12 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_FETCH_BATCH", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub fetch_batch: u16,
 
+    /// Conflate progress under load: on (a job's older photo:progress/video:progress waiting in
+    /// the same batch as a newer one of it is dropped; terminal messages and counts never are)
+    /// or off (every progress message is stored and relayed)
+    #[arg(long, env = "FINISHLINE_CONFLATE", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub conflate: bool,
+
     /// Threads for CPU work (decoding, recognition); default: the number of cores
     #[arg(long, env = "FINISHLINE_CPU_THREADS")]
     pub cpu_threads: Option<usize>,
@@ -166,6 +172,15 @@ fn parse_fps(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `on` or `off`.
+fn parse_on_off(value: &str) -> Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("`{other}`: expected on or off")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +194,18 @@ mod tests {
         assert_eq!(config.queues, vec![JobKind::Video]);
         assert!(Config::try_parse_from(["finishline-worker", "--queues", "audio"]).is_err());
         assert!(Config::try_parse_from(["finishline-worker", "--video-fps", "0"]).is_err());
+    }
+
+    #[test]
+    fn conflation_is_on_unless_turned_off() {
+        assert!(
+            Config::try_parse_from(["finishline-worker"])
+                .unwrap()
+                .conflate
+        );
+        let off = Config::try_parse_from(["finishline-worker", "--conflate", "off"]).unwrap();
+        assert!(!off.conflate);
+        let err = Config::try_parse_from(["finishline-worker", "--conflate", "maybe"]).unwrap_err();
+        assert!(err.to_string().contains("expected on or off"), "{err}");
     }
 }

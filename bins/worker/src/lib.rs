@@ -95,7 +95,13 @@ impl App {
         let cpu_threads = config.cpu_threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
         });
-        let (writer, _) = BusWriter::spawn(bus.clone(), WriterConfig::default());
+        let (writer, _) = BusWriter::spawn(
+            bus.clone(),
+            WriterConfig {
+                conflate: config.conflate,
+                ..WriterConfig::default()
+            },
+        );
         let runner = Arc::new(job::JobRunner::new(
             bus,
             writer,

@@ -31,6 +31,10 @@ pub struct WriterConfig {
     pub queue: usize,
     /// Operations in one Lua call at most (bounds how long one call holds Redis).
     pub max_batch: usize,
+    /// Whether fire-and-forget progress may be conflated under load (latest wins). Off, every
+    /// progress message is stored and relayed: what a benchmark against a peer that conflates
+    /// nothing must compare.
+    pub conflate: bool,
 }
 
 impl Default for WriterConfig {
@@ -38,6 +42,7 @@ impl Default for WriterConfig {
         Self {
             queue: 4096,
             max_batch: 256,
+            conflate: true,
         }
     }
 }
@@ -149,6 +154,8 @@ pub struct BusWriter {
     tx: mpsc::Sender<Op>,
     /// Whether the writer is under load (its last batch had at least [`LOADED_BATCH`] ops).
     busy: Arc<AtomicBool>,
+    /// [`WriterConfig::conflate`].
+    conflate: bool,
 }
 
 impl BusWriter {
@@ -162,7 +169,14 @@ impl BusWriter {
             config.max_batch.max(1),
             busy.clone(),
         ));
-        (Self { tx, busy }, task)
+        (
+            Self {
+                tx,
+                busy,
+                conflate: config.conflate,
+            },
+            task,
+        )
     }
 
     async fn send(&self, op: Op) -> Result<(), BusError> {
@@ -222,7 +236,7 @@ impl BusWriter {
         run: u64,
         message: Progress,
     ) -> Result<(), BusError> {
-        let conflatable = self.busy.load(Ordering::Relaxed);
+        let conflatable = self.conflate && self.busy.load(Ordering::Relaxed);
         self.send(progress_op(job_id, run, message, None, conflatable))
             .await
     }
@@ -492,6 +506,31 @@ mod tests {
             reply: reply.then(|| oneshot::channel().0),
             conflatable,
         }
+    }
+
+    /// What `BusWriter::progress` queues while the writer is under load.
+    async fn queued_under_load(conflate: bool) -> Op {
+        let (tx, mut rx) = mpsc::channel(1);
+        let writer = BusWriter {
+            tx,
+            busy: Arc::new(AtomicBool::new(true)),
+            conflate,
+        };
+        let message = Progress {
+            name: MessageName::PhotoProgress,
+            body: String::new(),
+            stage: Stage::Ocr,
+            progress: 33,
+        };
+        let job = JobId::parse("j1").unwrap();
+        writer.progress(&job, 1, message).await.unwrap();
+        rx.recv().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn under_load_progress_may_be_conflated_unless_conflation_is_off() {
+        assert!(queued_under_load(true).await.is_conflatable());
+        assert!(!queued_under_load(false).await.is_conflatable());
     }
 
     fn finish(job: &str) -> Op {
