@@ -1,8 +1,8 @@
 //! Scoring a recognition engine on generated race photos (`finishline_bibgen::race`): what the
 //! recognition benchmark prints and what the held-out test asserts, computed one way.
 //!
-//! Per category: single-bib photos score top-1 (the photo's `plateNumber`, the most confident
-//! plate, is the bib); distractor photos the same with a sign beside the runner; multi-runner
+//! Per category: single-bib photos score top-1 (the photo's `plateNumber`, the first plate, is
+//! the bib); distractor photos the same with a sign beside the runner; multi-runner
 //! photos recall (truth bibs reported) and precision (reported plates that are truth bibs);
 //! bib-free photos the share with any plate at all. Colours are scored by name on every
 //! reported plate that is a truth bib.
@@ -77,10 +77,8 @@ impl Scores {
     pub fn add(&mut self, truth: &RaceTruth, plates: &[Plate], millis: f64) {
         self.millis.push(millis);
         let truth_numbers: Vec<u64> = truth.bibs.iter().map(|b| b.number).collect();
-        let best = plates
-            .iter()
-            .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
-            .map(|p| p.number);
+        // The worker's plateNumber: the first plate (engines return them best first).
+        let best = plates.first().map(|p| p.number);
         let mut wrong = Vec::new();
         match truth.category {
             Category::Single => self.single_top1.add(best == truth_numbers.first().copied()),

@@ -57,10 +57,8 @@ impl PhotoProcessor {
         self.runner
             .run(job, ack, |run| async move {
                 let found = self.recognise(job, &run).await?;
-                let best = found
-                    .plates
-                    .iter()
-                    .max_by(|a, b| a.confidence.total_cmp(&b.confidence));
+                // Engines and event settings return plates best first.
+                let best = found.plates.first();
                 let body = serde_json::to_string(&PhotoCompletedBody {
                     photo_id: job.photo_id.as_str(),
                     job_id: job.job_id.as_str(),

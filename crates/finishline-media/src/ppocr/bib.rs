@@ -97,11 +97,12 @@ struct Read<'a> {
     text_box: &'a TextBox,
     number: u64,
     confidence: f32,
+    person: f32,
     glyphs: Glyphs,
     around: Surroundings,
 }
 
-/// The plates among the read lines, most confident first.
+/// The plates among the read lines, best first: most confident, then most surely worn.
 ///
 /// `person_around` scores how much a person surrounds some glyphs (0–1, see `person.rs`).
 ///
@@ -152,10 +153,19 @@ pub fn plates(
             text_box,
             number,
             confidence,
+            person,
             glyphs,
             around,
         });
     }
+    // Equally confident reads (crisp digits all read at ~1.0) are ranked by the evidence of a
+    // person around them, then by size: the runner nearest the camera is the photo's subject.
+    reads.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(b.person.total_cmp(&a.person))
+            .then(b.glyphs.height().total_cmp(&a.glyphs.height()))
+    });
     let mut plates: Vec<Plate> = reads
         .iter()
         .filter(|read| !under_a_taller_number(read, &reads))
