@@ -9,7 +9,7 @@ use image::RgbImage;
 use kmeans_colors::{Sort, get_kmeans_hamerly};
 use palette::{FromColor, IntoColor, Lab, Srgb};
 
-use crate::color_name::color_name;
+use crate::color_name::{color_name, hex as hex_of};
 
 /// Long side of the image the colours are computed on; enough for a palette, cheap for k-means.
 const SAMPLE_SIDE: u32 = 256;
@@ -39,7 +39,7 @@ pub fn dominant_colors(image: &RgbImage, k: usize) -> Vec<ColorShare> {
         .map(|c| {
             let rgb: Srgb<u8> = Srgb::from_linear(palette::LinSrgb::from_color(c.centroid));
             ColorShare {
-                hex: format!("#{:02x}{:02x}{:02x}", rgb.red, rgb.green, rgb.blue),
+                hex: hex_of([rgb.red, rgb.green, rgb.blue]),
                 share: (c.percentage * 1000.0).round() / 1000.0,
             }
         })
@@ -77,7 +77,7 @@ fn lab_distance(a: &Lab, b: &Lab) -> f32 {
 
 fn hex(lab: Lab) -> String {
     let rgb: Srgb<u8> = Srgb::from_linear(palette::LinSrgb::from_color(lab));
-    format!("#{:02x}{:02x}{:02x}", rgb.red, rgb.green, rgb.blue)
+    hex_of([rgb.red, rgb.green, rgb.blue])
 }
 
 /// Pixels inside `outer` and outside `inner` (both clipped to the image), every `step`-th.

@@ -66,11 +66,6 @@ impl Lab {
     pub fn chroma(&self) -> f32 {
         (self.a * self.a + self.b * self.b).sqrt()
     }
-
-    /// Hue angle in degrees, 0–360.
-    pub fn hue(&self) -> f32 {
-        self.b.atan2(self.a).to_degrees().rem_euclid(360.0)
-    }
 }
 
 /// The hue of a pixel on the RGB colour wheel (HSV), degrees 0–360: unlike Lab's hue angle

@@ -413,7 +413,6 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
         Reach::Ends(d) | Reach::Border(d) => Some(d / h),
         Reach::RunsOn => None,
     };
-    let level = |t: f32| [[-0.5 * hu, t], [0.0, t], [0.5 * hu, t]];
     let below = sampler.median_reach(level(hv + patch.down + gap), [0.0, 1.0], &shirt, 4.0 * h);
     let above = sampler.median_reach(level(-hv - patch.up - gap), [0.0, -1.0], &shirt, 4.0 * h);
     found.shape = Some(Shape {

@@ -166,7 +166,7 @@ pub fn plates(
             .then(b.person.total_cmp(&a.person))
             .then(b.glyphs.height().total_cmp(&a.glyphs.height()))
     });
-    let mut plates: Vec<Plate> = reads
+    let plates: Vec<Plate> = reads
         .iter()
         .filter(|read| !under_a_taller_number(read, &reads))
         .map(|read| {
@@ -179,7 +179,6 @@ pub fn plates(
             plate
         })
         .collect();
-    plates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     Ok(plates)
 }
 
