@@ -2,8 +2,8 @@
 # Installs the bib-recognition files into models/ at the repo root (or $FINISHLINE_MODELS_DIR):
 # the PP-OCRv4 detection and recognition ONNX models (from the PyPI wheel rapidocr-onnxruntime
 # 1.4.4; the character list is inside the recognition model) and libonnxruntime.so (from the
-# PyPI wheel onnxruntime 1.32.0), plus the MediaPipe person models selfie_segmentation.onnx and
-# pose_detection.onnx, converted from the .tflite files inside the PyPI wheel mediapipe 0.10.14
+# PyPI wheel onnxruntime 1.32.0), plus MediaPipe's person model selfie_segmentation.onnx,
+# converted from the .tflite file inside the PyPI wheel mediapipe 0.10.14
 # (Apache-2.0) by deploy/local/tflite_to_onnx.py, whose Python dependencies (tflite, onnx, numpy)
 # go into a private folder in the wheel cache, so nothing system-wide changes. Wheels and
 # packages come from PyPI through pip; nothing from a model hub.
@@ -19,9 +19,9 @@ MEDIAPIPE_WHEEL="mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux20
 # The converter's dependencies, pinned; installed with --target into this folder only.
 CONVERTER_DEPS=(tflite==2.18.0 onnx==1.23.2 numpy==2.4.6)
 PYDEPS_DIR="$CACHE_DIR/pydeps-tflite_to_onnx"
-PERSON_MODELS=(selfie_segmentation pose_detection)
+PERSON_MODELS=(selfie_segmentation)
 FILES=(ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx libonnxruntime.so.1.32.0
-  selfie_segmentation.onnx pose_detection.onnx)
+  selfie_segmentation.onnx)
 
 all_present=1
 for f in "${FILES[@]}"; do [ -s "$MODELS_DIR/$f" ] || all_present=0; done
