@@ -115,6 +115,12 @@ validated_id!(
     JobId,
     "jobId"
 );
+validated_id!(
+    /// Who owns a job: the `sub` of the token that enqueued it (or the `userId` an admin gave).
+    /// Its messages also reach the room `user:<userId>`.
+    UserId,
+    "userId"
+);
 
 impl RequestId {
     /// A fresh request id, `req_` followed by 20 random alphanumerics, for requests that bring none.

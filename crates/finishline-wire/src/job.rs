@@ -261,6 +261,9 @@ pub struct JobStatus {
     pub media_id: String,
     pub request_id: String,
     pub state: JobState,
+    /// Who owns the job (the `sub` of the token that enqueued it), if anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// The stage last reported, if any.
     pub stage: Option<Stage>,
     pub progress: u8,

@@ -10,12 +10,12 @@ mod message;
 mod rooms;
 mod settings;
 
-pub use ids::{EventId, IdError, JobId, MediaId, RequestId, validate_id};
+pub use ids::{EventId, IdError, JobId, MediaId, RequestId, UserId, validate_id};
 pub use job::{JobKind, JobState, JobStatus, MediaSource, PhotoJob, Stage, VideoJob};
 pub use message::{
     BoundingBox, ColorName, ColorShare, EventCounts, EventSnapshot, MessageName,
     PhotoCompletedBody, PhotoFailedBody, PhotoProgressBody, Plate, VideoCompletedBody,
     VideoFailedBody, VideoPlate, VideoProgressBody, now_rfc3339,
 };
-pub use rooms::{event_room, job_room};
+pub use rooms::{ALL_JOBS_ROOM, event_room, job_room, replay_room, user_room};
 pub use settings::{EventSettings, MAX_BIB, MAX_START_LIST, SettingsError};

@@ -29,10 +29,16 @@ pub enum MessageName {
     EventProgress,
     #[serde(rename = "event:completed")]
     EventCompleted,
+    /// A job entered its queue (with its `position` there).
+    #[serde(rename = "job:queued")]
+    JobQueued,
+    /// A run of a job began (with its `attempt`, 1-based).
+    #[serde(rename = "job:started")]
+    JobStarted,
 }
 
 impl MessageName {
-    pub const ALL: [MessageName; 10] = [
+    pub const ALL: [MessageName; 12] = [
         Self::PhotoProgress,
         Self::PhotoCompleted,
         Self::PhotoFailed,
@@ -43,6 +49,8 @@ impl MessageName {
         Self::VideoCancelled,
         Self::EventProgress,
         Self::EventCompleted,
+        Self::JobQueued,
+        Self::JobStarted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +65,8 @@ impl MessageName {
             Self::VideoCancelled => "video:cancelled",
             Self::EventProgress => "event:progress",
             Self::EventCompleted => "event:completed",
+            Self::JobQueued => "job:queued",
+            Self::JobStarted => "job:started",
         }
     }
 
@@ -65,11 +75,28 @@ impl MessageName {
         Self::ALL.into_iter().find(|n| n.as_str() == name)
     }
 
-    /// Terminal messages are never conflated or dropped.
+    /// Messages that end a job (or an event's run): never conflated or dropped.
     pub fn is_terminal(self) -> bool {
         !matches!(
             self,
-            Self::PhotoProgress | Self::VideoProgress | Self::EventProgress
+            Self::PhotoProgress
+                | Self::VideoProgress
+                | Self::EventProgress
+                | Self::JobQueued
+                | Self::JobStarted
+        )
+    }
+
+    /// Whether the message ends a job: completed, failed or cancelled.
+    pub fn ends_job(self) -> bool {
+        matches!(
+            self,
+            Self::PhotoCompleted
+                | Self::PhotoFailed
+                | Self::PhotoCancelled
+                | Self::VideoCompleted
+                | Self::VideoFailed
+                | Self::VideoCancelled
         )
     }
 }
