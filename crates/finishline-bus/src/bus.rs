@@ -263,6 +263,7 @@ impl ProgressBus {
             media_id: field("mediaId"),
             request_id: field("requestId"),
             state,
+            owner: fields.get("owner").filter(|o| !o.is_empty()).cloned(),
             stage: Stage::parse(&field("stage")),
             progress: number("progress").min(100) as u8,
             attempts: number("attempts") as u32,

@@ -21,6 +21,8 @@ pub struct StreamMessage {
     pub job_id: Option<Arc<str>>,
     /// When Redis stored it, in Unix milliseconds (from the stream id; relayed messages only).
     pub published_ms: Option<u64>,
+    /// Who owns the job, for the `user:<userId>` room (relayed messages of owned jobs only).
+    pub owner: Option<Arc<str>>,
 }
 
 pub(crate) fn parse_entry(
@@ -57,6 +59,10 @@ pub(crate) fn parse_entry(
         .get::<String>("j")
         .filter(|j| !j.is_empty())
         .map(|j| Arc::from(j.as_str()));
+    let owner = entry
+        .get::<String>("o")
+        .filter(|o| !o.is_empty())
+        .map(|o| Arc::from(o.as_str()));
     let published_ms = if event_id_given {
         None
     } else {
@@ -73,6 +79,7 @@ pub(crate) fn parse_entry(
         ),
         job_id,
         published_ms,
+        owner,
     })
 }
 

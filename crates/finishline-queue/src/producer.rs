@@ -4,7 +4,8 @@ use std::sync::LazyLock;
 
 use finishline_bus::{BusLimits, Keys, with_prelude};
 use finishline_wire::{
-    EventId, JobId, JobKind, MediaId, MediaSource, PhotoJob, RequestId, VideoJob, now_rfc3339,
+    EventId, JobId, JobKind, MediaId, MediaSource, PhotoJob, RequestId, UserId, VideoJob,
+    now_rfc3339,
 };
 use redis::Script;
 use redis::aio::ConnectionManager;
@@ -71,7 +72,7 @@ impl Producer {
         request_id: &RequestId,
         photos: &[NewMedia],
     ) -> Result<Vec<Enqueued>, QueueError> {
-        self.enqueue(event_id, request_id, JobKind::Photo, photos)
+        self.enqueue(event_id, request_id, JobKind::Photo, None, photos)
             .await
     }
 
@@ -87,15 +88,21 @@ impl Producer {
         request_id: &RequestId,
         videos: &[NewMedia],
     ) -> Result<Vec<Enqueued>, QueueError> {
-        self.enqueue(event_id, request_id, JobKind::Video, videos)
+        self.enqueue(event_id, request_id, JobKind::Video, None, videos)
             .await
     }
 
-    async fn enqueue(
+    /// Enqueues photos or videos of one event owned by `owner`: every message of the new jobs
+    /// also reaches the room `user:<owner>`. A job enqueued before keeps its owner.
+    ///
+    /// # Errors
+    /// As [`Self::enqueue_photos`].
+    pub async fn enqueue(
         &self,
         event_id: &EventId,
         request_id: &RequestId,
         kind: JobKind,
+        owner: Option<&UserId>,
         items: &[NewMedia],
     ) -> Result<Vec<Enqueued>, QueueError> {
         let mut out = Vec::with_capacity(items.len());
@@ -109,7 +116,8 @@ impl Producer {
                 .arg(now_rfc3339())
                 .arg(self.config.limits.history_max)
                 .arg(self.config.limits.stream_max)
-                .arg(self.config.limits.retention.as_secs());
+                .arg(self.config.limits.retention.as_secs())
+                .arg(owner.map_or("", UserId::as_str));
             for item in chunk {
                 let job_id = JobId::generate();
                 let payload = payload(kind, &job_id, event_id, request_id, item)?;

@@ -31,7 +31,7 @@ end
 -- Returns the seq; -1 when the job has ended, -2 when a newer run owns it.
 local function fl_progress(prefix, job_id, run, name, body, ts, stage, progress, cfg)
   local job_key = fl_key(prefix, 'job', job_id)
-  local fields = redis.call('HMGET', job_key, 'state', 'run', 'eventId', 'requestId')
+  local fields = redis.call('HMGET', job_key, 'state', 'run', 'eventId', 'requestId', 'owner')
   if not fields[1] or fl_is_terminal(fields[1]) then
     return -1
   end
@@ -39,7 +39,7 @@ local function fl_progress(prefix, job_id, run, name, body, ts, stage, progress,
     return -2
   end
   redis.call('HSET', job_key, 'stage', stage, 'progress', progress, 'updatedAt', ts)
-  return fl_publish(prefix, fields[3], fields[4], name, body, ts, cfg, job_id)
+  return fl_publish(prefix, fields[3], fields[4], name, body, ts, cfg, job_id, false, fields[5])
 end
 
 local prefix = ARGV[1]

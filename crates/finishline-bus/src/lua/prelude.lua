@@ -67,7 +67,8 @@ local function fl_expire_event(prefix, event_id, ttl)
   redis.call('EXPIRE', fl_key(prefix, 'event', event_id, 'settings'), ttl)
 end
 
-local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id, terminal)
+-- owner: the user who owns the job (or nil/''); the relay also emits to that user's room.
+local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id, terminal, owner)
   local history_key = fl_key(prefix, 'history', event_id)
   local seq = fl_next_seq(prefix, event_id, cfg)
   local head = '{"eventId":"' .. event_id .. '","requestId":"' .. request_id ..
@@ -79,8 +80,13 @@ local function fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job
     data = head .. ',' .. string.sub(body, 2)
   end
   redis.call('XADD', history_key, 'MAXLEN', '~', cfg.history_max, seq .. '-0', 'n', name, 'd', data)
-  redis.call('XADD', fl_key(prefix, 'progress'), 'MAXLEN', '~', cfg.stream_max, '*',
-    'e', event_id, 's', seq, 'n', name, 'd', data, 'j', job_id or '')
+  if owner and owner ~= '' then
+    redis.call('XADD', fl_key(prefix, 'progress'), 'MAXLEN', '~', cfg.stream_max, '*',
+      'e', event_id, 's', seq, 'n', name, 'd', data, 'j', job_id or '', 'o', owner)
+  else
+    redis.call('XADD', fl_key(prefix, 'progress'), 'MAXLEN', '~', cfg.stream_max, '*',
+      'e', event_id, 's', seq, 'n', name, 'd', data, 'j', job_id or '')
+  end
   if job_id then
     -- The job's last 100 messages; trimmed only once longer (videos), its TTL set with the
     -- first message and refreshed by the terminal one.
@@ -129,7 +135,8 @@ end
 -- already ended, -2 when a newer run owns it.
 local function fl_finish(prefix, job_id, run, state, name, body, ts, result, err, cfg)
   local job_key = fl_key(prefix, 'job', job_id)
-  local fields = redis.call('HMGET', job_key, 'state', 'run', 'eventId', 'requestId', 'kind')
+  local fields = redis.call('HMGET', job_key, 'state', 'run', 'eventId', 'requestId', 'kind',
+    'owner')
   if not fields[1] or fl_is_terminal(fields[1]) then
     return 0
   end
@@ -160,7 +167,7 @@ local function fl_finish(prefix, job_id, run, state, name, body, ts, result, err
     fl_count(prefix, event_id, 'processedPhotos', cfg)
   end
   fl_count(prefix, event_id, state, cfg)
-  fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id, true)
+  fl_publish(prefix, event_id, request_id, name, body, ts, cfg, job_id, true, fields[6])
   return 1, event_id, request_id
 end
 

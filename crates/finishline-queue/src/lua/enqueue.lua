@@ -3,16 +3,18 @@
 -- task id of a job's first delivery is its job id), then counts the new jobs and publishes
 -- event:progress.
 -- ARGV: prefix, queue, event_id, request_id, kind, ts, history_max, stream_max, ttl,
---       then triples: media_id, job_id, payload
+--       owner (the user who owns the new jobs; '' for none), then triples: media_id, job_id,
+--       payload
 -- Returns: a flat list job_id, created (1|0) per triple, in order.
 local prefix, queue, event_id, request_id, kind, ts =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local cfg = { history_max = ARGV[7], stream_max = ARGV[8], ttl = ARGV[9] }
+local owner = ARGV[10]
 local index = fl_key(prefix, 'index', event_id, kind)
 local out = {}
 local created = 0
 local data, active = {}, {}
-for i = 10, #ARGV, 3 do
+for i = 11, #ARGV, 3 do
   local media_id, job_id, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if redis.call('HSETNX', index, media_id, job_id) == 0 then
     table.insert(out, redis.call('HGET', index, media_id))
@@ -23,6 +25,9 @@ for i = 10, #ARGV, 3 do
     redis.call('HSET', job_key, 'kind', kind, 'eventId', event_id, 'mediaId', media_id,
       'requestId', request_id, 'state', 'queued', 'createdAt', ts, 'updatedAt', ts,
       'payload', payload)
+    if owner ~= '' then
+      redis.call('HSET', job_key, 'owner', owner)
+    end
     redis.call('EXPIRE', job_key, cfg.ttl)
     data[#data + 1] = job_id
     data[#data + 1] = payload
