@@ -18,7 +18,7 @@ pub struct Received {
     pub data: Value,
 }
 
-/// A connected client of namespace `/progress`.
+/// A connected client of namespace `/progress` (or another namespace of the gateway).
 pub struct SocketClient {
     client: Client,
     received: Arc<Mutex<Vec<Received>>>,
@@ -45,6 +45,15 @@ impl SocketClient {
 
     /// Connects, or returns the server's refusal (the `connect_error` message).
     pub async fn try_connect(base_url: &str, auth: Option<Value>) -> Result<Self, String> {
+        Self::try_connect_to(base_url, "/progress", auth).await
+    }
+
+    /// Connects to another namespace (the compatibility namespaces), or returns the refusal.
+    pub async fn try_connect_to(
+        base_url: &str,
+        namespace: &str,
+        auth: Option<Value>,
+    ) -> Result<Self, String> {
         let received = Arc::new(Mutex::new(Vec::new()));
         let (connected_tx, mut connected_rx) = mpsc::unbounded_channel::<Result<(), String>>();
         let error_tx = connected_tx.clone();
@@ -52,7 +61,7 @@ impl SocketClient {
         // Websocket only: rust_socketio can lose an emit made while it upgrades from polling.
         // Polling and the upgrade are covered by the official JS client's scenario.
         let mut builder = ClientBuilder::new(base_url)
-            .namespace("/progress")
+            .namespace(namespace)
             .transport_type(rust_socketio::TransportType::Websocket)
             .reconnect(false)
             .on(Event::Connect, move |_, _| {
@@ -88,7 +97,7 @@ impl SocketClient {
         match tokio::time::timeout(Duration::from_secs(10), connected_rx.recv()).await {
             Ok(Some(Ok(()))) => Ok(Self { client, received }),
             Ok(Some(Err(refusal))) => Err(refusal),
-            Ok(None) | Err(_) => Err("namespace /progress not joined within 10 s".to_owned()),
+            Ok(None) | Err(_) => Err(format!("namespace {namespace} not joined within 10 s")),
         }
     }
 

@@ -330,6 +330,7 @@ async fn enqueue(
         },
         message: rejection.body_text(),
     })?;
+    let (owner, body) = crate::owner::job_owner(&claims, &body)?;
     let media = parse_media(kind, &body)?;
     if media.len() > state.max_batch {
         return Err(ApiError {
@@ -347,21 +348,15 @@ async fn enqueue(
         .into_iter()
         .map(|(media_id, source)| NewMedia { media_id, source })
         .collect();
-    let enqueued = match kind {
-        MediaKind::Photo => {
-            state
-                .producer
-                .enqueue_photos(&event_id, &request_id, &items)
-                .await
-        }
-        MediaKind::Video => {
-            state
-                .producer
-                .enqueue_videos(&event_id, &request_id, &items)
-                .await
-        }
-    }
-    .map_err(|err| ApiError::unavailable(&err))?;
+    let job_kind = match kind {
+        MediaKind::Photo => finishline_wire::JobKind::Photo,
+        MediaKind::Video => finishline_wire::JobKind::Video,
+    };
+    let enqueued = state
+        .producer
+        .enqueue(&event_id, &request_id, job_kind, owner.as_ref(), &items)
+        .await
+        .map_err(|err| ApiError::unavailable(&err))?;
     let created = enqueued.iter().filter(|e| e.created).count();
     tracing::info!(
         event_id = %event_id,

@@ -7,6 +7,7 @@ mod config;
 mod http;
 mod limits;
 mod native_ws;
+mod owner;
 mod relay;
 mod settings;
 mod socket;

@@ -12,14 +12,16 @@
 //! the first message of that event with seq > F, joins the socket to the room first. Every
 //! message is thus delivered exactly once: from history if it was in Redis at replay time,
 //! else from the buffer or the room. (Per event, the stream carries messages in seq order: one
-//! Lua script stamps the seq and appends to both.)
+//! Lua script stamps the seq and appends to both.) A socket can already be in other rooms a
+//! message goes to (its user's room `user:<userId>`, a job's room): during its hand-over it is
+//! also in `replay:<eventId>`, which every emit of that event leaves out.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use finishline_bus::{ProgressBus, StreamMessage, StreamTail};
-use finishline_wire::{EventId, event_room, job_room};
+use finishline_wire::{EventId, event_room, job_room, replay_room, user_room};
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
 use socketioxide::socket::Sid;
@@ -131,6 +133,7 @@ impl Gate {
                 buffer: Vec::new(),
                 overflowed: false,
             });
+        socket.join(replay_room(event_id));
         let replayed = self.replay(bus, socket, event_id, after).await;
         let mut waiting = self.waiting.lock().await;
         let mine = waiting.pending.get_mut(&key).and_then(|list| {
@@ -143,6 +146,7 @@ impl Gate {
         let mut last = replayed?;
         let Some(mine) = mine else {
             // Forgotten meanwhile: the socket left or unsubscribed.
+            socket.leave(replay_room(event_id));
             return Ok(());
         };
         if mine.overflowed {
@@ -250,15 +254,23 @@ impl Gate {
             list.retain(|p| p.socket != socket);
             !list.is_empty()
         });
-        waiting.joiners.retain(|_, list| {
-            list.retain(|j| j.socket.id != socket);
+        waiting.joiners.retain(|event_id, list| {
+            list.retain(|j| {
+                let keep = j.socket.id != socket;
+                if !keep {
+                    j.socket.leave(replay_room(&**event_id));
+                }
+                keep
+            });
             !list.is_empty()
         });
     }
 
     /// Copies a message into the buffers of its event's pending subscribers and joins to the
-    /// room every joiner that lacks it, so the room emit that follows reaches them.
-    fn admit(waiting: &mut Waiting, message: &StreamMessage) {
+    /// room every joiner that lacks it, so the room emit that follows reaches them. Returns
+    /// whether sockets are still in a hand-over to the event (the emit must leave them out).
+    fn admit(waiting: &mut Waiting, message: &StreamMessage) -> bool {
+        let pending = waiting.pending.contains_key(&message.event_id);
         if let Some(list) = waiting.pending.get_mut(&message.event_id) {
             for p in list.iter_mut() {
                 if p.buffer.len() < PENDING_LIMIT {
@@ -272,6 +284,7 @@ impl Gate {
             list.retain(|j| {
                 if message.seq > j.has {
                     j.socket.join(event_room(&*message.event_id));
+                    j.socket.leave(replay_room(&*message.event_id));
                     false
                 } else {
                     true
@@ -281,6 +294,7 @@ impl Gate {
                 waiting.joiners.remove(&message.event_id);
             }
         }
+        pending || waiting.joiners.contains_key(&message.event_id)
     }
 }
 
@@ -336,11 +350,17 @@ pub async fn run_relay(
                 metrics::histogram!("finishline_gateway_relay_lag_seconds")
                     .record(now_ms.saturating_sub(published) as f64 / 1000.0);
             }
-            Gate::admit(&mut waiting, &message);
+            let in_hand_over = Gate::admit(&mut waiting, &message);
             gate.deliver_native(&message);
             let mut target = namespace.clone().to(event_room(&*message.event_id));
             if let Some(job_id) = &message.job_id {
                 target = target.to(job_room(&**job_id));
+            }
+            if let Some(owner) = &message.owner {
+                target = target.to(user_room(&**owner));
+            }
+            if in_hand_over {
+                target = target.except(replay_room(&*message.event_id));
             }
             metrics::counter!("finishline_gateway_messages_emitted_total").increment(1);
             if let Err(err) = target.emit(message.name.as_str(), &*message.data).await {

@@ -99,6 +99,7 @@ pub async fn authenticate(
                 socket.extensions.insert(CountedIp(ip));
             }
             tracing::debug!(socket = %socket.id, sub = ?claims.sub, "client authenticated");
+            join_user_room(&socket, &claims);
             socket.extensions.insert(Arc::new(claims));
             socket.extensions.insert(state.limits.subscribe_limiter());
             socket.extensions.insert(Subscriptions::default());
@@ -110,6 +111,21 @@ pub async fn authenticate(
                 .increment(1);
             tracing::info!(socket = %socket.id, reason = %err, "connection refused");
             Err(err)
+        }
+    }
+}
+
+/// Joins a socket whose token has a `sub` to its user's room `user:<sub>`: the messages of
+/// every job that user owns reach it, whatever their event. A `sub` that cannot own jobs
+/// (not a valid id) joins nothing.
+pub(crate) fn join_user_room(socket: &SocketRef, claims: &Claims) {
+    let Some(sub) = claims.sub.as_deref() else {
+        return;
+    };
+    match finishline_wire::UserId::parse(sub) {
+        Ok(user) => socket.join(finishline_wire::user_room(user)),
+        Err(err) => {
+            tracing::info!(socket = %socket.id, error = %err, "token sub is not a user id; no user room");
         }
     }
 }

@@ -9,6 +9,7 @@ mod hostile;
 mod js_client;
 mod native_ws;
 mod operations;
+mod owners;
 mod photo_flow;
 mod recognition;
 mod reliability;
