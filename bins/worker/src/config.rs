@@ -89,6 +89,12 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_CONFLATE", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
     pub conflate: bool,
 
+    /// With --pipeline noop (benchmark mode): publish each job's three photo:progress (on) or
+    /// only its terminal message and event:progress (off: the queue benchmark's
+    /// `--progress none`, against a BullMQ worker that never calls updateProgress)
+    #[arg(long, env = "FINISHLINE_NOOP_PROGRESS", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub noop_progress: bool,
+
     /// Threads for CPU work (decoding, recognition); default: the number of cores
     #[arg(long, env = "FINISHLINE_CPU_THREADS")]
     pub cpu_threads: Option<usize>,
@@ -207,5 +213,16 @@ mod tests {
         assert!(!off.conflate);
         let err = Config::try_parse_from(["finishline-worker", "--conflate", "maybe"]).unwrap_err();
         assert!(err.to_string().contains("expected on or off"), "{err}");
+    }
+
+    #[test]
+    fn the_noop_pipeline_publishes_progress_unless_turned_off() {
+        assert!(
+            Config::try_parse_from(["finishline-worker"])
+                .unwrap()
+                .noop_progress
+        );
+        let off = Config::try_parse_from(["finishline-worker", "--noop-progress", "off"]).unwrap();
+        assert!(!off.noop_progress);
     }
 }

@@ -118,6 +118,7 @@ impl App {
             loader.clone(),
             pipeline.clone(),
             media_limits.clone(),
+            config.noop_progress,
         ));
         let videos = Arc::new(VideoProcessor::new(
             runner,

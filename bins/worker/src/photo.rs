@@ -21,6 +21,9 @@ pub struct PhotoProcessor {
     pipeline: Arc<dyn PhotoPipeline>,
     limits: MediaLimits,
     settings: SettingsCache,
+    /// Whether a pipeline that skips media work still publishes its three stage messages
+    /// (`--noop-progress`).
+    noop_progress: bool,
 }
 
 struct Recognised {
@@ -34,8 +37,10 @@ impl PhotoProcessor {
         loader: Arc<SourceLoader>,
         pipeline: Arc<dyn PhotoPipeline>,
         limits: MediaLimits,
+        noop_progress: bool,
     ) -> Self {
         Self {
+            noop_progress,
             settings: SettingsCache::new(runner.bus().clone()),
             runner,
             loader,
@@ -80,15 +85,18 @@ impl PhotoProcessor {
     }
 
     async fn recognise(&self, job: &PhotoJob, run: &Run) -> Result<Recognised, RunError> {
-        self.progress(job, run, Stage::Detection, 0).await?;
         if self.pipeline.skips_media() {
-            self.progress(job, run, Stage::Ocr, 33).await?;
-            self.progress(job, run, Stage::Color, 67).await?;
+            if self.noop_progress {
+                self.progress(job, run, Stage::Detection, 0).await?;
+                self.progress(job, run, Stage::Ocr, 33).await?;
+                self.progress(job, run, Stage::Color, 67).await?;
+            }
             return Ok(Recognised {
                 plates: Vec::new(),
                 colors: Vec::new(),
             });
         }
+        self.progress(job, run, Stage::Detection, 0).await?;
         let timer = std::time::Instant::now();
         let bytes = self.loader.load(&job.source).await?;
         let limits = self.limits.clone();
