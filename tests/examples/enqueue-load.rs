@@ -8,7 +8,8 @@
 //!
 //! Enqueues `--jobs` photo jobs of one event, `--batch` per call with `--in-flight` calls at
 //! once (one multiplexed Redis connection, or HTTP/1.1 keep-alive connections), then prints
-//! one JSON line `{"jobs":…,"seconds":…,"perSec":…}`.
+//! one JSON line `{"jobs":…,"seconds":…,"perSec":…,"startedAtMs":…}` (`startedAtMs`: when the
+//! first call was made, in Unix milliseconds, for end-to-end clocks kept by another process).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -111,6 +112,9 @@ async fn main() -> anyhow::Result<()> {
     let batch = args.batch.max(1);
     let calls = args.jobs.div_ceil(batch);
     let next = Arc::new(AtomicUsize::new(0));
+    let started_at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.in_flight.max(1) {
@@ -145,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "{}",
-        serde_json::json!({ "jobs": args.jobs, "seconds": seconds, "perSec": args.jobs as f64 / seconds })
+        serde_json::json!({ "jobs": args.jobs, "seconds": seconds, "perSec": args.jobs as f64 / seconds, "startedAtMs": started_at_ms })
     );
     Ok(())
 }

@@ -11,7 +11,8 @@
 //! has failed) it prints one JSON line `{"ready":…}`. Then it reads commands on stdin, one per
 //! line: `reset` (zero the counters), `report` (print the counters as one JSON line); end of
 //! input exits. With `--latency` each delivery's `ts` (the publisher's RFC 3339 stamp, in
-//! milliseconds) is subtracted from the receipt time.
+//! milliseconds) is subtracted from the receipt time; `report` gives p50/p99 over all
+//! deliveries and per message name (`latency.byName`).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -98,8 +99,12 @@ struct Stats {
     by_name: [AtomicU64; NAMES.len()],
     first_us: AtomicU64,
     last_us: AtomicU64,
-    latency: Vec<AtomicU64>,
+    /// One histogram per message name (index as in `NAMES`): the benchmark compares p99
+    /// per name, since the two sides may send different mixes of names.
+    latency: Vec<Vec<AtomicU64>>,
     latency_unparsed: AtomicU64,
+    /// Deliveries in the histograms, so a report without latency skips reading them.
+    latency_samples: AtomicU64,
 }
 
 fn now_us() -> u64 {
@@ -121,8 +126,12 @@ impl Stats {
             by_name: Default::default(),
             first_us: AtomicU64::new(u64::MAX),
             last_us: AtomicU64::new(0),
-            latency: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            latency: NAMES
+                .iter()
+                .map(|_| (0..BUCKETS).map(|_| AtomicU64::new(0)).collect())
+                .collect(),
             latency_unparsed: AtomicU64::new(0),
+            latency_samples: AtomicU64::new(0),
         }
     }
 
@@ -144,8 +153,10 @@ impl Stats {
         self.last_us.store(0, Ordering::Relaxed);
         self.latency
             .iter()
+            .flatten()
             .for_each(|c| c.store(0, Ordering::Relaxed));
         self.latency_unparsed.store(0, Ordering::Relaxed);
+        self.latency_samples.store(0, Ordering::Relaxed);
     }
 
     /// Counts one `42/progress,["name",{…}]` packet received at `at` (µs since the epoch).
@@ -166,7 +177,8 @@ impl Stats {
             match published_us(packet) {
                 Some(published) => {
                     let bucket = (at.saturating_sub(published) / BUCKET_US) as usize;
-                    self.latency[bucket.min(BUCKETS - 1)].fetch_add(1, Ordering::Relaxed);
+                    self.latency[index][bucket.min(BUCKETS - 1)].fetch_add(1, Ordering::Relaxed);
+                    self.latency_samples.fetch_add(1, Ordering::Relaxed);
                 }
                 None => {
                     self.latency_unparsed.fetch_add(1, Ordering::Relaxed);
@@ -188,21 +200,40 @@ impl Stats {
     }
 
     fn report(&self) -> serde_json::Value {
-        let counts: Vec<u64> = self
+        let sampled = self.latency_samples.load(Ordering::Relaxed) > 0;
+        let by_name_counts: Vec<Vec<u64>> = self
             .latency
             .iter()
-            .map(|c| c.load(Ordering::Relaxed))
+            .filter(|_| sampled)
+            .map(|h| h.iter().map(|c| c.load(Ordering::Relaxed)).collect())
             .collect();
-        let samples: u64 = counts.iter().sum();
-        let latency = (samples > 0).then(|| {
-            json!({
-                "samples": samples,
-                "p50Ms": self.percentile_ms(&counts, samples, 0.50),
-                "p99Ms": self.percentile_ms(&counts, samples, 0.99),
-                "maxMs": self.percentile_ms(&counts, samples, 1.0),
-                "unparsed": self.latency_unparsed.load(Ordering::Relaxed),
+        let counts: Vec<u64> = (0..if sampled { BUCKETS } else { 0 })
+            .map(|b| by_name_counts.iter().map(|h| h[b]).sum())
+            .collect();
+        let summary = |counts: &[u64]| {
+            let samples: u64 = counts.iter().sum();
+            (samples > 0).then(|| {
+                json!({
+                    "samples": samples,
+                    "p50Ms": self.percentile_ms(counts, samples, 0.50),
+                    "p99Ms": self.percentile_ms(counts, samples, 0.99),
+                    "maxMs": self.percentile_ms(counts, samples, 1.0),
+                })
             })
-        });
+        };
+        let mut latency = summary(&counts);
+        if let Some(serde_json::Value::Object(all)) = latency.as_mut() {
+            all.insert(
+                "unparsed".into(),
+                self.latency_unparsed.load(Ordering::Relaxed).into(),
+            );
+            let per_name: serde_json::Map<String, serde_json::Value> = NAMES
+                .iter()
+                .zip(&by_name_counts)
+                .filter_map(|(n, h)| summary(h).map(|v| ((*n).to_owned(), v)))
+                .collect();
+            all.insert("byName".into(), per_name.into());
+        }
         let by_name: serde_json::Map<String, serde_json::Value> = NAMES
             .iter()
             .zip(&self.by_name)
