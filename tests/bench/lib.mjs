@@ -3,6 +3,8 @@
 // Redis cost from INFO (commandstats and CPU).
 import { spawn, execFileSync } from "node:child_process";
 import { createServer } from "node:net";
+import path from "node:path";
+import { createInterface } from "node:readline";
 import os from "node:os";
 import IORedis from "ioredis";
 
@@ -14,10 +16,11 @@ process.on("exit", () => children.forEach((c) => { try { c.kill("SIGKILL"); } ca
 
 /// Starts a child that is killed when the script exits; `child.log()` is the tail of its stderr.
 /// With `{ stdout: true }` stdout is a pipe the caller reads; `{ maxFiles: true }` raises the
-/// open-file limit to the hard limit first (thousands of sockets).
-export function start(cmd, args, { stdout = false, stdin = false, maxFiles = false } = {}) {
+/// open-file limit to the hard limit first (thousands of sockets); `env` is added to the
+/// script's environment.
+export function start(cmd, args, { stdout = false, stdin = false, maxFiles = false, env = {} } = {}) {
   const [file, argv] = maxFiles ? ["sh", ["-c", 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', cmd, ...args]] : [cmd, args];
-  const child = spawn(file, argv, { stdio: [stdin ? "pipe" : "ignore", stdout ? "pipe" : "ignore", "pipe"] });
+  const child = spawn(file, argv, { stdio: [stdin ? "pipe" : "ignore", stdout ? "pipe" : "ignore", "pipe"], env: { ...process.env, ...env } });
   let log = "";
   child.stderr.on("data", (d) => { log = (log + d).slice(-20000); });
   child.log = () => log;
@@ -68,3 +71,50 @@ export function machine(bin) {
 }
 
 export const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "–");
+
+/// Lines a child prints on stdout, awaited one at a time (rejects after `deadlineMs`).
+export function lines(child, deadlineMs) {
+  const queue = [], waiting = [];
+  createInterface({ input: child.stdout }).on("line", (line) => (waiting.length ? waiting.shift()(line) : queue.push(line)));
+  return () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no answer from child; its stderr:\n" + child.log())), deadlineMs);
+    waiting.push((line) => { clearTimeout(timer); resolve(line); });
+  }));
+}
+
+/// Runs a child to its end and parses the last line it printed as JSON.
+export async function runJson(cmd, args, options = {}) {
+  const child = start(cmd, args, { ...options, stdout: true });
+  let out = "";
+  child.stdout.on("data", (d) => { out += d; });
+  const code = await new Promise((resolve) => child.on("exit", resolve));
+  if (code !== 0) throw new Error(`${path.basename(cmd)} ${args[0]} exited with ${code}: ${child.log()}`);
+  return JSON.parse(out.trim().split("\n").pop());
+}
+
+/// The raw Socket.IO load client (tests/examples/sio-load.rs): `clients` connections
+/// subscribed round-robin to `events` events named `<eventPrefix><i>`.
+export async function startLoad(bin, url, { clients, events, eventPrefix, latency = false, deadlineMs }) {
+  const args = ["--url", url, "--clients", String(clients), "--events", String(events), "--event-prefix", eventPrefix, ...(latency ? ["--latency"] : [])];
+  const child = start(path.join(bin, "examples", "sio-load"), args, { stdout: true, stdin: true, maxFiles: true });
+  const next = lines(child, deadlineMs);
+  const ready = JSON.parse(await next());
+  if (ready.connected !== clients) console.error(`only ${ready.connected} of ${clients} load clients connected: ${child.log()}`);
+  if (ready.connected === 0) throw new Error("no load client connected");
+  const ask = async (command) => { child.stdin.write(command + "\n"); return JSON.parse(await next()); };
+  return { ready, report: () => ask("report"), reset: () => ask("reset"), stop: () => { child.stdin.end(); child.kill("SIGTERM"); } };
+}
+
+/// Waits until the load client's delivery count has not moved for 300 ms.
+export async function quiet(load) {
+  let before = (await load.report()).deliveries;
+  for (;;) { await sleep(300); const now = (await load.report()).deliveries; if (now === before) return; before = now; }
+}
+
+/// Median and range of the finite numbers in `values`.
+export function spread(values) {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return { median: NaN, min: NaN, max: NaN };
+  const mid = Math.floor(v.length / 2);
+  return { median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2, min: v[0], max: v[v.length - 1] };
+}
