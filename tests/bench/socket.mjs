@@ -1,32 +1,37 @@
-// Socket.IO benchmark: finishline (real gateway + worker in --pipeline noop mode + the HTTP
-// enqueue) against Node (a BullMQ worker; BullMQ QueueEvents → socket.io 4.8 with
-// @socket.io/redis-adapter, see node-peer.mjs), on the same freshly started redis-server, each
-// scenario run on both sides back to back with fresh server processes:
+// Socket.IO benchmark: finishline (real gateway + worker in --pipeline noop mode with
+// conflation off + the HTTP enqueue) against Node (a BullMQ worker; BullMQ QueueEvents →
+// socket.io 4.8 with @socket.io/redis-adapter, see node-peer.mjs), on the same freshly started
+// redis-server, in alternating rounds (A B, B A, A B …), each scenario with fresh processes:
 //
-//   latency  1,000 clients in 10 events, a steady job rate: publish → receipt p50/p99.
+//   latency  1,000 clients in 10 events, a steady job rate: publish → receipt p50/p99, overall
+//            and per message name.
 //   fan-out  1,000 and 10,000 clients in 10 events: server stopped (SIGSTOP) while the worker
 //            turns a batch of jobs into a backlog of messages, then resumed (SIGCONT): the
 //            server's deliveries/s and CPU µs per delivery (/proc/<pid>/stat) while it drains.
 //            RSS per idle connection: server RSS with N clients minus RSS before, ÷ N.
 //
-// Load comes from tests/examples/sio-load.rs (raw engine.io over tokio-tungstenite); one
-// official socket.io-client (default transports: polling, then upgrade) joins every scenario
-// and must receive messages too.
+// Equal work: both sides deliver 3 photo:progress and 1 photo:completed per job to every
+// subscribed client, and the run fails unless both delivered exactly that many of each;
+// finishline's event:progress (no Node counterpart) is delivered on top, its CPU counted, its
+// deliveries not. Load comes from tests/examples/sio-load.rs (raw engine.io over
+// tokio-tungstenite); one official socket.io-client (default transports: polling, then
+// upgrade) joins every scenario and must receive messages too.
 //
 //   node tests/bench/socket.mjs [--latency-clients 1000] [--rate 100] [--seconds 10]
 //                               [--fanout 1000,10000] [--events 10] [--deliveries 1000000]
-//                               [--bin target/release] [--smoke] [--out FILE]
+//                               [--rounds 3] [--bin target/release] [--smoke] [--out FILE]
 //
-// Prints a markdown table and writes JSON (default tests/bench/results/socket-latest.json).
+// Prints each round, the median and range of every ratio, and writes JSON (default
+// tests/bench/results/socket-latest.json). Exits non-zero on unequal counts or a ratio that is
+// not finite.
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { io as officialClient } from "socket.io-client";
-import { fmt, freePort, machine as machineInfo, measureRedis, sleep, start, startRedis, until as untilDeadline } from "./lib.mjs";
+import { fmt, freePort, lines as linesOf, machine as machineInfo, measureRedis, quiet, sleep, spread, start, startLoad as startLoadClient, startRedis, until as untilDeadline } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -39,6 +44,7 @@ const SECONDS = Number(flag("seconds", smoke ? 1 : 10));
 const FANOUT = flag("fanout", smoke ? "50" : "1000,10000").split(",").map(Number);
 const EVENTS = Number(flag("events", smoke ? 2 : 10));
 const DELIVERIES = Number(flag("deliveries", smoke ? 2000 : 1_000_000));
+const ROUNDS = Number(flag("rounds", smoke ? 2 : 3));
 const BIN = path.resolve(root, flag("bin", smoke ? "target/debug" : "target/release"));
 const OUT = path.resolve(root, flag("out", "tests/bench/results/socket-latest.json"));
 const DEADLINE_MS = smoke ? 60_000 : 600_000;
@@ -56,28 +62,10 @@ function cpuSeconds(pid) {
 /// Resident set size of a process, in KiB.
 const rssKiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)/m)[1]);
 
-/// Lines a child prints on stdout, awaited one at a time.
-function lines(child) {
-  const queue = [], waiting = [];
-  createInterface({ input: child.stdout }).on("line", (line) => (waiting.length ? waiting.shift()(line) : queue.push(line)));
-  return () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no answer from child; its stderr:\n" + child.log())), DEADLINE_MS);
-    waiting.push((line) => { clearTimeout(timer); resolve(line); });
-  }));
-}
+const lines = (child) => linesOf(child, DEADLINE_MS);
 
 /// The raw load client: N connections subscribed round-robin to `events` events.
-async function startLoad(url, clients, eventPrefix, latency) {
-  const binary = path.join(BIN, "examples", "sio-load");
-  const args = ["--url", url, "--clients", String(clients), "--events", String(EVENTS), "--event-prefix", eventPrefix, ...(latency ? ["--latency"] : [])];
-  const child = start(binary, args, { stdout: true, stdin: true, maxFiles: true });
-  const next = lines(child);
-  const ready = JSON.parse(await next());
-  if (ready.connected !== clients) log(`only ${ready.connected} of ${clients} load clients connected: ${child.log()}`);
-  if (ready.connected === 0) throw new Error("no load client connected");
-  const ask = async (command) => { child.stdin.write(command + "\n"); return JSON.parse(await next()); };
-  return { ready, report: () => ask("report"), reset: () => ask("reset"), stop: () => { child.stdin.end(); child.kill("SIGTERM"); } };
-}
+const startLoad = (url, clients, eventPrefix, latency) => startLoadClient(BIN, url, { clients, events: EVENTS, eventPrefix, latency, deadlineMs: DEADLINE_MS });
 
 /// One official socket.io-client with default options, subscribed to one event.
 async function startOfficial(url, eventId) {
@@ -99,7 +87,7 @@ function finishlineSide(redisPort, redis) {
   const common = ["--redis-url", `redis://127.0.0.1:${redisPort}`, "--key-prefix", "sbench", "--log-filter", "warn"];
   return {
     name: "finishline",
-    messagesPerJob: "5 (3 photo:progress, photo:completed, event:progress)",
+    messagesPerJob: "4 (3 photo:progress, photo:completed) + event:progress (once per event per bus batch)",
     async startServer() {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
@@ -111,7 +99,7 @@ function finishlineSide(redisPort, redis) {
     async startWorker() {
       const port = await freePort();
       const child = start(path.join(BIN, "finishline-worker"), [...common, "--pipeline", "noop", "--concurrency", String(CONCURRENCY),
-        "--http-listen", `127.0.0.1:${port}`, "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
+        "--conflate", "off", "--http-listen", `127.0.0.1:${port}`, "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
       await until("worker ready", async () => { try { return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok; } catch { return false; } });
       return child;
     },
@@ -177,11 +165,10 @@ async function drained(load, expectedCompleted, pid) {
   return report;
 }
 
-/// Waits until the load client's delivery count has not moved for 300 ms.
-async function quiet(load) {
-  let before = (await load.report()).deliveries;
-  for (;;) { await sleep(300); const now = (await load.report()).deliveries; if (now === before) return; before = now; }
-}
+/// Deliveries of the names both sides send (photo:progress, photo:completed): the figures
+/// count these, so both sides are credited for the same messages; finishline's server CPU
+/// also paid for its event:progress deliveries.
+const shared = (report) => report.byName["photo:progress"] + report.byName["photo:completed"];
 
 async function latencyRun(side, redis, prefix) {
   const server = await side.startServer(prefix);
@@ -207,8 +194,8 @@ async function latencyRun(side, redis, prefix) {
   const r = result.report;
   const out = {
     clients: LATENCY_CLIENTS, events: EVENTS, jobs, jobsPerSec: RATE, deliveries: r.deliveries, byName: r.byName,
-    completedExpected: expected, p50Ms: r.latency?.p50Ms, p99Ms: r.latency?.p99Ms, maxMs: r.latency?.maxMs, samples: r.latency?.samples,
-    serverCpuUsPerDelivery: (cpu * 1e6) / r.deliveries, redisCommandsPerJob: result.redisCommandsPerJob, redisCpuMsPerJob: result.redisCpuMsPerJob,
+    completedExpected: expected, p50Ms: r.latency?.p50Ms, p99Ms: r.latency?.p99Ms, maxMs: r.latency?.maxMs, samples: r.latency?.samples, latencyByName: r.latency?.byName,
+    serverCpuUsPerDelivery: (cpu * 1e6) / shared(r), redisCommandsPerJob: result.redisCommandsPerJob, redisCpuMsPerJob: result.redisCpuMsPerJob,
     official: { received: official.received(), transport: official.transport() }, handshakesRetried: load.ready.retried, handshakesRetriedByStage: load.ready.retriedByStage, connected: load.ready.connected,
   };
   load.stop(); official.stop(); worker.kill("SIGTERM"); server.child.kill("SIGTERM"); await server.close?.();
@@ -244,8 +231,8 @@ async function fanoutRun(side, prefix, clients) {
   const out = {
     clients, events: EVENTS, jobs, deliveries: report.deliveries, byName: report.byName, completedExpected: expected,
     connected: load.ready.connected, connectMs: load.ready.connectMs, handshakesRetried: load.ready.retried, handshakesRetriedByStage: load.ready.retriedByStage, stillOpen: report.connected - report.closed,
-    deliveriesPerSec: report.deliveries / seconds, serverCpuSeconds: cpu, serverCpuUsPerDelivery: (cpu * 1e6) / report.deliveries,
-    deliveriesPerCpuSecond: report.deliveries / cpu, rssBeforeKiB: rssBefore, rssConnectedKiB: rssConnected,
+    deliveriesPerSec: shared(report) / seconds, serverCpuSeconds: cpu, serverCpuUsPerDelivery: (cpu * 1e6) / shared(report),
+    deliveriesPerCpuSecond: shared(report) / cpu, rssBeforeKiB: rssBefore, rssConnectedKiB: rssConnected,
     rssPerConnectionKiB: (rssConnected - rssBefore) / clients, official: { received: official.received(), transport: official.transport() },
   };
   load.stop(); official.stop(); worker.kill("SIGTERM"); server.child.kill("SIGTERM"); await server.close?.();
@@ -254,20 +241,25 @@ async function fanoutRun(side, prefix, clients) {
 
 const { port: redisPort, redis } = await startRedis(DEADLINE_MS);
 const sides = [finishlineSide(redisPort, redis), nodeSide(redisPort, redis)];
-const results = { latency: {}, fanout: {} };
+const rounds = [];
 let run = 0;
 try {
-  for (const side of sides) {
-    await redis.flushall();
-    log(`latency, ${side.name}`);
-    results.latency[side.name] = await latencyRun(side, redis, `l${run++}-`);
-  }
-  for (const clients of FANOUT) {
-    for (const side of sides) {
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? sides : [...sides].reverse();
+    const round = { latency: {}, fanout: {} };
+    for (const side of order) {
       await redis.flushall();
-      log(`fan-out ${clients} clients, ${side.name}`);
-      (results.fanout[clients] ||= {})[side.name] = await fanoutRun(side, `f${run++}-`, clients);
+      log(`round ${r + 1}: latency, ${side.name}`);
+      round.latency[side.name] = await latencyRun(side, redis, `l${run++}-`);
     }
+    for (const clients of FANOUT) {
+      for (const side of order) {
+        await redis.flushall();
+        log(`round ${r + 1}: fan-out ${clients} clients, ${side.name}`);
+        (round.fanout[clients] ||= {})[side.name] = await fanoutRun(side, `f${run++}-`, clients);
+      }
+    }
+    rounds.push(round);
   }
 } catch (err) {
   console.error(err.stack || err.message);
@@ -275,44 +267,71 @@ try {
 }
 
 const [FL, NODE] = sides.map((s) => s.name);
+const p99Of = (side, name) => (r) => r.latency[side].latencyByName?.[name]?.p99Ms;
+// [name, finishline, Node, digits, ratio kept (its median and range are checked finite)]
 const rows = [
-  [`latency p50 (ms), ${LATENCY_CLIENTS} clients, ${EVENTS} events, ${RATE} jobs/s`, (r) => r.latency[FL].p50Ms, (r) => r.latency[NODE].p50Ms, 1],
-  ["latency p99 (ms)", (r) => r.latency[FL].p99Ms, (r) => r.latency[NODE].p99Ms, 1],
-  ["server CPU per delivery at that load (µs)", (r) => r.latency[FL].serverCpuUsPerDelivery, (r) => r.latency[NODE].serverCpuUsPerDelivery, 2],
-  ["Redis commands per job (worker + relay)", (r) => r.latency[FL].redisCommandsPerJob, (r) => r.latency[NODE].redisCommandsPerJob, 1],
-  ["Redis CPU per job (ms)", (r) => r.latency[FL].redisCpuMsPerJob, (r) => r.latency[NODE].redisCpuMsPerJob, 3],
+  [`latency p50 (ms), all messages, ${LATENCY_CLIENTS} clients, ${EVENTS} events, ${RATE} jobs/s`, (r) => r.latency[FL].p50Ms, (r) => r.latency[NODE].p50Ms, 1, true],
+  ["latency p99 (ms), all messages", (r) => r.latency[FL].p99Ms, (r) => r.latency[NODE].p99Ms, 1, true],
+  ["latency p99 (ms), photo:progress", p99Of(FL, "photo:progress"), p99Of(NODE, "photo:progress"), 1, true],
+  ["latency p99 (ms), photo:completed", p99Of(FL, "photo:completed"), p99Of(NODE, "photo:completed"), 1, true],
+  ["latency p99 (ms), event:progress (finishline only)", p99Of(FL, "event:progress"), () => NaN, 1, false],
+  ["server CPU per delivery at that load (µs)", (r) => r.latency[FL].serverCpuUsPerDelivery, (r) => r.latency[NODE].serverCpuUsPerDelivery, 2, true],
+  ["Redis commands per job (worker + relay)", (r) => r.latency[FL].redisCommandsPerJob, (r) => r.latency[NODE].redisCommandsPerJob, 1, true],
+  ["Redis CPU per job (ms)", (r) => r.latency[FL].redisCpuMsPerJob, (r) => r.latency[NODE].redisCpuMsPerJob, 3, true],
 ];
 for (const clients of FANOUT) {
   const f = (side, key) => (r) => r.fanout[clients][side][key];
   rows.push(
-    [`fan-out, ${fmt(clients)} clients: deliveries/s`, f(FL, "deliveriesPerSec"), f(NODE, "deliveriesPerSec"), 0],
-    [`fan-out, ${fmt(clients)} clients: server CPU per delivery (µs)`, f(FL, "serverCpuUsPerDelivery"), f(NODE, "serverCpuUsPerDelivery"), 2],
-    [`fan-out, ${fmt(clients)} clients: deliveries per CPU second`, f(FL, "deliveriesPerCpuSecond"), f(NODE, "deliveriesPerCpuSecond"), 0],
-    [`RSS per idle connection at ${fmt(clients)} (KiB)`, f(FL, "rssPerConnectionKiB"), f(NODE, "rssPerConnectionKiB"), 1],
-    [`connections held at ${fmt(clients)}`, f(FL, "stillOpen"), f(NODE, "stillOpen"), 0],
-    [`handshakes stalled > 10 s and retried, of ${fmt(clients)}`, f(FL, "handshakesRetried"), f(NODE, "handshakesRetried"), 0],
+    [`fan-out, ${fmt(clients)} clients: deliveries/s`, f(FL, "deliveriesPerSec"), f(NODE, "deliveriesPerSec"), 0, true],
+    [`fan-out, ${fmt(clients)} clients: server CPU per delivery (µs)`, f(FL, "serverCpuUsPerDelivery"), f(NODE, "serverCpuUsPerDelivery"), 2, true],
+    [`fan-out, ${fmt(clients)} clients: deliveries per server CPU second`, f(FL, "deliveriesPerCpuSecond"), f(NODE, "deliveriesPerCpuSecond"), 0, true],
+    [`fan-out, ${fmt(clients)} clients: photo:progress + photo:completed delivered`, (r) => shared(r.fanout[clients][FL]), (r) => shared(r.fanout[clients][NODE]), 0, true],
+    [`fan-out, ${fmt(clients)} clients: event:progress delivered (finishline only)`, (r) => r.fanout[clients][FL].byName["event:progress"], (r) => r.fanout[clients][NODE].byName["event:progress"], 0, false],
+    [`RSS per idle connection at ${fmt(clients)} (KiB)`, f(FL, "rssPerConnectionKiB"), f(NODE, "rssPerConnectionKiB"), 1, true],
+    [`connections held at ${fmt(clients)}`, f(FL, "stillOpen"), f(NODE, "stillOpen"), 0, true],
+    [`handshakes stalled > 10 s and retried, of ${fmt(clients)}`, f(FL, "handshakesRetried"), f(NODE, "handshakesRetried"), 0, false],
   );
 }
 const machine = machineInfo(BIN);
-console.log(`\nSocket.IO benchmark: ${machine.cores} cores (${machine.cpu}), ${machine.redis.split(" ").slice(0, 3).join(" ")}, node ${machine.node}\n`);
-console.log(`| measure | finishline | Node socket.io 4.8 | ratio |\n| --- | ---: | ---: | ---: |`);
-const ratio = (a, b) => (a === 0 && b === 0 ? "–" : b === 0 ? "∞" : (a / b).toFixed(2) + "×");
-for (const [name, a, b, d] of rows) console.log(`| ${name} | ${fmt(a(results), d)} | ${fmt(b(results), d)} | ${ratio(a(results), b(results))} |`);
+console.log(`\nSocket.IO benchmark: ${ROUNDS} rounds alternating the order, ${machine.cores} cores (${machine.cpu}), ${machine.redis.split(" ").slice(0, 3).join(" ")}, node ${machine.node}, ` +
+  `load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}. Ratio = finishline ÷ Node: below 1 is better for latency, CPU and RSS, above 1 for deliveries.\n`);
+const head = ["measure", "", ...rounds.map((_, r) => `round ${r + 1}`), "median", "range"];
+const line = (cells) => console.log(`| ${cells.join(" | ")} |`);
+line(head);
+line(head.map((_, i) => (i < 2 ? "---" : "---:")));
+const problems = [];
+const summary = [];
+for (const [name, a, b, d, keep] of rows) {
+  const fl = rounds.map(a), node = rounds.map(b);
+  const range = (s, digits, unit = "") => (Number.isFinite(s.median) ? `${fmt(s.min, digits)}${unit}–${fmt(s.max, digits)}${unit}` : "–");
+  line([name, "finishline", ...fl.map((v) => fmt(v, d)), fmt(spread(fl).median, d), range(spread(fl), d)]);
+  line(["", "Node socket.io 4.8", ...node.map((v) => fmt(v, d)), fmt(spread(node).median, d), range(spread(node), d)]);
+  const ratios = rounds.map((_, i) => fl[i] / node[i]);
+  const s = spread(ratios);
+  if (keep) {
+    line(["", "ratio", ...ratios.map((v) => (Number.isFinite(v) ? v.toFixed(2) + "×" : "–")), Number.isFinite(s.median) ? s.median.toFixed(2) + "×" : "–", range(s, 2, "×")]);
+    if (!ratios.every(Number.isFinite)) problems.push(`${name}: a ratio is not finite (${ratios.join(", ")})`);
+  }
+  summary.push({ name, finishline: fl, node, ratios: keep ? ratios : null, ratio: keep ? s : null });
+}
 
 // Problems that make the figures meaningless fail the run (the smoke mode relies on it).
-const problems = [];
-const all = [...Object.entries(results.latency).map(([s, r]) => [`latency ${s}`, r]), ...Object.entries(results.fanout).flatMap(([c, by]) => Object.entries(by).map(([s, r]) => [`fan-out ${c} ${s}`, r]))];
-for (const [what, r] of all) {
-  if (r.byName["photo:completed"] !== r.completedExpected) problems.push(`${what}: ${r.byName["photo:completed"]} of ${r.completedExpected} photo:completed delivered`);
-  if (!(r.official.received > 0)) problems.push(`${what}: the official socket.io-client received nothing`);
-  if (r.official.transport !== "websocket") problems.push(`${what}: the official client is on ${r.official.transport}`);
-  if (r.connected !== r.clients) problems.push(`${what}: ${r.connected} of ${r.clients} clients could connect`);
-  if (r.stillOpen !== undefined && r.stillOpen !== r.clients) problems.push(`${what}: ${r.stillOpen} of ${r.clients} connections still open`);
-}
-for (const [s, r] of Object.entries(results.latency)) if (!(r.samples > 0)) problems.push(`latency ${s}: no latency samples`);
+rounds.forEach((round, i) => {
+  const all = [...Object.entries(round.latency).map(([s, r]) => [`round ${i + 1}, latency ${s}`, r]), ...Object.entries(round.fanout).flatMap(([c, by]) => Object.entries(by).map(([s, r]) => [`round ${i + 1}, fan-out ${c} ${s}`, r]))];
+  for (const [what, r] of all) {
+    // Equal work: every client got 3 photo:progress and 1 photo:completed of every job of its event.
+    if (r.byName["photo:completed"] !== r.completedExpected) problems.push(`${what}: ${r.byName["photo:completed"]} of ${r.completedExpected} photo:completed delivered`);
+    if (r.byName["photo:progress"] !== 3 * r.completedExpected) problems.push(`${what}: ${r.byName["photo:progress"]} of ${3 * r.completedExpected} photo:progress delivered`);
+    if (!(r.official.received > 0)) problems.push(`${what}: the official socket.io-client received nothing`);
+    if (r.official.transport !== "websocket") problems.push(`${what}: the official client is on ${r.official.transport}`);
+    if (r.connected !== r.clients) problems.push(`${what}: ${r.connected} of ${r.clients} clients could connect`);
+    if (r.stillOpen !== undefined && r.stillOpen !== r.clients) problems.push(`${what}: ${r.stillOpen} of ${r.clients} connections still open`);
+  }
+  for (const [s, r] of Object.entries(round.latency)) if (!(r.samples > 0)) problems.push(`round ${i + 1}, latency ${s}: no latency samples`);
+});
 mkdirSync(path.dirname(OUT), { recursive: true });
-writeFileSync(OUT, JSON.stringify({ smoke, machine, settings: { latencyClients: LATENCY_CLIENTS, rate: RATE, seconds: SECONDS, fanout: FANOUT, events: EVENTS, deliveries: DELIVERIES, concurrency: CONCURRENCY },
-  messagesPerJob: Object.fromEntries(sides.map((s) => [s.name, s.messagesPerJob])), results, problems, at: new Date().toISOString() }, null, 2));
+writeFileSync(OUT, JSON.stringify({ smoke, machine, settings: { latencyClients: LATENCY_CLIENTS, rate: RATE, seconds: SECONDS, fanout: FANOUT, events: EVENTS, deliveries: DELIVERIES, concurrency: CONCURRENCY, rounds: ROUNDS },
+  messagesPerJob: Object.fromEntries(sides.map((s) => [s.name, s.messagesPerJob])), rounds, summary, problems, at: new Date().toISOString() }, null, 2));
 await redis.quit();
 if (problems.length) { console.error("problems:\n  " + problems.join("\n  ")); process.exit(1); }
 process.exit(0);
