@@ -30,6 +30,19 @@ if [ "$status" -eq 0 ]; then
   echo "==> benchmark smoke run (tests/bench/socket.mjs --smoke)"
   node tests/bench/socket.mjs --smoke --out target/bench-socket-smoke.json || status=$?
 fi
+# The deployment files, for real: the Kubernetes base renders and validates; both images build
+# with podman (from the debug binaries just built) and the stack in them passes the photo
+# scenario with a worker killed mid-run (deploy/images/test.sh --help).
+if [ "$status" -eq 0 ]; then
+  echo "==> deploy/k8s/check.sh"
+  deploy/k8s/check.sh || status=$?
+fi
+if [ "$status" -eq 0 ]; then
+  echo "==> deploy/images/test.sh --bin-dir target/debug"
+  images_started=$SECONDS
+  deploy/images/test.sh --bin-dir target/debug || status=$?
+  echo "==> deploy/images/test.sh took $((SECONDS - images_started))s"
+fi
 # One closing line for the whole run (cargo prints one result line per test binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
