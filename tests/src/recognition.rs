@@ -6,6 +6,10 @@
 //! photos recall (truth bibs reported) and precision (reported plates that are truth bibs);
 //! bib-free photos the share with any plate at all. Colours are scored by name on every
 //! reported plate that is a truth bib.
+//!
+//! Top-1 and recall count the bibs a person could read (`TruthBib::legible`: the generator's
+//! blur left them readable); reading an illegible bib is still a right read, and recall over
+//! every bib is printed beside it.
 
 use std::time::Instant;
 
@@ -63,6 +67,8 @@ pub struct Scores {
     /// Every truth bib reported / every reported plate a truth bib, over all photos.
     pub recall: Ratio,
     pub precision: Ratio,
+    /// Recall counting the illegible bibs too.
+    pub recall_any: Ratio,
     /// Bib-free photos with any plate reported (lower is better).
     pub bibfree_false: Ratio,
     pub bib_color: Ratio,
@@ -80,28 +86,36 @@ impl Scores {
         // The worker's plateNumber: the first plate (engines return them best first).
         let best = plates.first().map(|p| p.number);
         let mut wrong = Vec::new();
-        match truth.category {
-            Category::Single => self.single_top1.add(best == truth_numbers.first().copied()),
-            Category::Distractor => {
-                self.distractor_top1
-                    .add(best == truth_numbers.first().copied());
+        let top1 = match truth.category {
+            Category::Single => Some(&mut self.single_top1),
+            Category::Distractor => Some(&mut self.distractor_top1),
+            Category::Multi => None,
+            Category::BibFree => {
+                self.bibfree_false.add(!plates.is_empty());
+                None
             }
-            Category::Multi => {}
-            Category::BibFree => self.bibfree_false.add(!plates.is_empty()),
-        }
-        if matches!(truth.category, Category::Single | Category::Distractor)
-            && best != truth_numbers.first().copied()
+        };
+        if let (Some(top1), Some(bib)) = (top1, truth.bibs.first())
+            && bib.legible
         {
-            wrong.push(format!("plateNumber {best:?}"));
+            top1.add(best == Some(bib.number));
+            if best != Some(bib.number) {
+                wrong.push(format!("plateNumber {best:?}"));
+            }
         }
         for bib in &truth.bibs {
             let found = plates.iter().find(|p| p.number == bib.number);
-            self.recall.add(found.is_some());
-            if truth.category == Category::Multi {
-                self.multi_recall.add(found.is_some());
+            self.recall_any.add(found.is_some());
+            if bib.legible {
+                self.recall.add(found.is_some());
+                if truth.category == Category::Multi {
+                    self.multi_recall.add(found.is_some());
+                }
             }
             let Some(plate) = found else {
-                wrong.push(format!("missed {}", bib.number));
+                if bib.legible {
+                    wrong.push(format!("missed {}", bib.number));
+                }
                 continue;
             };
             let bib_name = plate.bib_color_name.map(|n| n.as_str());
@@ -178,7 +192,7 @@ impl Scores {
                 self.distractor_top1.cell().trim()
             ),
             format!(
-                "| multi-runner recall | {} |",
+                "| multi-runner recall (legible bibs) | {} |",
                 self.multi_recall.cell().trim()
             ),
             format!(
@@ -189,7 +203,14 @@ impl Scores {
                 "| bib-free photos with any bib reported | {} |",
                 self.bibfree_false.cell().trim()
             ),
-            format!("| recall, all photos | {} |", self.recall.cell().trim()),
+            format!(
+                "| recall, all photos (legible bibs) | {} |",
+                self.recall.cell().trim()
+            ),
+            format!(
+                "| recall counting illegible bibs too | {} |",
+                self.recall_any.cell().trim()
+            ),
             format!(
                 "| precision, all photos | {} |",
                 self.precision.cell().trim()

@@ -237,9 +237,13 @@ impl RaceGenerator {
                 shirt_hex: plan.shirt.hex(),
                 angle_degrees: bib.angle_degrees,
                 occluded: changed as f32 > 0.004 * (b.w * b.h) as f32,
+                legible: true,
             });
         }
-        let mut conditions = scene::finish(&mut rng, &mut image, &runners);
+        let (mut conditions, smear) = scene::finish(&mut rng, &mut image, &runners);
+        for bib in &mut bibs {
+            bib.legible = smear.leaves_legible(bib);
+        }
         if bibs.iter().any(|b| b.angle_degrees.abs() > 10.0) {
             conditions.push("rotated".to_owned());
         }

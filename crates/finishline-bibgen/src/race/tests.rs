@@ -138,3 +138,47 @@ fn the_heldout_split_uses_fonts_and_backgrounds_the_tuning_split_never_uses() {
         "{tuning_sources:?} {heldout_sources:?}"
     );
 }
+
+#[test]
+fn a_bib_smeared_by_more_than_a_digit_is_illegible_and_a_sharp_one_legible() {
+    // A four-digit number 200 px wide and 80 px tall: 50 px per digit.
+    let bib = TruthBib {
+        number: 1234,
+        bib_box: BibBox {
+            x: 0,
+            y: 0,
+            w: 260,
+            h: 160,
+        },
+        digits_box: BibBox {
+            x: 30,
+            y: 40,
+            w: 200,
+            h: 80,
+        },
+        bib_color: "white".to_owned(),
+        bib_hex: "#ffffff".to_owned(),
+        shirt_color: "red".to_owned(),
+        shirt_hex: "#ff0000".to_owned(),
+        angle_degrees: 0.0,
+        occluded: false,
+        legible: true,
+    };
+    let smear = |motion: f32, defocus: u32| scene::Smear { motion, defocus };
+    assert!(smear(0.0, 0).leaves_legible(&bib));
+    assert!(smear(25.0, 0).leaves_legible(&bib));
+    assert!(smear(0.0, 8).leaves_legible(&bib));
+    assert!(!smear(50.0, 0).leaves_legible(&bib), "a streak one digit long");
+    assert!(!smear(0.0, 12).leaves_legible(&bib), "defocus of 1/8 the height");
+    assert!(!smear(30.0, 8).leaves_legible(&bib), "both near their limits");
+    let tiny = TruthBib {
+        digits_box: BibBox {
+            x: 0,
+            y: 0,
+            w: 20,
+            h: 8,
+        },
+        ..bib
+    };
+    assert!(!smear(0.0, 0).leaves_legible(&tiny), "digits 8 px tall");
+}

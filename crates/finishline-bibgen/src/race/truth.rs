@@ -26,6 +26,16 @@ pub struct TruthBib {
     pub angle_degrees: f32,
     /// Whether an arm or another runner covers part of the bib's edge (never a digit).
     pub occluded: bool,
+    /// Whether a person could still read the number once the camera effects are applied: the
+    /// motion streak under about 0.65 of a digit's width, the defocus blur under about 0.1 of
+    /// its height (less when both apply), digits at least 10 px tall. Recall and top-1 count legible bibs; reading an
+    /// illegible one is still a right read, missing it is no miss.
+    #[serde(default = "legible_by_default")]
+    pub legible: bool,
+}
+
+fn legible_by_default() -> bool {
+    true
 }
 
 /// A digit-bearing thing that is not a bib.
