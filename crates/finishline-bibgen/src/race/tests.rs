@@ -168,9 +168,18 @@ fn a_bib_smeared_by_more_than_a_digit_is_illegible_and_a_sharp_one_legible() {
     assert!(smear(0.0, 0).leaves_legible(&bib));
     assert!(smear(25.0, 0).leaves_legible(&bib));
     assert!(smear(0.0, 8).leaves_legible(&bib));
-    assert!(!smear(50.0, 0).leaves_legible(&bib), "a streak one digit long");
-    assert!(!smear(0.0, 12).leaves_legible(&bib), "defocus of 1/8 the height");
-    assert!(!smear(30.0, 8).leaves_legible(&bib), "both near their limits");
+    assert!(
+        !smear(50.0, 0).leaves_legible(&bib),
+        "a streak one digit long"
+    );
+    assert!(
+        !smear(0.0, 12).leaves_legible(&bib),
+        "defocus of 1/8 the height"
+    );
+    assert!(
+        !smear(30.0, 8).leaves_legible(&bib),
+        "both near their limits"
+    );
     let tiny = TruthBib {
         digits_box: BibBox {
             x: 0,
