@@ -41,7 +41,7 @@ ENV FINISHLINE_LISTEN=0.0.0.0:3000 \
 EXPOSE 3000
 # The port comes from FINISHLINE_LISTEN, so the check follows a gateway moved to another port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD curl -fsS -o /dev/null "http://127.0.0.1:${FINISHLINE_LISTEN##*:}/healthz" || exit 1
+  CMD ["/bin/sh", "-c", "curl -fsS -o /dev/null http://127.0.0.1:${FINISHLINE_LISTEN##*:}/healthz || exit 1"]
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/finishline-gateway"]
 
 # The gateway built elsewhere (cargo on the host, or CI's debug build), taken from the context.

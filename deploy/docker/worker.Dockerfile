@@ -64,7 +64,7 @@ EXPOSE 9100
 # The port comes from FINISHLINE_HTTP_LISTEN, so the check follows a worker moved to another
 # port (several workers on one host network).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD curl -fsS -o /dev/null "http://127.0.0.1:${FINISHLINE_HTTP_LISTEN##*:}/healthz" || exit 1
+  CMD ["/bin/sh", "-c", "curl -fsS -o /dev/null http://127.0.0.1:${FINISHLINE_HTTP_LISTEN##*:}/healthz || exit 1"]
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/finishline-worker"]
 
 # The worker built elsewhere (cargo on the host, or CI's debug build) and the models that
