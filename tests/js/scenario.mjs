@@ -20,7 +20,8 @@ const PHOTO_STAGES = ['detection', 'ocr', 'color'];
 const PHOTO_EVENTS = ['photo:progress', 'photo:completed', 'photo:failed', 'photo:cancelled'];
 const VIDEO_EVENTS = ['video:progress', 'video:completed', 'video:failed', 'video:cancelled'];
 const EVENT_EVENTS = ['event:progress', 'event:completed'];
-const SERVER_EVENTS = [...PHOTO_EVENTS, ...VIDEO_EVENTS, ...EVENT_EVENTS];
+const JOB_EVENTS = ['job:queued', 'job:started'];
+const SERVER_EVENTS = [...PHOTO_EVENTS, ...VIDEO_EVENTS, ...EVENT_EVENTS, ...JOB_EVENTS];
 const TERMINALS = new Set(['photo:completed', 'photo:failed', 'photo:cancelled']);
 const SNAPSHOT_NUMBER_KEYS = [
   'totalPhotos', 'processedPhotos', 'succeeded', 'failed', 'cancelled',
@@ -196,6 +197,26 @@ function checkMessages({ eventId, requestId, photos, expectFailed, jobIds, lastS
     if (!SERVER_EVENTS.includes(name)) { fail(`${at}: event not in the contract`); return; }
     if (VIDEO_EVENTS.includes(name)) { fail(`${at}: unexpected video message (only photos were posted)`); return; }
 
+    if (JOB_EVENTS.includes(name)) {
+      // Lifecycle (issue 16): job:queued with its queue position, then job:started per run
+      // with its attempt, both before the photo's progress of that run.
+      const p = perPhoto.get(m.photoId);
+      if (!p) { fail(`${at}: unknown photoId ${show(m.photoId)}`); return; }
+      if (m.jobId !== jobIds.get(m.photoId)) fail(`${at}: jobId ${show(m.jobId)} != ${show(jobIds.get(m.photoId))} from the POST`);
+      if (m.kind !== 'photo') fail(`${at}: kind ${show(m.kind)} is not photo`);
+      if (name === 'job:queued') {
+        if (!isInt(m.position) || m.position < 1) fail(`${at}: position must be an integer >= 1: ${show(m.position)}`);
+        if (p.queued) fail(`${at}: ${m.photoId} queued twice`);
+        p.queued = true;
+      } else {
+        if (!p.queued) fail(`${at}: ${m.photoId} started before it was queued`);
+        if (!isInt(m.attempt) || m.attempt < 1) fail(`${at}: attempt must be an integer >= 1: ${show(m.attempt)}`);
+        if (p.terminals.length > 0) fail(`${at}: ${m.photoId} started after its terminal message`);
+        p.started = (p.started ?? 0) + 1;
+      }
+      return;
+    }
+
     if (PHOTO_EVENTS.includes(name)) {
       const p = perPhoto.get(m.photoId);
       if (!p) { fail(`${at}: unknown photoId ${show(m.photoId)}`); return; }
@@ -203,6 +224,7 @@ function checkMessages({ eventId, requestId, photos, expectFailed, jobIds, lastS
 
       if (name === 'photo:progress') {
         if (p.terminals.length > 0) fail(`${at}: progress for ${m.photoId} after its terminal message`);
+        if (!p.started) fail(`${at}: progress for ${m.photoId} before its job:started`);
         if (!isNum(m.progress) || m.progress < 0 || m.progress > 100) fail(`${at}: progress not a number in 0..100: ${show(m.progress)}`);
         const si = PHOTO_STAGES.indexOf(m.stage);
         if (si < 0) fail(`${at}: stage ${show(m.stage)} not one of ${PHOTO_STAGES.join('|')}`);

@@ -88,15 +88,29 @@ async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
     assert_eq!(
         names,
         [
+            "job:queued",
             "event:progress",
+            "job:started",
+            "job:started",
             "photo:completed",
             "event:progress",
             "event:completed"
-        ]
+        ],
+        "queued once, a job:started per run, counted once"
     );
     let seqs: Vec<_> = history.iter().map(|m| m.seq).collect();
-    assert_eq!(seqs, [1, 2, 3, 4]);
-    let completed: serde_json::Value = serde_json::from_str(history[3].data.get()).unwrap();
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6, 7]);
+    let queued: serde_json::Value = serde_json::from_str(history[0].data.get()).unwrap();
+    assert_eq!(queued["position"], 1);
+    assert_eq!(queued["photoId"], "p1");
+    let attempts: Vec<serde_json::Value> = history[2..4]
+        .iter()
+        .map(|m| {
+            serde_json::from_str::<serde_json::Value>(m.data.get()).unwrap()["attempt"].clone()
+        })
+        .collect();
+    assert_eq!(attempts, [1, 2]);
+    let completed: serde_json::Value = serde_json::from_str(history[6].data.get()).unwrap();
     assert_eq!(completed["summary"]["total"], 1);
     assert_eq!(completed["requestId"], "req-1");
 }

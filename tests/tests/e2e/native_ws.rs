@@ -53,7 +53,7 @@ async fn the_native_route_sends_a_snapshot_then_every_message_in_order_and_answe
     let bus = ProgressBus::new(conn.clone(), Keys::new(&prefix), BusLimits::default());
     let producer = Producer::new(conn, Keys::new(&prefix), ProducerConfig::default());
     let event = EventId::parse("ws-race").unwrap();
-    run_one_photo(&bus, &producer, &event, "a").await; // seq 1..=7
+    run_one_photo(&bus, &producer, &event, "a").await; // seq 1..=9
 
     let exp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -90,14 +90,14 @@ async fn the_native_route_sends_a_snapshot_then_every_message_in_order_and_answe
     assert_eq!(snapshot["recovered"], true);
     assert_eq!(snapshot["data"]["processedPhotos"], 1);
     let mut seqs = Vec::new();
-    for _ in 4..=7 {
+    for _ in 4..=9 {
         let frame = next_json(&mut ws).await;
         seqs.push(frame["data"]["seq"].as_u64().unwrap());
     }
-    assert_eq!(seqs, [4, 5, 6, 7], "replayed after since, in order");
-    run_one_photo(&bus, &producer, &event, "b").await; // seq 8..=14, live
+    assert_eq!(seqs, [4, 5, 6, 7, 8, 9], "replayed after since, in order");
+    run_one_photo(&bus, &producer, &event, "b").await; // seq 10..=18, live
     let mut names = Vec::new();
-    for expected in 8..=14u64 {
+    for expected in 10..=18u64 {
         let frame = next_json(&mut ws).await;
         assert_eq!(frame["data"]["seq"], expected);
         assert_eq!(frame["data"]["requestId"], "req-ws");
@@ -106,7 +106,9 @@ async fn the_native_route_sends_a_snapshot_then_every_message_in_order_and_answe
     assert_eq!(
         names,
         [
+            "job:queued",
             "event:progress",
+            "job:started",
             "photo:progress",
             "photo:progress",
             "photo:progress",

@@ -57,14 +57,38 @@ fn check_order(messages: &[Received], event: &str, request_id: &str) -> HashMap<
     );
     let mut stages: HashMap<String, Vec<String>> = HashMap::new();
     let mut terminal: HashMap<String, Received> = HashMap::new();
+    let mut queued = std::collections::HashSet::new();
+    let mut started = std::collections::HashSet::new();
     for m in messages {
         assert_eq!(m.data["eventId"], event, "{m:?}");
         assert_eq!(m.data["requestId"], request_id, "{m:?}");
         let ts = m.data["ts"].as_str().expect("ts");
         assert!(chrono_like(ts), "ts is RFC 3339 UTC: {ts}");
         match m.name.as_str() {
+            // Lifecycle: queued (with a position) before a run starts (with its attempt),
+            // both before the job's progress.
+            "job:queued" => {
+                let photo = m.data["photoId"].as_str().expect("photoId").to_owned();
+                assert!(m.data["position"].as_u64().unwrap_or(0) >= 1, "{m:?}");
+                assert_eq!(m.data["kind"], "photo", "{m:?}");
+                assert!(queued.insert(photo), "queued twice: {m:?}");
+            }
+            "job:started" => {
+                let photo = m.data["photoId"].as_str().expect("photoId").to_owned();
+                assert!(queued.contains(&photo), "started before queued: {m:?}");
+                assert!(m.data["attempt"].as_u64().unwrap_or(0) >= 1, "{m:?}");
+                assert!(
+                    !stages.contains_key(&photo),
+                    "started after progress: {m:?}"
+                );
+                started.insert(photo);
+            }
             "photo:progress" => {
                 let photo = m.data["photoId"].as_str().expect("photoId").to_owned();
+                assert!(
+                    started.contains(&photo),
+                    "progress before job:started: {m:?}"
+                );
                 assert!(
                     !terminal.contains_key(&photo),
                     "progress after terminal for {photo}"

@@ -67,8 +67,9 @@ async fn a_client_resubscribing_with_since_gets_every_missed_message_once_while_
     for job in &jobs[..10] {
         run_job(&f.bus, job).await;
     }
-    // 1 enqueue event:progress + 10 × (3 progress + completed + event:progress) = 51
-    assert_eq!(f.bus.snapshot(&event).await.unwrap().last_seq, 51);
+    // 40 job:queued + 1 enqueue event:progress
+    // + 10 × (job:started + 3 progress + completed + event:progress) = 101
+    assert_eq!(f.bus.snapshot(&event).await.unwrap().last_seq, 101);
 
     // Publishing goes on while the client subscribes: the hand-over must be gapless.
     let bus = f.bus.clone();
@@ -91,7 +92,7 @@ async fn a_client_resubscribing_with_since_gets_every_missed_message_once_while_
     let last = f.bus.snapshot(&event).await.unwrap().last_seq;
     assert_eq!(
         last,
-        1 + 40 * 5 + 1,
+        41 + 40 * 6 + 1,
         "every job ran once and the event completed"
     );
     wait_until(
@@ -152,8 +153,8 @@ async fn a_since_the_history_cannot_serve_is_answered_with_recovered_false_and_t
         .await;
     assert_eq!(
         other.received().len(),
-        6,
-        "3 × photo:progress, photo:completed, event:progress, event:completed"
+        7,
+        "job:started, 3 × photo:progress, photo:completed, event:progress, event:completed"
     );
 }
 
@@ -182,6 +183,7 @@ async fn a_job_can_be_watched_read_and_cancelled() {
     assert_eq!(
         names,
         [
+            "job:started",
             "photo:progress",
             "photo:progress",
             "photo:progress",
@@ -202,8 +204,23 @@ async fn a_job_can_be_watched_read_and_cancelled() {
     assert_eq!(status["state"], "succeeded");
     assert_eq!(status["progress"], 100);
     assert_eq!(status["kind"], "photo");
-    assert_eq!(status["history"].as_array().unwrap().len(), 4);
-    assert_eq!(status["history"][3]["type"], "photo:completed");
+    let history: Vec<&str> = status["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        history,
+        [
+            "job:queued",
+            "job:started",
+            "photo:progress",
+            "photo:progress",
+            "photo:progress",
+            "photo:completed"
+        ]
+    );
 
     // Cancel the queued one: it never runs, and the event completes with it cancelled.
     let response = http

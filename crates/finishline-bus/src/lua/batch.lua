@@ -11,12 +11,13 @@
 -- Returns a flat list: run and attempt for each S, the result of fl_progress for each P and
 -- of fl_finish for each F (the prelude); nothing for A.
 
--- Marks a job running and opens a new run (fencing token) for it. Every run counts as an
--- attempt (a re-run after a worker died too).
+-- Marks a job running, opens a new run (fencing token) for it and publishes job:started
+-- with the attempt. Every run counts as an attempt (a re-run after a worker died too).
 -- Returns run, attempt; or 0, 0 when the job has already ended (nothing to do).
-local function fl_start_run(prefix, job_id, ts)
+local function fl_start_run(prefix, job_id, ts, cfg)
   local job_key = fl_key(prefix, 'job', job_id)
-  local fields = redis.call('HMGET', job_key, 'state', 'run', 'attempts')
+  local fields = redis.call('HMGET', job_key, 'state', 'run', 'attempts', 'eventId',
+    'requestId', 'kind', 'mediaId', 'owner')
   if not fields[1] or fl_is_terminal(fields[1]) then
     return 0, 0
   end
@@ -24,6 +25,12 @@ local function fl_start_run(prefix, job_id, ts)
   local attempt = (tonumber(fields[3]) or 0) + 1
   redis.call('HSET', job_key, 'state', 'running', 'run', run, 'attempts', attempt,
     'startedAt', ts, 'updatedAt', ts)
+  local kind = fields[6] or 'photo'
+  local id_field = '","photoId":"'
+  if kind == 'video' then id_field = '","videoId":"' end
+  local body = '{"jobId":"' .. job_id .. id_field .. (fields[7] or '') .. '","kind":"' .. kind ..
+    '","attempt":' .. attempt .. '}'
+  fl_publish(prefix, fields[4], fields[5], 'job:started', body, ts, cfg, job_id, false, fields[8])
   return run, attempt
 end
 
@@ -58,7 +65,7 @@ local i, n = 5, #ARGV
 while i <= n do
   local op = ARGV[i]
   if op == 'S' then
-    local run, attempt = fl_start_run(prefix, ARGV[i + 1], ARGV[i + 2])
+    local run, attempt = fl_start_run(prefix, ARGV[i + 1], ARGV[i + 2], cfg)
     out[#out + 1] = run
     out[#out + 1] = attempt
     i = i + 3
