@@ -97,7 +97,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v node >/dev/null 2>&1 || die "node is missing (deploy/local/install-deps.sh installs it)"
 if [ ! -d tests/js/node_modules/socket.io-client ]; then
