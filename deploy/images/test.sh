@@ -116,7 +116,7 @@ cleanup_containers() {
 save_logs() {
   local c
   for c in "$NAME-redis" "$NAME-gateway" "$NAME-worker-1" "$NAME-worker-2" "$NAME-worker-3"; do
-    podman container exists "$c" 2>/dev/null && podman logs "$c" >"$LOG_DIR/$c.log" 2>&1 || true
+    if podman container exists "$c" 2>/dev/null; then podman logs "$c" >"$LOG_DIR/$c.log" 2>&1 || true; fi
   done
 }
 on_exit() {
