@@ -36,10 +36,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_ATTEMPTS: u32 = 3;
 
 /// Message names counted separately; anything else counts as `other`.
-const NAMES: [&str; 4] = [
+const NAMES: [&str; 5] = [
     "photo:progress",
     "photo:completed",
     "event:progress",
+    "event:completed",
     "other",
 ];
 
