@@ -2,6 +2,7 @@
 // that die with the script, waiting on a condition with a deadline, a fresh redis-server, and
 // Redis cost from INFO (commandstats and CPU).
 import { spawn, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -117,4 +118,11 @@ export function spread(values) {
   if (!v.length) return { median: NaN, min: NaN, max: NaN };
   const mid = Math.floor(v.length / 2);
   return { median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2, min: v[0], max: v[v.length - 1] };
+}
+
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
+/// utime + stime of a process, in seconds (/proc/<pid>/stat).
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }

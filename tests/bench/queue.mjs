@@ -28,7 +28,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { fmt, freePort, lines, machine as machineInfo, measureRedis, quiet, runJson, sleep, spread, start, startLoad, startRedis, until as untilDeadline } from "./lib.mjs";
+import { cpuSeconds, fmt, freePort, lines, machine as machineInfo, measureRedis, quiet, runJson, sleep, spread, start, startLoad, startRedis, until as untilDeadline } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -69,7 +69,7 @@ const finishline = {
     const url = `http://127.0.0.1:${port}`;
     const child = start(path.join(BIN, "finishline-gateway"), [...common, "--auth-disabled", "--listen", `127.0.0.1:${port}`, "--enqueue-rate", "1000000", "--max-batch", String(BATCH)]);
     await until("gateway ready", readyz(url));
-    return { url, stop: () => child.kill("SIGTERM") };
+    return { url, pid: child.pid, stop: () => child.kill("SIGTERM") };
   },
   /// A gated worker starts on an empty queue: the pre-loaded jobs are parked under another key
   /// and put back by `go` (the worker polls every 10 ms).
@@ -81,6 +81,7 @@ const finishline = {
       "--http-listen", `127.0.0.1:${port}`, "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
     await until("worker ready", readyz(`http://127.0.0.1:${port}`));
     return {
+      pid: child.pid,
       go: () => redis.rename(`${PREFIX}:parked`, `${PREFIX}:photo-processing:active`),
       async stats() {
         const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -110,12 +111,12 @@ function bullmq(pkg) {
       const port = await freePort();
       const child = start("node", [peer, "server", String(port), String(redisPort), QUEUE], { stdout: true, env });
       if (!(await lines(child, DEADLINE_MS)()).startsWith("listening")) throw new Error("node server did not start: " + child.log());
-      return { url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
+      return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill("SIGTERM") };
     },
     async startWorker({ progress, gated }) {
       const child = start("node", [peer, "worker", String(redisPort), QUEUE, String(CONCURRENCY), progress, gated ? "gated" : "auto"], { stdout: true, stdin: true, env });
       if ((await lines(child, DEADLINE_MS)()) !== "worker ready") throw new Error("BullMQ worker did not start: " + child.log());
-      return { go: () => child.stdin.write("go\n"), stats: async () => ({}), stop: () => child.kill("SIGTERM") };
+      return { pid: child.pid, go: () => child.stdin.write("go\n"), stats: async () => ({}), stop: () => child.kill("SIGTERM") };
     },
     produce: (jobs, batch, inFlight, { event = EVENT } = {}) =>
       runJson("node", [peer, "producer", String(redisPort), QUEUE, event, String(jobs), String(batch), String(inFlight)], { env }),
@@ -170,12 +171,14 @@ async function processRun(side, { progress, conflate = false, preloaded }) {
     await quiet(load);
     await load.reset();
     const measured = await measureRedis(redis, N, async () => {
+      const cpu0 = [cpuSeconds(worker.pid), cpuSeconds(relay.pid)];
       const goAt = Date.now();
       const producer = preloaded ? worker.go() : side.produce(N, BATCH, 1);
       await until(`${side.label} processed every job`, async () => (await side.processed()) >= N);
       const doneAt = Date.now();
+      const cpu1 = [cpuSeconds(worker.pid), cpuSeconds(relay.pid)];
       const t0 = preloaded ? goAt : (await producer).startedAtMs;
-      return { perSec: N / ((doneAt - t0) / 1000) };
+      return { perSec: N / ((doneAt - t0) / 1000), workerCpuUsPerJob: (1e6 * (cpu1[0] - cpu0[0])) / N, relayCpuUsPerJob: (1e6 * (cpu1[1] - cpu0[1])) / N };
     });
     const byName = await delivered(load);
     const stats = await worker.stats();
@@ -261,6 +264,9 @@ const measures = [
   ["processed, jobs pre-loaded, progress none (jobs/s)", (x) => x["processed-none"].perSec, true],
   ["processed end to end, progress full (jobs/s)", (x) => x["e2e-full"].perSec, true],
   ["processed end to end, progress none (jobs/s)", (x) => x["e2e-none"].perSec, true],
+  ["worker CPU per job (µs), processing, progress full", (x) => x["processed-full"].workerCpuUsPerJob, false, 1],
+  ["worker CPU per job (µs), processing, progress none", (x) => x["processed-none"].workerCpuUsPerJob, false, 1],
+  ["relay CPU per job until the last job ended (µs), progress full", (x) => x["processed-full"].relayCpuUsPerJob, false, 1],
   ["Redis commands per job, processing, progress full", (x) => x["processed-full"].redisCommandsPerJob, false, 1],
   ["Redis commands per job, processing, progress none", (x) => x["processed-none"].redisCommandsPerJob, false, 1],
   ["Redis CPU per job (ms), processing, progress full", (x) => x["processed-full"].redisCpuMsPerJob, false, 3],
@@ -293,6 +299,14 @@ for (const m of measures) {
   }
   const s = spread(m.ratios);
   row(["", `ratio ÷ ${m.anchorLabel}`, ...m.ratios.map((v) => v.toFixed(2) + "×"), s.median.toFixed(2) + "×", range(s, 2, "×")]);
+}
+
+console.log(`\nMedians of ${ROUNDS} rounds; the ratio is finishline ÷ the BullMQ named, median (range over rounds):\n`);
+row(["measure", ...sides.map((s) => s.label), "ratio"]);
+row(["---", ...sides.map(() => "---:"), "---:"]);
+for (const m of measures) {
+  const r = spread(m.ratios);
+  row([m.name, ...sides.map((s) => fmt(spread(m.values[s.key]).median, m.digits)), `${r.median.toFixed(2)}× (${range(r, 2, "×")}) ÷ ${m.anchorLabel}`]);
 }
 
 console.log(`\nfinishline with conflation on (its default; a product feature, never in a ratio), progress full, jobs pre-loaded:\n`);

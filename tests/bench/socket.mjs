@@ -25,13 +25,12 @@
 // tests/bench/results/socket-latest.json). Exits non-zero on unequal counts or a ratio that is
 // not finite.
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { io as officialClient } from "socket.io-client";
-import { fmt, freePort, lines as linesOf, machine as machineInfo, measureRedis, quiet, sleep, spread, start, startLoad as startLoadClient, startRedis, until as untilDeadline } from "./lib.mjs";
+import { cpuSeconds, fmt, freePort, lines as linesOf, machine as machineInfo, measureRedis, quiet, sleep, spread, start, startLoad as startLoadClient, startRedis, until as untilDeadline } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -49,16 +48,10 @@ const BIN = path.resolve(root, flag("bin", smoke ? "target/debug" : "target/rele
 const OUT = path.resolve(root, flag("out", "tests/bench/results/socket-latest.json"));
 const DEADLINE_MS = smoke ? 60_000 : 600_000;
 const CONCURRENCY = 64;
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 
 const until = (what, cond) => untilDeadline(what, cond, DEADLINE_MS);
 const log = (...a) => console.error("[socket bench]", ...a);
 
-/// utime + stime of a process, in seconds.
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 /// Resident set size of a process, in KiB.
 const rssKiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)/m)[1]);
 
@@ -313,6 +306,15 @@ for (const [name, a, b, d, keep] of rows) {
     if (!ratios.every(Number.isFinite)) problems.push(`${name}: a ratio is not finite (${ratios.join(", ")})`);
   }
   summary.push({ name, finishline: fl, node, ratios: keep ? ratios : null, ratio: keep ? s : null });
+}
+
+console.log(`\nMedians of ${ROUNDS} rounds; ratio median (range over rounds):\n`);
+line(["measure", "finishline", "Node socket.io 4.8", "ratio"]);
+line(["---", "---:", "---:", "---:"]);
+for (const [i, s] of summary.entries()) {
+  const d = rows[i][3];
+  const r = s.ratio;
+  line([s.name, fmt(spread(s.finishline).median, d), fmt(spread(s.node).median, d), r && Number.isFinite(r.median) ? `${r.median.toFixed(2)}× (${fmt(r.min, 2)}–${fmt(r.max, 2)})` : "–"]);
 }
 
 // Problems that make the figures meaningless fail the run (the smoke mode relies on it).
