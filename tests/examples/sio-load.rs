@@ -36,11 +36,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_ATTEMPTS: u32 = 3;
 
 /// Message names counted separately; anything else counts as `other`.
-const NAMES: [&str; 5] = [
+const NAMES: [&str; 7] = [
     "photo:progress",
     "photo:completed",
     "event:progress",
     "event:completed",
+    "job:queued",
+    "job:started",
     "other",
 ];
 
