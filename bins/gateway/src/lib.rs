@@ -5,6 +5,7 @@ mod auth;
 mod compact;
 mod config;
 mod http;
+mod job_ws;
 mod limits;
 mod native_ws;
 mod owner;
@@ -190,6 +191,8 @@ impl App {
                     "/ws/events/{event_id}",
                     axum::routing::get(native_ws::upgrade),
                 )
+                .route("/ws/jobs/{job_id}", axum::routing::get(job_ws::upgrade))
+                .route("/ws/download/{job_id}", axum::routing::get(job_ws::upgrade))
                 .with_state(native_ws::NativeState {
                     bus: native_bus,
                     gate: gate.clone(),

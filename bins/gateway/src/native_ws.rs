@@ -34,7 +34,7 @@ pub struct NativeQuery {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-fn refuse(status: StatusCode, code: &str, message: String) -> Response {
+pub(crate) fn refuse(status: StatusCode, code: &str, message: String) -> Response {
     (
         status,
         axum::Json(json!({ "error": { "code": code, "message": message } })),

@@ -62,6 +62,8 @@ pub struct Gate {
     /// Native WebSocket subscribers per event: each gets `(seq, frame)` through a bounded
     /// channel; one that cannot keep up is dropped (its connection closes), never waited for.
     native: std::sync::Mutex<HashMap<Arc<str>, Vec<NativeSubscriber>>>,
+    /// Watchers of single jobs (`/ws/jobs/{jobId}`).
+    pub jobs: crate::job_ws::JobWatchers,
 }
 
 struct NativeSubscriber {
@@ -352,6 +354,7 @@ pub async fn run_relay(
             }
             let in_hand_over = Gate::admit(&mut waiting, &message);
             gate.deliver_native(&message);
+            gate.jobs.deliver(&message);
             let mut target = namespace.clone().to(event_room(&*message.event_id));
             if let Some(job_id) = &message.job_id {
                 target = target.to(job_room(&**job_id));

@@ -14,4 +14,5 @@ mod photo_flow;
 mod recognition;
 mod reliability;
 mod replay;
+mod seeds;
 mod video_flow;

@@ -1,0 +1,305 @@
+//! The per-job native WebSocket `GET /ws/jobs/{jobId}` (alias `/ws/download/{jobId}`, seed
+//! 003's path): a first `{ type: "status", data }` frame with the job's current state, then one
+//! status frame per message of the job, in `seq` order; `ping` is answered with `pong`. Same
+//! auth as `/ws/events/{eventId}`: a token (query `token` or `Authorization: Bearer`) that may
+//! watch the job's event, or whose `sub` owns the job.
+//!
+//! `data` is the job as seed 003 shows it: `jobId`, `status` (`queued`, `processing`,
+//! `completed`, `failed`; a cancelled job is `failed` with `error: "cancelled"`), `progress`,
+//! and finishline's own fields beside them (`state`, `stage`, `kind`, `eventId`, `photoId` or
+//! `videoId`, `attempts`, `position`, `result`, `error`, `code`, `seq`, `ts`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use finishline_bus::StreamMessage;
+use finishline_wire::{JobId, JobKind, JobState, JobStatus, MessageName};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+
+use crate::native_ws::{NativeState, refuse};
+
+/// Watchers of single jobs: each gets the job's messages through a bounded channel; one that
+/// cannot keep up is dropped (its connection closes), never waited for.
+#[derive(Default)]
+pub struct JobWatchers {
+    watchers: std::sync::Mutex<WatchersByJob>,
+}
+
+/// Per job id: each watcher's id and channel.
+type WatchersByJob = HashMap<Arc<str>, Vec<(u64, mpsc::Sender<StreamMessage>)>>;
+
+impl JobWatchers {
+    fn attach(&self, job_id: &JobId, id: u64, capacity: usize) -> mpsc::Receiver<StreamMessage> {
+        let (tx, rx) = mpsc::channel(capacity.max(16));
+        self.lock()
+            .entry(Arc::from(job_id.as_str()))
+            .or_default()
+            .push((id, tx));
+        rx
+    }
+
+    fn detach(&self, job_id: &JobId, id: u64) {
+        let mut watchers = self.lock();
+        if let Some(list) = watchers.get_mut(job_id.as_str()) {
+            list.retain(|(watcher, _)| *watcher != id);
+            if list.is_empty() {
+                watchers.remove(job_id.as_str());
+            }
+        }
+    }
+
+    /// Hands a relayed message to the watchers of its job (called by the relay, in order).
+    pub fn deliver(&self, message: &StreamMessage) {
+        let Some(job_id) = &message.job_id else {
+            return;
+        };
+        let mut watchers = self.lock();
+        let Some(list) = watchers.get_mut(&**job_id) else {
+            return;
+        };
+        list.retain(|(id, tx)| match tx.try_send(message.clone()) {
+            Ok(()) => true,
+            Err(_) => {
+                tracing::info!(watcher = id, "job watcher too slow or gone; dropping it");
+                false
+            }
+        });
+        if list.is_empty() {
+            watchers.remove(&**job_id);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, WatchersByJob> {
+        self.watchers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JobQuery {
+    token: Option<String>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+pub async fn upgrade(
+    State(state): State<NativeState>,
+    Path(job_id): Path<String>,
+    Query(query): Query<JobQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let job_id = match JobId::parse(job_id) {
+        Ok(id) => id,
+        Err(err) => return refuse(StatusCode::BAD_REQUEST, "invalid_payload", err.to_string()),
+    };
+    let header_token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let claims = match state.auth.verify(query.token.as_deref().or(header_token)) {
+        Ok(claims) => claims,
+        Err(err) => return refuse(StatusCode::UNAUTHORIZED, "unauthorized", err.to_string()),
+    };
+    let status = match state.bus.job_status(&job_id).await {
+        Ok(status) => status,
+        Err(err) => {
+            tracing::error!(error = %err, job_id = %job_id, "job lookup failed");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the job store is unavailable; retry later".into(),
+            );
+        }
+    };
+    // Someone who may not watch the job learns nothing of it, not even that it exists.
+    let allowed = status.as_ref().is_some_and(|s| {
+        claims.may_watch(&s.event_id)
+            || (claims.sub.is_some() && claims.sub.as_deref() == s.owner.as_deref())
+    });
+    if !allowed {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no job {job_id} (unknown, expired, or not yours to watch)"),
+        );
+    }
+    ws.max_message_size(64 * 1024)
+        .on_upgrade(move |socket| serve(socket, state, job_id))
+}
+
+async fn serve(mut socket: WebSocket, state: NativeState, job_id: JobId) {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    // Attach first: from here on every live message of the job reaches the channel.
+    let mut live = state.gate.jobs.attach(&job_id, id, state.buffer);
+    let result = run(&mut socket, &state, &job_id, &mut live).await;
+    state.gate.jobs.detach(&job_id, id);
+    if let Err(reason) = result {
+        tracing::debug!(watcher = id, job_id = %job_id, reason, "job websocket closed");
+    }
+    let _ = socket.send(Message::Close(None)).await;
+}
+
+async fn run(
+    socket: &mut WebSocket,
+    state: &NativeState,
+    job_id: &JobId,
+    live: &mut mpsc::Receiver<StreamMessage>,
+) -> Result<(), &'static str> {
+    let status = state
+        .bus
+        .job_status(job_id)
+        .await
+        .map_err(|_| "store unavailable")?
+        .ok_or("job expired")?;
+    // Messages already in the job's history are in the status; later ones come live.
+    let mut last = status
+        .history
+        .iter()
+        .filter_map(|m| m["data"]["seq"].as_u64())
+        .max()
+        .unwrap_or(0);
+    let mut view = JobView::of(&status);
+    send(socket, view.frame()).await?;
+    loop {
+        tokio::select! {
+            message = live.recv() => {
+                let Some(message) = message else { return Err("too slow: dropped by the relay") };
+                if message.seq > last {
+                    last = message.seq;
+                    if view.apply(&message) {
+                        send(socket, view.frame()).await?;
+                    }
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    let text = text.as_str().trim();
+                    if text == "ping" || text.contains(r#""ping""#) {
+                        send(socket, r#"{"type":"pong"}"#.to_owned()).await?;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None => return Ok(()),
+                Some(Ok(_)) => {}
+                Some(Err(_)) => return Err("receive failed"),
+            },
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, text: String) -> Result<(), &'static str> {
+    socket
+        .send(Message::Text(text.into()))
+        .await
+        .map_err(|_| "send failed")
+}
+
+/// A job as seed 003's status frames show it, kept up to date message by message.
+struct JobView(Map<String, Value>);
+
+/// Seed 003's `status` of a finishline state.
+fn seed_status(state: JobState) -> &'static str {
+    match state {
+        JobState::Queued => "queued",
+        JobState::Running => "processing",
+        JobState::Succeeded => "completed",
+        JobState::Failed | JobState::Cancelled => "failed",
+    }
+}
+
+impl JobView {
+    fn of(status: &JobStatus) -> Self {
+        let mut view = Map::new();
+        view.insert("jobId".into(), json!(status.job_id));
+        view.insert("status".into(), json!(seed_status(status.state)));
+        view.insert("state".into(), json!(status.state));
+        view.insert("progress".into(), json!(status.progress));
+        view.insert("stage".into(), json!(status.stage));
+        view.insert("kind".into(), json!(status.kind));
+        view.insert("eventId".into(), json!(status.event_id));
+        let media_field = match status.kind {
+            JobKind::Photo => "photoId",
+            JobKind::Video => "videoId",
+        };
+        view.insert(media_field.into(), json!(status.media_id));
+        view.insert("requestId".into(), json!(status.request_id));
+        view.insert("attempts".into(), json!(status.attempts));
+        if let Some(result) = &status.result {
+            view.insert("result".into(), result.clone());
+        }
+        match (status.state, &status.error) {
+            (JobState::Cancelled, _) => {
+                view.insert("error".into(), json!("cancelled"));
+            }
+            (_, Some(error)) => {
+                view.insert("error".into(), json!(error));
+            }
+            _ => {}
+        }
+        Self(view)
+    }
+
+    fn set(&mut self, field: &str, value: Value) {
+        self.0.insert(field.to_owned(), value);
+    }
+
+    /// Applies one message of the job; false when it changes nothing a status frame shows.
+    fn apply(&mut self, message: &StreamMessage) -> bool {
+        let Ok(Value::Object(data)) = serde_json::from_str::<Value>(message.data.get()) else {
+            return false;
+        };
+        let field = |name: &str| data.get(name).cloned().unwrap_or(Value::Null);
+        let (status, state) = match message.name {
+            MessageName::JobQueued => {
+                self.set("position", field("position"));
+                self.set("progress", json!(0));
+                ("queued", JobState::Queued)
+            }
+            MessageName::JobStarted => {
+                self.set("attempts", field("attempt"));
+                ("processing", JobState::Running)
+            }
+            MessageName::PhotoProgress | MessageName::VideoProgress => {
+                self.set("progress", field("progress"));
+                self.set("stage", field("stage"));
+                ("processing", JobState::Running)
+            }
+            MessageName::PhotoCompleted | MessageName::VideoCompleted => {
+                self.set("progress", json!(100));
+                let mut result = data.clone();
+                for common in ["eventId", "requestId", "seq", "ts", "jobId"] {
+                    result.remove(common);
+                }
+                self.set("result", Value::Object(result));
+                ("completed", JobState::Succeeded)
+            }
+            MessageName::PhotoFailed | MessageName::VideoFailed => {
+                self.set("error", field("error"));
+                self.set("code", field("code"));
+                ("failed", JobState::Failed)
+            }
+            MessageName::PhotoCancelled | MessageName::VideoCancelled => {
+                self.set("error", json!("cancelled"));
+                ("failed", JobState::Cancelled)
+            }
+            MessageName::EventProgress | MessageName::EventCompleted => return false,
+        };
+        self.set("status", json!(status));
+        self.set("state", json!(state));
+        self.set("seq", json!(message.seq));
+        self.set("ts", field("ts"));
+        true
+    }
+
+    fn frame(&self) -> String {
+        json!({ "type": "status", "data": self.0 }).to_string()
+    }
+}
