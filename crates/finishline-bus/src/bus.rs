@@ -6,8 +6,8 @@ use std::time::Duration;
 use std::collections::HashMap;
 
 use finishline_wire::{
-    EventCounts, EventId, EventSnapshot, JobId, JobKind, JobState, JobStatus, MessageName, Stage,
-    now_rfc3339,
+    EventCounts, EventId, EventSnapshot, JobId, JobKind, JobState, JobStatus, MediaId, MessageName,
+    Stage, now_rfc3339,
 };
 use redis::aio::ConnectionManager;
 
@@ -313,6 +313,24 @@ impl ProgressBus {
             .await?;
         let status = self.job_status(job_id).await?.unwrap_or(status);
         Ok(Some((status, cancelled)))
+    }
+
+    /// The job of an event's photo or video, or `None` when it was never enqueued (or has
+    /// expired).
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn job_of_media(
+        &self,
+        event_id: &EventId,
+        kind: JobKind,
+        media_id: &MediaId,
+    ) -> Result<Option<String>, BusError> {
+        Ok(redis::cmd("HGET")
+            .arg(self.keys.media_index(event_id, kind))
+            .arg(media_id.as_str())
+            .query_async(&mut self.conn.clone())
+            .await?)
     }
 
     /// Whether Redis answers.
