@@ -3,6 +3,7 @@
 
 mod auth;
 mod compact;
+mod compat;
 mod config;
 mod http;
 mod job_ws;
@@ -174,6 +175,7 @@ impl App {
             NAMESPACE,
             socketioxide::handler::ConnectHandler::with(socket::on_connect, socket::authenticate),
         );
+        compat::register(&io);
         let native_bus = bus.clone();
         let native_auth = authenticator.clone();
         let router = http::router(http::HttpState {
@@ -240,7 +242,7 @@ impl App {
             %addr,
             redis = %self.config.redis.redacted_url(),
             prefix = %self.config.redis.key_prefix,
-            "gateway listening; Socket.IO namespace /progress"
+            "gateway listening; Socket.IO namespaces /progress, /file-processing, /jobs, /queue"
         );
         let relay = tokio::spawn(relay::run_relay(
             self.tail,

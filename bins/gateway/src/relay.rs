@@ -369,6 +369,7 @@ pub async fn run_relay(
             if let Err(err) = target.emit(message.name.as_str(), &*message.data).await {
                 tracing::debug!(error = %err, "emit to room failed for some sockets");
             }
+            crate::compat::relay(&io, &message).await;
         }
         drop(waiting);
     }

@@ -45,7 +45,7 @@ impl Subscriptions {
 }
 
 /// Checks the per-connection limits of a subscribe call to `room`; `Some(ack)` when refused.
-fn over_limits(socket: &SocketRef, limits: &Limits, room: &str) -> Option<Value> {
+pub(crate) fn over_limits(socket: &SocketRef, limits: &Limits, room: &str) -> Option<Value> {
     let allowed = socket
         .extensions
         .get::<Arc<governor::DefaultDirectRateLimiter>>()
@@ -82,36 +82,70 @@ pub async fn authenticate(
     TryData(auth): TryData<HandshakeAuth>,
     State(state): State<SocketState>,
 ) -> Result<(), AuthError> {
-    let token = auth.ok().and_then(|a| a.token);
-    match state.auth.verify(token.as_deref()) {
-        Ok(claims) => {
-            let ip = socket
-                .req_parts()
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip());
-            if let Some(ip) = ip {
-                if !state.limits.admit_connection(ip) {
-                    metrics::counter!("finishline_gateway_connections_refused_total", "reason" => "per_ip_limit").increment(1);
-                    tracing::info!(socket = %socket.id, %ip, "connection refused: too many from this address");
-                    return Err(AuthError::Limited);
-                }
-                socket.extensions.insert(CountedIp(ip));
-            }
-            tracing::debug!(socket = %socket.id, sub = ?claims.sub, "client authenticated");
-            join_user_room(&socket, &claims);
-            socket.extensions.insert(Arc::new(claims));
-            socket.extensions.insert(state.limits.subscribe_limiter());
-            socket.extensions.insert(Subscriptions::default());
-            register_handlers(&socket);
-            Ok(())
-        }
+    let claims = admit(&socket, auth.ok().and_then(|a| a.token), &state)?;
+    join_user_room(&socket, &claims);
+    register_handlers(&socket);
+    Ok(())
+}
+
+/// What every namespace's connect middleware does first: verifies the handshake's token,
+/// applies the per-IP connection limit, and keeps the claims, the subscribe rate limiter and
+/// the subscription count on the socket. Pair with [`release`] on disconnect.
+///
+/// # Errors
+/// The refusal the client gets as `connect_error`.
+pub(crate) fn admit(
+    socket: &SocketRef,
+    token: Option<String>,
+    state: &SocketState,
+) -> Result<Arc<Claims>, AuthError> {
+    let claims = match state.auth.verify(token.as_deref()) {
+        Ok(claims) => Arc::new(claims),
         Err(err) => {
             metrics::counter!("finishline_gateway_auth_refusals_total", "transport" => "socketio")
                 .increment(1);
-            tracing::info!(socket = %socket.id, reason = %err, "connection refused");
-            Err(err)
+            tracing::info!(socket = %socket.id, ns = socket.ns(), reason = %err, "connection refused");
+            return Err(err);
         }
+    };
+    let ip = socket
+        .req_parts()
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(ip) = ip {
+        if !state.limits.admit_connection(ip) {
+            metrics::counter!("finishline_gateway_connections_refused_total", "reason" => "per_ip_limit").increment(1);
+            tracing::info!(socket = %socket.id, %ip, "connection refused: too many from this address");
+            return Err(AuthError::Limited);
+        }
+        socket.extensions.insert(CountedIp(ip));
+    }
+    tracing::debug!(socket = %socket.id, ns = socket.ns(), sub = ?claims.sub, "client authenticated");
+    socket.extensions.insert(claims.clone());
+    socket.extensions.insert(state.limits.subscribe_limiter());
+    socket.extensions.insert(Subscriptions::default());
+    metrics::gauge!("finishline_gateway_connections").increment(1.0);
+    Ok(claims)
+}
+
+/// Gives back what [`admit`] took: the connection's place in its IP's limit.
+pub(crate) fn release(socket: &SocketRef, state: &SocketState) {
+    if let Some(CountedIp(ip)) = socket.extensions.get::<CountedIp>() {
+        state.limits.release_connection(ip);
+    }
+    metrics::gauge!("finishline_gateway_connections").decrement(1.0);
+    tracing::debug!(socket = %socket.id, ns = socket.ns(), "client disconnected");
+}
+
+/// Notes a room a socket subscribed to, for the per-connection subscription limit.
+pub(crate) fn note_subscription(socket: &SocketRef, room: &str, subscribed: bool) {
+    let subscriptions = Subscriptions::of(socket);
+    let mut rooms = subscriptions.rooms();
+    if subscribed {
+        rooms.insert(room.to_owned());
+    } else {
+        rooms.remove(room);
     }
 }
 
@@ -130,7 +164,7 @@ pub(crate) fn join_user_room(socket: &SocketRef, claims: &Claims) {
     }
 }
 
-fn claims(socket: &SocketRef) -> Option<Arc<Claims>> {
+pub(crate) fn claims(socket: &SocketRef) -> Option<Arc<Claims>> {
     socket.extensions.get::<Arc<Claims>>()
 }
 
@@ -180,7 +214,6 @@ pub async fn on_connect(socket: SocketRef) {
 /// dashboard does) could otherwise be heard before any handler exists, and its call would be
 /// dropped without an ack.
 fn register_handlers(socket: &SocketRef) {
-    metrics::gauge!("finishline_gateway_connections").increment(1.0);
     socket.on("subscribe:event", subscribe_event);
     socket.on("unsubscribe:event", unsubscribe_event);
     socket.on("subscribe:job", subscribe_job);
@@ -194,11 +227,7 @@ fn register_handlers(socket: &SocketRef) {
     socket.on_disconnect(
         |socket: SocketRef, State(state): State<SocketState>| async move {
             state.gate.forget(socket.id).await;
-            if let Some(CountedIp(ip)) = socket.extensions.get::<CountedIp>() {
-                state.limits.release_connection(ip);
-            }
-            metrics::gauge!("finishline_gateway_connections").decrement(1.0);
-            tracing::debug!(socket = %socket.id, "client disconnected");
+            release(&socket, &state);
         },
     );
 }

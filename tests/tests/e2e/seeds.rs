@@ -105,9 +105,13 @@ struct Rig {
 }
 
 async fn rig(test: &str) -> Rig {
+    rig_with(test, &["--jwt-secret", SECRET]).await
+}
+
+async fn rig_with(test: &str, flags: &[&str]) -> Rig {
     let redis = RedisServer::start().await;
     let prefix = unique_prefix(test);
-    let gateway = Gateway::start_with(redis.url(), &prefix, &["--jwt-secret", SECRET]).await;
+    let gateway = Gateway::start_with(redis.url(), &prefix, flags).await;
     Rig {
         media: media(test),
         redis,
@@ -156,4 +160,71 @@ async fn seed_003_a_plain_websocket_follows_one_job_by_status_frames() {
             "refused"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_000_the_file_processing_client_gets_started_progress_and_completed() {
+    // Seed 000's client sends no token: run it as written, against a gateway without auth.
+    let rig = rig_with("seed000", &["--auth-disabled"]).await;
+    let job = rig.enqueue("anyone", "race-000", "a1").await;
+    let gateway = rig.gateway.url("");
+    let client = SeedClient::start(
+        "seed000-file-processing.mjs",
+        &[("gateway", &gateway), ("file", &job)],
+    )
+    .await;
+    let _worker = rig.worker().await;
+    let events = client.passes().await;
+    let completed = &events.last().expect("events").1;
+    assert_eq!(completed["fileId"], "a1", "{completed}");
+    assert!(completed["plates"].is_array(), "{completed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_002_the_jobs_client_gets_update_progress_and_completed() {
+    let rig = rig("seed002").await;
+    let job = rig.enqueue("alice", "race-002", "a1").await;
+    let alice = token(json!({ "sub": "alice", "events": [] }));
+    let gateway = rig.gateway.url("");
+    let client = SeedClient::start(
+        "seed002-jobs.mjs",
+        &[("gateway", &gateway), ("job", &job), ("token", &alice)],
+    )
+    .await;
+    let _worker = rig.worker().await;
+    let events = client.passes().await;
+    assert_eq!(events[0].0, "ack");
+    assert_eq!(
+        events[0].1["status"]["jobId"],
+        job.as_str(),
+        "the ack holds the job's state"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_004_the_queue_client_gets_queued_started_progress_and_completed() {
+    let rig = rig("seed004").await;
+    let alice = token(json!({ "sub": "alice", "events": [] }));
+    let gateway = rig.gateway.url("");
+    let client = SeedClient::start(
+        "seed004-queue.mjs",
+        &[("gateway", &gateway), ("token", &alice), ("jobs", "1")],
+    )
+    .await;
+    // Bob's job runs too: alice's client must not hear of it.
+    let bobs = rig.enqueue("bob", "race-004", "b1").await;
+    let alices = rig.enqueue("alice", "race-004", "a1").await;
+    let _worker = rig.worker().await;
+    let updates = client.passes().await;
+    assert!(
+        updates.iter().all(|(_, u)| u["jobId"] == alices.as_str()),
+        "only alice's job {alices}, never bob's {bobs}: {updates:?}"
+    );
+    let queued = &updates[0].1;
+    assert_eq!(queued["eventType"], "job-queued");
+    assert_eq!(queued["metadata"]["jobType"], "photo");
+    assert_eq!(
+        queued["metadata"]["position"], 2,
+        "behind bob's job: {queued}"
+    );
 }

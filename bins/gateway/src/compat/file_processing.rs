@@ -1,0 +1,183 @@
+//! `/file-processing` (seed 000, a NestJS gateway): a client subscribes to one file and gets
+//! its processing events.
+//!
+//! | seed 000 | finishline |
+//! | --- | --- |
+//! | `subscribe:file { fileId }` | `fileId` = a job id, or a photo's / video's id (with `eventId` when the token may watch more than its listed events); the socket joins the job's room |
+//! | `unsubscribe:file { fileId }` | leaves it |
+//! | `subscribed` | `{ fileId, jobId, room }` (also the ack, when the client asks for one) |
+//! | `processing:started` | `job:started`: `{ fileId, jobId, attempt, … }` |
+//! | `processing:progress` | `photo:progress` / `video:progress`: `{ fileId, jobId, progress, stage, … }` |
+//! | `processing:completed` | `photo:completed` / `video:completed`, its whole body plus `fileId` |
+//! | `processing:failed` | `*:failed` (`error`, `code`) and `*:cancelled` (`error: "cancelled"`) |
+//!
+//! `fileId` in messages is the photo's or video's id (what seed 000's upload returns); every
+//! message keeps finishline's fields too (`eventId`, `requestId`, `seq`, `ts`). A refused
+//! subscription is answered with NestJS's `exception` event `{ status: "error", message }`.
+
+use finishline_wire::{EventId, JobId, JobKind, MediaId, MessageName, job_room};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+
+use super::{Connected, JobMessage, emit_to, may_follow};
+use crate::auth::AuthError;
+use crate::socket::{HandshakeAuth, SocketState, admit, claims, note_subscription, over_limits};
+
+pub const NAMESPACE: &str = "/file-processing";
+
+pub static CONNECTED: Connected = Connected::new();
+
+/// Connect middleware: `/progress`'s auth, then this namespace's handlers (registered before
+/// the namespace CONNECT, so a client's first emit is heard).
+pub async fn connect(
+    socket: SocketRef,
+    TryData(auth): TryData<HandshakeAuth>,
+    State(state): State<SocketState>,
+) -> Result<(), AuthError> {
+    admit(&socket, auth.ok().and_then(|a| a.token), &state)?;
+    CONNECTED.track(&socket);
+    socket.on("subscribe:file", subscribe);
+    socket.on("unsubscribe:file", unsubscribe);
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileRequest {
+    file_id: String,
+    event_id: Option<EventId>,
+}
+
+fn refuse(socket: &SocketRef, ack: AckSender, code: &str, message: String) {
+    let body = json!({ "status": "error", "message": message, "code": code });
+    let _ = socket.emit("exception", &body);
+    let _ = ack.send(&json!({ "success": false, "error": { "code": code, "message": message } }));
+}
+
+/// The job a file id names: a job id, or a photo's or video's id in the given event or in one
+/// of the events the token lists.
+async fn resolve(
+    state: &SocketState,
+    socket: &SocketRef,
+    request: &FileRequest,
+) -> Result<Option<finishline_wire::JobStatus>, finishline_bus::BusError> {
+    if let Ok(job_id) = JobId::parse(request.file_id.as_str())
+        && let Some(status) = state.bus.job_status(&job_id).await?
+    {
+        return Ok(Some(status));
+    }
+    let Ok(media_id) = MediaId::parse(request.file_id.as_str()) else {
+        return Ok(None);
+    };
+    let events: Vec<EventId> = match &request.event_id {
+        Some(event) => vec![event.clone()],
+        None => claims(socket)
+            .map(|c| c.events.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e != "*")
+            .take(20)
+            .filter_map(|e| EventId::parse(e).ok())
+            .collect(),
+    };
+    for event in &events {
+        for kind in [JobKind::Photo, JobKind::Video] {
+            if let Some(job) = state.bus.job_of_media(event, kind, &media_id).await?
+                && let Ok(job_id) = JobId::parse(job)
+                && let Some(status) = state.bus.job_status(&job_id).await?
+            {
+                return Ok(Some(status));
+            }
+        }
+    }
+    Ok(None)
+}
+
+async fn subscribe(
+    socket: SocketRef,
+    TryData(payload): TryData<FileRequest>,
+    ack: AckSender,
+    State(state): State<SocketState>,
+) {
+    let request = match payload {
+        Ok(request) => request,
+        Err(err) => {
+            let message = format!("{err}; expected a payload like {{ \"fileId\": \"v1\" }}");
+            return refuse(&socket, ack, "invalid_payload", message);
+        }
+    };
+    let status = match resolve(&state, &socket, &request).await {
+        Ok(status) => status,
+        Err(err) => {
+            tracing::error!(error = %err, "file lookup failed");
+            let message = "the progress store is unavailable; try again".to_owned();
+            return refuse(&socket, ack, "internal", message);
+        }
+    };
+    let allowed = status
+        .as_ref()
+        .is_some_and(|s| claims(&socket).is_some_and(|c| may_follow(&c, s)));
+    let Some(status) = status.filter(|_| allowed) else {
+        let message = format!("no file {} (give eventId with a media id)", request.file_id);
+        return refuse(&socket, ack, "not_found", message);
+    };
+    let room = job_room(&status.job_id);
+    if let Some(refusal) = over_limits(&socket, &state.limits, &room) {
+        let message = refusal["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        return refuse(&socket, ack, "rate_limited", message);
+    }
+    socket.join(room.clone());
+    note_subscription(&socket, &room, true);
+    let subscribed = json!({ "fileId": request.file_id, "jobId": status.job_id, "room": room });
+    let _ = ack.send(&subscribed);
+    let _ = socket.emit("subscribed", &subscribed);
+}
+
+async fn unsubscribe(
+    socket: SocketRef,
+    TryData(payload): TryData<FileRequest>,
+    ack: AckSender,
+    State(state): State<SocketState>,
+) {
+    let request = match payload {
+        Ok(request) => request,
+        Err(err) => return refuse(&socket, ack, "invalid_payload", err.to_string()),
+    };
+    if let Ok(Some(status)) = resolve(&state, &socket, &request).await {
+        let room = job_room(&status.job_id);
+        socket.leave(room.clone());
+        note_subscription(&socket, &room, false);
+    }
+    let _ = ack.send(&json!({ "success": true }));
+}
+
+/// Maps a job's message to seed 000's event, to the job's room.
+pub async fn relay(io: &SocketIo, job: &JobMessage<'_>) {
+    let event = match job.name {
+        MessageName::JobStarted => "processing:started",
+        MessageName::PhotoProgress | MessageName::VideoProgress => "processing:progress",
+        MessageName::PhotoCompleted | MessageName::VideoCompleted => "processing:completed",
+        MessageName::PhotoFailed
+        | MessageName::VideoFailed
+        | MessageName::PhotoCancelled
+        | MessageName::VideoCancelled => "processing:failed",
+        MessageName::JobQueued | MessageName::EventProgress | MessageName::EventCompleted => {
+            return;
+        }
+    };
+    let mut payload = job.data.clone();
+    payload.insert("fileId".into(), job.media_id());
+    if matches!(
+        job.name,
+        MessageName::PhotoCancelled | MessageName::VideoCancelled
+    ) {
+        payload.insert("error".into(), json!("cancelled"));
+    }
+    let rooms = vec![job_room(job.job_id)];
+    emit_to(io, NAMESPACE, rooms, event, &Value::Object(payload)).await;
+}
