@@ -147,3 +147,110 @@ async fn a_user_gets_its_own_jobs_messages_and_never_another_users() {
         alice.received()
     );
 }
+
+async fn connect_as(url: &str, namespace: &str, sub: &str) -> SocketClient {
+    let auth = json!({ "token": token(json!({ "sub": sub, "events": [] })) });
+    SocketClient::try_connect_to(url, namespace, Some(auth))
+        .await
+        .unwrap_or_else(|err| panic!("{sub} on {namespace}: {err}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_no_namespace_does_a_user_receive_another_users_messages() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("isolation");
+    let gateway = Gateway::start_with(redis.url(), &prefix, &["--jwt-secret", SECRET]).await;
+    let url = gateway.url("");
+    let mut jobs = Vec::new();
+    for (user, photo) in [("alice", "a1"), ("bob", "b1")] {
+        let producer = token(json!({ "sub": user, "scope": "enqueue" }));
+        let (status, body) = post_photo(&gateway, &producer, "race-iso", photo, json!({})).await;
+        assert_eq!(status, 202, "{body}");
+        jobs.push(body["jobs"][0]["jobId"].as_str().unwrap().to_owned());
+    }
+    let (alice_job, bob_job) = (jobs[0].clone(), jobs[1].clone());
+
+    let mut clients = Vec::new();
+    for user in ["alice", "bob"] {
+        let own = if user == "alice" {
+            &alice_job
+        } else {
+            &bob_job
+        };
+        let other = if user == "alice" {
+            &bob_job
+        } else {
+            &alice_job
+        };
+        let other_user = if user == "alice" { "bob" } else { "alice" };
+        let progress = connect_as(&url, "/progress", user).await;
+        let queue = connect_as(&url, "/queue", user).await;
+        let jobs_ns = connect_as(&url, "/jobs", user).await;
+        for refused in [
+            json!({ "jobId": other }),
+            json!({ "userId": other_user }),
+            json!({}),
+        ] {
+            let ack = jobs_ns.call("subscribe:jobs", refused.clone()).await;
+            assert_eq!(ack["success"], false, "{user} {refused}: {ack}");
+        }
+        let ack = jobs_ns
+            .call("subscribe:jobs", json!({ "userId": user }))
+            .await;
+        assert_eq!(ack["room"], format!("user:{user}"), "{ack}");
+        let files = connect_as(&url, "/file-processing", user).await;
+        let ack = files
+            .call("subscribe:file", json!({ "fileId": other }))
+            .await;
+        assert_eq!(ack["error"]["code"], "not_found", "{ack}");
+        let ack = files.call("subscribe:file", json!({ "fileId": own })).await;
+        assert_eq!(ack["jobId"], own.as_str(), "{ack}");
+        clients.push((user, own.clone(), [progress, queue, jobs_ns, files]));
+    }
+
+    let conn = redis.connection().await;
+    let bus = ProgressBus::new(conn, Keys::new(&prefix), BusLimits::default());
+    for (job, photo) in [(&alice_job, "a1"), (&bob_job, "b1")] {
+        assert!(run_photo_job(&bus, &JobId::parse(job.as_str()).unwrap(), photo).await);
+    }
+    for (user, own, sockets) in &clients {
+        let [progress, queue, jobs_ns, files] = sockets;
+        progress
+            .wait_for("photo:completed", Duration::from_secs(10))
+            .await;
+        queue
+            .wait_for("queue-update", Duration::from_secs(10))
+            .await;
+        jobs_ns
+            .wait_for("job:completed", Duration::from_secs(10))
+            .await;
+        files
+            .wait_for("processing:completed", Duration::from_secs(10))
+            .await;
+        // Wait for the last of them, then everything that arrived must be the user's.
+        finishline_tests::wait_until(
+            "queue-update job-completed",
+            Duration::from_secs(10),
+            || {
+                let done = queue
+                    .received()
+                    .iter()
+                    .any(|m| m.data["eventType"] == "job-completed");
+                async move { done }
+            },
+        )
+        .await;
+        for (namespace, client) in [
+            ("/progress", progress),
+            ("/queue", queue),
+            ("/jobs", jobs_ns),
+            ("/file-processing", files),
+        ] {
+            let seen = job_ids(client);
+            assert!(
+                !seen.is_empty() && seen.iter().all(|j| j == own),
+                "{user} on {namespace} saw {seen:?}, expected only {own}"
+            );
+        }
+    }
+}
