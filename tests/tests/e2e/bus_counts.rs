@@ -114,3 +114,85 @@ async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
     assert_eq!(completed["summary"]["total"], 1);
     assert_eq!(completed["requestId"], "req-1");
 }
+
+/// Calls per command since the last `CONFIG RESETSTAT` (commands run by scripts included).
+async fn command_calls(
+    conn: &mut redis::aio::ConnectionManager,
+) -> std::collections::HashMap<String, u64> {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    info.lines()
+        .filter_map(|line| {
+            let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = stats.split(',').find_map(|kv| kv.strip_prefix("calls="))?;
+            Some((name.to_owned(), calls.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The Redis cost of the lifecycle messages (issue 16): each is one message like any other,
+/// an XADD to the event's history, an XADD to the progress stream and an RPUSH to the job's
+/// history, and nothing per job besides (the event's seq is written once per script call).
+#[tokio::test]
+async fn job_queued_and_job_started_cost_three_writes_per_job_each() {
+    let redis = RedisServer::start().await;
+    let mut conn = redis.connection().await;
+    let keys = Keys::new(unique_prefix("lifecycle-cost"));
+    let bus = ProgressBus::new(conn.clone(), keys.clone(), BusLimits::default());
+    let producer = Producer::new(conn.clone(), keys, ProducerConfig::default());
+    let event = EventId::parse("evt").unwrap();
+    let photos: Vec<NewMedia> = (0..100)
+        .map(|i| NewMedia {
+            media_id: MediaId::parse(format!("p{i}")).unwrap(),
+            source: MediaSource::Path(format!("p{i}.jpg")),
+        })
+        .collect();
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let jobs = producer
+        .enqueue_photos(&event, &RequestId::parse("req-cost").unwrap(), &photos)
+        .await
+        .unwrap();
+    let enqueue = command_calls(&mut conn).await;
+    // 100 job:queued + one event:progress, each in the history and the stream.
+    assert_eq!(enqueue["xadd"], 2 * 100 + 2, "{enqueue:?}");
+    // 100 job histories + one push of the whole chunk onto the queue.
+    assert_eq!(enqueue["rpush"], 100 + 1, "{enqueue:?}");
+    assert_eq!(
+        enqueue.get("hincrby"),
+        Some(&1),
+        "the seq is written once: {enqueue:?}"
+    );
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let writer = bus_writer(&bus);
+    for job in &jobs {
+        assert!(matches!(
+            writer.start_run(&job.job_id).await.unwrap(),
+            RunOutcome::Started { attempt: 1, .. }
+        ));
+    }
+    let started = command_calls(&mut conn).await;
+    assert_eq!(started["xadd"], 2 * 100, "{started:?}");
+    assert_eq!(started["rpush"], 100, "{started:?}");
+    let per_job = |stats: &std::collections::HashMap<String, u64>| {
+        let mut names: Vec<_> = stats
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "info" | "config" | "evalsha" | "eval"))
+            .map(|(name, calls)| format!("{name} {:.2}", *calls as f64 / 100.0))
+            .collect();
+        names.sort();
+        names.join(", ")
+    };
+    eprintln!("enqueue, per job: {}", per_job(&enqueue));
+    eprintln!("run start, per job: {}", per_job(&started));
+}
