@@ -10,6 +10,8 @@ deploy/local/install-deps.sh --with-js
 echo "==> cargo fmt --check, cargo clippy -D warnings"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "==> cargo deny check licenses bans sources"
+deploy/local/cargo-deny.sh check licenses bans sources
 
 echo "==> cargo build --workspace"
 cargo build --workspace --all-targets --quiet
