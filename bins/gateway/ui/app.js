@@ -138,7 +138,27 @@
     }
   }
 
+  /// A job's lifecycle (job:queued, job:started) on its photo's card or its video's line.
+  function lifecycle(d, stateName, detail) {
+    if (d.kind === "video") {
+      const v = state.videos.get(d.videoId) || { id: d.videoId };
+      if (v.state === undefined || v.state === "queued" || v.state === "running") {
+        Object.assign(v, { state: stateName, stage: detail });
+        state.videos.set(v.id, v);
+        renderVideo(v);
+      }
+      return;
+    }
+    const p = photoCard(d.photoId);
+    if (p.state === "queued" || p.state === "running") {
+      Object.assign(p, { state: stateName, stage: detail, progress: 0 });
+      renderPhoto(p);
+    }
+  }
+
   const handlers = {
+    "job:queued": (d) => lifecycle(d, "queued", null),
+    "job:started": (d) => lifecycle(d, "running", d.attempt > 1 ? "attempt " + d.attempt : "started"),
     "photo:progress": (d) => { const p = photoCard(d.photoId); if (p.state === "queued" || p.state === "running") { p.state = "running"; p.stage = d.stage; p.progress = d.progress; renderPhoto(p); } },
     "photo:completed": (d) => { const p = photoCard(d.photoId); Object.assign(p, { state: "succeeded", plateNumber: d.plateNumber, confidence: d.confidence, colors: d.colors, plates: d.plates }); renderPhoto(p); },
     "photo:failed": (d) => { const p = photoCard(d.photoId); Object.assign(p, { state: "failed", error: d.error, code: d.code, attempts: d.attempts }); renderPhoto(p); },
