@@ -13,6 +13,10 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> cargo deny check licenses bans sources"
 deploy/local/cargo-deny.sh check licenses bans sources
 
+echo "==> the vendored engineioxide's own tests (vendor/engineioxide/PATCH.md)"
+CARGO_TARGET_DIR=target/vendor cargo test --quiet --manifest-path vendor/engineioxide/Cargo.toml \
+  --features __test_harness --tests
+
 echo "==> cargo build --workspace"
 cargo build --workspace --all-targets --quiet
 
