@@ -303,3 +303,82 @@ impl JobView {
         json!({ "type": "status", "data": self.0 }).to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: JobState) -> JobStatus {
+        JobStatus {
+            job_id: "j1".into(),
+            kind: JobKind::Video,
+            event_id: "e1".into(),
+            media_id: "v1".into(),
+            request_id: "r1".into(),
+            state,
+            owner: Some("u1".into()),
+            stage: None,
+            progress: 0,
+            attempts: 0,
+            result: None,
+            error: None,
+            history: Vec::new(),
+        }
+    }
+
+    fn message(name: MessageName, seq: u64, data: Value) -> StreamMessage {
+        StreamMessage {
+            event_id: Arc::from("e1"),
+            name,
+            seq,
+            data: Arc::from(serde_json::value::RawValue::from_string(data.to_string()).unwrap()),
+            job_id: Some(Arc::from("j1")),
+            published_ms: None,
+            owner: None,
+        }
+    }
+
+    fn data(view: &JobView) -> Value {
+        serde_json::from_str::<Value>(&view.frame()).unwrap()["data"].clone()
+    }
+
+    #[test]
+    fn a_job_reads_as_seed_003_status_frames_from_queued_to_completed() {
+        let mut view = JobView::of(&status(JobState::Queued));
+        let first = data(&view);
+        assert_eq!(first["status"], "queued");
+        assert_eq!(first["videoId"], "v1");
+        assert!(view.apply(&message(
+            MessageName::JobStarted,
+            2,
+            json!({ "attempt": 1 })
+        )));
+        assert_eq!(data(&view)["status"], "processing");
+        assert_eq!(data(&view)["attempts"], 1);
+        let progress = json!({ "progress": 40, "stage": "frames", "ts": "t" });
+        assert!(view.apply(&message(MessageName::VideoProgress, 3, progress)));
+        assert_eq!(data(&view)["progress"], 40);
+        assert_eq!(data(&view)["stage"], "frames");
+        let done = json!({ "jobId": "j1", "seq": 4, "plates": [], "durationMs": 5 });
+        assert!(view.apply(&message(MessageName::VideoCompleted, 4, done)));
+        let last = data(&view);
+        assert_eq!(last["status"], "completed");
+        assert_eq!(last["progress"], 100);
+        assert_eq!(last["result"], json!({ "plates": [], "durationMs": 5 }));
+        assert!(!view.apply(&message(MessageName::EventProgress, 5, json!({}))));
+    }
+
+    #[test]
+    fn a_cancelled_job_is_failed_with_error_cancelled() {
+        assert_eq!(
+            data(&JobView::of(&status(JobState::Cancelled)))["error"],
+            "cancelled"
+        );
+        let mut view = JobView::of(&status(JobState::Running));
+        assert!(view.apply(&message(MessageName::VideoCancelled, 9, json!({}))));
+        let frame = data(&view);
+        assert_eq!(frame["status"], "failed");
+        assert_eq!(frame["state"], "cancelled");
+        assert_eq!(frame["error"], "cancelled");
+    }
+}
