@@ -145,7 +145,13 @@ impl Gate {
         if waiting.pending.get(&key).is_some_and(Vec::is_empty) {
             waiting.pending.remove(&key);
         }
-        let mut last = replayed?;
+        let mut last = match replayed {
+            Ok(last) => last,
+            Err(err) => {
+                socket.leave(replay_room(event_id));
+                return Err(err);
+            }
+        };
         let Some(mine) = mine else {
             // Forgotten meanwhile: the socket left or unsubscribed.
             socket.leave(replay_room(event_id));
