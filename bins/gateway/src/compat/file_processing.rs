@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `subscribe:file { fileId }` | `fileId` = a job id, or a photo's / video's id (with `eventId` when the token may watch more than its listed events); the socket joins the job's room |
 //! | `unsubscribe:file { fileId }` | leaves it |
-//! | `subscribed` | `{ fileId, jobId, room }` (also the ack, when the client asks for one) |
+//! | `subscribed` | `{ fileId, jobId, room, status }` (`status` as `GET /v1/jobs/{jobId}`, without history; also the ack, when the client asks for one) |
 //! | `processing:started` | `job:started`: `{ fileId, jobId, attempt, … }` |
 //! | `processing:progress` | `photo:progress` / `video:progress`: `{ fileId, jobId, progress, stage, … }` |
 //! | `processing:completed` | `photo:completed` / `video:completed`, its whole body plus `fileId` |
@@ -133,7 +133,14 @@ async fn subscribe(
     }
     socket.join(room.clone());
     note_subscription(&socket, &room, true);
-    let subscribed = json!({ "fileId": request.file_id, "jobId": status.job_id, "room": room });
+    let mut current = json!(status);
+    current["history"] = json!([]);
+    let subscribed = json!({
+        "fileId": request.file_id,
+        "jobId": status.job_id,
+        "room": room,
+        "status": current,
+    });
     let _ = ack.send(&subscribed);
     let _ = socket.emit("subscribed", &subscribed);
 }
