@@ -2,17 +2,21 @@
 // role per process (so each is measured, started and stopped apart, as finishline's are). The
 // BullMQ package is `bullmq` (6.x) unless BULLMQ names another installed alias (`bullmq5`).
 //
-//   node node-peer.mjs server <port> <redisPort> <queue>
+//   node node-peer.mjs server <port> <redisPort> <queue> [queue-events|emitter]
 //     socket.io 4.8 with @socket.io/redis-adapter; namespace /progress answers
-//     subscribe:event { eventId } with an ack and joins room event:<eventId>; a BullMQ
-//     QueueEvents relays every `progress` and `completed` of the queue to its event's room, as
-//     photo:progress and photo:completed. Prints "listening <port>" when ready.
-//   node node-peer.mjs worker <redisPort> <queue> <concurrency> [full|none] [gated]
+//     subscribe:event { eventId } with an ack and joins room event:<eventId>. `queue-events`
+//     (default): a BullMQ QueueEvents relays every `progress` and `completed` of the queue to
+//     its event's room, as photo:progress and photo:completed. `emitter`: no relay; the worker
+//     emits through the adapter's Redis channel. Prints "listening <port>" when ready.
+//   node node-peer.mjs worker <redisPort> <queue> <concurrency> [full|none] [gated|auto] [emitter]
 //     a BullMQ Worker that calls updateProgress three times (detection 0, ocr 33, color 67;
 //     `none`: never), then completes; every progress value and the return value carry `ts`,
 //     the publisher's clock (RFC 3339, milliseconds) taken just before the Redis call, as
 //     finishline's worker stamps its messages. Prints "worker ready"; `gated`: it starts
 //     taking jobs only when a line "go" arrives on stdin (jobs pre-loaded before the clock).
+//     `emitter`: after each updateProgress and once the job is completed it also emits the
+//     message to the event's room with @socket.io/redis-emitter (the other way Node apps feed
+//     socket.io).
 //   node node-peer.mjs producer <redisPort> <queue> <eventId> <jobs> <batch> <inFlight>
 //     adds <jobs> jobs of one event, `addBulk` of <batch> (or `add` when 1), <inFlight> calls
 //     at once; prints {"jobs","seconds","perSec","startedAtMs"}.
@@ -24,6 +28,7 @@ import { createServer } from "node:http";
 import { createInterface } from "node:readline";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
+import { Emitter } from "@socket.io/redis-emitter";
 import IORedis from "ioredis";
 
 const { Queue, QueueEvents, Worker } = await import(process.env.BULLMQ || "bullmq");
@@ -44,7 +49,7 @@ const queueOptions = (port) => ({
 const [role, ...rest] = process.argv.slice(2);
 
 if (role === "server") {
-  const [port, redisPort, queue] = rest;
+  const [port, redisPort, queue, relay = "queue-events"] = rest;
   const pub = new IORedis(connection(redisPort));
   const sub = pub.duplicate();
   const http = createServer();
@@ -62,26 +67,33 @@ if (role === "server") {
       ack({ success: true, room });
     });
   });
-  const events = new QueueEvents(queue, { connection: connection(redisPort) });
-  events.on("progress", ({ data }) => {
-    if (data && data.eventId) progress.to("event:" + data.eventId).emit("photo:progress", data);
-  });
-  events.on("completed", ({ returnvalue }) => {
-    if (returnvalue && returnvalue.eventId) progress.to("event:" + returnvalue.eventId).emit("photo:completed", returnvalue);
-  });
-  await events.waitUntilReady();
+  if (relay === "queue-events") {
+    const events = new QueueEvents(queue, { connection: connection(redisPort) });
+    events.on("progress", ({ data }) => {
+      if (data && data.eventId) progress.to("event:" + data.eventId).emit("photo:progress", data);
+    });
+    events.on("completed", ({ returnvalue }) => {
+      if (returnvalue && returnvalue.eventId) progress.to("event:" + returnvalue.eventId).emit("photo:completed", returnvalue);
+    });
+    await events.waitUntilReady();
+  }
   http.listen(Number(port), "127.0.0.1", () => console.log("listening " + http.address().port));
 } else if (role === "worker") {
-  const [redisPort, queue, concurrency, progress = "full", gated] = rest;
+  const [redisPort, queue, concurrency, progress = "full", gated, emit] = rest;
   const stages = progress === "none" ? [] : [["detection", 0], ["ocr", 33], ["color", 67]];
   const ts = () => new Date().toISOString();
+  const emitter = emit === "emitter" ? new Emitter(new IORedis(connection(redisPort))).of("/progress") : null;
   const worker = new Worker(queue, async (job) => {
     const { eventId, photoId } = job.data;
     for (const [stage, value] of stages) {
-      await job.updateProgress({ eventId, photoId, jobId: job.id, progress: value, stage, ts: ts() });
+      const data = { eventId, photoId, jobId: job.id, progress: value, stage, ts: ts() };
+      await job.updateProgress(data);
+      emitter?.to("event:" + eventId).emit("photo:progress", data);
     }
     return { eventId, photoId, jobId: job.id, plateNumber: null, confidence: 0, plates: [], colors: [], ts: ts() };
   }, { connection: connection(redisPort), concurrency: Number(concurrency), autorun: gated !== "gated" });
+  // Once the job is completed in Redis, as QueueEvents would see it.
+  if (emitter) worker.on("completed", (_job, result) => emitter.to("event:" + result.eventId).emit("photo:completed", result));
   await worker.waitUntilReady();
   console.log("worker ready");
   if (gated === "gated") {

@@ -19,7 +19,8 @@
 //
 //   node tests/bench/socket.mjs [--latency-clients 1000] [--rate 100] [--seconds 10]
 //                               [--fanout 1000,10000] [--events 10] [--deliveries 1000000]
-//                               [--rounds 3] [--bin target/release] [--smoke] [--out FILE]
+//                               [--rounds 3] [--node-relay queue-events,emitter]
+//                               [--bin target/release] [--smoke] [--out FILE]
 //
 // Prints each round, the median and range of every ratio, and writes JSON (default
 // tests/bench/results/socket-latest.json). Exits non-zero on unequal counts or a ratio that is
@@ -44,6 +45,10 @@ const FANOUT = flag("fanout", smoke ? "50" : "1000,10000").split(",").map(Number
 const EVENTS = Number(flag("events", smoke ? 2 : 10));
 const DELIVERIES = Number(flag("deliveries", smoke ? 2000 : 1_000_000));
 const ROUNDS = Number(flag("rounds", smoke ? 2 : 3));
+// How Node's messages reach socket.io: a QueueEvents relay in the server (queue-events), the
+// worker emitting through the Redis adapter's channel (emitter), or both, each its own side
+// (the better of the two on each row is the one finishline is compared with).
+const NODE_RELAYS = flag("node-relay", "queue-events,emitter").split(",");
 const BIN = path.resolve(root, flag("bin", smoke ? "target/debug" : "target/release"));
 const OUT = path.resolve(root, flag("out", "tests/bench/results/socket-latest.json"));
 const DEADLINE_MS = smoke ? 60_000 : 600_000;
@@ -113,23 +118,23 @@ function finishlineSide(redisPort, redis) {
   };
 }
 
-function nodeSide(redisPort, redis) {
+function nodeSide(redisPort, redis, relay) {
   let queue;
   const queueName = (prefix) => "sio-" + prefix.replace(/[^a-z0-9]/gi, "");
   return {
-    name: "Node socket.io",
+    name: relay === "emitter" ? "Node socket.io, emitter" : "Node socket.io, QueueEvents",
     messagesPerJob: "4 (3 photo:progress, photo:completed)",
     async startServer(prefix) {
       const port = await freePort();
       queue = new Queue(queueName(prefix), { connection: { host: "127.0.0.1", port: redisPort, maxRetriesPerRequest: null }, streams: { events: { maxLen: 1_000_000 } } });
       await queue.waitUntilReady();
-      const child = start("node", [path.join(here, "node-peer.mjs"), "server", String(port), String(redisPort), queueName(prefix)], { stdout: true, maxFiles: true });
+      const child = start("node", [path.join(here, "node-peer.mjs"), "server", String(port), String(redisPort), queueName(prefix), relay], { stdout: true, maxFiles: true });
       const next = lines(child);
       if (!(await next()).startsWith("listening")) throw new Error("node server did not start: " + child.log());
       return { url: `http://127.0.0.1:${port}`, pid: child.pid, child, close: () => queue.close() };
     },
     async startWorker(prefix) {
-      const child = start("node", [path.join(here, "node-peer.mjs"), "worker", String(redisPort), queueName(prefix), String(CONCURRENCY)], { stdout: true });
+      const child = start("node", [path.join(here, "node-peer.mjs"), "worker", String(redisPort), queueName(prefix), String(CONCURRENCY), "full", "auto", relay], { stdout: true });
       if ((await lines(child)()) !== "worker ready") throw new Error("node worker did not start: " + child.log());
       return child;
     },
@@ -233,7 +238,8 @@ async function fanoutRun(side, prefix, clients) {
 }
 
 const { port: redisPort, redis } = await startRedis(DEADLINE_MS);
-const sides = [finishlineSide(redisPort, redis), nodeSide(redisPort, redis)];
+const sides = [finishlineSide(redisPort, redis), ...NODE_RELAYS.map((relay) => nodeSide(redisPort, redis, relay))];
+const nodes = sides.slice(1).map((s) => s.name);
 const rounds = [];
 let run = 0;
 try {
@@ -259,64 +265,70 @@ try {
   process.exit(1);
 }
 
-const [FL, NODE] = sides.map((s) => s.name);
-const p99Of = (side, name) => (r) => r.latency[side].latencyByName?.[name]?.p99Ms;
-// [name, finishline, Node, digits, ratio kept (its median and range are checked finite)]
+const FL = sides[0].name;
+const p99Of = (name) => (side) => (r) => r.latency[side].latencyByName?.[name]?.p99Ms;
+const lat = (key) => (side) => (r) => r.latency[side][key];
+const others = (get) => (side) => (r) => get(r)[side].deliveries - shared(get(r)[side]);
+// [name, value of a side in a round, digits, ratio kept (checked finite), higher is better]
 const rows = [
-  [`latency p50 (ms), all messages, ${LATENCY_CLIENTS} clients, ${EVENTS} events, ${RATE} jobs/s`, (r) => r.latency[FL].p50Ms, (r) => r.latency[NODE].p50Ms, 1, true],
-  ["latency p99 (ms), all messages", (r) => r.latency[FL].p99Ms, (r) => r.latency[NODE].p99Ms, 1, true],
-  ["latency p99 (ms), photo:progress", p99Of(FL, "photo:progress"), p99Of(NODE, "photo:progress"), 1, true],
-  ["latency p99 (ms), photo:completed", p99Of(FL, "photo:completed"), p99Of(NODE, "photo:completed"), 1, true],
-  ["latency p99 (ms), event:progress (finishline only)", p99Of(FL, "event:progress"), () => NaN, 1, false],
-  ["latency p99 (ms), job:started (finishline only)", p99Of(FL, "job:started"), () => NaN, 1, false],
-  ["deliveries of other names at that load (finishline only: job:queued, job:started, event:progress, event:completed)", (r) => r.latency[FL].deliveries - shared(r.latency[FL]), (r) => r.latency[NODE].deliveries - shared(r.latency[NODE]), 0, false],
-  ["server CPU per delivery at that load (µs)", (r) => r.latency[FL].serverCpuUsPerDelivery, (r) => r.latency[NODE].serverCpuUsPerDelivery, 2, true],
-  ["Redis commands per job (worker + relay)", (r) => r.latency[FL].redisCommandsPerJob, (r) => r.latency[NODE].redisCommandsPerJob, 1, true],
-  ["Redis CPU per job (ms)", (r) => r.latency[FL].redisCpuMsPerJob, (r) => r.latency[NODE].redisCpuMsPerJob, 3, true],
+  [`latency p50 (ms), all messages, ${LATENCY_CLIENTS} clients, ${EVENTS} events, ${RATE} jobs/s`, lat("p50Ms"), 1, true, false],
+  ["latency p99 (ms), all messages", lat("p99Ms"), 1, true, false],
+  ["latency p99 (ms), photo:progress", p99Of("photo:progress"), 1, true, false],
+  ["latency p99 (ms), photo:completed", p99Of("photo:completed"), 1, true, false],
+  ["latency p99 (ms), event:progress (finishline only)", p99Of("event:progress"), 1, false, false],
+  ["latency p99 (ms), job:started (finishline only)", p99Of("job:started"), 1, false, false],
+  ["deliveries of other names at that load (finishline only: job:queued, job:started, event:progress, event:completed)", others((r) => r.latency), 0, false, false],
+  ["server CPU per delivery at that load (µs)", lat("serverCpuUsPerDelivery"), 2, true, false],
+  ["Redis commands per job (worker + relay)", lat("redisCommandsPerJob"), 1, true, false],
+  ["Redis CPU per job (ms)", lat("redisCpuMsPerJob"), 3, true, false],
 ];
 for (const clients of FANOUT) {
-  const f = (side, key) => (r) => r.fanout[clients][side][key];
+  const f = (key) => (side) => (r) => r.fanout[clients][side][key];
   rows.push(
-    [`fan-out, ${fmt(clients)} clients: deliveries/s`, f(FL, "deliveriesPerSec"), f(NODE, "deliveriesPerSec"), 0, true],
-    [`fan-out, ${fmt(clients)} clients: server CPU per delivery (µs)`, f(FL, "serverCpuUsPerDelivery"), f(NODE, "serverCpuUsPerDelivery"), 2, true],
-    [`fan-out, ${fmt(clients)} clients: deliveries per server CPU second`, f(FL, "deliveriesPerCpuSecond"), f(NODE, "deliveriesPerCpuSecond"), 0, true],
-    [`fan-out, ${fmt(clients)} clients: photo:progress + photo:completed delivered`, (r) => shared(r.fanout[clients][FL]), (r) => shared(r.fanout[clients][NODE]), 0, true],
-    [`fan-out, ${fmt(clients)} clients: other names delivered (finishline only: job:started, event:progress, event:completed)`, (r) => r.fanout[clients][FL].deliveries - shared(r.fanout[clients][FL]), (r) => r.fanout[clients][NODE].deliveries - shared(r.fanout[clients][NODE]), 0, false],
-    [`RSS per idle connection at ${fmt(clients)} (KiB)`, f(FL, "rssPerConnectionKiB"), f(NODE, "rssPerConnectionKiB"), 1, true],
-    [`connections held at ${fmt(clients)}`, f(FL, "stillOpen"), f(NODE, "stillOpen"), 0, true],
-    [`handshakes stalled > 10 s and retried, of ${fmt(clients)}`, f(FL, "handshakesRetried"), f(NODE, "handshakesRetried"), 0, false],
+    [`fan-out, ${fmt(clients)} clients: deliveries/s`, f("deliveriesPerSec"), 0, true, true],
+    [`fan-out, ${fmt(clients)} clients: server CPU per delivery (µs)`, f("serverCpuUsPerDelivery"), 2, true, false],
+    [`fan-out, ${fmt(clients)} clients: deliveries per server CPU second`, f("deliveriesPerCpuSecond"), 0, true, true],
+    [`fan-out, ${fmt(clients)} clients: photo:progress + photo:completed delivered`, (side) => (r) => shared(r.fanout[clients][side]), 0, true, true],
+    [`fan-out, ${fmt(clients)} clients: other names delivered (finishline only: job:started, event:progress, event:completed)`, others((r) => r.fanout[clients]), 0, false, false],
+    [`RSS per idle connection at ${fmt(clients)} (KiB)`, f("rssPerConnectionKiB"), 1, true, false],
+    [`connections held at ${fmt(clients)}`, f("stillOpen"), 0, true, true],
+    [`handshakes stalled > 10 s and retried, of ${fmt(clients)}`, f("handshakesRetried"), 0, false, false],
   );
 }
 const machine = machineInfo(BIN);
 console.log(`\nSocket.IO benchmark: ${ROUNDS} rounds alternating the order, ${machine.cores} cores (${machine.cpu}), ${machine.redis.split(" ").slice(0, 3).join(" ")}, node ${machine.node}, ` +
-  `load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}. Ratio = finishline ÷ Node: below 1 is better for latency, CPU and RSS, above 1 for deliveries.\n`);
+  `load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}. Ratio = finishline ÷ the better Node variant on that row (by median): below 1 is better for latency, CPU and RSS, above 1 for deliveries.\n`);
 const head = ["measure", "", ...rounds.map((_, r) => `round ${r + 1}`), "median", "range"];
 const line = (cells) => console.log(`| ${cells.join(" | ")} |`);
 line(head);
 line(head.map((_, i) => (i < 2 ? "---" : "---:")));
 const problems = [];
 const summary = [];
-for (const [name, a, b, d, keep] of rows) {
-  const fl = rounds.map(a), node = rounds.map(b);
-  const range = (s, digits, unit = "") => (Number.isFinite(s.median) ? `${fmt(s.min, digits)}${unit}–${fmt(s.max, digits)}${unit}` : "–");
-  line([name, "finishline", ...fl.map((v) => fmt(v, d)), fmt(spread(fl).median, d), range(spread(fl), d)]);
-  line(["", "Node socket.io 4.8", ...node.map((v) => fmt(v, d)), fmt(spread(node).median, d), range(spread(node), d)]);
-  const ratios = rounds.map((_, i) => fl[i] / node[i]);
+const range = (s, digits, unit = "") => (Number.isFinite(s.median) ? `${fmt(s.min, digits)}${unit}–${fmt(s.max, digits)}${unit}` : "–");
+for (const [name, get, d, keep, higherIsBetter] of rows) {
+  const values = Object.fromEntries(sides.map((s) => [s.name, rounds.map(get(s.name))]));
+  for (const side of sides) {
+    const s = spread(values[side.name]);
+    line([side.name === FL ? name : "", side.name, ...values[side.name].map((v) => fmt(v, d)), fmt(s.median, d), range(s, d)]);
+  }
+  const medians = nodes.map((n) => spread(values[n]).median);
+  const best = medians.reduce((b, m, i) => (Number.isFinite(m) && (!Number.isFinite(medians[b]) || (higherIsBetter ? m > medians[b] : m < medians[b])) ? i : b), 0);
+  const anchor = nodes[best];
+  const ratios = rounds.map((_, i) => values[FL][i] / values[anchor][i]);
   const s = spread(ratios);
   if (keep) {
-    line(["", "ratio", ...ratios.map((v) => (Number.isFinite(v) ? v.toFixed(2) + "×" : "–")), Number.isFinite(s.median) ? s.median.toFixed(2) + "×" : "–", range(s, 2, "×")]);
+    line(["", `ratio ÷ ${anchor}`, ...ratios.map((v) => (Number.isFinite(v) ? v.toFixed(2) + "×" : "–")), Number.isFinite(s.median) ? s.median.toFixed(2) + "×" : "–", range(s, 2, "×")]);
     if (!ratios.every(Number.isFinite)) problems.push(`${name}: a ratio is not finite (${ratios.join(", ")})`);
   }
-  summary.push({ name, finishline: fl, node, ratios: keep ? ratios : null, ratio: keep ? s : null });
+  summary.push({ name, digits: d, values, anchor: keep ? anchor : null, ratios: keep ? ratios : null, ratio: keep ? s : null });
 }
 
-console.log(`\nMedians of ${ROUNDS} rounds; ratio median (range over rounds):\n`);
-line(["measure", "finishline", "Node socket.io 4.8", "ratio"]);
-line(["---", "---:", "---:", "---:"]);
-for (const [i, s] of summary.entries()) {
-  const d = rows[i][3];
+console.log(`\nMedians of ${ROUNDS} rounds; ratio = finishline ÷ the Node variant named, median (range over rounds):\n`);
+line(["measure", ...sides.map((s) => s.name), "ratio"]);
+line(["---", ...sides.map(() => "---:"), "---:"]);
+for (const s of summary) {
   const r = s.ratio;
-  line([s.name, fmt(spread(s.finishline).median, d), fmt(spread(s.node).median, d), r && Number.isFinite(r.median) ? `${r.median.toFixed(2)}× (${fmt(r.min, 2)}–${fmt(r.max, 2)})` : "–"]);
+  line([s.name, ...sides.map((side) => fmt(spread(s.values[side.name]).median, s.digits)), r && Number.isFinite(r.median) ? `${r.median.toFixed(2)}× (${fmt(r.min, 2)}–${fmt(r.max, 2)}) ÷ ${s.anchor.replace("Node socket.io, ", "")}` : "–"]);
 }
 
 // Problems that make the figures meaningless fail the run (the smoke mode relies on it).
@@ -334,7 +346,7 @@ rounds.forEach((round, i) => {
   for (const [s, r] of Object.entries(round.latency)) if (!(r.samples > 0)) problems.push(`round ${i + 1}, latency ${s}: no latency samples`);
 });
 mkdirSync(path.dirname(OUT), { recursive: true });
-writeFileSync(OUT, JSON.stringify({ smoke, machine, settings: { latencyClients: LATENCY_CLIENTS, rate: RATE, seconds: SECONDS, fanout: FANOUT, events: EVENTS, deliveries: DELIVERIES, concurrency: CONCURRENCY, rounds: ROUNDS },
+writeFileSync(OUT, JSON.stringify({ smoke, machine, settings: { nodeRelays: NODE_RELAYS, latencyClients: LATENCY_CLIENTS, rate: RATE, seconds: SECONDS, fanout: FANOUT, events: EVENTS, deliveries: DELIVERIES, concurrency: CONCURRENCY, rounds: ROUNDS },
   messagesPerJob: Object.fromEntries(sides.map((s) => [s.name, s.messagesPerJob])), rounds, summary, problems, at: new Date().toISOString() }, null, 2));
 await redis.quit();
 if (problems.length) { console.error("problems:\n  " + problems.join("\n  ")); process.exit(1); }
