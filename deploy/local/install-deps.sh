@@ -39,7 +39,8 @@ if [ "${1:-}" = "--with-js" ]; then
     npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
   fi
   if [ ! -d tests/bench/node_modules/bullmq ] || [ ! -d tests/bench/node_modules/bullmq5 ] || [ ! -d tests/bench/node_modules/socket.io ] \
-    || [ ! -d tests/bench/node_modules/@socket.io/redis-adapter ] || [ ! -d tests/bench/node_modules/socket.io-client ]; then
+    || [ ! -d tests/bench/node_modules/@socket.io/redis-adapter ] || [ ! -d tests/bench/node_modules/@socket.io/redis-emitter ] \
+    || [ ! -d tests/bench/node_modules/socket.io-client ]; then
     echo "==> installing the benchmark peers (npm ci, pinned by tests/bench/package-lock.json)"
     npm ci --prefix tests/bench --no-audit --no-fund --loglevel=error
   fi
