@@ -9,12 +9,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use apalis::prelude::BoxDynError;
-use finishline_bus::{Ack, BusError, BusWriter, Finish, Progress, ProgressBus, RunOutcome};
+use finishline_bus::{
+    Ack, BibIndex, BusError, BusWriter, Finish, Progress, ProgressBus, RunOutcome,
+};
 use finishline_media::{MediaError, VideoError};
 use finishline_queue::{Backoff, Delivery, Retrier};
 use finishline_wire::{
-    JobId, JobKind, JobState, MessageName, PhotoFailedBody, PhotoJob, Stage, VideoFailedBody,
-    VideoJob,
+    EventId, JobId, JobKind, JobState, MessageName, PhotoFailedBody, PhotoJob, Stage,
+    VideoFailedBody, VideoJob,
 };
 use tokio::sync::Semaphore;
 use tracing::Instrument;
@@ -150,6 +152,8 @@ pub struct Success {
     pub result: String,
     /// Bibs found, for the log.
     pub plates: usize,
+    /// The job's sightings, added to its event's bib index by the step that ends the job.
+    pub index: BibIndex,
 }
 
 /// A stage boundary reached after at least this much work since the run last heard from
@@ -249,7 +253,7 @@ impl JobRunner {
             Ok(success) => {
                 let ended = self
                     .writer
-                    .finish(
+                    .finish_indexed(
                         job_id,
                         Some(run),
                         Finish {
@@ -260,6 +264,7 @@ impl JobRunner {
                             error: None,
                         },
                         Some(ack),
+                        Some(success.index),
                     )
                     .await?;
                 if !ended {
@@ -320,6 +325,7 @@ impl JobRunner {
                         err.code(),
                         attempt,
                         Some(ack),
+                        EventId::parse(job.event_id()).ok(),
                     )
                     .await?;
                 metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "failed").increment(1);
@@ -329,7 +335,8 @@ impl JobRunner {
         }
     }
 
-    /// Ends a job as failed with `photo:failed` / `video:failed`.
+    /// Ends a job as failed with `photo:failed` / `video:failed`; with its event, the same
+    /// call renews the event's bib index (indexing nothing).
     #[allow(clippy::too_many_arguments)]
     async fn fail(
         &self,
@@ -341,6 +348,7 @@ impl JobRunner {
         code: &str,
         attempts: u32,
         ack: Option<Ack>,
+        event_id: Option<EventId>,
     ) -> Result<bool, BoxDynError> {
         let body = match kind {
             JobKind::Photo => serde_json::to_string(&PhotoFailedBody {
@@ -360,7 +368,7 @@ impl JobRunner {
         };
         Ok(self
             .writer
-            .finish(
+            .finish_indexed(
                 job_id,
                 run,
                 Finish {
@@ -371,6 +379,7 @@ impl JobRunner {
                     error: Some(error),
                 },
                 ack,
+                event_id.map(BibIndex::empty),
             )
             .await?)
     }
@@ -483,6 +492,7 @@ impl JobRunner {
                 "invalid_payload",
                 status.attempts,
                 Some(ack),
+                EventId::parse(&status.event_id).ok(),
             )
             .await?;
         tracing::error!(

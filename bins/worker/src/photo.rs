@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
-use finishline_bus::Ack;
+use finishline_bus::{Ack, BibIndex};
 use finishline_media::{MediaError, MediaLimits, PhotoPipeline, SourceLoader, decode_photo};
 use finishline_queue::Delivery;
 use finishline_wire::{
@@ -75,10 +75,17 @@ impl PhotoProcessor {
                 .map_err(encode_error)?;
                 let result = serde_json::json!({ "plates": found.plates, "colors": found.colors })
                     .to_string();
+                let index = BibIndex::photo(
+                    job.event_id.clone(),
+                    job.photo_id.as_str(),
+                    job.job_id.as_str(),
+                    &found.plates,
+                )?;
                 Ok(Success {
                     body,
                     result,
                     plates: found.plates.len(),
+                    index,
                 })
             })
             .await

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use apalis::prelude::{BoxDynError, Data};
-use finishline_bus::Ack;
+use finishline_bus::{Ack, BibIndex};
 use finishline_media::{
     MediaLimits, PhotoPipeline, PlateMerger, SourceLoader, VideoError, VideoTools,
 };
@@ -94,10 +94,17 @@ impl VideoProcessor {
                     "durationMs": found.duration_ms,
                 })
                 .to_string();
+                let index = BibIndex::video(
+                    job.event_id.clone(),
+                    job.video_id.as_str(),
+                    job.job_id.as_str(),
+                    &found.plates,
+                )?;
                 Ok(Success {
                     body,
                     result,
                     plates: found.plates.len(),
+                    index,
                 })
             })
             .await

@@ -311,6 +311,12 @@ impl ProgressBus {
                 },
             )
             .await?;
+        if cancelled && let Ok(event_id) = EventId::parse(&status.event_id) {
+            // The bib index lives as long as the event's other keys, which this end renewed.
+            if let Err(err) = self.renew_bib_index(&event_id).await {
+                tracing::warn!(error = %err, event_id = %event_id, "bib index TTL not renewed");
+            }
+        }
         let status = self.job_status(job_id).await?.unwrap_or(status);
         Ok(Some((status, cancelled)))
     }

@@ -69,6 +69,17 @@ impl Keys {
         format!("{}:job:{job_id}:history", self.prefix)
     }
 
+    /// The bib index of an event, in the order `lua/bib_index.lua` takes it: the sightings
+    /// (sorted set, lexical), the numbers seen (sorted set, lexical), the counts (hash).
+    pub fn bib_index(&self, event_id: &EventId) -> [String; 3] {
+        let base = format!("{}:bibs:{event_id}", self.prefix);
+        [
+            format!("{base}:sightings"),
+            format!("{base}:numbers"),
+            format!("{base}:counts"),
+        ]
+    }
+
     /// Hash `mediaId → jobId` of an event, which makes enqueue idempotent.
     pub fn media_index(&self, event_id: &EventId, kind: JobKind) -> String {
         format!("{}:index:{event_id}:{}", self.prefix, kind.as_str())

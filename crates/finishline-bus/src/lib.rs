@@ -5,6 +5,7 @@
 //! one global stream that every gateway tails with [`StreamTail`]. Job state and event counters
 //! change in the same scripts, so a job is counted exactly once however often it runs.
 
+mod bib_index;
 mod bus;
 mod keys;
 mod scripts;
@@ -12,6 +13,7 @@ mod settings;
 mod tail;
 mod writer;
 
+pub use bib_index::{BibIndex, MAX_BIB_PAGE};
 pub use bus::{BusLimits, Finish, ProgressBus, RunOutcome};
 pub use keys::Keys;
 pub use scripts::{LUA_PRELUDE, with_prelude};

@@ -15,5 +15,10 @@ pub fn with_prelude(body: &str) -> Script {
 
 pub(crate) static FINISH: LazyLock<Script> =
     LazyLock::new(|| with_prelude(include_str!("lua/finish.lua")));
-pub(crate) static BATCH: LazyLock<Script> =
-    LazyLock::new(|| with_prelude(include_str!("lua/batch.lua")));
+pub(crate) static BATCH: LazyLock<Script> = LazyLock::new(|| {
+    with_prelude(concat!(
+        include_str!("lua/bib_index.lua"),
+        "\n",
+        include_str!("lua/batch.lua")
+    ))
+});

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::BusError;
+use crate::bib_index::{BibIndex, IndexKeys};
 use crate::bus::{Finish, ProgressBus, RunOutcome};
 use crate::scripts::BATCH;
 
@@ -93,6 +94,8 @@ enum Op {
         result: String,
         error: String,
         ack: Option<Ack>,
+        /// Indexed in the same call when it ends the job as succeeded.
+        index: Option<BibIndex>,
         reply: Reply<i64>,
     },
     /// Fire and forget.
@@ -254,6 +257,22 @@ impl BusWriter {
         finish: Finish<'_>,
         ack: Option<Ack>,
     ) -> Result<bool, BusError> {
+        self.finish_indexed(job_id, run, finish, ack, None).await
+    }
+
+    /// [`Self::finish`], and in the same Lua call, when that call ends the job as succeeded,
+    /// adds `index`'s sightings to the event's bib index (any end renews the index's TTL).
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached.
+    pub async fn finish_indexed(
+        &self,
+        job_id: &JobId,
+        run: Option<u64>,
+        finish: Finish<'_>,
+        ack: Option<Ack>,
+        index: Option<BibIndex>,
+    ) -> Result<bool, BusError> {
         let (reply, rx) = oneshot::channel();
         self.send(Op::Finish {
             job_id: job_id.clone(),
@@ -265,6 +284,7 @@ impl BusWriter {
             result: finish.result.unwrap_or("").to_owned(),
             error: finish.error.unwrap_or("").to_owned(),
             ack,
+            index,
             reply,
         })
         .await?;
@@ -339,6 +359,7 @@ async fn write_batches(
             .arg(limits.history_max)
             .arg(limits.stream_max)
             .arg(limits.retention.as_secs());
+        let mut index_keys = IndexKeys::default();
         for op in &batch {
             match op {
                 Op::Start { job_id, ts, .. } => {
@@ -370,6 +391,7 @@ async fn write_batches(
                     result,
                     error,
                     ack,
+                    index,
                     ..
                 } => {
                     call.arg("F")
@@ -382,6 +404,7 @@ async fn write_batches(
                         .arg(result)
                         .arg(error);
                     encode_ack(&mut call, ack.as_ref());
+                    index_keys.encode(&mut call, bus.keys(), index.as_ref());
                 }
                 Op::Ack(ack) => {
                     call.arg("A");
@@ -544,6 +567,7 @@ mod tests {
             result: String::new(),
             error: String::new(),
             ack: None,
+            index: None,
             reply: oneshot::channel().0,
         }
     }

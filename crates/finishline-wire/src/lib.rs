@@ -4,12 +4,16 @@
 //! workers, gateways and tests can all agree on the exact shapes without pulling in Redis or
 //! Socket.IO. Every JSON field is camelCase.
 
+mod bibs;
 mod ids;
 mod job;
 mod message;
 mod rooms;
 mod settings;
 
+pub use bibs::{
+    BibCounts, BibNumber, BibNumbers, BibPage, BibPhoto, BibVideo, photo_sightings, video_sightings,
+};
 pub use ids::{EventId, IdError, JobId, MediaId, RequestId, UserId, validate_id};
 pub use job::{JobKind, JobState, JobStatus, MediaSource, PhotoJob, Stage, VideoJob};
 pub use message::{

@@ -6,7 +6,9 @@
 --   'S', job_id, ts                                              start a run
 --   'P', job_id, run, name, body, ts, stage, progress            progress message
 --   'F', job_id, run, state, name, body, ts, result, error,      end the job and settle its
---        queue, worker, task_id                                  delivery (empty: none)
+--        queue, worker, task_id,                                 delivery (empty: none), and
+--        index, n, n × (number, kind, json)                      index its bibs (bib_index.lua;
+--                                                                index: KEYS position, 0: none)
 --   'A', queue, worker, task_id                                  settle a delivery
 -- Returns a flat list: run and attempt for each S, the result of fl_progress for each P and
 -- of fl_finish for each F (the prelude); nothing for A.
@@ -54,6 +56,7 @@ local cfg = { history_max = ARGV[2], stream_max = ARGV[3], ttl = ARGV[4], defer_
   events = {} }
 local out = {}
 local ended, ended_order = {}, {}
+local indexes = {}
 -- A delivery is settled by the worker that holds it: once another worker took the task
 -- over (this one was presumed dead), its payload is theirs and stays.
 local function settle(queue, worker, task_id)
@@ -84,8 +87,16 @@ while i <= n do
       ended[event_id] = { request_id, ARGV[i + 6] }
     end
     settle(ARGV[i + 9], ARGV[i + 10], ARGV[i + 11])
+    local index, sightings = tonumber(ARGV[i + 12]), tonumber(ARGV[i + 13])
+    if code == 1 and index > 0 then
+      if ARGV[i + 3] == 'succeeded' then
+        -- The terminal message was the last this batch stamped for the event: its seq.
+        fl_index_bibs(index, cfg.events[event_id].seq, i + 14, sightings)
+      end
+      indexes[index] = true
+    end
     out[#out + 1] = code
-    i = i + 12
+    i = i + 14 + 3 * sightings
   elseif op == 'A' then
     settle(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
     i = i + 4
@@ -104,5 +115,8 @@ end
 for event_id, e in pairs(cfg.events) do
   fl_flush_seq(e)
   fl_expire_event(prefix, event_id, cfg.ttl)
+end
+for index in pairs(indexes) do
+  fl_expire_bib_index(index, cfg.ttl)
 end
 return out
