@@ -114,6 +114,7 @@ pub fn router(state: HttpState) -> Router {
         )
         .route("/v1/events/{event_id}", get(event_snapshot))
         .merge(crate::settings::routes())
+        .merge(crate::bibs::routes())
         .route("/v1/jobs", get(list_jobs))
         .route("/v1/jobs/{job_id}", get(job_status))
         .route("/v1/jobs/{job_id}/retry", post(retry_job))

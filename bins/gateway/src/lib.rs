@@ -2,6 +2,7 @@
 //! Socket.IO namespace and the relay; [`App::run`] serves until shutdown.
 
 mod auth;
+mod bibs;
 mod compact;
 mod compat;
 mod config;
