@@ -227,9 +227,9 @@ mod tests {
         assert!(auth.verify(Some(none)).is_err());
     }
 
-    /// A key pair made for these tests only (testdata/), never used anywhere else.
-    const TEST_PUBLIC_KEY: &[u8] = include_bytes!("testdata/rs256-test.pub.pem");
-    const TEST_PRIVATE_KEY: &[u8] = include_bytes!("testdata/rs256-test.key.pem");
+    /// A key pair made for these tests only (tests/testdata/), never used anywhere else.
+    const TEST_PUBLIC_KEY: &[u8] = include_bytes!("../tests/testdata/rs256-test.pub.pem");
+    const TEST_PRIVATE_KEY: &[u8] = include_bytes!("../tests/testdata/rs256-test.key.pem");
 
     #[test]
     fn rs256_tokens_verify_with_the_public_key_and_hs_rs_confusion_is_refused() {
