@@ -2,6 +2,7 @@
 //! clients (Rust and the official JS client).
 
 mod auth;
+mod bib_index;
 mod browser;
 mod bus_counts;
 mod event_settings;
