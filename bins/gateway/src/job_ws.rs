@@ -36,7 +36,14 @@ pub struct JobWatchers {
 type WatchersByJob = HashMap<Arc<str>, Vec<(u64, mpsc::Sender<StreamMessage>)>>;
 
 impl JobWatchers {
-    fn attach(&self, job_id: &JobId, id: u64, capacity: usize) -> mpsc::Receiver<StreamMessage> {
+    /// Registers watcher `id` (from [`next_watcher_id`]) of a job; its live messages arrive
+    /// on the returned channel from now on.
+    pub(crate) fn attach(
+        &self,
+        job_id: &JobId,
+        id: u64,
+        capacity: usize,
+    ) -> mpsc::Receiver<StreamMessage> {
         let (tx, rx) = mpsc::channel(capacity.max(16));
         self.lock()
             .entry(Arc::from(job_id.as_str()))
@@ -45,7 +52,8 @@ impl JobWatchers {
         rx
     }
 
-    fn detach(&self, job_id: &JobId, id: u64) {
+    /// Forgets a watcher.
+    pub(crate) fn detach(&self, job_id: &JobId, id: u64) {
         let mut watchers = self.lock();
         if let Some(list) = watchers.get_mut(job_id.as_str()) {
             list.retain(|(watcher, _)| *watcher != id);
@@ -89,6 +97,11 @@ pub struct JobQuery {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A watcher id no other watcher of any job has.
+pub(crate) fn next_watcher_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
 
 pub async fn upgrade(
     State(state): State<NativeState>,
@@ -137,7 +150,7 @@ pub async fn upgrade(
 }
 
 async fn serve(mut socket: WebSocket, state: NativeState, job_id: JobId) {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let id = next_watcher_id();
     // Attach first: from here on every live message of the job reaches the channel.
     let mut live = state.gate.jobs.attach(&job_id, id, state.buffer);
     let result = run(&mut socket, &state, &job_id, &mut live).await;

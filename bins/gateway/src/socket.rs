@@ -138,6 +138,11 @@ pub(crate) fn release(socket: &SocketRef, state: &SocketState) {
     tracing::debug!(socket = %socket.id, ns = socket.ns(), "client disconnected");
 }
 
+/// Whether a socket is (still) subscribed to `room`.
+pub(crate) fn is_subscribed(socket: &SocketRef, room: &str) -> bool {
+    Subscriptions::of(socket).rooms().contains(room)
+}
+
 /// Notes a room a socket subscribed to, for the per-connection subscription limit.
 pub(crate) fn note_subscription(socket: &SocketRef, room: &str, subscribed: bool) {
     let subscriptions = Subscriptions::of(socket);

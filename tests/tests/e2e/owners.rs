@@ -254,3 +254,102 @@ async fn in_no_namespace_does_a_user_receive_another_users_messages() {
         }
     }
 }
+
+/// `seq`s of the messages `client` got about `job` (not the acks), and their names.
+fn seqs_of(client: &SocketClient, job: &str) -> Vec<(u64, String)> {
+    client
+        .received()
+        .iter()
+        .filter(|m| m.data["jobId"] == job)
+        .filter_map(|m| Some((m.data["seq"].as_u64()?, m.name.clone())))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_subscription_with_since_replays_what_was_missed_then_follows_live() {
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("follow");
+    let gateway = Gateway::start_with(redis.url(), &prefix, &["--jwt-secret", SECRET]).await;
+    let url = gateway.url("");
+    let producer = token(json!({ "sub": "alice", "scope": "enqueue" }));
+    let mut jobs = Vec::new();
+    for photo in ["a1", "a2"] {
+        let (status, body) = post_photo(&gateway, &producer, "race-f", photo, json!({})).await;
+        assert_eq!(status, 202, "{body}");
+        jobs.push(body["jobs"][0]["jobId"].as_str().unwrap().to_owned());
+    }
+    let conn = redis.connection().await;
+    let bus = ProgressBus::new(conn, Keys::new(&prefix), BusLimits::default());
+    // Event seqs: 1 job:queued a1, 2 event:progress, 3 job:queued a2, 4 event:progress; a1
+    // runs: 5 job:started, 6-8 photo:progress, 9 photo:completed, 10 event:progress.
+    assert!(run_photo_job(&bus, &JobId::parse(jobs[0].as_str()).unwrap(), "a1").await);
+
+    let jobs_ns = connect_as(&url, "/jobs", "alice").await;
+    let files = connect_as(&url, "/file-processing", "alice").await;
+    let ack = jobs_ns
+        .call("subscribe:jobs", json!({ "jobId": jobs[0], "since": 5 }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    let ack = jobs_ns
+        .call("subscribe:jobs", json!({ "jobId": jobs[1], "since": 0 }))
+        .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    let ack = files
+        .call("subscribe:file", json!({ "fileId": jobs[1], "since": 0 }))
+        .await;
+    assert_eq!(ack["jobId"], jobs[1].as_str(), "{ack}");
+    // The ended job: only what came after seq 5, from its history.
+    jobs_ns
+        .wait_for("job:completed", Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        seqs_of(&jobs_ns, &jobs[0]),
+        [
+            (6, "job:progress".to_owned()),
+            (7, "job:progress".to_owned()),
+            (8, "job:progress".to_owned()),
+            (9, "job:completed".to_owned())
+        ]
+    );
+    // The queued job: its job:queued from history, then the run live, once each, in order.
+    assert!(run_photo_job(&bus, &JobId::parse(jobs[1].as_str()).unwrap(), "a2").await);
+    files
+        .wait_for("processing:completed", Duration::from_secs(10))
+        .await;
+    finishline_tests::wait_until("a2 completed on /jobs", Duration::from_secs(10), || {
+        let done = seqs_of(&jobs_ns, &jobs[1])
+            .iter()
+            .any(|(_, name)| name == "job:completed");
+        async move { done }
+    })
+    .await;
+    let names = |pairs: Vec<(u64, String)>| {
+        let seqs: Vec<u64> = pairs.iter().map(|p| p.0).collect();
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "in order, once: {pairs:?}"
+        );
+        pairs.into_iter().map(|p| p.1).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(seqs_of(&jobs_ns, &jobs[1])),
+        [
+            "job:update",
+            "job:update",
+            "job:progress",
+            "job:progress",
+            "job:progress",
+            "job:completed"
+        ]
+    );
+    assert_eq!(
+        names(seqs_of(&files, &jobs[1])),
+        [
+            "processing:started",
+            "processing:progress",
+            "processing:progress",
+            "processing:progress",
+            "processing:completed"
+        ]
+    );
+}

@@ -3,7 +3,7 @@
 //!
 //! | seed 000 | finishline |
 //! | --- | --- |
-//! | `subscribe:file { fileId }` | `fileId` = a job id, or a photo's / video's id (with `eventId` when the token may watch more than its listed events); the socket joins the job's room |
+//! | `subscribe:file { fileId }` | (`since` replays, see [`super::follow`]) `fileId` = a job id, or a photo's / video's id (with `eventId` when the token may watch more than its listed events); the socket joins the job's room |
 //! | `unsubscribe:file { fileId }` | leaves it |
 //! | `subscribed` | `{ fileId, jobId, room, status }` (`status` as `GET /v1/jobs/{jobId}`, without history; also the ack, when the client asks for one) |
 //! | `processing:started` | `job:started`: `{ fileId, jobId, attempt, … }` |
@@ -48,6 +48,8 @@ pub async fn connect(
 struct FileRequest {
     file_id: String,
     event_id: Option<EventId>,
+    /// The last `seq` seen; the job's later messages are replayed first.
+    since: Option<u64>,
 }
 
 fn refuse(socket: &SocketRef, ack: AckSender, code: &str, message: String) {
@@ -131,8 +133,13 @@ async fn subscribe(
             .to_owned();
         return refuse(&socket, ack, "rate_limited", message);
     }
-    socket.join(room.clone());
     note_subscription(&socket, &room, true);
+    match (request.since, JobId::parse(status.job_id.as_str())) {
+        (Some(since), Ok(job_id)) => {
+            super::follow::follow(socket.clone(), state.clone(), job_id, since, map);
+        }
+        _ => socket.join(room.clone()),
+    }
     let mut current = json!(status);
     current["history"] = json!([]);
     let subscribed = json!({
@@ -165,6 +172,13 @@ async fn unsubscribe(
 
 /// Maps a job's message to seed 000's event, to the job's room.
 pub async fn relay(io: &SocketIo, job: &JobMessage<'_>) {
+    if let Some((event, payload)) = map(job) {
+        emit_to(io, NAMESPACE, vec![job_room(job.job_id)], event, &payload).await;
+    }
+}
+
+/// Seed 000's event and payload for a job's message; `None` for messages it has none for.
+pub fn map(job: &JobMessage<'_>) -> Option<(&'static str, Value)> {
     let event = match job.name {
         MessageName::JobStarted => "processing:started",
         MessageName::PhotoProgress | MessageName::VideoProgress => "processing:progress",
@@ -174,7 +188,7 @@ pub async fn relay(io: &SocketIo, job: &JobMessage<'_>) {
         | MessageName::PhotoCancelled
         | MessageName::VideoCancelled => "processing:failed",
         MessageName::JobQueued | MessageName::EventProgress | MessageName::EventCompleted => {
-            return;
+            return None;
         }
     };
     let mut payload = job.data.clone();
@@ -185,6 +199,5 @@ pub async fn relay(io: &SocketIo, job: &JobMessage<'_>) {
     ) {
         payload.insert("error".into(), json!("cancelled"));
     }
-    let rooms = vec![job_room(job.job_id)];
-    emit_to(io, NAMESPACE, rooms, event, &Value::Object(payload)).await;
+    Some((event, Value::Object(payload)))
 }

@@ -3,7 +3,7 @@
 //!
 //! | seed 002 | finishline |
 //! | --- | --- |
-//! | `subscribe:jobs { jobId }` | room `job:<jobId>`: the token may watch the job's event or owns the job; the ack also holds the job's current `status` |
+//! | `subscribe:jobs { jobId }` | (`since` replays, see [`super::follow`]) room `job:<jobId>`: the token may watch the job's event or owns the job; the ack also holds the job's current `status` |
 //! | `subscribe:jobs { userId }` | room `user:<userId>`: the token's own `sub`, or an `admin` token |
 //! | `subscribe:jobs {}` | room `all-jobs`: `admin` tokens only |
 //! | ack | `{ success, room, message }`; refused: `{ success: false, message, error: { code, message } }` |
@@ -48,6 +48,8 @@ pub async fn connect(
 struct JobsRequest {
     job_id: Option<JobId>,
     user_id: Option<UserId>,
+    /// With `jobId`: the last `seq` seen; the job's later messages are replayed first.
+    since: Option<u64>,
 }
 
 fn refused(room: Option<&str>, code: &str, message: String) -> Value {
@@ -133,8 +135,13 @@ async fn subscribe(
         let _ = ack.send(&refused(Some(&room), "rate_limited", message));
         return;
     }
-    socket.join(room.clone());
     note_subscription(&socket, &room, true);
+    match (&request.job_id, request.since) {
+        (Some(job_id), Some(since)) => {
+            super::follow::follow(socket.clone(), state.clone(), job_id.clone(), since, map);
+        }
+        _ => socket.join(room.clone()),
+    }
     let mut answer = json!({
         "success": true,
         "room": room,
@@ -164,6 +171,18 @@ async fn unsubscribe(socket: SocketRef, TryData(payload): TryData<Value>, ack: A
 
 /// Maps a job's message to seed 002's event, to the rooms of the job, its owner, and all jobs.
 pub async fn relay(io: &SocketIo, job: &JobMessage<'_>) {
+    let Some((event, payload)) = map(job) else {
+        return;
+    };
+    let mut rooms = vec![job_room(job.job_id), ALL_JOBS_ROOM.to_owned()];
+    if let Some(owner) = job.owner {
+        rooms.push(user_room(owner));
+    }
+    emit_to(io, NAMESPACE, rooms, event, &payload).await;
+}
+
+/// Seed 002's event and payload for a job's message; `None` for messages it has none for.
+pub fn map(job: &JobMessage<'_>) -> Option<(&'static str, Value)> {
     let (event, mut payload) = match job.name {
         MessageName::JobQueued => {
             let mut data = json!({ "position": job.field("position"), "kind": job.field("kind") });
@@ -202,16 +221,12 @@ pub async fn relay(io: &SocketIo, job: &JobMessage<'_>) {
             "job:error",
             json!({ "status": "failed", "error": "cancelled", "code": "cancelled" }),
         ),
-        MessageName::EventProgress | MessageName::EventCompleted => return,
+        MessageName::EventProgress | MessageName::EventCompleted => return None,
     };
     payload["jobId"] = json!(job.job_id);
     payload["timestamp"] = job.field("ts");
     for common in ["eventId", "requestId", "seq"] {
         payload[common] = job.field(common);
     }
-    let mut rooms = vec![job_room(job.job_id), ALL_JOBS_ROOM.to_owned()];
-    if let Some(owner) = job.owner {
-        rooms.push(user_room(owner));
-    }
-    emit_to(io, NAMESPACE, rooms, event, &payload).await;
+    Some((event, payload))
 }

@@ -10,11 +10,12 @@
 //! The relay calls [`relay`] with every message after emitting it to `/progress`, so each
 //! namespace sees messages in the same `seq` order. Connect-time auth is `/progress`'s (JWT in
 //! `auth.token`, per-IP limit); per-job authorisation is the job's event (the token may watch
-//! it) or its owner (the token's `sub`). These namespaces deliver live messages only: a client
-//! that needs replay uses `/progress` with `since` (docs/PROTOCOL.md, "Compatibility
-//! namespaces").
+//! it) or its owner (the token's `sub`). A job subscription with `since` is replayed from the
+//! job's history ([`follow`]); user and all-jobs rooms are live only (docs/PROTOCOL.md,
+//! "Compatibility namespaces").
 
 pub mod file_processing;
+pub mod follow;
 pub mod jobs;
 pub mod queue;
 
@@ -80,6 +81,27 @@ pub struct JobMessage<'a> {
     pub data: Map<String, Value>,
 }
 
+impl<'a> JobMessage<'a> {
+    /// A relayed message of a job, parsed; `None` for event messages (no job) or a body that
+    /// is not an object.
+    pub fn of(message: &'a StreamMessage) -> Option<Self> {
+        let job_id = message.job_id.as_deref()?;
+        let Ok(Value::Object(data)) = serde_json::from_str::<Value>(message.data.get()) else {
+            tracing::warn!(
+                seq = message.seq,
+                "relayed message is not a JSON object; not mapped"
+            );
+            return None;
+        };
+        Some(Self {
+            name: message.name,
+            job_id,
+            owner: message.owner.as_deref(),
+            data,
+        })
+    }
+}
+
 impl JobMessage<'_> {
     /// A field of the message, or null.
     pub fn field(&self, name: &str) -> Value {
@@ -108,9 +130,9 @@ impl JobMessage<'_> {
 /// Maps one relayed message into every compatibility namespace that has sockets. Messages
 /// that are not about a job (`event:*`) have no counterpart in the seeds.
 pub async fn relay(io: &SocketIo, message: &StreamMessage) {
-    let Some(job_id) = message.job_id.as_deref() else {
+    if message.job_id.is_none() {
         return;
-    };
+    }
     let wanted = [
         file_processing::CONNECTED.any(),
         jobs::CONNECTED.any(),
@@ -119,18 +141,8 @@ pub async fn relay(io: &SocketIo, message: &StreamMessage) {
     if !wanted.contains(&true) {
         return;
     }
-    let Ok(Value::Object(data)) = serde_json::from_str::<Value>(message.data.get()) else {
-        tracing::warn!(
-            seq = message.seq,
-            "relayed message is not a JSON object; not mapped"
-        );
+    let Some(job) = JobMessage::of(message) else {
         return;
-    };
-    let job = JobMessage {
-        name: message.name,
-        job_id,
-        owner: message.owner.as_deref(),
-        data,
     };
     if wanted[0] {
         file_processing::relay(io, &job).await;
