@@ -103,34 +103,34 @@ impl SocketClient {
 
     /// Emits `event` with `payload` and returns the ack's first value.
     pub async fn call(&self, event: &str, payload: Value) -> Value {
+        self.try_call(event, payload, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("no ack for {event} within 10 s"))
+    }
+
+    /// Emits `event` with `payload` and returns the ack's first value, or `None` when the emit
+    /// fails or no ack arrives within `timeout` (a closed connection).
+    pub async fn try_call(&self, event: &str, payload: Value, timeout: Duration) -> Option<Value> {
         let (tx, rx) = oneshot::channel::<Value>();
         let tx = Arc::new(Mutex::new(Some(tx)));
         self.client
-            .emit_with_ack(
-                event,
-                payload,
-                Duration::from_secs(10),
-                move |payload, _| {
-                    let tx = tx.clone();
-                    async move {
-                        if let Some(tx) = tx.lock().expect("lock").take() {
-                            // Acks arrive as the list of the server's ack arguments.
-                            let value = match first_value(payload) {
-                                Value::Array(mut args) if args.len() == 1 => args.remove(0),
-                                other => other,
-                            };
-                            let _ = tx.send(value);
-                        }
+            .emit_with_ack(event, payload, timeout, move |payload, _| {
+                let tx = tx.clone();
+                async move {
+                    if let Some(tx) = tx.lock().expect("lock").take() {
+                        // Acks arrive as the list of the server's ack arguments.
+                        let value = match first_value(payload) {
+                            Value::Array(mut args) if args.len() == 1 => args.remove(0),
+                            other => other,
+                        };
+                        let _ = tx.send(value);
                     }
-                    .boxed()
-                },
-            )
+                }
+                .boxed()
+            })
             .await
-            .expect("emit");
-        tokio::time::timeout(Duration::from_secs(10), rx)
-            .await
-            .unwrap_or_else(|_| panic!("no ack for {event} within 10 s"))
-            .expect("ack")
+            .ok()?;
+        tokio::time::timeout(timeout, rx).await.ok()?.ok()
     }
 
     /// Emits without waiting for an ack.

@@ -273,7 +273,33 @@ async fn an_oversized_socket_message_closes_only_that_connection() {
     greedy
         .emit("subscribe:event", json!({ "eventId": "x".repeat(100_000) }))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The gateway closed the greedy connection: its gauge drops to the bystander alone, and
+    // the greedy client's next call is never answered.
+    let metrics = gateway.url("/metrics");
+    wait_until(
+        "the gateway to count one connection",
+        Duration::from_secs(5),
+        || {
+            let metrics = metrics.clone();
+            async move {
+                let Ok(response) = reqwest::get(&metrics).await else {
+                    return false;
+                };
+                let text = response.text().await.unwrap_or_default();
+                text.lines()
+                    .any(|line| line.trim() == "finishline_gateway_connections 1")
+            }
+        },
+    )
+    .await;
+    let again = greedy
+        .try_call(
+            "subscribe:event",
+            json!({ "eventId": "fine" }),
+            Duration::from_secs(2),
+        )
+        .await;
+    assert_eq!(again, None, "the greedy connection is closed");
     let ack = bystander
         .call("subscribe:event", json!({ "eventId": "fine" }))
         .await;
