@@ -410,6 +410,11 @@ async fn five_hundred_jobs_survive_two_worker_kills_with_exact_counts() {
         }
         total
     };
+    // Each killed worker held running jobs: they ran again elsewhere, and still ended once.
+    assert!(
+        runs_started > 500,
+        "two workers were killed mid-run, yet no job was re-run ({runs_started} runs for 500 jobs)"
+    );
     eprintln!(
         "chaos: 500 jobs, 2 workers SIGKILLed, {} runs started ({} re-runs), every job ended once, done in {:?} ({:?} after the first kill)",
         runs_started,
