@@ -6,6 +6,7 @@
 // "RESTART <lastSeq>" and waits for a line "CONTINUE" on stdin: meanwhile the harness kills
 // the gateway, starts it again on the same port and enqueues the second half. The page must
 // then reconnect, resubscribe with `since`, and fill the gap: every seq exactly once.
+// With --bibs, it then searches the first bib through the search box and checks the photos found.
 // Prints one JSON line { ok, violations, ... } and exits 0 when ok.
 import { chromium } from "playwright-core";
 import readline from "node:readline";
@@ -93,8 +94,23 @@ try {
   const gapless = view.seqs.every((s, i) => s === first + i);
   check(gapless, `seqs not consecutive (gap or duplicate): ${JSON.stringify(view.seqs)}`);
   check(first === 1, `first seq ${first}: the page saw the event from its start`);
+  // Find the first photo's bib through the search box (the event's bib index): exactly the
+  // photos that carry it come up.
+  let searched = null;
+  const wanted = bibs.find((b) => b !== "-");
+  if (wanted) {
+    const expected = bibs.map((b, i) => (b === wanted ? "b" + String(i).padStart(3, "0") : null)).filter(Boolean).sort();
+    await page.fill("#bib-input", wanted);
+    await page.click("#bib-search button[type=submit]");
+    await page.waitForFunction(() => document.querySelectorAll("[data-hit-photo]").length > 0, null, { timeout: 15000 });
+    const hits = await page.evaluate(() => [...document.querySelectorAll("[data-hit-photo]")].map((c) => c.dataset.hitPhoto).sort());
+    check(JSON.stringify(hits) === JSON.stringify(expected), `search for #${wanted} shows ${JSON.stringify(hits)}, expected ${JSON.stringify(expected)}`);
+    const message = await page.textContent("#bib-message");
+    check(message.startsWith("#" + wanted + ": " + expected.length + " photo"), `search message: ${message}`);
+    searched = { bib: wanted, hits };
+  }
   await page.screenshot({ path: args.screenshot, fullPage: true });
-  result = { messages: view.seqs.length, lastSeq: view.lastSeq, screenshot: args.screenshot };
+  result = { messages: view.seqs.length, lastSeq: view.lastSeq, screenshot: args.screenshot, searched };
 } catch (err) {
   violations.push("error: " + (err && err.message ? err.message : String(err)));
 } finally {

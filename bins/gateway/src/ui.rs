@@ -8,6 +8,7 @@ use axum::routing::get;
 
 const INDEX: &str = include_str!("../ui/index.html");
 const APP: &str = include_str!("../ui/app.js");
+const SEARCH: &str = include_str!("../ui/search.js");
 const STYLE: &str = include_str!("../ui/style.css");
 /// socket.io-client 4.8.4's browser bundle, vendored from the npm package.
 const SOCKET_IO: &str = include_str!("../ui/socket.io.min.js");
@@ -38,6 +39,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
                 |axum::extract::Path(file): axum::extract::Path<String>| async move {
                     match file.as_str() {
                         "app.js" => asset(APP, "text/javascript; charset=utf-8", "no-cache"),
+                        "search.js" => asset(SEARCH, "text/javascript; charset=utf-8", "no-cache"),
                         "style.css" => asset(STYLE, "text/css; charset=utf-8", "no-cache"),
                         "socket.io.min.js" => asset(
                             SOCKET_IO,
