@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use finishline_tests::{Gateway, RedisServer, SocketClient, Worker, unique_prefix, write_photo};
+use finishline_tests::{
+    Gateway, RedisServer, SocketClient, Worker, unique_prefix, wait_until, write_photo,
+};
 use serde_json::json;
 
 /// The value of the first sample of `name` whose labels contain every one of `labels`.
@@ -94,8 +96,23 @@ async fn health_and_metrics_report_what_happened() {
         ),
         Some(6.0)
     );
-    // The queue sampler runs every 2 s: wait for a sample after the run.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The queue sampler runs every 2 s: wait for a sample taken after the run.
+    let url = worker.url("/metrics");
+    wait_until(
+        "a queue sample after the run",
+        Duration::from_secs(10),
+        || {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let Ok(response) = http.get(&url).send().await else {
+                    return false;
+                };
+                let text = response.text().await.unwrap_or_default();
+                sample(&text, "finishline_queue_jobs", &[r#"state="waiting""#]) == Some(0.0)
+            }
+        },
+    )
+    .await;
     let worker_metrics = http
         .get(worker.url("/metrics"))
         .send()
