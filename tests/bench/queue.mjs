@@ -290,7 +290,7 @@ const head = ["measure", "", ...rounds.map((_, r) => `round ${r + 1}`), "median"
 const row = (cells) => console.log(`| ${cells.join(" | ")} |`);
 const range = (s, d, unit = "") => `${fmt(s.min, d)}${unit}–${fmt(s.max, d)}${unit}`;
 console.log(`\nQueue benchmark: ${fmt(N)} jobs (${fmt(SINGLE)} one per call), concurrency ${CONCURRENCY}, ${ROUNDS} rounds alternating the order, ` +
-  `${machine.cores} cores (${machine.cpu}), ${machine.redis.split(" ").slice(0, 3).join(" ")}, node ${machine.node}, load average before ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
+  `${machine.cores} cores (${machine.cpu}), ${machine.redis.split(" ").slice(0, 3).join(" ")}, node ${machine.node}, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
 row(head);
 row(head.map((_, i) => (i < 2 ? "---" : "---:")));
 for (const m of measures) {
