@@ -95,6 +95,10 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_NOOP_PROGRESS", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
     pub noop_progress: bool,
 
+    /// Where photo thumbnails are stored: a local folder as file:///path (created when missing)
+    #[arg(long, env = "FINISHLINE_ARTIFACTS", default_value = finishline_artifacts::DEFAULT_ARTIFACTS)]
+    pub artifacts: String,
+
     /// Threads for CPU work (decoding, recognition); default: the number of cores
     #[arg(long, env = "FINISHLINE_CPU_THREADS")]
     pub cpu_threads: Option<usize>,

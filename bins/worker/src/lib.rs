@@ -113,13 +113,18 @@ impl App {
                 max: config.retry_max_delay,
             },
         ));
-        let processor = Arc::new(PhotoProcessor::new(
-            runner.clone(),
-            loader.clone(),
-            pipeline.clone(),
-            media_limits.clone(),
-            config.noop_progress,
-        ));
+        let artifacts =
+            finishline_artifacts::ArtifactStore::open(&config.artifacts).context("--artifacts")?;
+        let processor = Arc::new(
+            PhotoProcessor::new(
+                runner.clone(),
+                loader.clone(),
+                pipeline.clone(),
+                media_limits.clone(),
+                config.noop_progress,
+            )
+            .with_artifacts(artifacts),
+        );
         let videos = Arc::new(VideoProcessor::new(
             runner,
             loader,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
+use finishline_artifacts::{ArtifactError, ArtifactStore, encode_thumbnail};
 use finishline_bus::{Ack, BibIndex};
 use finishline_media::{MediaError, MediaLimits, PhotoPipeline, SourceLoader, decode_photo};
 use finishline_queue::Delivery;
@@ -24,11 +25,15 @@ pub struct PhotoProcessor {
     /// Whether a pipeline that skips media work still publishes its three stage messages
     /// (`--noop-progress`).
     noop_progress: bool,
+    /// Where thumbnails go; none: no thumbnails.
+    artifacts: Option<ArtifactStore>,
 }
 
 struct Recognised {
     plates: Vec<Plate>,
     colors: Vec<ColorShare>,
+    /// The path the gateway serves the thumbnail at, when one was stored.
+    thumbnail: Option<String>,
 }
 
 impl PhotoProcessor {
@@ -46,7 +51,14 @@ impl PhotoProcessor {
             loader,
             pipeline,
             limits,
+            artifacts: None,
         }
+    }
+
+    /// Stores a thumbnail of each photo in `artifacts` (made in the `color` stage).
+    pub fn with_artifacts(mut self, artifacts: ArtifactStore) -> Self {
+        self.artifacts = Some(artifacts);
+        self
     }
 
     pub fn pipeline_name(&self) -> &'static str {
@@ -71,6 +83,7 @@ impl PhotoProcessor {
                     confidence: best.map_or(0.0, |p| p.confidence),
                     plates: &found.plates,
                     colors: &found.colors,
+                    thumbnail: found.thumbnail.as_deref(),
                 })
                 .map_err(encode_error)?;
                 let result = serde_json::json!({ "plates": found.plates, "colors": found.colors })
@@ -101,6 +114,7 @@ impl PhotoProcessor {
             return Ok(Recognised {
                 plates: Vec::new(),
                 colors: Vec::new(),
+                thumbnail: None,
             });
         }
         self.progress(job, run, Stage::Detection, 0).await?;
@@ -139,17 +153,47 @@ impl PhotoProcessor {
         self.progress(job, run, Stage::Color, 67).await?;
         let timer = std::time::Instant::now();
         let pipeline = self.pipeline.clone();
-        let (plates, colors) = self
+        let make_thumbnail = self.artifacts.is_some();
+        let (plates, colors, jpeg) = self
             .runner
             .cpu(move || {
                 let colors = pipeline.colors(&photo, &plates)?;
                 let mut plates = plates;
                 finishline_media::name_plate_colors(&photo.image, &mut plates);
-                Ok::<_, MediaError>((plates, colors))
+                let jpeg = make_thumbnail.then(|| encode_thumbnail(&photo.image));
+                Ok::<_, MediaError>((plates, colors, jpeg))
             })
             .await??;
+        let thumbnail = self.store_thumbnail(job, jpeg).await;
         record_stage(JobKind::Photo, Stage::Color, timer);
-        Ok(Recognised { plates, colors })
+        Ok(Recognised {
+            plates,
+            colors,
+            thumbnail,
+        })
+    }
+
+    /// Stores a photo's thumbnail; returns where the gateway serves it. A thumbnail that
+    /// cannot be made or stored is logged and left out: the bibs still count.
+    async fn store_thumbnail(
+        &self,
+        job: &PhotoJob,
+        jpeg: Option<Result<(Vec<u8>, u32, u32), ArtifactError>>,
+    ) -> Option<String> {
+        let (Some(store), Some(jpeg)) = (&self.artifacts, jpeg) else {
+            return None;
+        };
+        let stored = match jpeg {
+            Ok((jpeg, _, _)) => store.put_thumbnail(&job.job_id, jpeg).await,
+            Err(err) => Err(err),
+        };
+        match stored {
+            Ok(()) => Some(format!("/v1/jobs/{}/thumbnail", job.job_id)),
+            Err(err) => {
+                tracing::warn!(error = %err, "thumbnail not stored; the photo completes without one");
+                None
+            }
+        }
     }
 
     async fn progress(

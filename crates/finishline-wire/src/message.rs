@@ -365,6 +365,10 @@ pub struct PhotoCompletedBody<'a> {
     pub confidence: f32,
     pub plates: &'a [Plate],
     pub colors: &'a [ColorShare],
+    /// Where the gateway serves the photo's thumbnail (`/v1/jobs/{jobId}/thumbnail`), when
+    /// the worker stored one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<&'a str>,
 }
 
 /// Body of `photo:failed`, sent once, when no retry is left.

@@ -136,6 +136,37 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
     let bus = bus(redis.connection().await, &prefix);
     wait_event_done(&bus, "race-s", 5, Duration::from_secs(180)).await;
 
+    // Each photo's thumbnail is in the artifact store (the worker's default local folder),
+    // and photo:completed says where the gateway serves it.
+    let history = bus
+        .history_range(&EventId::parse("race-s").unwrap(), 0, u64::MAX, 1000)
+        .await
+        .unwrap();
+    let completed: Vec<Value> = history
+        .iter()
+        .filter(|m| m.name.as_str() == "photo:completed")
+        .map(|m| serde_json::from_str(m.data.get()).unwrap())
+        .collect();
+    assert_eq!(completed.len(), 4);
+    for body in &completed {
+        let job = body["jobId"].as_str().unwrap();
+        assert_eq!(
+            body["thumbnail"],
+            json!(format!("/v1/jobs/{job}/thumbnail")),
+            "{body}"
+        );
+        let file =
+            std::path::Path::new("/tmp/finishline-artifacts/thumbnails").join(format!("{job}.jpg"));
+        let thumbnail =
+            image::open(&file).unwrap_or_else(|err| panic!("{}: {err}", file.display()));
+        assert_eq!(
+            thumbnail.width().max(thumbnail.height()),
+            320,
+            "{}",
+            file.display()
+        );
+    }
+
     let watcher = token(json!({ "events": ["race-s"] }));
     let (status, page) = get(
         &gateway,
