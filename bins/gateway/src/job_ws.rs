@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
-use crate::native_ws::{NativeState, refuse};
+use crate::native_ws::{NativeState, answer, refuse, send};
 
 /// Watchers of single jobs: each gets the job's messages through a bounded channel; one that
 /// cannot keep up is dropped (its connection closes), never waited for.
@@ -193,26 +193,11 @@ async fn run(
                     }
                 }
             }
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    let text = text.as_str().trim();
-                    if text == "ping" || text.contains(r#""ping""#) {
-                        send(socket, r#"{"type":"pong"}"#.to_owned()).await?;
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None => return Ok(()),
-                Some(Ok(_)) => {}
-                Some(Err(_)) => return Err("receive failed"),
+            incoming = socket.recv() => if !answer(socket, incoming).await? {
+                return Ok(());
             },
         }
     }
-}
-
-async fn send(socket: &mut WebSocket, text: String) -> Result<(), &'static str> {
-    socket
-        .send(Message::Text(text.into()))
-        .await
-        .map_err(|_| "send failed")
 }
 
 /// A job as seed 003's status frames show it, kept up to date message by message.

@@ -140,24 +140,37 @@ async fn run(
                     last = seq;
                 }
             }
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    let text = text.as_str().trim();
-                    if text == "ping" || text.contains(r#""ping""#) {
-                        send(socket, r#"{"type":"pong"}"#.to_owned()).await?;
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None => return Ok(()),
-                Some(Ok(_)) => {}
-                Some(Err(_)) => return Err("receive failed"),
+            incoming = socket.recv() => if !answer(socket, incoming).await? {
+                return Ok(());
             },
         }
     }
 }
 
-async fn send(socket: &mut WebSocket, text: String) -> Result<(), &'static str> {
+/// Sends one text frame.
+pub(crate) async fn send(socket: &mut WebSocket, text: String) -> Result<(), &'static str> {
     socket
         .send(Message::Text(text.into()))
         .await
         .map_err(|_| "send failed")
+}
+
+/// Answers what a client sent on a native WebSocket: `ping` (bare or as `{"type":"ping"}`)
+/// gets `{"type":"pong"}`; anything else is ignored. `false` once the client has closed.
+pub(crate) async fn answer(
+    socket: &mut WebSocket,
+    incoming: Option<Result<Message, axum::Error>>,
+) -> Result<bool, &'static str> {
+    match incoming {
+        Some(Ok(Message::Text(text))) => {
+            let text = text.as_str().trim();
+            if text == "ping" || text.contains(r#""ping""#) {
+                send(socket, r#"{"type":"pong"}"#.to_owned()).await?;
+            }
+            Ok(true)
+        }
+        Some(Ok(Message::Close(_))) | None => Ok(false),
+        Some(Ok(_)) => Ok(true),
+        Some(Err(_)) => Err("receive failed"),
+    }
 }
