@@ -29,6 +29,9 @@ pub struct PhotoProcessor {
     artifacts: Option<ArtifactStore>,
 }
 
+/// A thumbnail as made in the `color` stage: JPEG bytes, width, height.
+type Thumbnail = Result<(Vec<u8>, u32, u32), ArtifactError>;
+
 struct Recognised {
     plates: Vec<Plate>,
     colors: Vec<ColorShare>,
@@ -175,11 +178,7 @@ impl PhotoProcessor {
 
     /// Stores a photo's thumbnail; returns where the gateway serves it. A thumbnail that
     /// cannot be made or stored is logged and left out: the bibs still count.
-    async fn store_thumbnail(
-        &self,
-        job: &PhotoJob,
-        jpeg: Option<Result<(Vec<u8>, u32, u32), ArtifactError>>,
-    ) -> Option<String> {
+    async fn store_thumbnail(&self, job: &PhotoJob, jpeg: Option<Thumbnail>) -> Option<String> {
         let (Some(store), Some(jpeg)) = (&self.artifacts, jpeg) else {
             return None;
         };
