@@ -20,6 +20,10 @@ pub struct Config {
     #[command(flatten)]
     pub log: LogArgs,
 
+    /// Where the workers store photo thumbnails: a local folder as file:///path
+    #[arg(long, env = "FINISHLINE_ARTIFACTS", default_value = finishline_artifacts::DEFAULT_ARTIFACTS)]
+    pub artifacts: String,
+
     /// Address to listen on (port 0 picks a free port; the chosen one is logged)
     #[arg(long, env = "FINISHLINE_LISTEN", default_value = "0.0.0.0:3000")]
     pub listen: SocketAddr,

@@ -14,6 +14,7 @@ mod owner;
 mod relay;
 mod settings;
 mod socket;
+mod thumbnails;
 mod ui;
 
 use std::net::SocketAddr;
@@ -179,6 +180,12 @@ impl App {
         compat::register(&io);
         let native_bus = bus.clone();
         let native_auth = authenticator.clone();
+        let thumbnail_state = thumbnails::ThumbnailState {
+            bus: bus.clone(),
+            auth: authenticator.clone(),
+            artifacts: finishline_artifacts::ArtifactStore::open(&config.artifacts)
+                .context("--artifacts")?,
+        };
         let router = http::router(http::HttpState {
             bus,
             producer,
@@ -203,6 +210,7 @@ impl App {
                     buffer: config.client_buffer,
                 }),
         )
+        .merge(thumbnails::routes(thumbnail_state))
         .merge(ui::router())
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(io_layer)

@@ -168,6 +168,38 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
     }
 
     let watcher = token(json!({ "events": ["race-s"] }));
+    // The gateway serves a thumbnail to whoever may read its job, with cache headers.
+    let thumbnail = gateway.url(completed[0]["thumbnail"].as_str().unwrap());
+    let response = client
+        .get(&thumbnail)
+        .bearer_auth(&watcher)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    assert!(
+        response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], &[0xFF, 0xD8], "a JPEG");
+    let response = client.get(&thumbnail).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401, "refused without a token");
+    let other = token(json!({ "events": ["race-other"] }));
+    let response = client
+        .get(&thumbnail)
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        404,
+        "hidden from another event's watcher"
+    );
     let (status, page) = get(
         &gateway,
         &format!("/v1/events/race-s/bibs/{}", a.number),
