@@ -83,6 +83,17 @@ pub enum Authenticator {
     },
 }
 
+/// The token of an `Authorization: Bearer …` header (scheme `Bearer` or `bearer`), if any.
+pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+}
+
 impl Authenticator {
     /// HS256 with a shared secret.
     pub fn hs256(secret: &[u8]) -> Self {

@@ -11,7 +11,7 @@ use finishline_bus::ProgressBus;
 use finishline_queue::{NewMedia, Producer, Retrier};
 use finishline_wire::{EventId, JobId, MediaId, MediaSource, RequestId};
 
-use crate::auth::{Authenticator, Claims};
+use crate::auth::{Authenticator, Claims, bearer_token};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -29,13 +29,7 @@ pub struct HttpState {
 
 /// The claims of the request's `Authorization: Bearer` token.
 pub(crate) fn bearer(state: &HttpState, headers: &HeaderMap) -> Result<Claims, ApiError> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        });
+    let token = bearer_token(headers);
     state.auth.verify(token).map_err(|err| {
         metrics::counter!("finishline_gateway_auth_refusals_total", "transport" => "http")
             .increment(1);

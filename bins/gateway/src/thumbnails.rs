@@ -12,7 +12,7 @@ use finishline_artifacts::ArtifactStore;
 use finishline_bus::ProgressBus;
 use finishline_wire::JobId;
 
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, bearer_token};
 use crate::http::ApiError;
 
 /// What the thumbnail route needs.
@@ -43,13 +43,7 @@ async fn thumbnail(
     Path(job_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        });
+    let token = bearer_token(&headers);
     let claims = state.auth.verify(token).map_err(|err| ApiError {
         status: StatusCode::UNAUTHORIZED,
         code: "unauthorized",
