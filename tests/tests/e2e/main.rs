@@ -16,4 +16,5 @@ mod recognition;
 mod reliability;
 mod replay;
 mod seeds;
+mod two_gateways;
 mod video_flow;
