@@ -1,20 +1,30 @@
 //! Shared helpers of the end-to-end tests: a real `redis-server` per test, the real worker
-//! and gateway binaries as processes, a real Socket.IO client, and generated photos and videos.
+//! and gateway binaries as processes on port 0, a real Socket.IO client, generated photos and
+//! videos, and the [`Rig`] that starts them together.
 
 mod bus;
 mod client;
+mod gateway;
 mod http_source;
 mod media;
+mod media_dir;
 mod process;
 pub mod recognition;
 mod redis_server;
+mod rig;
+pub mod s3_server;
+mod worker;
 
 pub use bus::{bus_writer, run_photo_job};
 pub use client::{Received, SocketClient};
+pub use gateway::Gateway;
 pub use http_source::PhotoServer;
 pub use media::{
     photo_png_bytes, write_corrupt_jpeg, write_corrupt_video, write_photo, write_race_photos,
     write_test_pattern_video, write_video,
 };
-pub use process::{Gateway, Worker, binary, free_port, models_dir, unique_prefix, wait_until};
+pub use media_dir::{MediaDir, media_dir};
+pub use process::{binary, free_port, models_dir, unique_prefix, wait_until};
 pub use redis_server::RedisServer;
+pub use rig::{Rig, RigBuilder};
+pub use worker::Worker;

@@ -1,10 +1,12 @@
-//! The worker and the gateway as real processes.
+//! The worker and the gateway as real processes, each on port 0: the test reads the address
+//! the process bound from its start-up log line, so no two tests can race for a port.
 
 use std::future::Future;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Path of a workspace binary built by `cargo build` (the test command builds them first).
 pub fn binary(name: &str) -> PathBuf {
@@ -31,7 +33,10 @@ pub fn models_dir() -> PathBuf {
     )
 }
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago. Another process can take it before the caller binds
+/// it: start servers on port 0 and read the bound address instead (the gateway and the
+/// worker log it; `Rig` does this). Only `RedisServer`, which cannot bind port 0, uses this,
+/// and it checks that the server answering is its own.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -39,9 +44,22 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// A key prefix no other test uses.
+/// A number no other call in this test process gets.
+pub(crate) fn next_serial() -> u64 {
+    static SERIAL: AtomicU64 = AtomicU64::new(0);
+    SERIAL.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A key prefix no other test uses, in this run or an earlier one on a shared `REDIS_URL`.
 pub fn unique_prefix(test: &str) -> String {
-    format!("fltest-{test}-{}-{}", std::process::id(), free_port())
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() % 1_000_000_000);
+    format!(
+        "fltest-{test}-{}-{micros}-{}",
+        std::process::id(),
+        next_serial()
+    )
 }
 
 /// Waits for `condition` with a deadline; panics naming `what` when it never holds.
@@ -63,14 +81,42 @@ where
     }
 }
 
+/// `text` without the terminal colour codes of the pretty log format.
+fn without_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI sequence: ESC [ parameters… final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The `addr=` field of the first log line that contains `marker`.
+fn logged_addr(log: &str, marker: &str) -> Option<SocketAddr> {
+    let log = without_ansi(log);
+    let line = log.lines().find(|line| line.contains(marker))?;
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix("addr="))
+        .and_then(|addr| addr.parse().ok())
+}
+
 /// A child process killed on drop, its log kept in a file for post-mortems.
-struct Managed {
+pub(crate) struct Managed {
     child: Child,
     log: PathBuf,
 }
 
 impl Managed {
-    fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([signal, &self.child.id().to_string()])
             .status()
@@ -79,7 +125,7 @@ impl Managed {
     }
 
     /// Waits for the process to exit and returns its exit code.
-    async fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+    pub(crate) async fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -93,9 +139,36 @@ impl Managed {
         }
     }
 
-    fn spawn(name: &str, args: &[String], envs: &[(&str, &str)]) -> Self {
-        let log =
-            std::env::temp_dir().join(format!("{name}-{}-{}.log", std::process::id(), free_port()));
+    /// Waits for the log line containing `marker` and returns the address it names; panics
+    /// with the log when the process exits first or the line never comes.
+    pub(crate) async fn wait_logged_addr(&mut self, marker: &str) -> SocketAddr {
+        let timeout = Duration::from_secs(20);
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(addr) = logged_addr(&self.log_text(), marker) {
+                return addr;
+            }
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                panic!(
+                    "process exited ({status}) before logging {marker:?}:\n{}",
+                    self.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {marker:?} log line with addr= within {timeout:?}:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub(crate) fn spawn(name: &str, args: &[String], envs: &[(&str, &str)]) -> Self {
+        let log = std::env::temp_dir().join(format!(
+            "{name}-{}-{}.log",
+            std::process::id(),
+            next_serial()
+        ));
         let file = std::fs::File::create(&log).expect("log file");
         let mut command = Command::new(binary(name));
         command
@@ -110,7 +183,7 @@ impl Managed {
         Self { child, log }
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -131,165 +204,19 @@ impl Drop for Managed {
     }
 }
 
-/// A running gateway with auth switched off.
-pub struct Gateway {
-    process: Managed,
-    pub port: u16,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Gateway {
-    pub async fn start(redis_url: &str, prefix: &str) -> Self {
-        Self::start_with(redis_url, prefix, &["--auth-disabled"]).await
-    }
-
-    /// Starts a gateway with extra flags (e.g. `--jwt-secret …` instead of `--auth-disabled`).
-    pub async fn start_with(redis_url: &str, prefix: &str, extra: &[&str]) -> Self {
-        Self::start_on(free_port(), redis_url, prefix, extra).await
-    }
-
-    /// Starts a gateway on a given port (to restart one where clients expect it).
-    pub async fn start_on(port: u16, redis_url: &str, prefix: &str, extra: &[&str]) -> Self {
-        let mut args = vec![
-            "--listen".into(),
-            format!("127.0.0.1:{port}"),
-            "--redis-url".into(),
-            redis_url.into(),
-            "--key-prefix".into(),
-            prefix.into(),
-        ];
-        args.extend(extra.iter().map(|a| (*a).to_owned()));
-        let process = Managed::spawn("finishline-gateway", &args, &[]);
-        let gateway = Self { process, port };
-        let url = gateway.url("/readyz");
-        wait_until(
-            "gateway /readyz answers 200",
-            Duration::from_secs(20),
-            || {
-                let url = url.clone();
-                async move {
-                    reqwest::get(&url)
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                }
-            },
-        )
-        .await;
-        gateway
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    pub fn log(&self) -> String {
-        self.process.log_text()
-    }
-
-    /// Kills the gateway with SIGKILL and waits until it is gone.
-    pub async fn kill(mut self) {
-        self.process.signal("-KILL");
-        self.process.wait_exit(Duration::from_secs(10)).await;
-    }
-}
-
-/// A running worker.
-pub struct Worker {
-    process: Managed,
-    /// Port of its health and metrics server.
-    pub http_port: u16,
-}
-
-impl Worker {
-    pub async fn start(redis_url: &str, prefix: &str, media_root: &Path) -> Self {
-        Self::start_with(redis_url, prefix, media_root, &[]).await
-    }
-
-    /// Starts a worker with extra flags.
-    pub async fn start_with(
-        redis_url: &str,
-        prefix: &str,
-        media_root: &Path,
-        extra: &[&str],
-    ) -> Self {
-        let http_port = free_port();
-        let mut args = vec![
-            "--http-listen".into(),
-            format!("127.0.0.1:{http_port}"),
-            "--redis-url".into(),
-            redis_url.into(),
-            "--key-prefix".into(),
-            prefix.into(),
-            "--media-root".into(),
-            media_root.display().to_string(),
-        ];
-        // Test defaults, each unless `extra` sets it (clap refuses a flag given twice).
-        let models = models_dir().display().to_string();
-        for (flag, value) in [
-            ("--concurrency", "4"),
-            ("--heartbeat-interval", "1s"),
-            ("--missed-heartbeats", "3"),
-            ("--models-dir", models.as_str()),
-        ] {
-            if !extra.contains(&flag) {
-                args.extend([flag.to_owned(), value.to_owned()]);
-            }
-        }
-        args.extend(extra.iter().map(|a| (*a).to_owned()));
-        let process = Managed::spawn("finishline-worker", &args, &[]);
-        let worker = Self { process, http_port };
-        wait_until(
-            "worker logs that it started",
-            Duration::from_secs(20),
-            || {
-                let started = worker.log().contains("worker started");
-                async move { started }
-            },
-        )
-        .await;
-        worker
-    }
-
-    pub fn log(&self) -> String {
-        self.process.log_text()
-    }
-
-    /// Starts a worker that is expected to refuse to start: returns its exit code and log.
-    pub async fn start_expecting_exit(
-        redis_url: &str,
-        prefix: &str,
-        media_root: &Path,
-        extra: &[&str],
-    ) -> (Option<i32>, String) {
-        let mut args = vec![
-            "--http-listen".into(),
-            format!("127.0.0.1:{}", free_port()),
-            "--redis-url".into(),
-            redis_url.into(),
-            "--key-prefix".into(),
-            prefix.into(),
-            "--media-root".into(),
-            media_root.display().to_string(),
-        ];
-        args.extend(extra.iter().map(|a| (*a).to_owned()));
-        let mut process = Managed::spawn("finishline-worker", &args, &[]);
-        let code = process.wait_exit(Duration::from_secs(20)).await;
-        (code, process.log_text())
-    }
-
-    /// URL of a route of its health and metrics server.
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.http_port)
-    }
-
-    /// SIGKILL: the worker dies mid-job, as on a crash or an OOM kill.
-    pub async fn kill(mut self) {
-        self.process.signal("-KILL");
-        self.process.wait_exit(Duration::from_secs(10)).await;
-    }
-
-    /// SIGTERM, then the exit code once it has stopped.
-    pub async fn terminate(mut self, timeout: Duration) -> Option<i32> {
-        self.process.signal("-TERM");
-        self.process.wait_exit(timeout).await
+    #[test]
+    fn the_address_is_read_from_a_coloured_log_line() {
+        let log = "\u{1b}[2m2026-12-02T05:19:28Z\u{1b}[0m \u{1b}[32m INFO\u{1b}[0m gateway \
+                   listening; Socket.IO namespaces /progress \u{1b}[3maddr\u{1b}[0m\u{1b}[2m=\
+                   \u{1b}[0m127.0.0.1:41234 \u{1b}[3mredis\u{1b}[0m\u{1b}[2m=\u{1b}[0mredis://x\n";
+        assert_eq!(
+            logged_addr(log, "gateway listening"),
+            Some("127.0.0.1:41234".parse().unwrap())
+        );
+        assert_eq!(logged_addr(log, "health and metrics listening"), None);
     }
 }

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::process::{free_port, wait_until};
+use crate::process::free_port;
 
 /// A Redis the test owns (killed on drop), or a shared one from `REDIS_URL`.
 pub struct RedisServer {
@@ -25,37 +25,35 @@ impl RedisServer {
                 dir: std::env::temp_dir(),
             };
         }
-        let port = free_port();
-        let dir =
-            std::env::temp_dir().join(format!("finishline-redis-{port}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir for redis");
-        let child = Self::spawn(port, &dir);
-        let server = Self {
-            child: Some(child),
-            port,
-            url: format!("redis://127.0.0.1:{port}"),
-            dir,
-        };
-        server.wait_ready().await;
-        server
+        Self::start_owned(false).await
     }
 
     /// Starts a `redis-server` that keeps every write on disk (AOF, fsync always), so it can
     /// be restarted mid-test without losing what it acknowledged. Ignores `REDIS_URL`.
     pub async fn start_persistent() -> Self {
-        let port = free_port();
-        let dir =
-            std::env::temp_dir().join(format!("finishline-redis-{port}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir for redis");
-        let child = Self::spawn_with(port, &dir, true);
-        let server = Self {
-            child: Some(child),
-            port,
-            url: format!("redis://127.0.0.1:{port}"),
-            dir,
-        };
-        server.wait_ready().await;
-        server
+        Self::start_owned(true).await
+    }
+
+    /// Redis cannot bind port 0 and report it, so: a port that was free, then a check that
+    /// the server answering there is the one just started; another port when it lost the race.
+    async fn start_owned(persistent: bool) -> Self {
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = std::env::temp_dir()
+                .join(format!("finishline-redis-{port}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("temp dir for redis");
+            let mut server = Self {
+                child: Some(Self::spawn_with(port, &dir, persistent)),
+                port,
+                url: format!("redis://127.0.0.1:{port}"),
+                dir,
+            };
+            if server.wait_ready().await {
+                return server;
+            }
+            let _ = std::fs::remove_dir_all(&server.dir);
+        }
+        panic!("redis-server lost the race for a free port five times");
     }
 
     /// Stops the server (SIGTERM: it syncs its AOF and exits) and returns once it is down.
@@ -72,11 +70,11 @@ impl RedisServer {
     pub async fn start_again(&mut self) {
         assert!(self.child.is_none(), "stop() first");
         self.child = Some(Self::spawn_with(self.port, &self.dir, true));
-        self.wait_ready().await;
-    }
-
-    fn spawn(port: u16, dir: &std::path::Path) -> Child {
-        Self::spawn_with(port, dir, false)
+        assert!(
+            self.wait_ready().await,
+            "redis-server could not bind port {} again",
+            self.port
+        );
     }
 
     fn spawn_with(port: u16, dir: &std::path::Path, persistent: bool) -> Child {
@@ -96,24 +94,26 @@ impl RedisServer {
             .expect("redis-server must be installed (the test command installs it): apt-get install redis-server")
     }
 
-    async fn wait_ready(&self) {
-        let url = self.url.clone();
-        wait_until("redis-server answers PING", Duration::from_secs(10), || {
-            let url = url.clone();
-            async move {
-                let Ok(client) = redis::Client::open(url.as_str()) else {
-                    return false;
-                };
-                let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
-                    return false;
-                };
-                redis::cmd("PING")
-                    .query_async::<String>(&mut conn)
-                    .await
-                    .is_ok()
+    /// Waits until our child answers on its port: true once a server there reports our
+    /// child's process id, false when the child exits (it could not bind the port).
+    async fn wait_ready(&mut self) -> bool {
+        let child = self.child.as_mut().expect("a child to wait for");
+        let pid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if child.try_wait().expect("try_wait").is_some() {
+                self.child = None;
+                return false;
             }
-        })
-        .await;
+            if server_pid(&self.url).await == Some(pid) {
+                return true;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -143,4 +143,18 @@ impl Drop for RedisServer {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// The process id of the Redis answering at `url` (`INFO server`), if one answers.
+async fn server_pid(url: &str) -> Option<u32> {
+    let client = redis::Client::open(url).ok()?;
+    let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(&mut conn)
+        .await
+        .ok()?;
+    info.lines()
+        .find_map(|line| line.strip_prefix("process_id:"))
+        .and_then(|pid| pid.trim().parse().ok())
 }
