@@ -2,136 +2,16 @@
 //! faults (SIGKILLed workers, a restarted Redis, a restarted gateway).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use finishline_bus::{BusLimits, Keys, ProgressBus, StreamMessage};
-use finishline_tests::{
-    Gateway, PhotoServer, RedisServer, SocketClient, Worker, photo_png_bytes, unique_prefix,
-    wait_until, write_photo,
-};
+use finishline_bus::StreamMessage;
+use finishline_tests::{PhotoServer, Rig, photo_png_bytes, wait_until, write_photo};
 use finishline_wire::EventId;
 use serde_json::{Value, json};
 
-struct Rig {
-    redis: RedisServer,
-    prefix: String,
-    media: PathBuf,
-    gateway: Option<Gateway>,
-    bus: ProgressBus,
-}
-
-async fn rig(test: &str, redis: RedisServer) -> Rig {
-    let prefix = unique_prefix(test);
-    let media = std::env::temp_dir().join(&prefix);
-    std::fs::create_dir_all(&media).unwrap();
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let bus = ProgressBus::new(
-        redis.connection().await,
-        Keys::new(&prefix),
-        BusLimits::default(),
-    );
-    Rig {
-        redis,
-        prefix,
-        media,
-        gateway: Some(gateway),
-        bus,
-    }
-}
-
-impl Rig {
-    fn gateway(&self) -> &Gateway {
-        self.gateway.as_ref().expect("gateway running")
-    }
-
-    async fn worker(&self, extra: &[&str]) -> Worker {
-        Worker::start_with(self.redis.url(), &self.prefix, &self.media, extra).await
-    }
-
-    async fn post(&self, event: &str, photos: Value) -> Value {
-        let response = reqwest::Client::new()
-            .post(self.gateway().url(&format!("/v1/events/{event}/photos")))
-            .json(&photos)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 202);
-        response.json().await.unwrap()
-    }
-
-    async fn history(&self, event: &str) -> Vec<StreamMessage> {
-        let event = EventId::parse(event).unwrap();
-        self.bus
-            .history_range(&event, 0, u64::MAX, 100_000)
-            .await
-            .unwrap()
-    }
-
-    async fn wait_completed(&self, event: &str, timeout: Duration) {
-        let event_id = EventId::parse(event).unwrap();
-        let bus = self.bus.clone();
-        wait_until(&format!("event {event} completes"), timeout, || {
-            let bus = bus.clone();
-            let event_id = event_id.clone();
-            async move {
-                bus.snapshot(&event_id).await.is_ok_and(|s| {
-                    s.counts.total_photos > 0 && s.counts.processed_photos == s.counts.total_photos
-                })
-            }
-        })
-        .await;
-    }
-
-    /// Waits until the event's snapshot satisfies `condition`.
-    async fn wait_snapshot(
-        &self,
-        event: &str,
-        what: &str,
-        condition: fn(&finishline_wire::EventCounts) -> bool,
-    ) {
-        let event_id = EventId::parse(event).unwrap();
-        let bus = self.bus.clone();
-        wait_until(what, Duration::from_secs(60), || {
-            let bus = bus.clone();
-            let event_id = event_id.clone();
-            async move {
-                bus.snapshot(&event_id)
-                    .await
-                    .is_ok_and(|s| condition(&s.counts))
-            }
-        })
-        .await;
-    }
-
-    /// Waits until the event's history holds a message named `name`.
-    async fn wait_message(&self, event: &str, name: &'static str) {
-        let event_id = EventId::parse(event).unwrap();
-        let bus = self.bus.clone();
-        wait_until(
-            &format!("a {name} of {event}"),
-            Duration::from_secs(30),
-            || {
-                let bus = bus.clone();
-                let event_id = event_id.clone();
-                async move {
-                    bus.history_range(&event_id, 0, u64::MAX, 1000)
-                        .await
-                        .is_ok_and(|h| h.iter().any(|m| m.name.as_str() == name))
-                }
-            },
-        )
-        .await;
-    }
-
-    async fn job(&self, job_id: &str) -> Value {
-        reqwest::get(self.gateway().url(&format!("/v1/jobs/{job_id}")))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
+/// POSTs one photo or a `{ "photos": [...] }` batch of `event`; the 202 reply.
+async fn post(rig: &Rig, event: &str, photos: Value) -> Value {
+    rig.post_photos(event, &photos).await
 }
 
 fn data(message: &StreamMessage) -> Value {
@@ -189,17 +69,17 @@ fn photos(media: &std::path::Path, n: usize, size: (u32, u32)) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transient_failure_succeeds_on_the_second_attempt() {
-    let rig = rig("retry-ok", RedisServer::start().await).await;
+    let rig = Rig::builder("retry-ok").start().await;
     let server = PhotoServer::start(photo_png_bytes(40, 30, [10, 200, 10]), vec![503, 200]).await;
     let _worker = rig
-        .worker(&["--retry-base-delay", "200ms", "--allow-private-sources"])
+        .start_worker(&["--retry-base-delay", "200ms", "--allow-private-sources"])
         .await;
-    let body = rig
-        .post(
-            "retry-ok",
-            json!({ "photoId": "p1", "source": { "url": server.url("p1.png") } }),
-        )
-        .await;
+    let body = post(
+        &rig,
+        "retry-ok",
+        json!({ "photoId": "p1", "source": { "url": server.url("p1.png") } }),
+    )
+    .await;
     rig.wait_completed("retry-ok", Duration::from_secs(30))
         .await;
     let history = rig.history("retry-ok").await;
@@ -217,7 +97,7 @@ async fn a_transient_failure_succeeds_on_the_second_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_attempt_limit_is_honoured_and_an_operator_can_re_drive_the_failed_job() {
-    let rig = rig("retry-limit", RedisServer::start().await).await;
+    let rig = Rig::builder("retry-limit").start().await;
     // Three 503s exhaust the three attempts; the re-driven run then gets the photo.
     let server = PhotoServer::start(
         photo_png_bytes(40, 30, [10, 200, 10]),
@@ -225,7 +105,7 @@ async fn the_attempt_limit_is_honoured_and_an_operator_can_re_drive_the_failed_j
     )
     .await;
     let _worker = rig
-        .worker(&[
+        .start_worker(&[
             "--retry-base-delay",
             "100ms",
             "--max-attempts",
@@ -233,12 +113,12 @@ async fn the_attempt_limit_is_honoured_and_an_operator_can_re_drive_the_failed_j
             "--allow-private-sources",
         ])
         .await;
-    let body = rig
-        .post(
-            "retry-limit",
-            json!({ "photoId": "p1", "source": { "url": server.url("p1.png") } }),
-        )
-        .await;
+    let body = post(
+        &rig,
+        "retry-limit",
+        json!({ "photoId": "p1", "source": { "url": server.url("p1.png") } }),
+    )
+    .await;
     let job_id = body["jobs"][0]["jobId"].as_str().unwrap().to_owned();
     rig.wait_completed("retry-limit", Duration::from_secs(30))
         .await;
@@ -316,8 +196,8 @@ async fn the_attempt_limit_is_honoured_and_an_operator_can_re_drive_the_failed_j
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_payloads_fail_cleanly_and_the_worker_goes_on() {
-    let rig = rig("poison", RedisServer::start().await).await;
-    let body = rig.post("poison", photos(&rig.media, 3, (32, 32))).await;
+    let rig = Rig::builder("poison").start().await;
+    let body = post(&rig, "poison", photos(&rig.media, 3, (32, 32))).await;
     // Corrupt two queued jobs' payloads in Redis before any worker runs.
     let mut conn = rig.redis.connection().await;
     let queue = format!("{}:photo-processing", rig.prefix);
@@ -337,7 +217,7 @@ async fn poison_payloads_fail_cleanly_and_the_worker_goes_on() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    let worker = rig.worker(&[]).await;
+    let worker = rig.start_worker(&[]).await;
     rig.wait_snapshot(
         "poison",
         "the good job and the recognisable poison job end",
@@ -358,28 +238,27 @@ async fn poison_payloads_fail_cleanly_and_the_worker_goes_on() {
         "the undecodable one is logged"
     );
     // The worker still serves new jobs.
-    rig.post("poison-after", photos(&rig.media, 2, (32, 32)))
-        .await;
+    post(&rig, "poison-after", photos(&rig.media, 2, (32, 32))).await;
     rig.wait_completed("poison-after", Duration::from_secs(30))
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_jobs_survive_two_worker_kills_with_exact_counts() {
-    let rig = rig("chaos", RedisServer::start().await).await;
+    let rig = Rig::builder("chaos").start().await;
     let jobs = photos(&rig.media, 500, (96, 72));
-    let first = rig.worker(&[]).await;
-    let _second = rig.worker(&[]).await;
-    let _third = rig.worker(&[]).await;
+    let first = rig.start_worker(&[]).await;
+    let _second = rig.start_worker(&[]).await;
+    let _third = rig.start_worker(&[]).await;
     let started = Instant::now();
-    rig.post("chaos", jobs).await;
+    post(&rig, "chaos", jobs).await;
     rig.wait_snapshot("chaos", "100 photos processed", |c| {
         c.processed_photos >= 100
     })
     .await;
     first.kill().await;
     let killed_at = Instant::now();
-    let replacement = rig.worker(&[]).await;
+    let replacement = rig.start_worker(&[]).await;
     rig.wait_snapshot("chaos", "250 photos processed", |c| {
         c.processed_photos >= 250
     })
@@ -426,20 +305,20 @@ async fn five_hundred_jobs_survive_two_worker_kills_with_exact_counts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_restart_mid_run_loses_nothing() {
-    let mut rig = rig("redis-restart", RedisServer::start_persistent().await).await;
-    let _a = rig.worker(&[]).await;
-    let _b = rig.worker(&[]).await;
-    let client = SocketClient::connect(&rig.gateway().url(""), None).await;
-    client
-        .call("subscribe:event", json!({ "eventId": "redis-restart" }))
+    let mut rig = Rig::builder("redis-restart")
+        .persistent_redis()
+        .start()
         .await;
-    rig.post("redis-restart", photos(&rig.media, 200, (96, 72)))
-        .await;
+    let _a = rig.start_worker(&[]).await;
+    let _b = rig.start_worker(&[]).await;
+    let client = rig.subscribed_client("redis-restart").await;
+    post(&rig, "redis-restart", photos(&rig.media, 200, (96, 72))).await;
     rig.wait_snapshot("redis-restart", "50 photos processed", |c| {
         c.processed_photos >= 50
     })
     .await;
     rig.redis.stop();
+    // The fault under test: Redis stays down for 2 s (a duration, not a wait for anything).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let restarted = Instant::now();
     rig.redis.start_again().await;
@@ -472,30 +351,36 @@ async fn a_redis_restart_mid_run_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_reconnecting_with_since_after_a_gateway_restart_misses_nothing() {
-    let mut rig = rig("gateway-restart", RedisServer::start().await).await;
-    let _worker = rig.worker(&[]).await;
+    let mut rig = Rig::builder("gateway-restart").start().await;
+    let _worker = rig.start_worker(&[]).await;
     let port = rig.gateway().port;
-    let first = SocketClient::connect(&rig.gateway().url(""), None).await;
-    first
-        .call("subscribe:event", json!({ "eventId": "gw" }))
-        .await;
-    rig.post("gw", photos(&rig.media, 120, (96, 72))).await;
+    let first = rig.subscribed_client("gw").await;
+    post(&rig, "gw", photos(&rig.media, 120, (96, 72))).await;
     wait_until("some messages arrive", Duration::from_secs(30), || {
         let n = first.received().len();
         async move { n >= 40 }
     })
     .await;
-    rig.gateway.take().expect("gateway").kill().await;
+    rig.gateways.remove(0).kill().await;
     let seen: Vec<u64> = first
         .received()
         .iter()
         .map(|m| m.data["seq"].as_u64().unwrap())
         .collect();
     let last_seen = *seen.last().unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await; // progress goes on while no gateway serves the client
-    let restarted =
-        Gateway::start_on(port, rig.redis.url(), &rig.prefix, &["--auth-disabled"]).await;
-    let second = SocketClient::connect(&restarted.url(""), None).await;
+    // Progress goes on while no gateway serves the client: the resume must cover it.
+    let event = EventId::parse("gw").unwrap();
+    wait_until(
+        "20 messages published while no gateway runs",
+        Duration::from_secs(30),
+        || {
+            let snapshot = rig.bus.snapshot(&event);
+            async move { snapshot.await.is_ok_and(|s| s.last_seq >= last_seen + 20) }
+        },
+    )
+    .await;
+    let restarted = rig.start_gateway_on(port).await;
+    let second = finishline_tests::SocketClient::connect(&restarted.url(""), None).await;
     let ack = second
         .call(
             "subscribe:event",
@@ -533,10 +418,9 @@ async fn a_client_reconnecting_with_since_after_a_gateway_restart_misses_nothing
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_the_running_job_finish_and_the_worker_exits_zero() {
-    let rig = rig("sigterm", RedisServer::start().await).await;
-    let worker = rig.worker(&["--shutdown-grace", "60s"]).await;
-    rig.post("sigterm", photos(&rig.media, 1, (3000, 2000)))
-        .await;
+    let rig = Rig::builder("sigterm").start().await;
+    let worker = rig.start_worker(&["--shutdown-grace", "60s"]).await;
+    post(&rig, "sigterm", photos(&rig.media, 1, (3000, 2000))).await;
     rig.wait_message("sigterm", "photo:progress").await;
     let code = worker.terminate(Duration::from_secs(60)).await;
     assert_eq!(code, Some(0), "the worker exits 0 after SIGTERM");
@@ -550,11 +434,9 @@ async fn sigterm_lets_the_running_job_finish_and_the_worker_exits_zero() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_job_cancelled_stops_at_its_next_stage_boundary() {
-    let rig = rig("cancel-running", RedisServer::start().await).await;
-    let worker = rig.worker(&[]).await;
-    let body = rig
-        .post("cancel-running", photos(&rig.media, 1, (3000, 2000)))
-        .await;
+    let rig = Rig::builder("cancel-running").start().await;
+    let worker = rig.start_worker(&[]).await;
+    let body = post(&rig, "cancel-running", photos(&rig.media, 1, (3000, 2000))).await;
     let job_id = body["jobs"][0]["jobId"].as_str().unwrap().to_owned();
     rig.wait_message("cancel-running", "photo:progress").await;
     let response: Value = reqwest::Client::new()
