@@ -157,6 +157,15 @@ impl SocketClient {
         .await;
     }
 
+    /// Waits until everything the server sent before this call has arrived: one acknowledged
+    /// round trip (a connection delivers its packets in order), so a test can assert that
+    /// nothing more came without sleeping. For namespace `/progress`.
+    pub async fn flush(&self) {
+        // Leaving a job room never joined changes nothing; only the ack matters.
+        self.call("unsubscribe:job", serde_json::json!({ "jobId": "flush" }))
+            .await;
+    }
+
     pub async fn disconnect(self) {
         let _ = self.client.disconnect().await;
     }
