@@ -5,16 +5,32 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use finishline_bibgen::Set;
+use finishline_bibgen::{BIB_COLORS, NamedColor, SHIRT_COLORS, Set};
 use finishline_tests::{
-    Gateway, RedisServer, SocketClient, Worker, unique_prefix, write_race_photos,
+    Gateway, RedisServer, SocketClient, Worker, media_dir, unique_prefix, write_race_photos,
 };
 use serde_json::{Value, json};
 
-fn media_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(unique_prefix(test));
-    std::fs::create_dir_all(&dir).expect("media dir");
-    dir
+/// The colour of `palette` nearest (in RGB) to `hex` (`#rrggbb`), or `None` when `hex` is not
+/// a colour.
+fn nearest_color(palette: &[NamedColor], hex: &str) -> Option<&'static str> {
+    let digits = hex.strip_prefix('#').filter(|d| d.len() == 6)?;
+    let channel = |i: usize| {
+        u8::from_str_radix(&digits[i..i + 2], 16)
+            .ok()
+            .map(i32::from)
+    };
+    let rgb = [channel(0)?, channel(2)?, channel(4)?];
+    palette
+        .iter()
+        .min_by_key(|c| {
+            c.rgb
+                .iter()
+                .zip(rgb)
+                .map(|(a, b)| (i32::from(*a) - b).pow(2))
+                .sum::<i32>()
+        })
+        .map(|c| c.name)
 }
 
 async fn enqueue(gateway: &Gateway, event: &str, photos: Value) {
@@ -84,11 +100,16 @@ async fn generated_race_photos_arrive_in_the_room_with_their_bib_numbers_and_col
             "the box is on the bib {:?}: {plate}",
             truth.bib_box
         );
-        for key in ["bibColor", "shirtColor"] {
+        for (key, palette, truth_name) in [
+            ("bibColor", BIB_COLORS, truth.bib_color.as_str()),
+            ("shirtColor", SHIRT_COLORS, truth.shirt_color.as_str()),
+        ] {
             let hex = plate[key].as_str().unwrap_or_default();
-            assert!(
-                hex.len() == 7 && hex.starts_with('#'),
-                "{key} is a hex colour: {plate}"
+            let nearest = nearest_color(palette, hex)
+                .unwrap_or_else(|| panic!("{key} is a hex colour: {plate}"));
+            assert_eq!(
+                nearest, truth_name,
+                "{photo_id}: {key} {hex} is nearest the generator's {nearest}, it drew {truth_name}: {plate}"
             );
         }
         // This generator's palette names two shades outside PROTOCOL.md's list.
@@ -199,8 +220,8 @@ fn a_held_out_sample_reads_bibs_and_rarely_takes_a_sign_for_one() {
     let mut scores = Scores::default();
     for index in 0..40 {
         let photo = generator.photo(HELD_OUT_TEST_SEED, index).expect("a photo");
-        let (plates, millis) = recognise(&engine, &photo.jpeg).expect("recognition runs");
-        scores.add(&photo.truth, &plates, millis);
+        let (plates, cost) = recognise(&engine, &photo.jpeg).expect("recognition runs");
+        scores.add(&photo.truth, &plates, cost);
     }
     let report = format!("{}\n{}", scores.table(), scores.failures.join("\n"));
     eprintln!("{report}");
