@@ -19,7 +19,7 @@ use anyhow::Context;
 use clap::Parser;
 use finishline_bus::Keys;
 use finishline_queue::{NewMedia, Producer, ProducerConfig};
-use finishline_wire::{EventId, MediaId, MediaSource, RequestId};
+use finishline_wire::{EventId, JobKind, MediaId, MediaSource, RequestId};
 
 #[derive(Parser)]
 #[command(about = "Enqueue photo jobs through the Rust producer API and print the rate")]
@@ -62,7 +62,9 @@ impl Target {
     ) -> anyhow::Result<()> {
         match self {
             Self::Producer(producer) => {
-                producer.enqueue_photos(event, request, photos).await?;
+                producer
+                    .enqueue(event, request, JobKind::Photo, None, photos)
+                    .await?;
             }
             Self::Http { client, url } => {
                 let body = serde_json::json!({ "photos": photos.iter().map(|p| serde_json::json!({

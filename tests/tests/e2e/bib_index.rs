@@ -9,7 +9,8 @@ use finishline_bibgen::Set;
 use finishline_bus::{BibIndex, BusLimits, Finish, Keys, ProgressBus, RunOutcome};
 use finishline_queue::{NewMedia, Producer, ProducerConfig};
 use finishline_tests::{
-    Gateway, RedisServer, Worker, bus_writer, unique_prefix, wait_until, write_race_photos,
+    Gateway, RedisServer, Worker, bus_writer, media_dir, unique_prefix, wait_until,
+    write_race_photos,
 };
 use finishline_wire::{
     BoundingBox, EventId, JobId, JobKind, JobState, MediaId, MediaSource, MessageName, Plate,
@@ -48,12 +49,6 @@ async fn get(gateway: &Gateway, path: &str, token: Option<&str>) -> (u16, Value)
 
 fn bus(redis_conn: redis::aio::ConnectionManager, prefix: &str) -> ProgressBus {
     ProgressBus::new(redis_conn, Keys::new(prefix), BusLimits::default())
-}
-
-fn media_dir(prefix: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(prefix);
-    std::fs::create_dir_all(&dir).expect("media dir");
-    dir
 }
 
 fn ids(list: &Value, field: &str) -> Vec<String> {
@@ -103,7 +98,7 @@ fn write_bib_video(media: &Path, photo: &str, out: &str) {
 async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_auth() {
     let redis = RedisServer::start().await;
     let prefix = unique_prefix("bib-search");
-    let media = media_dir(&unique_prefix("bib-search-media"));
+    let media = media_dir("bib-search-media");
     let truths = write_race_photos(&media, Set::Normal, 2, 21);
     let (a, b) = (&truths[0], &truths[1]);
     assert_ne!(a.number, b.number);
@@ -339,7 +334,7 @@ async fn sightings(bus: &ProgressBus, event: &str, number: u64) -> Vec<String> {
 async fn a_worker_killed_mid_job_and_redelivered_tasks_index_each_photo_once() {
     let redis = RedisServer::start().await;
     let prefix = unique_prefix("bib-rerun");
-    let media = media_dir(&unique_prefix("bib-rerun-media"));
+    let media = media_dir("bib-rerun-media");
     let truths = write_race_photos(&media, Set::Normal, 4, 31);
     let gateway = Gateway::start(redis.url(), &prefix).await;
     let photos: Vec<Value> = truths
@@ -499,7 +494,13 @@ async fn superseded_cancelled_and_failed_runs_never_reach_the_index() {
         })
         .collect();
     let jobs = producer
-        .enqueue_photos(&event, &RequestId::parse("req-f").unwrap(), &media)
+        .enqueue(
+            &event,
+            &RequestId::parse("req-f").unwrap(),
+            JobKind::Photo,
+            None,
+            &media,
+        )
         .await
         .unwrap();
     let job = |i: usize| jobs[i].job_id.clone();
@@ -672,7 +673,7 @@ async fn a_bib_in_ten_thousand_photos_answers_a_page_in_milliseconds() {
             })
             .collect();
         let jobs = producer
-            .enqueue_photos(&event, &request, &media)
+            .enqueue(&event, &request, JobKind::Photo, None, &media)
             .await
             .unwrap();
         let mut ends = Vec::new();

@@ -3,7 +3,7 @@
 use finishline_bus::{BusLimits, Finish, Keys, Progress, ProgressBus, RunOutcome};
 use finishline_queue::{NewMedia, Producer, ProducerConfig};
 use finishline_tests::{RedisServer, bus_writer, unique_prefix};
-use finishline_wire::{EventId, JobState, MediaId, MediaSource, MessageName, RequestId};
+use finishline_wire::{EventId, JobKind, JobState, MediaId, MediaSource, MessageName, RequestId};
 
 #[tokio::test]
 async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
@@ -19,11 +19,17 @@ async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
         source: MediaSource::Path("p1.jpg".into()),
     };
     let first = producer
-        .enqueue_photos(&event, &request, std::slice::from_ref(&photo))
+        .enqueue(
+            &event,
+            &request,
+            JobKind::Photo,
+            None,
+            std::slice::from_ref(&photo),
+        )
         .await
         .unwrap();
     let again = producer
-        .enqueue_photos(&event, &request, &[photo])
+        .enqueue(&event, &request, JobKind::Photo, None, &[photo])
         .await
         .unwrap();
     assert!(first[0].created);
@@ -156,7 +162,13 @@ async fn job_queued_and_job_started_cost_three_writes_per_job_each() {
         .await
         .unwrap();
     let jobs = producer
-        .enqueue_photos(&event, &RequestId::parse("req-cost").unwrap(), &photos)
+        .enqueue(
+            &event,
+            &RequestId::parse("req-cost").unwrap(),
+            JobKind::Photo,
+            None,
+            &photos,
+        )
         .await
         .unwrap();
     let enqueue = command_calls(&mut conn).await;

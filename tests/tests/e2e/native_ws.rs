@@ -6,7 +6,7 @@ use std::time::Duration;
 use finishline_bus::{BusLimits, Keys, ProgressBus};
 use finishline_queue::{NewMedia, Producer, ProducerConfig};
 use finishline_tests::{Gateway, RedisServer, run_photo_job, unique_prefix};
-use finishline_wire::{EventId, MediaId, MediaSource, RequestId};
+use finishline_wire::{EventId, JobKind, MediaId, MediaSource, RequestId};
 use futures::{SinkExt, StreamExt};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
@@ -30,9 +30,11 @@ async fn next_json(ws: &mut Ws) -> Value {
 
 async fn run_one_photo(bus: &ProgressBus, producer: &Producer, event: &EventId, photo: &str) {
     let enqueued = producer
-        .enqueue_photos(
+        .enqueue(
             event,
             &RequestId::parse("req-ws").unwrap(),
+            JobKind::Photo,
+            None,
             &[NewMedia {
                 media_id: MediaId::parse(photo).unwrap(),
                 source: MediaSource::Path(format!("{photo}.jpg")),

@@ -8,7 +8,7 @@ use finishline_queue::{Enqueued, NewMedia, Producer, ProducerConfig};
 use finishline_tests::{
     Gateway, RedisServer, SocketClient, bus_writer, run_photo_job, unique_prefix, wait_until,
 };
-use finishline_wire::{EventId, MediaId, MediaSource, RequestId};
+use finishline_wire::{EventId, JobKind, MediaId, MediaSource, RequestId};
 use serde_json::json;
 
 struct Fixture {
@@ -40,7 +40,13 @@ async fn enqueue(f: &Fixture, event: &EventId, n: usize) -> Vec<Enqueued> {
         })
         .collect();
     f.producer
-        .enqueue_photos(event, &RequestId::parse("req-replay").unwrap(), &photos)
+        .enqueue(
+            event,
+            &RequestId::parse("req-replay").unwrap(),
+            JobKind::Photo,
+            None,
+            &photos,
+        )
         .await
         .unwrap()
 }
