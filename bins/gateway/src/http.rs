@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use finishline_bus::ProgressBus;
 use finishline_queue::{NewMedia, Producer, Retrier};
-use finishline_wire::{EventId, JobId, MediaId, MediaSource, RequestId};
+use finishline_wire::{EventId, JobId, JobKind, MediaId, MediaSource, RequestId};
 
 use crate::auth::{Authenticator, Claims, bearer_token};
 use serde::Deserialize;
@@ -20,7 +20,6 @@ use serde_json::json;
 pub struct HttpState {
     pub bus: ProgressBus,
     pub producer: Producer,
-    pub retrier: Retrier,
     pub max_batch: usize,
     pub auth: Authenticator,
     pub limits: std::sync::Arc<crate::limits::Limits>,
@@ -97,15 +96,17 @@ impl IntoResponse for ApiError {
 }
 
 pub fn router(state: HttpState) -> Router {
+    // `POST /v1/events/{eventId}/photos` and `/videos`: one handler, told the kind.
+    let enqueue_routes = JobKind::ALL
+        .into_iter()
+        .fold(Router::new(), |router, kind| {
+            router.route(
+                &format!("/v1/events/{{event_id}}/{}", kind.list_field()),
+                post(enqueue).layer(Extension(kind)),
+            )
+        });
     Router::new()
-        .route(
-            "/v1/events/{event_id}/photos",
-            post(enqueue_route::<PhotosRoute>),
-        )
-        .route(
-            "/v1/events/{event_id}/videos",
-            post(enqueue_route::<VideosRoute>),
-        )
+        .merge(enqueue_routes)
         .route("/v1/events/{event_id}", get(event_snapshot))
         .merge(crate::settings::routes())
         .merge(crate::bibs::routes())
@@ -167,33 +168,8 @@ fn request_id(headers: &HeaderMap) -> Result<RequestId, ApiError> {
     }
 }
 
-/// What an enqueue route takes: photos or videos.
-#[derive(Debug, Clone, Copy)]
-enum MediaKind {
-    Photo,
-    Video,
-}
-
-impl MediaKind {
-    /// The id field of one item (`photoId`, `videoId`).
-    fn id_field(self) -> &'static str {
-        match self {
-            Self::Photo => "photoId",
-            Self::Video => "videoId",
-        }
-    }
-
-    /// The list field of a batch (`photos`, `videos`).
-    fn list_field(self) -> &'static str {
-        match self {
-            Self::Photo => "photos",
-            Self::Video => "videos",
-        }
-    }
-}
-
 /// One item of an enqueue body: `{ photoId | videoId, source }`, nothing else.
-fn parse_item(kind: MediaKind, value: serde_json::Value) -> Result<(MediaId, MediaSource), String> {
+fn parse_item(kind: JobKind, value: serde_json::Value) -> Result<(MediaId, MediaSource), String> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Item {
@@ -204,11 +180,10 @@ fn parse_item(kind: MediaKind, value: serde_json::Value) -> Result<(MediaId, Med
     let object = value
         .as_object()
         .ok_or_else(|| "each item must be an object".to_owned())?;
-    let other = match kind {
-        MediaKind::Photo => MediaKind::Video,
-        MediaKind::Video => MediaKind::Photo,
-    };
-    if object.contains_key(other.id_field()) || object.contains_key("id") {
+    let other_kind = JobKind::ALL.into_iter().find(|other| *other != kind);
+    if other_kind.is_some_and(|other| object.contains_key(other.id_field()))
+        || object.contains_key("id")
+    {
         return Err(format!(
             "unknown field, expected `{}` and `source`",
             kind.id_field()
@@ -222,7 +197,7 @@ fn parse_item(kind: MediaKind, value: serde_json::Value) -> Result<(MediaId, Med
         .map_err(|err| err.to_string())
 }
 
-fn parse_media(kind: MediaKind, body: &[u8]) -> Result<Vec<(MediaId, MediaSource)>, ApiError> {
+fn parse_media(kind: JobKind, body: &[u8]) -> Result<Vec<(MediaId, MediaSource)>, ApiError> {
     let (id, list) = (kind.id_field(), kind.list_field());
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|err| ApiError::invalid(format!("body is not JSON: {err}")))?;
@@ -266,36 +241,11 @@ fn parse_media(kind: MediaKind, body: &[u8]) -> Result<Vec<(MediaId, MediaSource
     Ok(items)
 }
 
-/// The kind of media a route enqueues: `POST …/photos` and `POST …/videos` are one handler.
-trait MediaRoute {
-    const KIND: MediaKind;
-}
-
-struct PhotosRoute;
-impl MediaRoute for PhotosRoute {
-    const KIND: MediaKind = MediaKind::Photo;
-}
-
-struct VideosRoute;
-impl MediaRoute for VideosRoute {
-    const KIND: MediaKind = MediaKind::Video;
-}
-
-async fn enqueue_route<M: MediaRoute>(
-    State(state): State<HttpState>,
-    Path(event_id): Path<String>,
-    connect_info: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    enqueue(M::KIND, state, event_id, connect_info, headers, body).await
-}
-
 /// `POST /v1/events/{eventId}/photos` and `/videos`: the same scope, limits and errors.
 async fn enqueue(
-    kind: MediaKind,
-    state: HttpState,
-    event_id: String,
+    State(state): State<HttpState>,
+    Extension(kind): Extension<JobKind>,
+    Path(event_id): Path<String>,
     connect_info: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -343,13 +293,9 @@ async fn enqueue(
         .into_iter()
         .map(|(media_id, source)| NewMedia { media_id, source })
         .collect();
-    let job_kind = match kind {
-        MediaKind::Photo => finishline_wire::JobKind::Photo,
-        MediaKind::Video => finishline_wire::JobKind::Video,
-    };
     let enqueued = state
         .producer
-        .enqueue(&event_id, &request_id, job_kind, owner.as_ref(), &items)
+        .enqueue(&event_id, &request_id, kind, owner.as_ref(), &items)
         .await
         .map_err(|err| ApiError::unavailable(&err))?;
     let created = enqueued.iter().filter(|e| e.created).count();
@@ -562,12 +508,16 @@ async fn retry_job(
         .await
         .map_err(|err| ApiError::unavailable(&err))?
         .ok_or_else(|| job_not_found(&job_id))?;
-    let redriven = state
-        .retrier
-        .for_kind(status.kind)
-        .redrive(&job_id)
-        .await
-        .map_err(|err| ApiError::unavailable(&err))?;
+    let bus = &state.bus;
+    let redriven = Retrier::new(
+        bus.connection(),
+        bus.keys().clone(),
+        status.kind,
+        *bus.limits(),
+    )
+    .redrive(&job_id)
+    .await
+    .map_err(|err| ApiError::unavailable(&err))?;
     if !redriven {
         return Err(ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -593,14 +543,14 @@ mod tests {
     #[test]
     fn a_video_body_takes_video_ids_one_or_many_and_refuses_photo_shapes() {
         let one = parse_media(
-            MediaKind::Video,
+            JobKind::Video,
             br#"{"videoId":"v1","source":{"path":"v1.mp4"}}"#,
         )
         .unwrap();
         assert_eq!(one.len(), 1);
         assert_eq!(one[0].0.as_str(), "v1");
         let many = parse_media(
-            MediaKind::Video,
+            JobKind::Video,
             br#"{"videos":[{"videoId":"a","source":{"path":"a.mp4"}},{"videoId":"b","source":{"url":"https://x.org/b.mp4"}}]}"#,
         )
         .unwrap();
@@ -617,11 +567,11 @@ mod tests {
             r#"{"videos":[],"extra":1}"#,
             r#"[]"#,
         ] {
-            let err = parse_media(MediaKind::Video, bad.as_bytes()).unwrap_err();
+            let err = parse_media(JobKind::Video, bad.as_bytes()).unwrap_err();
             assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         }
         assert_eq!(
-            parse_media(MediaKind::Video, b"{").unwrap_err().status,
+            parse_media(JobKind::Video, b"{").unwrap_err().status,
             StatusCode::BAD_REQUEST
         );
     }
@@ -630,13 +580,13 @@ mod tests {
     fn a_photo_body_keeps_its_shape_and_refuses_video_ids() {
         assert!(
             parse_media(
-                MediaKind::Photo,
+                JobKind::Photo,
                 br#"{"photoId":"p","source":{"path":"p.jpg"}}"#
             )
             .is_ok()
         );
         let err = parse_media(
-            MediaKind::Photo,
+            JobKind::Photo,
             br#"{"videoId":"v","source":{"path":"v.mp4"}}"#,
         )
         .unwrap_err();

@@ -12,6 +12,7 @@ mod limits;
 mod native_ws;
 mod owner;
 mod relay;
+mod resume;
 mod settings;
 mod socket;
 mod thumbnails;
@@ -25,7 +26,7 @@ use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::serve::ListenerExt;
 use finishline_bus::{BusLimits, Keys, ProgressBus, StreamTail};
-use finishline_queue::{Producer, ProducerConfig, Retrier};
+use finishline_queue::{Producer, ProducerConfig};
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -137,12 +138,6 @@ impl App {
             ..BusLimits::default()
         };
         let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
-        let retrier = Retrier::new(
-            conn.clone(),
-            keys.clone(),
-            finishline_wire::JobKind::Photo,
-            limits,
-        );
         let producer = Producer::new(
             conn,
             keys.clone(),
@@ -189,7 +184,6 @@ impl App {
         let router = http::router(http::HttpState {
             bus,
             producer,
-            retrier,
             max_batch: config.max_batch,
             auth: authenticator,
             limits,

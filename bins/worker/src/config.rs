@@ -161,14 +161,13 @@ pub struct Config {
     pub worker_name: Option<String>,
 }
 
+/// A kind (`photo`) or its queue's name (`photo-processing`).
 fn parse_queue(text: &str) -> Result<JobKind, String> {
-    match text.trim() {
-        "photo" | "photo-processing" => Ok(JobKind::Photo),
-        "video" | "video-processing" => Ok(JobKind::Video),
-        other => Err(format!(
-            "unknown queue {other:?}; use photo, video or photo,video"
-        )),
-    }
+    let text = text.trim();
+    JobKind::ALL
+        .into_iter()
+        .find(|kind| text == kind.as_str() || text == kind.queue_name())
+        .ok_or_else(|| format!("unknown queue {text:?}; use photo, video or photo,video"))
 }
 
 fn parse_fps(text: &str) -> Result<f64, String> {

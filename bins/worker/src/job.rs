@@ -15,87 +15,57 @@ use finishline_bus::{
 use finishline_media::{MediaError, VideoError};
 use finishline_queue::{Backoff, Delivery, Retrier};
 use finishline_wire::{
-    EventId, JobId, JobKind, JobState, MessageName, PhotoFailedBody, PhotoJob, Stage,
-    VideoFailedBody, VideoJob,
+    EventId, JobId, JobKind, JobState, MediaJob, MessageName, PhotoFailedBody, Stage,
+    VideoFailedBody,
 };
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-/// A job payload the runner can drive.
-pub trait MediaJob {
-    const KIND: JobKind;
-    fn job_id(&self) -> &JobId;
-    fn media_id(&self) -> &str;
-    fn event_id(&self) -> &str;
-    fn request_id(&self) -> &str;
-}
-
-impl MediaJob for PhotoJob {
-    const KIND: JobKind = JobKind::Photo;
-    fn job_id(&self) -> &JobId {
-        &self.job_id
-    }
-    fn media_id(&self) -> &str {
-        self.photo_id.as_str()
-    }
-    fn event_id(&self) -> &str {
-        self.event_id.as_str()
-    }
-    fn request_id(&self) -> &str {
-        self.request_id.as_str()
-    }
-}
-
-impl MediaJob for VideoJob {
-    const KIND: JobKind = JobKind::Video;
-    fn job_id(&self) -> &JobId {
-        &self.job_id
-    }
-    fn media_id(&self) -> &str {
-        self.video_id.as_str()
-    }
-    fn event_id(&self) -> &str {
-        self.event_id.as_str()
-    }
-    fn request_id(&self) -> &str {
-        self.request_id.as_str()
-    }
-}
-
 /// The apalis handler shared by photos and videos: one span per job (`job_id`, `event_id`,
-/// `request_id`, `photo_id` or `video_id`, `attempt`), poison payloads failed cleanly, and a
-/// delivery whose outcome Redis could not record put back on the queue.
-pub async fn handle<J, P, Fut>(
+/// `request_id`, `photo_id` or `video_id`, `attempt`), poison payloads — and jobs of the other
+/// kind than the queue's (`queue`) — failed cleanly, and a delivery whose outcome Redis could
+/// not record put back on the queue.
+pub async fn handle<P, Fut>(
     runner: &JobRunner,
-    delivery: Delivery<J>,
+    queue: JobKind,
+    delivery: Delivery,
     ack: Ack,
     process: P,
 ) -> Result<(), BoxDynError>
 where
-    J: MediaJob,
-    P: FnOnce(J, Ack) -> Fut,
+    P: FnOnce(MediaJob, Ack) -> Fut,
     Fut: Future<Output = Result<(), BoxDynError>>,
 {
     let result = match delivery {
-        Delivery::Job(job) => {
+        Delivery::Job(job) if job.kind == queue => {
             let span = tracing::info_span!(
                 "job",
-                job_id = %job.job_id(),
-                event_id = job.event_id(),
-                request_id = job.request_id(),
+                job_id = %job.job_id,
+                event_id = %job.event_id,
+                request_id = %job.request_id,
                 photo_id = tracing::field::Empty,
                 video_id = tracing::field::Empty,
                 attempt = tracing::field::Empty,
             );
-            match J::KIND {
-                JobKind::Photo => span.record("photo_id", job.media_id()),
-                JobKind::Video => span.record("video_id", job.media_id()),
+            match job.kind {
+                JobKind::Photo => span.record("photo_id", job.media_id.as_str()),
+                JobKind::Video => span.record("video_id", job.media_id.as_str()),
             };
             process(job, ack.clone()).instrument(span).await
         }
+        Delivery::Job(job) => {
+            let error = format!(
+                "invalid job payload: a {} job on the {} queue",
+                job.kind.as_str(),
+                queue.queue_name()
+            );
+            runner
+                .reject_poison(queue, Some(job.job_id), &error, ack.clone())
+                .await
+        }
         Delivery::Poison { job_id, error } => {
             runner
-                .reject_poison(J::KIND, job_id, &error, ack.clone())
+                .reject_poison(queue, job_id, &error, ack.clone())
                 .await
         }
     };
@@ -189,8 +159,6 @@ pub struct JobRunner {
     cpu: Arc<Semaphore>,
     cpu_threads: usize,
     max_attempts: u32,
-    /// Schedules retries; re-targeted per kind of job.
-    retrier: Retrier,
     backoff: Backoff,
 }
 
@@ -200,7 +168,6 @@ impl JobRunner {
         writer: BusWriter,
         cpu_threads: usize,
         max_attempts: u32,
-        retrier: Retrier,
         backoff: Backoff,
     ) -> Self {
         let cpu_threads = cpu_threads.max(1);
@@ -210,9 +177,18 @@ impl JobRunner {
             cpu: Arc::new(Semaphore::new(cpu_threads)),
             cpu_threads,
             max_attempts,
-            retrier,
             backoff,
         }
+    }
+
+    /// Schedules the retries of jobs of `kind` on their queue.
+    fn retrier(&self, kind: JobKind) -> Retrier {
+        Retrier::new(
+            self.bus.connection(),
+            self.bus.keys().clone(),
+            kind,
+            *self.bus.limits(),
+        )
     }
 
     pub fn cpu_threads(&self) -> usize {
@@ -228,14 +204,13 @@ impl JobRunner {
     /// exactly once, or a retry scheduled with backoff for a transient failure with attempts
     /// left. `Err` is returned only when Redis itself is unreachable, so apalis delivers the
     /// job again.
-    pub async fn run<J, F, Fut>(&self, job: &J, ack: Ack, work: F) -> Result<(), BoxDynError>
+    pub async fn run<F, Fut>(&self, job: &MediaJob, ack: Ack, work: F) -> Result<(), BoxDynError>
     where
-        J: MediaJob,
         F: FnOnce(Arc<Run>) -> Fut,
         Fut: Future<Output = Result<Success, RunError>>,
     {
-        let kind = J::KIND.as_str();
-        let job_id = job.job_id();
+        let kind = job.kind.as_str();
+        let job_id = &job.job_id;
         let (run, attempt) = match self.writer.start_run(job_id).await? {
             RunOutcome::Started { run, attempt } => (run, attempt),
             RunOutcome::AlreadyEnded => {
@@ -258,7 +233,7 @@ impl JobRunner {
                         Some(run),
                         Finish {
                             state: JobState::Succeeded,
-                            name: completed_name(J::KIND),
+                            name: completed_name(job.kind),
                             body: &success.body,
                             result: Some(&success.result),
                             error: None,
@@ -297,8 +272,7 @@ impl JobRunner {
                 // This run's queued progress reaches Redis before the job is queued again.
                 self.writer.flush().await?;
                 let scheduled = self
-                    .retrier
-                    .for_kind(J::KIND)
+                    .retrier(job.kind)
                     .schedule(job_id, delay, &message)
                     .await?;
                 self.writer.ack(ack).await?;
@@ -317,15 +291,15 @@ impl JobRunner {
                 let message = err.to_string();
                 let ended = self
                     .fail(
-                        J::KIND,
+                        job.kind,
                         job_id,
-                        job.media_id(),
+                        job.media_id.as_str(),
                         Some(run),
                         &message,
                         err.code(),
                         attempt,
                         Some(ack),
-                        EventId::parse(job.event_id()).ok(),
+                        Some(job.event_id.clone()),
                     )
                     .await?;
                 metrics::counter!("finishline_worker_jobs_total", "kind" => kind, "outcome" => "failed").increment(1);

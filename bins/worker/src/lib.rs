@@ -22,8 +22,8 @@ use finishline_media::{
     ClassicalPipeline, MediaLimits, NoopPipeline, PhotoPipeline, PpOcrConfig, PpOcrPipeline,
     SourceLoader, UnavailablePipeline, VideoTools,
 };
-use finishline_queue::{Backoff, Housekeeper, Retrier, WorkerTuning, keep_alive, task_stream};
-use finishline_wire::{JobKind, PhotoJob, VideoJob};
+use finishline_queue::{Backoff, Housekeeper, WorkerTuning, keep_alive, task_stream};
+use finishline_wire::{JobKind, MediaJob};
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
@@ -50,7 +50,7 @@ impl App {
     /// Fails with a readable message when Redis is unreachable, the media root is unusable, or
     /// ffmpeg/ffprobe are missing for a worker that consumes videos.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let kinds: Vec<JobKind> = [JobKind::Photo, JobKind::Video]
+        let kinds: Vec<JobKind> = JobKind::ALL
             .into_iter()
             .filter(|k| config.queues.contains(k))
             .collect();
@@ -79,7 +79,6 @@ impl App {
             consuming: Arc::new(AtomicBool::new(false)),
             metrics: finishline_service::init_metrics()?,
         };
-        let retrier = Retrier::new(conn.clone(), keys.clone(), JobKind::Photo, limits);
         let media_limits = MediaLimits {
             max_bytes: config.max_media_bytes,
             max_pixels: config.max_pixels,
@@ -107,7 +106,6 @@ impl App {
             writer,
             cpu_threads,
             config.max_attempts,
-            retrier,
             Backoff {
                 base: config.retry_base_delay,
                 max: config.retry_max_delay,
@@ -164,7 +162,7 @@ impl App {
     /// # Errors
     /// Only on errors that a restart cannot fix.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let queues: Vec<String> = self.kinds.iter().map(|k| self.queue_name(*k)).collect();
+        let queues: Vec<&str> = self.kinds.iter().map(|k| k.queue_name()).collect();
         tracing::info!(
             worker = %self.base_name,
             redis = %self.config.redis.redacted_url(),
@@ -185,13 +183,9 @@ impl App {
         .await?;
         let mut background = Vec::new();
         for &kind in &self.kinds {
-            let queue: &'static str = match kind {
-                JobKind::Photo => "photo-processing",
-                JobKind::Video => "video-processing",
-            };
             background.push(tokio::spawn(http::sample_queue(
                 Housekeeper::new(self.conn.clone(), &self.keys, kind),
-                queue,
+                kind.queue_name(),
                 Duration::from_secs(2),
                 shutdown.clone(),
             )));
@@ -249,13 +243,6 @@ impl App {
         }
     }
 
-    fn queue_name(&self, kind: JobKind) -> String {
-        match kind {
-            JobKind::Photo => "photo-processing".to_owned(),
-            JobKind::Video => "video-processing".to_owned(),
-        }
-    }
-
     /// Runs one apalis worker per consumed queue until shutdown (or until one of them stops).
     async fn run_once(&self, name: &str, shutdown: CancellationToken) -> anyhow::Result<()> {
         let runs = self
@@ -301,7 +288,6 @@ impl App {
                     name,
                     tuning,
                     signal,
-                    PhotoJob,
                     self.processor.clone(),
                     photo::process_photo
                 ),
@@ -311,7 +297,6 @@ impl App {
                     name,
                     tuning,
                     signal,
-                    VideoJob,
                     self.videos.clone(),
                     video::process_video
                 ),
@@ -363,16 +348,16 @@ impl App {
 }
 
 /// Runs one apalis worker on the queue of `kind` until `signal`: photos and videos share the
-/// backend (finishline-queue's task stream), poll interval and concurrency; only the job type
-/// and handler differ. (A macro: apalis' builder types are not worth spelling out in a generic
+/// backend (finishline-queue's task stream), job type, poll interval and concurrency; only the
+/// processor and handler differ. (A macro: apalis' builder types are not worth spelling out in a generic
 /// function.)
 macro_rules! consume {
-    ($app:expr, $kind:expr, $name:expr, $tuning:expr, $signal:expr, $job:ty, $data:expr, $handler:expr) => {{
+    ($app:expr, $kind:expr, $name:expr, $tuning:expr, $signal:expr, $data:expr, $handler:expr) => {{
         let (conn, keys, kind, tuning) = ($app.conn.clone(), $app.keys.clone(), $kind, $tuning);
         let backend = BackendBuilder::new()
             .database(())
             .fetcher(move |_, _, worker| {
-                task_stream::<$job>(conn.clone(), keys.clone(), kind, worker, tuning)
+                task_stream::<MediaJob>(conn.clone(), keys.clone(), kind, worker, tuning)
             })
             .sink(|_, _| {
                 // Jobs are enqueued by the producer, never through the worker's backend.

@@ -9,7 +9,7 @@ use finishline_bus::{Ack, BibIndex};
 use finishline_media::{MediaError, MediaLimits, PhotoPipeline, SourceLoader, decode_photo};
 use finishline_queue::Delivery;
 use finishline_wire::{
-    ColorShare, JobKind, MessageName, PhotoCompletedBody, PhotoJob, PhotoProgressBody, Plate, Stage,
+    ColorShare, JobKind, MediaJob, MessageName, PhotoCompletedBody, PhotoProgressBody, Plate, Stage,
 };
 
 use crate::job::{JobRunner, Run, RunError, Success, handle, record_stage};
@@ -72,7 +72,7 @@ impl PhotoProcessor {
         self.runner.cpu_threads()
     }
 
-    async fn process(&self, job: PhotoJob, ack: Ack) -> Result<(), BoxDynError> {
+    async fn process(&self, job: MediaJob, ack: Ack) -> Result<(), BoxDynError> {
         let job = &job;
         self.runner
             .run(job, ack, |run| async move {
@@ -80,7 +80,7 @@ impl PhotoProcessor {
                 // Engines and event settings return plates best first.
                 let best = found.plates.first();
                 let body = serde_json::to_string(&PhotoCompletedBody {
-                    photo_id: job.photo_id.as_str(),
+                    photo_id: job.media_id.as_str(),
                     job_id: job.job_id.as_str(),
                     plate_number: best.map(|p| p.number),
                     confidence: best.map_or(0.0, |p| p.confidence),
@@ -93,7 +93,7 @@ impl PhotoProcessor {
                     .to_string();
                 let index = BibIndex::photo(
                     job.event_id.clone(),
-                    job.photo_id.as_str(),
+                    job.media_id.as_str(),
                     job.job_id.as_str(),
                     &found.plates,
                 )?;
@@ -107,7 +107,7 @@ impl PhotoProcessor {
             .await
     }
 
-    async fn recognise(&self, job: &PhotoJob, run: &Run) -> Result<Recognised, RunError> {
+    async fn recognise(&self, job: &MediaJob, run: &Run) -> Result<Recognised, RunError> {
         if self.pipeline.skips_media() {
             if self.noop_progress {
                 self.progress(job, run, Stage::Detection, 0).await?;
@@ -178,7 +178,7 @@ impl PhotoProcessor {
 
     /// Stores a photo's thumbnail; returns where the gateway serves it. A thumbnail that
     /// cannot be made or stored is logged and left out: the bibs still count.
-    async fn store_thumbnail(&self, job: &PhotoJob, jpeg: Option<Thumbnail>) -> Option<String> {
+    async fn store_thumbnail(&self, job: &MediaJob, jpeg: Option<Thumbnail>) -> Option<String> {
         let (Some(store), Some(jpeg)) = (&self.artifacts, jpeg) else {
             return None;
         };
@@ -197,13 +197,13 @@ impl PhotoProcessor {
 
     async fn progress(
         &self,
-        job: &PhotoJob,
+        job: &MediaJob,
         run: &Run,
         stage: Stage,
         progress: u8,
     ) -> Result<(), RunError> {
         let body = serde_json::to_string(&PhotoProgressBody {
-            photo_id: job.photo_id.as_str(),
+            photo_id: job.media_id.as_str(),
             job_id: job.job_id.as_str(),
             progress,
             stage,
@@ -229,13 +229,17 @@ pub fn encode_error(err: serde_json::Error) -> RunError {
 
 /// The apalis handler of `photo-processing`.
 pub async fn process_photo(
-    delivery: Delivery<PhotoJob>,
+    delivery: Delivery,
     processor: Data<Arc<PhotoProcessor>>,
     ack: Data<Ack>,
 ) -> Result<(), BoxDynError> {
     let processor = &**processor;
-    handle(&processor.runner, delivery, (*ack).clone(), |job, ack| {
-        processor.process(job, ack)
-    })
+    handle(
+        &processor.runner,
+        JobKind::Photo,
+        delivery,
+        (*ack).clone(),
+        |job, ack| processor.process(job, ack),
+    )
     .await
 }

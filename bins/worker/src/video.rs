@@ -18,7 +18,7 @@ use finishline_media::{
 };
 use finishline_queue::Delivery;
 use finishline_wire::{
-    JobKind, MediaSource, MessageName, Stage, VideoCompletedBody, VideoJob, VideoPlate,
+    JobKind, MediaJob, MediaSource, MessageName, Stage, VideoCompletedBody, VideoPlate,
     VideoProgressBody,
 };
 
@@ -77,13 +77,13 @@ impl VideoProcessor {
         }
     }
 
-    async fn process(&self, job: VideoJob, ack: Ack) -> Result<(), BoxDynError> {
+    async fn process(&self, job: MediaJob, ack: Ack) -> Result<(), BoxDynError> {
         let job = &job;
         self.runner
             .run(job, ack, |run| async move {
                 let found = self.recognise(job, &run).await?;
                 let body = serde_json::to_string(&VideoCompletedBody {
-                    video_id: job.video_id.as_str(),
+                    video_id: job.media_id.as_str(),
                     job_id: job.job_id.as_str(),
                     plates: &found.plates,
                     duration_ms: found.duration_ms,
@@ -96,7 +96,7 @@ impl VideoProcessor {
                 .to_string();
                 let index = BibIndex::video(
                     job.event_id.clone(),
-                    job.video_id.as_str(),
+                    job.media_id.as_str(),
                     job.job_id.as_str(),
                     &found.plates,
                 )?;
@@ -110,7 +110,7 @@ impl VideoProcessor {
             .await
     }
 
-    async fn recognise(&self, job: &VideoJob, run: &Run) -> Result<Recognised, RunError> {
+    async fn recognise(&self, job: &MediaJob, run: &Run) -> Result<Recognised, RunError> {
         let mut progress = Reporter::new(&self.runner, job, run);
         progress.publish(Stage::Probe, 0).await?;
         let timer = Instant::now();
@@ -195,7 +195,7 @@ impl VideoProcessor {
 
     /// The file ffmpeg reads: a `{ path }` under the media root as is, a `{ url }` downloaded
     /// to a temporary file removed when the run ends.
-    async fn input(&self, job: &VideoJob, run: u64) -> Result<VideoInput, RunError> {
+    async fn input(&self, job: &MediaJob, run: u64) -> Result<VideoInput, RunError> {
         let max = self.settings.max_bytes;
         match &job.source {
             MediaSource::Path(relative) => Ok(VideoInput {
@@ -247,13 +247,13 @@ impl Drop for VideoInput {
 /// per frame.
 struct Reporter<'a> {
     runner: &'a JobRunner,
-    job: &'a VideoJob,
+    job: &'a MediaJob,
     run: &'a Run,
     last: Option<(Stage, u8, Instant)>,
 }
 
 impl<'a> Reporter<'a> {
-    fn new(runner: &'a JobRunner, job: &'a VideoJob, run: &'a Run) -> Self {
+    fn new(runner: &'a JobRunner, job: &'a MediaJob, run: &'a Run) -> Self {
         Self {
             runner,
             job,
@@ -264,7 +264,7 @@ impl<'a> Reporter<'a> {
 
     async fn publish(&mut self, stage: Stage, progress: u8) -> Result<(), RunError> {
         let body = serde_json::to_string(&VideoProgressBody {
-            video_id: self.job.video_id.as_str(),
+            video_id: self.job.media_id.as_str(),
             job_id: self.job.job_id.as_str(),
             progress,
             stage,
@@ -303,13 +303,17 @@ impl<'a> Reporter<'a> {
 
 /// The apalis handler of `video-processing`.
 pub async fn process_video(
-    delivery: Delivery<VideoJob>,
+    delivery: Delivery,
     processor: Data<Arc<VideoProcessor>>,
     ack: Data<Ack>,
 ) -> Result<(), BoxDynError> {
     let processor = &**processor;
-    handle(&processor.runner, delivery, (*ack).clone(), |job, ack| {
-        processor.process(job, ack)
-    })
+    handle(
+        &processor.runner,
+        JobKind::Video,
+        delivery,
+        (*ack).clone(),
+        |job, ack| processor.process(job, ack),
+    )
     .await
 }

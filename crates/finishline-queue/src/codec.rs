@@ -3,12 +3,12 @@
 //! A payload that is not a valid job (a "poison" job) becomes a [`Delivery::Poison`] that the
 //! handler fails cleanly and settles, instead of an error of the worker itself.
 
-use finishline_wire::{JobId, PhotoJob};
+use finishline_wire::{JobId, MediaJob};
 use serde::de::DeserializeOwned;
 
-/// A delivered task: a job (a [`PhotoJob`] or a `VideoJob`), or bytes that are not one.
+/// A delivered task: a job (a [`MediaJob`]), or bytes that are not one.
 #[derive(Debug, Clone)]
-pub enum Delivery<J = PhotoJob> {
+pub enum Delivery<J = MediaJob> {
     Job(J),
     Poison {
         /// The job id, when the bytes were JSON with a valid `jobId`.
@@ -34,21 +34,22 @@ pub fn decode_delivery<J: DeserializeOwned>(bytes: &[u8]) -> Delivery<J> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use finishline_wire::VideoJob;
+    use finishline_wire::JobKind;
 
-    fn decode(bytes: &[u8]) -> Delivery<PhotoJob> {
+    fn decode(bytes: &[u8]) -> Delivery<MediaJob> {
         decode_delivery(bytes)
     }
 
     #[test]
-    fn a_video_payload_decodes_as_a_video_job_and_a_photo_payload_does_not() {
-        let video = br#"{"jobId":"01J","eventId":"e","videoId":"v","requestId":"r","source":{"path":"v.mp4"}}"#.to_vec();
-        let decoded: Delivery<VideoJob> = decode_delivery(&video);
-        assert!(matches!(decoded, Delivery::Job(job) if job.video_id.as_str() == "v"));
-        let photo = br#"{"jobId":"01J","eventId":"e","photoId":"p","requestId":"r","source":{"path":"p.jpg"}}"#.to_vec();
-        let decoded: Delivery<VideoJob> = decode_delivery(&photo);
+    fn a_video_payload_decodes_as_a_video_job_and_one_without_a_media_id_does_not() {
+        let video = br#"{"jobId":"01J","eventId":"e","videoId":"v","requestId":"r","source":{"path":"v.mp4"}}"#;
         assert!(matches!(
-            decoded,
+            decode(video),
+            Delivery::Job(job) if job.kind == JobKind::Video && job.media_id.as_str() == "v"
+        ));
+        let neither = br#"{"jobId":"01J","eventId":"e","requestId":"r","source":{"path":"p.jpg"}}"#;
+        assert!(matches!(
+            decode(neither),
             Delivery::Poison {
                 job_id: Some(_),
                 ..

@@ -4,8 +4,7 @@ use std::sync::LazyLock;
 
 use finishline_bus::{BusLimits, Keys, with_prelude};
 use finishline_wire::{
-    EventId, JobId, JobKind, MediaId, MediaSource, PhotoJob, RequestId, UserId, VideoJob,
-    now_rfc3339,
+    EventId, JobId, JobKind, MediaId, MediaJob, MediaSource, RequestId, UserId, now_rfc3339,
 };
 use redis::Script;
 use redis::aio::ConnectionManager;
@@ -61,42 +60,14 @@ impl Producer {
         Self { conn, keys, config }
     }
 
-    /// Enqueues photos of one event and returns their job ids, in the order given.
+    /// Enqueues photos or videos (`kind`) of one event on the queue of their kind and returns
+    /// their job ids, in the order given. Idempotent per `(eventId, mediaId)`. With an `owner`,
+    /// every message of the new jobs also reaches the room `user:<owner>`; a job enqueued
+    /// before keeps its owner.
     ///
     /// # Errors
     /// Fails when Redis cannot be reached; chunks written before the failure stay enqueued, and
-    /// calling again with the same photos is safe (enqueue is idempotent).
-    pub async fn enqueue_photos(
-        &self,
-        event_id: &EventId,
-        request_id: &RequestId,
-        photos: &[NewMedia],
-    ) -> Result<Vec<Enqueued>, QueueError> {
-        self.enqueue(event_id, request_id, JobKind::Photo, None, photos)
-            .await
-    }
-
-    /// Enqueues videos of one event on `video-processing` and returns their job ids, in the
-    /// order given. Idempotent per `(eventId, videoId)`, like photos.
-    ///
-    /// # Errors
-    /// Fails when Redis cannot be reached; chunks written before the failure stay enqueued, and
-    /// calling again with the same videos is safe.
-    pub async fn enqueue_videos(
-        &self,
-        event_id: &EventId,
-        request_id: &RequestId,
-        videos: &[NewMedia],
-    ) -> Result<Vec<Enqueued>, QueueError> {
-        self.enqueue(event_id, request_id, JobKind::Video, None, videos)
-            .await
-    }
-
-    /// Enqueues photos or videos of one event owned by `owner`: every message of the new jobs
-    /// also reaches the room `user:<owner>`. A job enqueued before keeps its owner.
-    ///
-    /// # Errors
-    /// As [`Self::enqueue_photos`].
+    /// calling again with the same media is safe.
     pub async fn enqueue(
         &self,
         event_id: &EventId,
@@ -154,20 +125,12 @@ fn payload(
     request_id: &RequestId,
     item: &NewMedia,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    match kind {
-        JobKind::Photo => serde_json::to_vec(&PhotoJob {
-            job_id: job_id.clone(),
-            event_id: event_id.clone(),
-            photo_id: item.media_id.clone(),
-            request_id: request_id.clone(),
-            source: item.source.clone(),
-        }),
-        JobKind::Video => serde_json::to_vec(&VideoJob {
-            job_id: job_id.clone(),
-            event_id: event_id.clone(),
-            video_id: item.media_id.clone(),
-            request_id: request_id.clone(),
-            source: item.source.clone(),
-        }),
-    }
+    serde_json::to_vec(&MediaJob {
+        kind,
+        job_id: job_id.clone(),
+        event_id: event_id.clone(),
+        media_id: item.media_id.clone(),
+        request_id: request_id.clone(),
+        source: item.source.clone(),
+    })
 }

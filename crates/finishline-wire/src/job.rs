@@ -64,7 +64,8 @@ impl MediaSource {
     }
 }
 
-/// The kind of a job.
+/// The kind of a job: a photo or a video. Everything that differs between the two on the wire
+/// (the queue, the media id's field, the list of a batch, the stages) is named here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobKind {
@@ -73,10 +74,46 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// Both kinds, photo first.
+    pub const ALL: [JobKind; 2] = [JobKind::Photo, JobKind::Video];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Photo => "photo",
             Self::Video => "video",
+        }
+    }
+
+    /// The queue the jobs of this kind go to, without the key prefix: `photo-processing`,
+    /// `video-processing`.
+    pub fn queue_name(self) -> &'static str {
+        match self {
+            Self::Photo => "photo-processing",
+            Self::Video => "video-processing",
+        }
+    }
+
+    /// The field that holds the media id in payloads and messages: `photoId`, `videoId`.
+    pub fn id_field(self) -> &'static str {
+        match self {
+            Self::Photo => "photoId",
+            Self::Video => "videoId",
+        }
+    }
+
+    /// The list field of a batch enqueue body: `photos`, `videos`.
+    pub fn list_field(self) -> &'static str {
+        match self {
+            Self::Photo => "photos",
+            Self::Video => "videos",
+        }
+    }
+
+    /// The stages a job of this kind goes through, in order.
+    pub fn stages(self) -> &'static [Stage] {
+        match self {
+            Self::Photo => &Stage::PHOTO,
+            Self::Video => &Stage::VIDEO,
         }
     }
 }
@@ -150,14 +187,9 @@ impl Stage {
     /// The stages of a photo job, in order.
     pub const PHOTO: [Stage; 3] = [Stage::Detection, Stage::Ocr, Stage::Color];
 
-    /// The stages of a video job, in order.
-    pub const VIDEO: [Stage; 5] = [
-        Stage::Probe,
-        Stage::Frames,
-        Stage::Detection,
-        Stage::Ocr,
-        Stage::Color,
-    ];
+    /// The stages of a video job, in order. Videos report no colours, so no `color` stage:
+    /// `detection` runs over the sampled frames as they stream, `ocr` merges their reads.
+    pub const VIDEO: [Stage; 4] = [Stage::Probe, Stage::Frames, Stage::Detection, Stage::Ocr];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -170,26 +202,68 @@ impl Stage {
     }
 }
 
-/// A photo job: what the producer enqueues on `photo-processing` and the worker consumes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PhotoJob {
+/// A photo or video job: what the producer enqueues on the queue of its kind and the worker
+/// consumes.
+///
+/// On the wire the media id is `photoId` or `videoId` (PROTOCOL.md), and that field is what
+/// tells the kind: `{ jobId, eventId, photoId | videoId, requestId, source }`. The names live
+/// only in this type's serde impls.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "MediaJobFields")]
+pub struct MediaJob {
+    pub kind: JobKind,
     pub job_id: JobId,
     pub event_id: EventId,
-    pub photo_id: MediaId,
+    /// The photo's or video's id, unique within its event.
+    pub media_id: MediaId,
     pub request_id: RequestId,
     pub source: MediaSource,
 }
 
-/// A video job: what the producer enqueues on `video-processing` and the worker consumes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl Serialize for MediaJob {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut fields = serializer.serialize_struct("MediaJob", 5)?;
+        fields.serialize_field("jobId", &self.job_id)?;
+        fields.serialize_field("eventId", &self.event_id)?;
+        fields.serialize_field(self.kind.id_field(), &self.media_id)?;
+        fields.serialize_field("requestId", &self.request_id)?;
+        fields.serialize_field("source", &self.source)?;
+        fields.end()
+    }
+}
+
+/// A job payload as it is read, before the media id's field has told its kind.
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VideoJob {
-    pub job_id: JobId,
-    pub event_id: EventId,
-    pub video_id: MediaId,
-    pub request_id: RequestId,
-    pub source: MediaSource,
+struct MediaJobFields {
+    job_id: JobId,
+    event_id: EventId,
+    photo_id: Option<MediaId>,
+    video_id: Option<MediaId>,
+    request_id: RequestId,
+    source: MediaSource,
+}
+
+impl TryFrom<MediaJobFields> for MediaJob {
+    type Error = &'static str;
+
+    fn try_from(fields: MediaJobFields) -> Result<Self, Self::Error> {
+        let (kind, media_id) = match (fields.photo_id, fields.video_id) {
+            (Some(id), None) => (JobKind::Photo, id),
+            (None, Some(id)) => (JobKind::Video, id),
+            (None, None) => return Err("missing field `photoId` or `videoId`"),
+            (Some(_), Some(_)) => return Err("a job has `photoId` or `videoId`, not both"),
+        };
+        Ok(Self {
+            kind,
+            job_id: fields.job_id,
+            event_id: fields.event_id,
+            media_id,
+            request_id: fields.request_id,
+            source: fields.source,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -197,11 +271,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_video_job_is_camel_case_and_is_not_a_photo_job() {
+    fn a_video_job_is_told_by_its_video_id_and_keeps_the_wire_shape() {
         let json = r#"{"jobId":"01J","eventId":"evt_1","videoId":"v1","requestId":"req_1","source":{"path":"v1.mp4"}}"#;
-        let job: VideoJob = serde_json::from_str(json).unwrap();
-        assert_eq!(job.video_id.as_str(), "v1");
-        assert!(serde_json::from_str::<PhotoJob>(json).is_err());
+        let job: MediaJob = serde_json::from_str(json).unwrap();
+        assert_eq!(job.kind, JobKind::Video);
+        assert_eq!(job.media_id.as_str(), "v1");
+        assert_eq!(serde_json::to_string(&job).unwrap(), json);
+    }
+
+    #[test]
+    fn a_job_has_exactly_one_media_id_field() {
+        for bad in [
+            r#"{"jobId":"01J","eventId":"e","requestId":"r","source":{"path":"a"}}"#,
+            r#"{"jobId":"01J","eventId":"e","photoId":"p","videoId":"v","requestId":"r","source":{"path":"a"}}"#,
+        ] {
+            assert!(serde_json::from_str::<MediaJob>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_kind_names_its_queue_fields_and_stages() {
+        assert_eq!(JobKind::Photo.queue_name(), "photo-processing");
+        assert_eq!(JobKind::Video.queue_name(), "video-processing");
+        assert_eq!(
+            JobKind::Photo.stages(),
+            [Stage::Detection, Stage::Ocr, Stage::Color]
+        );
+        assert!(!JobKind::Video.stages().contains(&Stage::Color));
+        for kind in JobKind::ALL {
+            for stage in kind.stages() {
+                assert_eq!(Stage::parse(stage.as_str()), Some(*stage));
+            }
+        }
     }
 
     #[test]
@@ -243,10 +344,12 @@ mod tests {
     #[test]
     fn a_photo_job_is_camel_case_and_validates_its_ids() {
         let json = r#"{"jobId":"01J","eventId":"evt_1","photoId":"p1","requestId":"req_1","source":{"path":"p1.jpg"}}"#;
-        let job: PhotoJob = serde_json::from_str(json).unwrap();
-        assert_eq!(job.photo_id.as_str(), "p1");
+        let job: MediaJob = serde_json::from_str(json).unwrap();
+        assert_eq!(job.kind, JobKind::Photo);
+        assert_eq!(job.media_id.as_str(), "p1");
+        assert_eq!(serde_json::to_string(&job).unwrap(), json);
         let bad = json.replace("evt_1", "evt 1");
-        assert!(serde_json::from_str::<PhotoJob>(&bad).is_err());
+        assert!(serde_json::from_str::<MediaJob>(&bad).is_err());
     }
 }
 

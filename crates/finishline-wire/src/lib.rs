@@ -15,7 +15,7 @@ pub use bibs::{
     BibCounts, BibNumber, BibNumbers, BibPage, BibPhoto, BibVideo, photo_sightings, video_sightings,
 };
 pub use ids::{EventId, IdError, JobId, MediaId, RequestId, UserId, validate_id};
-pub use job::{JobKind, JobState, JobStatus, MediaSource, PhotoJob, Stage, VideoJob};
+pub use job::{JobKind, JobState, JobStatus, MediaJob, MediaSource, Stage};
 pub use message::{
     BoundingBox, ColorName, ColorShare, EventCounts, EventSnapshot, MessageName,
     PhotoCompletedBody, PhotoFailedBody, PhotoProgressBody, Plate, VideoCompletedBody,
