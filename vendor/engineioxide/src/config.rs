@@ -71,6 +71,13 @@ pub struct EngineIoConfig {
     /// but will consume more memory.
     pub ws_read_buffer_size: usize,
 
+    /// How many bytes of outgoing websocket frames are buffered before they are written to
+    /// the connection (a flush writes them anyway). Defaults to 4KiB.
+    ///
+    /// The buffer keeps the capacity it grew to for the life of the connection, so a larger
+    /// value saves write calls on bursts but holds more memory per connection after one.
+    pub ws_write_buffer_size: usize,
+
     /// The maximum size of an incoming message
     ///
     /// The default value is 64 MiB which should be reasonably big for all normal use-cases but small enough
@@ -99,6 +106,7 @@ impl Default for EngineIoConfig {
             max_buffer_size: 128,
             max_payload: 1e5 as u64, // 100kb
             ws_read_buffer_size: 4096,
+            ws_write_buffer_size: 4096,
             ws_max_message_size: 64 << 20,
             ws_max_frame_size: 16 << 20,
             transports: TransportType::Polling as u8 | TransportType::Websocket as u8,
@@ -217,6 +225,13 @@ impl EngineIoConfigBuilder {
     /// but will consume more memory.
     pub fn ws_read_buffer_size(mut self, ws_read_buffer_size: usize) -> Self {
         self.config.ws_read_buffer_size = ws_read_buffer_size;
+        self
+    }
+
+    /// How many bytes of outgoing websocket frames are buffered before they are written to
+    /// the connection (a flush writes them anyway). Defaults to 4KiB.
+    pub fn ws_write_buffer_size(mut self, ws_write_buffer_size: usize) -> Self {
+        self.config.ws_write_buffer_size = ws_write_buffer_size;
         self
     }
 

@@ -112,21 +112,52 @@ impl From<&Error> for Option<DisconnectReason> {
     }
 }
 
+/// One item of a socket's internal channel.
+///
+/// A lone message, what every emit sends, travels inline: sending it allocates nothing, so
+/// the emitting thread does not allocate what the socket's writer (often on another thread)
+/// frees. Any other batch is boxed. Both variants fit in the size of a [`Str`] (the box uses
+/// its niche), so the channel's first block of 32 slots, allocated for every socket whether it
+/// ever receives a message or not, stays at 1 KiB.
+#[derive(Debug)]
+pub(crate) enum Queued {
+    /// A single [`Packet::Message`].
+    Message(Str),
+    /// Any other packets, sent together.
+    Batch(Box<PacketBuf>),
+}
+
+impl Queued {
+    /// Boxes a batch of packets.
+    pub(crate) fn batch(packets: PacketBuf) -> Self {
+        Queued::Batch(Box::new(packets))
+    }
+
+    /// The packets of this item, in order.
+    pub(crate) fn into_packets(self) -> PacketBuf {
+        match self {
+            Queued::Message(msg) => smallvec![Packet::Message(msg)],
+            Queued::Batch(packets) => *packets,
+        }
+    }
+}
+
 /// A permit to emit a message to the client.
 /// A permit holds a place in the internal channel to send one packet to the client.
 pub struct Permit<'a> {
-    inner: mpsc::Permit<'a, Box<PacketBuf>>,
+    inner: mpsc::Permit<'a, Queued>,
 }
 impl Permit<'_> {
     /// Consume the permit and emit a message to the client.
     #[inline]
     pub fn emit(self, msg: Str) {
-        self.inner.send(Box::new(smallvec![Packet::Message(msg)]));
+        self.inner.send(Queued::Message(msg));
     }
     /// Consume the permit and emit a binary message to the client.
     #[inline]
     pub fn emit_binary(self, data: Bytes) {
-        self.inner.send(Box::new(smallvec![Packet::Binary(data)]));
+        self.inner
+            .send(Queued::batch(smallvec![Packet::Binary(data)]));
     }
 
     /// Consume the permit and emit a message with multiple binary data to the client.
@@ -138,7 +169,7 @@ impl Permit<'_> {
         for d in data {
             packets.push(Packet::Binary(d));
         }
-        self.inner.send(Box::new(packets));
+        self.inner.send(Queued::batch(packets));
     }
 
     /// Consume the permit and emit a message with multiple binary data to the client.
@@ -150,22 +181,19 @@ impl Permit<'_> {
         for d in data {
             packets.push(Packet::Binary(d));
         }
-        self.inner.send(Box::new(packets));
+        self.inner.send(Queued::batch(packets));
     }
 }
 
 #[derive(Debug)]
 pub(crate) struct InternalRx {
-    pub buffered_rx: Receiver<Box<PacketBuf>>,
+    pub buffered_rx: Receiver<Queued>,
     pub peeked_packet: Option<PacketBuf>,
     pub volatile_rx: watch::Receiver<Option<PacketBuf>>,
 }
 
 impl InternalRx {
-    fn new(
-        buffered_rx: Receiver<Box<PacketBuf>>,
-        volatile_rx: watch::Receiver<Option<PacketBuf>>,
-    ) -> Self {
+    fn new(buffered_rx: Receiver<Queued>, volatile_rx: watch::Receiver<Option<PacketBuf>>) -> Self {
         Self {
             buffered_rx,
             peeked_packet: None,
@@ -214,7 +242,7 @@ where
     pub(crate) internal_rx: Mutex<InternalRx>,
 
     /// Channel to send [PacketBuf] to the internal connection
-    pub(crate) internal_tx: mpsc::Sender<Box<PacketBuf>>,
+    pub(crate) internal_tx: mpsc::Sender<Queued>,
 
     /// Channel to send volatile [PacketBuf]s that bypass the internal buffer.
     /// Uses a [`watch`](tokio::sync::watch) channel so only the latest volatile
@@ -289,10 +317,10 @@ where
         tracing::debug!(?packet, "sending packet");
 
         self.internal_tx
-            .try_send(Box::new(smallvec![packet]))
+            .try_send(Queued::batch(smallvec![packet]))
             .map_err(|p| match p {
-                TrySendError::Full(mut p) => TrySendError::Full(p.pop().unwrap()),
-                TrySendError::Closed(mut p) => TrySendError::Closed(p.pop().unwrap()),
+                TrySendError::Full(p) => TrySendError::Full(p.into_packets().pop().unwrap()),
+                TrySendError::Closed(p) => TrySendError::Closed(p.into_packets().pop().unwrap()),
             })?;
         Ok(())
     }
@@ -371,7 +399,7 @@ where
             tracing::trace!(sid = ?self.id, "emitting ping");
 
             self.internal_tx
-                .try_send(Box::new(smallvec![Packet::Ping]))
+                .try_send(Queued::batch(smallvec![Packet::Ping]))
                 .map_err(|_| Error::HeartbeatTimeout)?;
 
             #[cfg(feature = "tracing")]
@@ -408,7 +436,7 @@ where
             #[cfg(feature = "tracing")]
             tracing::trace!(sid = ?self.id, "ping received, sending pong");
             self.internal_tx
-                .try_send(Box::new(smallvec![Packet::Pong]))
+                .try_send(Queued::batch(smallvec![Packet::Pong]))
                 .map_err(|_| Error::HeartbeatTimeout)?;
         }
     }
@@ -638,7 +666,7 @@ where
         tokio::spawn(async move {
             let mut internal_rx = sock_clone.internal_rx.try_lock().unwrap();
             while let Some(packets) = internal_rx.buffered_rx.recv().await {
-                for packet in *packets {
+                for packet in packets.into_packets() {
                     tx.send(packet).await.unwrap();
                 }
             }

@@ -226,29 +226,34 @@ mod rx_stream {
         task::{Context, Poll, ready},
     };
 
+    use engineioxide_core::PacketBuf;
     use futures_core::Stream;
     use pin_project_lite::pin_project;
     use tokio::sync::{mpsc, watch};
     use tokio_util::sync::ReusableBoxFuture;
 
-    /// [`ReceiverStream`] is a stream that wraps a [`mpsc::Receiver`] of boxed items by
-    /// reference, yielding them unboxed. Allowing to use it as a stream even if it is behind a
-    /// mutex.
-    pub struct ReceiverStream<'a, T> {
-        inner: &'a mut mpsc::Receiver<Box<T>>,
+    use crate::socket::Queued;
+
+    /// [`ReceiverStream`] is a stream that wraps a socket's [`mpsc::Receiver`] of [`Queued`]
+    /// items by reference, yielding their packets. Allowing to use it as a stream even if it is
+    /// behind a mutex.
+    pub struct ReceiverStream<'a> {
+        inner: &'a mut mpsc::Receiver<Queued>,
     }
 
-    impl<'a, T> ReceiverStream<'a, T> {
-        pub fn new(inner: &'a mut mpsc::Receiver<Box<T>>) -> Self {
+    impl<'a> ReceiverStream<'a> {
+        pub fn new(inner: &'a mut mpsc::Receiver<Queued>) -> Self {
             Self { inner }
         }
     }
 
-    impl<'a, T> Stream for ReceiverStream<'a, T> {
-        type Item = T;
+    impl<'a> Stream for ReceiverStream<'a> {
+        type Item = PacketBuf;
 
         fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-            self.inner.poll_recv(cx).map(|item| item.map(|boxed| *boxed))
+            self.inner
+                .poll_recv(cx)
+                .map(|item| item.map(Queued::into_packets))
         }
     }
 
@@ -302,18 +307,18 @@ mod rx_stream {
 
     pin_project! {
         /// Combines a [`WatchStream`] and a [`ReceiverStream`] into a single [`Stream`].
-        pub struct EncoderStream<'a, T> {
+        pub struct EncoderStream<'a> {
             #[pin]
-            watch: WatchStream<'a, Option<T>>,
+            watch: WatchStream<'a, Option<PacketBuf>>,
             #[pin]
-            rx: ReceiverStream<'a, T>,
+            rx: ReceiverStream<'a>,
         }
     }
 
-    impl<'a, T: Clone + Send + Sync + 'static> EncoderStream<'a, T> {
+    impl<'a> EncoderStream<'a> {
         pub fn new(
-            rx: &'a mut mpsc::Receiver<Box<T>>,
-            watch: &'a mut watch::Receiver<Option<T>>,
+            rx: &'a mut mpsc::Receiver<Queued>,
+            watch: &'a mut watch::Receiver<Option<PacketBuf>>,
         ) -> Self {
             Self {
                 rx: ReceiverStream::new(rx),
@@ -322,8 +327,8 @@ mod rx_stream {
         }
     }
 
-    impl<'a, T: Clone + Send + Sync + 'static> Stream for EncoderStream<'a, T> {
-        type Item = T;
+    impl<'a> Stream for EncoderStream<'a> {
+        type Item = PacketBuf;
 
         fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
             let this = self.project();

@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::{
     WebSocketStream,
     tungstenite::{
-        self, Message,
+        self, Message, Utf8Bytes,
         handshake::derive_accept_key,
         protocol::{Role, WebSocketConfig},
     },
@@ -27,7 +27,8 @@ use engineioxide_core::{Packet, ProtocolVersion, Sid, Str, TransportType};
 
 use crate::{
     DisconnectReason, Socket, body::ResponseBody, config::EngineIoConfig, engine::EngineIo,
-    errors::Error, handler::EngineIoHandler, socket::InternalRx, transport::make_open_packet,
+    errors::Error, handler::EngineIoHandler, socket::InternalRx, socket::Queued,
+    transport::make_open_packet,
 };
 
 /// Create a response for websocket upgrade
@@ -119,6 +120,7 @@ where
 {
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(engine.config.ws_read_buffer_size)
+        .write_buffer_size(engine.config.ws_write_buffer_size)
         .max_message_size(Some(engine.config.ws_max_message_size))
         .max_frame_size(Some(engine.config.ws_max_frame_size));
 
@@ -248,6 +250,44 @@ where
     Ok(())
 }
 
+/// Most recent message frames kept per thread, see [`message_frame`].
+const FRAME_CACHE_SLOTS: usize = 64;
+
+thread_local! {
+    /// Message frames recently built on this thread, by the address and length of the message.
+    static FRAME_CACHE: std::cell::RefCell<Vec<Option<(Str, Utf8Bytes)>>> =
+        std::cell::RefCell::new(vec![None; FRAME_CACHE_SLOTS]);
+}
+
+/// The websocket text frame payload of an engine.io message packet: `4` followed by the
+/// message.
+///
+/// A broadcast hands the same message (one shared buffer) to every socket it reaches, and the
+/// writers of those sockets run one after another on a few threads. Each thread keeps the
+/// frames it built for its most recent messages, keyed by the message's address and length,
+/// so a message is copied into a frame once per thread rather than once per socket. The cache
+/// holds a clone of each message it keys, so an address cannot be reused by other bytes while
+/// its entry lives; a message is immutable, so equal address and length mean equal bytes.
+fn message_frame(msg: Str) -> Utf8Bytes {
+    let (addr, len) = (msg.as_str().as_ptr() as usize, msg.as_str().len());
+    let slot = ((addr >> 4) ^ len) % FRAME_CACHE_SLOTS;
+    FRAME_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((key, frame)) = &cache[slot]
+            && key.as_str().as_ptr() as usize == addr
+            && key.as_str().len() == len
+        {
+            return frame.clone();
+        }
+        let mut text = String::with_capacity(len + 1);
+        text.push('4');
+        text.push_str(msg.as_str());
+        let frame = Utf8Bytes::from(text);
+        cache[slot] = Some((msg, frame.clone()));
+        frame
+    })
+}
+
 /// Forwards all packets waiting to be sent to the websocket
 ///
 /// The websocket stream is flushed only when the internal channel is drained
@@ -312,14 +352,26 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
             biased;
             items = buffered_rx.recv() => {
                 match items {
-                    Some(packets) => {
-                        for item in *packets {
-                            map_fn!(item);
-                        }
-                        while let Ok(packets) = buffered_rx.try_recv() {
-                            for item in *packets {
-                                map_fn!(item);
+                    Some(queued) => {
+                        let mut next = Some(queued);
+                        while let Some(queued) = next {
+                            match queued {
+                                // A message goes out as the text frame the writers of this
+                                // thread share (see `message_frame`).
+                                Queued::Message(msg) => {
+                                    let res = tx.feed(Message::Text(message_frame(msg))).await;
+                                    if let Err(_e) = res {
+                                        #[cfg(feature = "tracing")]
+                                        tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
+                                    }
+                                }
+                                Queued::Batch(packets) => {
+                                    for item in *packets {
+                                        map_fn!(item);
+                                    }
+                                }
                             }
+                            next = buffered_rx.try_recv().ok();
                         }
                     }
                     None => break
@@ -408,7 +460,7 @@ where
     // We send a last Noop request to close a potential waiting polling request.
     socket
         .internal_tx
-        .send(Box::new(smallvec![Packet::Noop]))
+        .send(Queued::batch(smallvec![Packet::Noop]))
         .await
         .map_err(|_| Error::Upgrade)?;
 
@@ -475,6 +527,25 @@ mod tests {
     use super::*;
 
     const TIMEOUT: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn a_message_frame_is_built_once_per_message_and_thread() {
+        let msg = Str::from("2[\"tick\"]".to_owned());
+        let first = message_frame(msg.clone());
+        let again = message_frame(msg.clone());
+        assert_eq!(first.as_str(), "42[\"tick\"]");
+        assert_eq!(first.as_str().as_ptr(), again.as_str().as_ptr());
+        // Equal bytes elsewhere are another message: a frame of their own, same text.
+        let copy = Str::from("2[\"tick\"]".to_owned());
+        let other = message_frame(copy);
+        assert_eq!(other.as_str(), "42[\"tick\"]");
+        assert_ne!(other.as_str().as_ptr(), first.as_str().as_ptr());
+    }
+
+    #[test]
+    fn a_queued_message_is_no_larger_than_its_str() {
+        assert_eq!(std::mem::size_of::<Queued>(), std::mem::size_of::<Str>());
+    }
 
     #[derive(Debug)]
     struct StubHandler;
