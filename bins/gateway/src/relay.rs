@@ -362,11 +362,15 @@ pub async fn run_relay(
             gate.deliver_native(&message);
             gate.jobs.deliver(&message);
             let mut target = namespace.clone().to(event_room(&*message.event_id));
-            if let Some(job_id) = &message.job_id {
-                target = target.to(job_room(&**job_id));
-            }
-            if let Some(owner) = &message.owner {
-                target = target.to(user_room(&**owner));
+            let job = message.job_id.as_deref().map(job_room);
+            let owner = message.owner.as_deref().map(user_room);
+            for room in [job, owner].into_iter().flatten() {
+                // Most messages have nobody in their job's or owner's room. Naming only rooms
+                // with members spares the emit its de-duplication of sockets across rooms (a
+                // set of every socket reached, built per message).
+                if !namespace.clone().to(room.clone()).sockets().is_empty() {
+                    target = target.to(room);
+                }
             }
             if in_hand_over {
                 target = target.except(replay_room(&*message.event_id));
