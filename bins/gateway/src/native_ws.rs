@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::auth::Authenticator;
 use crate::relay::{Gate, native_frame};
+use crate::resume::Resume;
 
 /// What the route needs.
 #[derive(Clone)]
@@ -103,15 +104,11 @@ async fn run(
         .snapshot(event_id)
         .await
         .map_err(|_| "store unavailable")?;
-    let (mut last, recovered) = match since {
-        None => (snapshot.last_seq, None),
-        Some(s) if s >= snapshot.last_seq => (snapshot.last_seq, Some(s == snapshot.last_seq)),
-        Some(s) => match state.bus.history_start(event_id).await {
-            Ok(Some(first)) if first <= s + 1 => (s, Some(true)),
-            Ok(_) => (snapshot.last_seq, Some(false)),
-            Err(_) => return Err("store unavailable"),
-        },
-    };
+    let resume = Resume::of(&state.bus, event_id, snapshot.last_seq, since).await;
+    let Resume {
+        after: mut last,
+        recovered,
+    } = resume.map_err(|_| "store unavailable")?;
     let mut first = json!({ "type": "snapshot", "data": snapshot });
     if let Some(recovered) = recovered {
         first["recovered"] = json!(recovered);

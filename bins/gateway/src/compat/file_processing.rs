@@ -22,25 +22,17 @@ use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
 use super::{Connected, JobMessage, emit_to, may_follow};
-use crate::auth::AuthError;
-use crate::socket::{HandshakeAuth, SocketState, admit, claims, note_subscription, over_limits};
+use crate::auth::Claims;
+use crate::socket::{SocketState, claims, note_subscription, over_limits};
 
 pub const NAMESPACE: &str = "/file-processing";
 
 pub static CONNECTED: Connected = Connected::new();
 
-/// Connect middleware: `/progress`'s auth, then this namespace's handlers (registered before
-/// the namespace CONNECT, so a client's first emit is heard).
-pub async fn connect(
-    socket: SocketRef,
-    TryData(auth): TryData<HandshakeAuth>,
-    State(state): State<SocketState>,
-) -> Result<(), AuthError> {
-    admit(&socket, auth.ok().and_then(|a| a.token), &state)?;
-    CONNECTED.track(&socket);
+/// This namespace's handlers, registered by its connect middleware (see [`super::register`]).
+pub fn setup(socket: &SocketRef, _claims: &Claims) {
     socket.on("subscribe:file", subscribe);
     socket.on("unsubscribe:file", unsubscribe);
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,11 +118,7 @@ async fn subscribe(
         return refuse(&socket, ack, "not_found", message);
     };
     let room = job_room(&status.job_id);
-    if let Some(refusal) = over_limits(&socket, &state.limits, &room) {
-        let message = refusal["error"]["message"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
+    if let Some(message) = over_limits(&socket, &state.limits, &room) {
         return refuse(&socket, ack, "rate_limited", message);
     }
     note_subscription(&socket, &room, true);

@@ -23,24 +23,17 @@ use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
 use super::{Connected, JobMessage, emit_to, may_follow};
-use crate::auth::AuthError;
-use crate::socket::{HandshakeAuth, SocketState, admit, claims, note_subscription, over_limits};
+use crate::auth::Claims;
+use crate::socket::{SocketState, claims, note_subscription, over_limits};
 
 pub const NAMESPACE: &str = "/jobs";
 
 pub static CONNECTED: Connected = Connected::new();
 
-/// Connect middleware: `/progress`'s auth, then this namespace's handlers.
-pub async fn connect(
-    socket: SocketRef,
-    TryData(auth): TryData<HandshakeAuth>,
-    State(state): State<SocketState>,
-) -> Result<(), AuthError> {
-    admit(&socket, auth.ok().and_then(|a| a.token), &state)?;
-    CONNECTED.track(&socket);
+/// This namespace's handlers, registered by its connect middleware (see [`super::register`]).
+pub fn setup(socket: &SocketRef, _claims: &Claims) {
     socket.on("subscribe:jobs", subscribe);
     socket.on("unsubscribe:jobs", unsubscribe);
-    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -127,11 +120,7 @@ async fn subscribe(
             return;
         }
     };
-    if let Some(refusal) = over_limits(&socket, &state.limits, &room) {
-        let message = refusal["error"]["message"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
+    if let Some(message) = over_limits(&socket, &state.limits, &room) {
         let _ = ack.send(&refused(Some(&room), "rate_limited", message));
         return;
     }

@@ -25,23 +25,57 @@ use finishline_bus::StreamMessage;
 use finishline_wire::{JobStatus, MessageName};
 use serde_json::{Map, Value};
 use socketioxide::SocketIo;
-use socketioxide::extract::SocketRef;
+use socketioxide::extract::{SocketRef, State, TryData};
 
-use crate::auth::Claims;
-use crate::socket::SocketState;
+use crate::auth::{AuthError, Claims};
+use crate::socket::{HandshakeAuth, SocketState, admit};
 
 /// Registers the three namespaces on `io`.
-/// Each namespace's connect middleware authenticates and registers its handlers before the
-/// namespace CONNECT is sent (as `/progress` does), so a client's first emit is heard.
 pub fn register(io: &SocketIo) {
     use socketioxide::handler::ConnectHandler;
     let connected = crate::socket::on_connect;
     io.ns(
         file_processing::NAMESPACE,
-        connected.with(file_processing::connect),
+        connected.with(admission(
+            &file_processing::CONNECTED,
+            file_processing::setup,
+        )),
     );
-    io.ns(jobs::NAMESPACE, connected.with(jobs::connect));
-    io.ns(queue::NAMESPACE, connected.with(queue::connect));
+    io.ns(
+        jobs::NAMESPACE,
+        connected.with(admission(&jobs::CONNECTED, jobs::setup)),
+    );
+    io.ns(
+        queue::NAMESPACE,
+        connected.with(admission(&queue::CONNECTED, queue::setup)),
+    );
+}
+
+/// A namespace's set-up of an admitted socket: its handlers, its rooms.
+type Setup = fn(&SocketRef, &Claims);
+
+/// The connect middleware of a compatibility namespace: `/progress`'s admission (token,
+/// per-IP limit), the namespace's count of sockets, then its `setup`. All of it runs before
+/// the namespace CONNECT is sent (as for `/progress`), so a client's first emit is heard.
+fn admission(
+    connected: &'static Connected,
+    setup: Setup,
+) -> impl FnOnce(
+    SocketRef,
+    TryData<HandshakeAuth>,
+    State<SocketState>,
+) -> std::future::Ready<Result<(), AuthError>>
++ Clone
++ Send
++ Sync
++ 'static {
+    move |socket, TryData(auth), State(state)| {
+        let admitted = admit(&socket, auth.ok().and_then(|a| a.token), &state);
+        std::future::ready(admitted.map(|claims| {
+            connected.track(&socket);
+            setup(&socket, &claims);
+        }))
+    }
 }
 
 /// Sockets connected to one namespace; the relay maps nothing for a namespace nobody uses.
@@ -61,10 +95,7 @@ impl Connected {
     fn track(&'static self, socket: &SocketRef) {
         self.0.fetch_add(1, Ordering::Relaxed);
         socket.on_disconnect(
-            move |socket: SocketRef,
-                  socketioxide::extract::State(state): socketioxide::extract::State<
-                SocketState,
-            >| async move {
+            move |socket: SocketRef, State(state): State<SocketState>| async move {
                 self.0.fetch_sub(1, Ordering::Relaxed);
                 crate::socket::release(&socket, &state);
             },

@@ -17,26 +17,19 @@
 use finishline_wire::{MessageName, user_room};
 use serde_json::{Map, Value, json};
 use socketioxide::SocketIo;
-use socketioxide::extract::{SocketRef, State, TryData};
+use socketioxide::extract::SocketRef;
 
 use super::{Connected, JobMessage, emit_to};
-use crate::auth::AuthError;
-use crate::socket::{HandshakeAuth, SocketState, admit, join_user_room};
+use crate::auth::Claims;
+use crate::socket::join_user_room;
 
 pub const NAMESPACE: &str = "/queue";
 
 pub static CONNECTED: Connected = Connected::new();
 
-/// Connect middleware: `/progress`'s auth, then the user's room.
-pub async fn connect(
-    socket: SocketRef,
-    TryData(auth): TryData<HandshakeAuth>,
-    State(state): State<SocketState>,
-) -> Result<(), AuthError> {
-    let claims = admit(&socket, auth.ok().and_then(|a| a.token), &state)?;
-    join_user_room(&socket, &claims);
-    CONNECTED.track(&socket);
-    Ok(())
+/// This namespace's set-up on connect (see [`super::register`]): the user's room.
+pub fn setup(socket: &SocketRef, claims: &Claims) {
+    join_user_room(socket, claims);
 }
 
 /// Maps a job's message to seed 004's `queue-update`, to its owner's room.

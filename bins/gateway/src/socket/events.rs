@@ -1,0 +1,133 @@
+//! `subscribe:event` and `unsubscribe:event` of `/progress`: the ack with the event's snapshot
+//! and `recovered`, then the replay and the hand-over to the room (see `relay.rs`).
+
+use finishline_wire::{EventId, EventSnapshot, event_room};
+use serde::{Deserialize, Serialize};
+use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+
+use super::{SocketState, claims, failure, invalid_payload, note_subscription, over_limits};
+use crate::resume::Resume;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscribeEvent {
+    event_id: EventId,
+    since: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UnsubscribeEvent {
+    event_id: EventId,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscribeAck<'a> {
+    success: bool,
+    room: String,
+    snapshot: &'a EventSnapshot,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovered: Option<bool>,
+}
+
+/// Registers `subscribe:event` and `unsubscribe:event` on a socket of `/progress`.
+pub(super) fn register(socket: &SocketRef) {
+    socket.on("subscribe:event", subscribe);
+    socket.on("unsubscribe:event", unsubscribe);
+}
+
+async fn subscribe(
+    socket: SocketRef,
+    TryData(payload): TryData<SubscribeEvent>,
+    ack: AckSender,
+    State(state): State<SocketState>,
+) {
+    let request = match payload {
+        Ok(request) => request,
+        Err(err) => {
+            let _ = ack.send(&invalid_payload(
+                &err,
+                r#"{ "eventId": "evt_1", "since": 42 }"#,
+            ));
+            return;
+        }
+    };
+    if let Some(refusal) = over_limits(&socket, &state.limits, &event_room(&request.event_id)) {
+        let _ = ack.send(&failure("rate_limited", refusal));
+        return;
+    }
+    if !claims(&socket).is_some_and(|c| c.may_watch(request.event_id.as_str())) {
+        let _ = ack.send(&failure(
+            "forbidden",
+            format!(
+                "your token does not allow watching event {}",
+                request.event_id
+            ),
+        ));
+        return;
+    }
+    let snapshot = match state.bus.snapshot(&request.event_id).await {
+        Ok(snapshot) => snapshot,
+        Err(err) => {
+            tracing::error!(error = %err, event_id = %request.event_id, "snapshot failed");
+            let _ = ack.send(&failure(
+                "internal",
+                "the progress store is unavailable; try again",
+            ));
+            return;
+        }
+    };
+    let resume = Resume::of(
+        &state.bus,
+        &request.event_id,
+        snapshot.last_seq,
+        request.since,
+    );
+    let Resume { after, recovered } = match resume.await {
+        Ok(resume) => resume,
+        Err(err) => {
+            tracing::error!(error = %err, "history lookup failed");
+            let _ = ack.send(&failure(
+                "internal",
+                "the progress store is unavailable; try again",
+            ));
+            return;
+        }
+    };
+    note_subscription(&socket, &event_room(&request.event_id), true);
+    let _ = ack.send(&SubscribeAck {
+        success: true,
+        room: event_room(&request.event_id),
+        snapshot: &snapshot,
+        recovered,
+    });
+    if let Err(err) = state
+        .gate
+        .subscribe(&state.bus, &socket, &request.event_id, after)
+        .await
+    {
+        tracing::error!(error = %err, event_id = %request.event_id, "replay failed; subscribing live only");
+        socket.join(event_room(&request.event_id));
+    }
+    metrics::counter!("finishline_gateway_subscriptions_total", "kind" => "event").increment(1);
+}
+
+async fn unsubscribe(
+    socket: SocketRef,
+    TryData(payload): TryData<UnsubscribeEvent>,
+    ack: AckSender,
+    State(state): State<SocketState>,
+) {
+    match payload {
+        Ok(request) => {
+            socket.leave(event_room(&request.event_id));
+            note_subscription(&socket, &event_room(&request.event_id), false);
+            state.gate.forget(socket.id).await;
+            let _ = ack.send(&serde_json::json!({ "success": true }));
+        }
+        Err(err) => {
+            let _ = ack.send(&invalid_payload(&err, r#"{ "eventId": "evt_1" }"#));
+        }
+    }
+}
