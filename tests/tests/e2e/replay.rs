@@ -3,43 +3,30 @@
 
 use std::time::Duration;
 
-use finishline_bus::{BusLimits, Keys, ProgressBus, RunOutcome};
+use finishline_bus::{Keys, ProgressBus, RunOutcome};
 use finishline_queue::{Enqueued, NewMedia, Producer, ProducerConfig};
-use finishline_tests::{
-    Gateway, RedisServer, SocketClient, bus_writer, run_photo_job, unique_prefix, wait_until,
-};
+use finishline_tests::{Rig, SocketClient, bus_writer, run_photo_job, wait_until};
 use finishline_wire::{EventId, JobKind, MediaId, MediaSource, RequestId};
 use serde_json::json;
 
-struct Fixture {
-    _redis: RedisServer,
-    gateway: Gateway,
-    bus: ProgressBus,
-    producer: Producer,
+/// The rig of these tests: a gateway on Redis, no worker (the tests publish as one does).
+async fn rig(test: &str) -> Rig {
+    Rig::builder(test).start().await
 }
 
-async fn fixture(test: &str) -> Fixture {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix(test);
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let conn = redis.connection().await;
-    let keys = Keys::new(prefix);
-    Fixture {
-        bus: ProgressBus::new(conn.clone(), keys.clone(), BusLimits::default()),
-        producer: Producer::new(conn, keys, ProducerConfig::default()),
-        _redis: redis,
-        gateway,
-    }
-}
-
-async fn enqueue(f: &Fixture, event: &EventId, n: usize) -> Vec<Enqueued> {
+async fn enqueue(rig: &Rig, event: &EventId, n: usize) -> Vec<Enqueued> {
     let photos: Vec<NewMedia> = (0..n)
         .map(|i| NewMedia {
             media_id: MediaId::parse(format!("p{i}")).unwrap(),
             source: MediaSource::Path(format!("p{i}.jpg")),
         })
         .collect();
-    f.producer
+    let producer = Producer::new(
+        rig.redis.connection().await,
+        Keys::new(&rig.prefix),
+        ProducerConfig::default(),
+    );
+    producer
         .enqueue(
             event,
             &RequestId::parse("req-replay").unwrap(),
@@ -67,7 +54,7 @@ fn seqs(client: &SocketClient) -> Vec<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_resubscribing_with_since_gets_every_missed_message_once_while_jobs_keep_running()
 {
-    let f = fixture("replay").await;
+    let f = rig("replay").await;
     let event = EventId::parse("race-r").unwrap();
     let jobs = enqueue(&f, &event, 40).await;
     for job in &jobs[..10] {
@@ -85,7 +72,7 @@ async fn a_client_resubscribing_with_since_gets_every_missed_message_once_while_
             run_job(&bus, job).await;
         }
     });
-    let client = SocketClient::connect(&f.gateway.url(""), None).await;
+    let client = SocketClient::connect(&f.gateway().url(""), None).await;
     let ack = client
         .call(
             "subscribe:event",
@@ -110,7 +97,7 @@ async fn a_client_resubscribing_with_since_gets_every_missed_message_once_while_
         },
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    client.flush().await;
     let got = seqs(&client);
     let expected: Vec<u64> = (21..=last).collect();
     assert_eq!(got, expected, "no gap, no duplicate, in order");
@@ -119,11 +106,11 @@ async fn a_client_resubscribing_with_since_gets_every_missed_message_once_while_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_since_the_history_cannot_serve_is_answered_with_recovered_false_and_the_snapshot() {
-    let f = fixture("replay-lost").await;
+    let f = rig("replay-lost").await;
     let event = EventId::parse("race-l").unwrap();
     let jobs = enqueue(&f, &event, 2).await;
     run_job(&f.bus, &jobs[0]).await;
-    let client = SocketClient::connect(&f.gateway.url(""), None).await;
+    let client = SocketClient::connect(&f.gateway().url(""), None).await;
     // A seq from the future (e.g. Redis lost its data): the snapshot is the truth.
     let ack = client
         .call(
@@ -141,7 +128,7 @@ async fn a_since_the_history_cannot_serve_is_answered_with_recovered_false_and_t
         .query_async(&mut conn)
         .await
         .unwrap();
-    let other = SocketClient::connect(&f.gateway.url(""), None).await;
+    let other = SocketClient::connect(&f.gateway().url(""), None).await;
     let ack = other
         .call(
             "subscribe:event",
@@ -166,10 +153,10 @@ async fn a_since_the_history_cannot_serve_is_answered_with_recovered_false_and_t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_can_be_watched_read_and_cancelled() {
-    let f = fixture("jobs").await;
+    let f = rig("jobs").await;
     let event = EventId::parse("race-j").unwrap();
     let jobs = enqueue(&f, &event, 2).await;
-    let client = SocketClient::connect(&f.gateway.url(""), None).await;
+    let client = SocketClient::connect(&f.gateway().url(""), None).await;
     let ack = client
         .call("subscribe:job", json!({ "jobId": jobs[0].job_id }))
         .await;
@@ -200,7 +187,7 @@ async fn a_job_can_be_watched_read_and_cancelled() {
 
     let http = reqwest::Client::new();
     let status: serde_json::Value = http
-        .get(f.gateway.url(&format!("/v1/jobs/{}", jobs[0].job_id)))
+        .get(f.gateway().url(&format!("/v1/jobs/{}", jobs[0].job_id)))
         .send()
         .await
         .unwrap()
@@ -231,7 +218,7 @@ async fn a_job_can_be_watched_read_and_cancelled() {
     // Cancel the queued one: it never runs, and the event completes with it cancelled.
     let response = http
         .post(
-            f.gateway
+            f.gateway()
                 .url(&format!("/v1/jobs/{}/cancel", jobs[1].job_id)),
         )
         .send()
@@ -246,7 +233,7 @@ async fn a_job_can_be_watched_read_and_cancelled() {
     );
     let again: serde_json::Value = http
         .post(
-            f.gateway
+            f.gateway()
                 .url(&format!("/v1/jobs/{}/cancel", jobs[1].job_id)),
         )
         .send()
@@ -269,7 +256,7 @@ async fn a_job_can_be_watched_read_and_cancelled() {
         (1, 1, 2)
     );
     let missing = http
-        .get(f.gateway.url("/v1/jobs/01NOPE"))
+        .get(f.gateway().url("/v1/jobs/01NOPE"))
         .send()
         .await
         .unwrap();
