@@ -5,16 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use finishline_tests::{
-    Gateway, Received, RedisServer, SocketClient, Worker, unique_prefix, write_corrupt_jpeg,
-    write_photo,
+    Gateway, Received, RedisServer, SocketClient, Worker, media_dir, unique_prefix,
+    write_corrupt_jpeg, write_photo,
 };
 use serde_json::{Value, json};
-
-fn media_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(unique_prefix(test));
-    std::fs::create_dir_all(&dir).expect("media dir");
-    dir
-}
 
 async fn post_photos(
     gateway: &Gateway,
@@ -191,7 +185,7 @@ async fn twenty_photos_flow_from_http_to_the_event_room_in_order() {
     client
         .wait_for("event:completed", Duration::from_secs(60))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    client.flush().await;
     let messages = client.received();
     let terminal = check_order(&messages, "race-1", "req-flow-1");
     assert_eq!(terminal.len(), 20);
