@@ -4,15 +4,14 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
 use axum::routing::get;
 use finishline_bus::MAX_BIB_PAGE;
+use finishline_wire::{BibNumbers, BibPage, EventId};
 use serde::Deserialize;
 
-use crate::http::{ApiError, HttpState, event_reader};
+use crate::auth::Claims;
+use crate::http::{ApiError, ApiPath, ApiQuery, HttpState, require_reader};
 
 /// Sightings per page of a number when the client does not say.
 const DEFAULT_SIGHTINGS: usize = 100;
@@ -70,23 +69,16 @@ fn parse_limit(raw: Option<&str>, default: usize) -> Result<usize, ApiError> {
         .ok_or_else(|| ApiError::invalid(format!("limit must be 1 to {MAX_BIB_PAGE}, not {raw:?}")))
 }
 
-fn parse_query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|err| ApiError::invalid(err.body_text()))
-}
-
 /// `GET /v1/events/{eventId}/bibs/{number}?cursor=…&limit=…`: a page of the photos and
 /// videos that show the number, in the order their jobs ended.
 async fn bib_sightings(
     State(state): State<HttpState>,
-    Path((event_id, number)): Path<(String, String)>,
-    headers: HeaderMap,
-    query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let event_id = event_reader(&state, &headers, &event_id)?;
+    claims: Claims,
+    ApiPath((event_id, number)): ApiPath<(EventId, String)>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<BibPage>, ApiError> {
+    require_reader(&claims, &event_id)?;
     let number = parse_number(&number, "the number")?;
-    let query = parse_query(query)?;
     let limit = parse_limit(query.limit.as_deref(), DEFAULT_SIGHTINGS)?;
     let cursor = query
         .cursor
@@ -96,24 +88,20 @@ async fn bib_sightings(
                 .map_err(|_| ApiError::invalid(format!("cursor {raw:?} is not one this API gave")))
         })
         .transpose()?;
-    let page = state
-        .bus
-        .bib_page(&event_id, number, cursor, limit)
-        .await
-        .map_err(|err| ApiError::unavailable(&err))?;
-    Ok(Json(page).into_response())
+    Ok(Json(
+        state.bus.bib_page(&event_id, number, cursor, limit).await?,
+    ))
 }
 
 /// `GET /v1/events/{eventId}/bibs?prefix=12&limit=50&cursor=…`: the numbers seen in the
 /// event that start with the prefix, with their counts.
 async fn list_numbers(
     State(state): State<HttpState>,
-    Path(event_id): Path<String>,
-    headers: HeaderMap,
-    query: Result<Query<NumbersQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let event_id = event_reader(&state, &headers, &event_id)?;
-    let query = parse_query(query)?;
+    claims: Claims,
+    ApiPath(event_id): ApiPath<EventId>,
+    ApiQuery(query): ApiQuery<NumbersQuery>,
+) -> Result<Json<BibNumbers>, ApiError> {
+    require_reader(&claims, &event_id)?;
     let prefix = query.prefix;
     if prefix.len() > MAX_DIGITS || !prefix.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::invalid(format!(
@@ -136,12 +124,12 @@ async fn list_numbers(
             })
         })
         .transpose()?;
-    let numbers = state
-        .bus
-        .bib_numbers(&event_id, &prefix, cursor, limit)
-        .await
-        .map_err(|err| ApiError::unavailable(&err))?;
-    Ok(Json(numbers).into_response())
+    Ok(Json(
+        state
+            .bus
+            .bib_numbers(&event_id, &prefix, cursor, limit)
+            .await?,
+    ))
 }
 
 #[cfg(test)]

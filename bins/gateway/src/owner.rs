@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 
-use axum::http::StatusCode;
 use finishline_wire::UserId;
 
 use crate::auth::Claims;
@@ -22,11 +21,9 @@ pub(crate) fn job_owner<'a>(
     let (given, body) = take_user_id(body)?;
     if let Some(given) = given {
         if !claims.has_scope("admin") {
-            return Err(ApiError {
-                status: StatusCode::FORBIDDEN,
-                code: "forbidden",
-                message: "userId in the body needs a token with scope admin".into(),
-            });
+            return Err(ApiError::forbidden(
+                "userId in the body needs a token with scope admin",
+            ));
         }
         return Ok((Some(given), body));
     }
@@ -70,6 +67,7 @@ fn take_user_id(body: &[u8]) -> Result<(Option<UserId>, Cow<'_, [u8]>), ApiError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     fn claims(sub: Option<&str>, scope: &str) -> Claims {
         serde_json::from_value(serde_json::json!({ "sub": sub, "scope": scope })).unwrap()

@@ -4,14 +4,13 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use finishline_wire::EventSettings;
+use finishline_wire::{EventId, EventSettings};
 
-use crate::http::{ApiError, HttpState, bearer, event_reader, parse_event_id, require_scope};
+use crate::auth::Claims;
+use crate::http::{ApiError, ApiPath, HttpState, require_reader, require_scope};
 
 /// The settings routes, merged into the HTTP router (same state, body limit and metrics).
 pub fn routes() -> Router<HttpState> {
@@ -24,44 +23,24 @@ pub fn routes() -> Router<HttpState> {
 /// `GET`: the settings, `{}` when none are set. Readable by whoever may read the event.
 async fn get_settings(
     State(state): State<HttpState>,
-    Path(event_id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let event_id = event_reader(&state, &headers, &event_id)?;
-    let settings = state
-        .bus
-        .event_settings(&event_id)
-        .await
-        .map_err(|err| ApiError::unavailable(&err))?;
-    Ok(Json(settings).into_response())
+    claims: Claims,
+    ApiPath(event_id): ApiPath<EventId>,
+) -> Result<Json<EventSettings>, ApiError> {
+    require_reader(&claims, &event_id)?;
+    Ok(Json(state.bus.event_settings(&event_id).await?))
 }
 
 /// `PUT`: replaces the settings (scope `admin`); answers with what was stored. Jobs whose
 /// `ocr` stage ends a few seconds later use them.
 async fn put_settings(
     State(state): State<HttpState>,
-    Path(event_id): Path<String>,
-    headers: HeaderMap,
+    claims: Claims,
+    ApiPath(event_id): ApiPath<EventId>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let claims = bearer(&state, &headers)?;
+) -> Result<Json<EventSettings>, ApiError> {
     require_scope(&claims, "admin")?;
-    let event_id = parse_event_id(&event_id)?;
-    let body = body.map_err(|rejection| ApiError {
-        status: rejection.status(),
-        code: if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            "payload_too_large"
-        } else {
-            "invalid_payload"
-        },
-        message: rejection.body_text(),
-    })?;
-    let settings = parse_settings(&body)?;
-    state
-        .bus
-        .set_event_settings(&event_id, &settings)
-        .await
-        .map_err(|err| ApiError::unavailable(&err))?;
+    let settings = parse_settings(&body?)?;
+    state.bus.set_event_settings(&event_id, &settings).await?;
     tracing::info!(
         event_id = %event_id,
         bib_range = ?settings.bib_range,
@@ -69,7 +48,7 @@ async fn put_settings(
         start_list = settings.start_list.as_ref().map(Vec::len),
         "event settings stored"
     );
-    Ok(Json(settings).into_response())
+    Ok(Json(settings))
 }
 
 /// Not JSON: 400. JSON of the wrong shape, or settings that do not hold: 422.
@@ -96,6 +75,7 @@ fn parse_settings(body: &[u8]) -> Result<EventSettings, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     #[test]
     fn bodies_are_json_settings_that_hold() {

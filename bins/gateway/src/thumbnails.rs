@@ -4,16 +4,16 @@
 //! an unknown job).
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use finishline_artifacts::ArtifactStore;
 use finishline_bus::ProgressBus;
 use finishline_wire::JobId;
 
-use crate::auth::{Authenticator, bearer_token};
-use crate::http::ApiError;
+use crate::auth::{Authenticator, Claims};
+use crate::http::{ApiError, ApiPath, HasAuthenticator};
 
 /// What the thumbnail route needs.
 #[derive(Clone)]
@@ -23,6 +23,12 @@ pub struct ThumbnailState {
     pub artifacts: ArtifactStore,
 }
 
+impl HasAuthenticator for ThumbnailState {
+    fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+}
+
 /// The thumbnail route, with its own state, merged into the gateway's router.
 pub fn routes(state: ThumbnailState) -> Router {
     Router::new()
@@ -30,41 +36,29 @@ pub fn routes(state: ThumbnailState) -> Router {
         .with_state(state)
 }
 
-fn not_found(job_id: &str) -> ApiError {
-    ApiError {
-        status: StatusCode::NOT_FOUND,
-        code: "not_found",
-        message: format!("no thumbnail for job {job_id}"),
-    }
+fn not_found(job_id: &JobId) -> ApiError {
+    ApiError::not_found(format!("no thumbnail for job {job_id}"))
 }
 
 async fn thumbnail(
     State(state): State<ThumbnailState>,
-    Path(job_id): Path<String>,
-    headers: HeaderMap,
+    claims: Claims,
+    ApiPath(job_id): ApiPath<JobId>,
 ) -> Result<Response, ApiError> {
-    let token = bearer_token(&headers);
-    let claims = state.auth.verify(token).map_err(|err| ApiError {
-        status: StatusCode::UNAUTHORIZED,
-        code: "unauthorized",
-        message: err.to_string(),
-    })?;
-    let job_id = JobId::parse(job_id).map_err(|err| ApiError::invalid(err.to_string()))?;
     let status = state
         .bus
         .job_status(&job_id)
-        .await
-        .map_err(|err| ApiError::unavailable(&err))?
-        .ok_or_else(|| not_found(job_id.as_str()))?;
+        .await?
+        .ok_or_else(|| not_found(&job_id))?;
     if !(claims.has_scope("enqueue") || claims.may_watch(&status.event_id)) {
-        return Err(not_found(job_id.as_str()));
+        return Err(not_found(&job_id));
     }
     let jpeg = state
         .artifacts
         .thumbnail(&job_id)
         .await
         .map_err(|err| ApiError::unavailable(&err))?
-        .ok_or_else(|| not_found(job_id.as_str()))?;
+        .ok_or_else(|| not_found(&job_id))?;
     let mut response = jpeg.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
