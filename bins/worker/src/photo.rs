@@ -9,7 +9,8 @@ use finishline_bus::{Ack, BibIndex};
 use finishline_media::{MediaError, MediaLimits, PhotoPipeline, SourceLoader, decode_photo};
 use finishline_queue::Delivery;
 use finishline_wire::{
-    ColorShare, JobKind, MediaJob, MessageName, PhotoCompletedBody, PhotoProgressBody, Plate, Stage,
+    ColorShare, ImageSize, JobKind, MediaJob, MessageName, PhotoCompletedBody, PhotoProgressBody,
+    Plate, Stage,
 };
 
 use crate::job::{JobRunner, Run, RunError, Success, handle, record_stage};
@@ -37,6 +38,8 @@ struct Recognised {
     colors: Vec<ColorShare>,
     /// The path the gateway serves the thumbnail at, when one was stored.
     thumbnail: Option<String>,
+    /// The decoded photo's size, the frame of the plates' boxes.
+    image_size: Option<ImageSize>,
 }
 
 impl PhotoProcessor {
@@ -87,6 +90,7 @@ impl PhotoProcessor {
                     plates: &found.plates,
                     colors: &found.colors,
                     thumbnail: found.thumbnail.as_deref(),
+                    image_size: found.image_size,
                 })
                 .map_err(encode_error)?;
                 let result = serde_json::json!({ "plates": found.plates, "colors": found.colors })
@@ -118,6 +122,7 @@ impl PhotoProcessor {
                 plates: Vec::new(),
                 colors: Vec::new(),
                 thumbnail: None,
+                image_size: None,
             });
         }
         self.progress(job, run, Stage::Detection, 0).await?;
@@ -157,6 +162,7 @@ impl PhotoProcessor {
         let timer = std::time::Instant::now();
         let pipeline = self.pipeline.clone();
         let make_thumbnail = self.artifacts.is_some();
+        let (width, height) = photo.image.dimensions();
         let (plates, colors, jpeg) = self
             .runner
             .cpu(move || {
@@ -173,6 +179,7 @@ impl PhotoProcessor {
             plates,
             colors,
             thumbnail,
+            image_size: Some(ImageSize { width, height }),
         })
     }
 

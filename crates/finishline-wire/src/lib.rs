@@ -17,7 +17,7 @@ pub use bibs::{
 pub use ids::{EventId, IdError, JobId, MediaId, RequestId, UserId, validate_id};
 pub use job::{JobKind, JobState, JobStatus, MediaJob, MediaSource, Stage};
 pub use message::{
-    BoundingBox, ColorName, ColorShare, EventCounts, EventSnapshot, MessageName,
+    BoundingBox, ColorName, ColorShare, EventCounts, EventSnapshot, ImageSize, MessageName,
     PhotoCompletedBody, PhotoFailedBody, PhotoProgressBody, Plate, VideoCompletedBody,
     VideoFailedBody, VideoPlate, VideoProgressBody, now_rfc3339,
 };

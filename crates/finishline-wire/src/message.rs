@@ -369,6 +369,17 @@ pub struct PhotoCompletedBody<'a> {
     /// the worker stored one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<&'a str>,
+    /// The photo's size in pixels, the frame of the plates' boxes (a client scales them
+    /// to the thumbnail with it); absent when the photo was not decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<ImageSize>,
+}
+
+/// A picture's width and height in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImageSize {
+    pub width: u32,
+    pub height: u32,
 }
 
 /// Body of `photo:failed`, sent once, when no retry is left.
