@@ -21,6 +21,11 @@
 //                               [--fanout 1000,10000] [--events 10] [--deliveries 1000000]
 //                               [--rounds 3] [--node-relay queue-events,emitter]
 //                               [--bin target/release] [--smoke] [--out FILE]
+//                               [--perf FILE] [--help]
+//
+// --node-relay none runs finishline alone (no ratios); --latency-clients 0 skips the latency
+// runs; --perf FILE records `perf record --call-graph dwarf` of finishline's server during each fan-out drain
+// (FILE.<clients>.<run number>), for `perf report -i`.
 //
 // Prints each round, the median and range of every ratio, and writes JSON (default
 // tests/bench/results/socket-latest.json). Exits non-zero on unequal counts or a ratio that is
@@ -36,6 +41,12 @@ import { cpuSeconds, fmt, freePort, lines as linesOf, machine as machineInfo, me
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
 const argv = process.argv.slice(2);
+if (argv.includes("--help") || argv.includes("-h")) {
+  // The usage is the comment block at the top of this file.
+  const usage = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).map((l) => l.slice(3));
+  console.log(usage.slice(0, usage.findIndex((l, i) => i > 0 && l.startsWith("Prints")) + 3).join("\n"));
+  process.exit(0);
+}
 const flag = (name, fallback) => { const i = argv.indexOf("--" + name); return i >= 0 ? argv[i + 1] : fallback; };
 const smoke = argv.includes("--smoke");
 const LATENCY_CLIENTS = Number(flag("latency-clients", smoke ? 20 : 1000));
@@ -48,7 +59,8 @@ const ROUNDS = Number(flag("rounds", smoke ? 2 : 3));
 // How Node's messages reach socket.io: a QueueEvents relay in the server (queue-events), the
 // worker emitting through the Redis adapter's channel (emitter), or both, each its own side
 // (the better of the two on each row is the one finishline is compared with).
-const NODE_RELAYS = flag("node-relay", "queue-events,emitter").split(",");
+const NODE_RELAYS = flag("node-relay", "queue-events,emitter").split(",").filter((r) => r && r !== "none");
+const PERF = flag("perf", null);
 const BIN = path.resolve(root, flag("bin", smoke ? "target/debug" : "target/release"));
 const OUT = path.resolve(root, flag("out", "tests/bench/results/socket-latest.json"));
 const DEADLINE_MS = smoke ? 60_000 : 600_000;
@@ -81,7 +93,9 @@ const eventsOf = (prefix) => Array.from({ length: EVENTS }, (_, e) => prefix + e
 /// Jobs spread round-robin over the events: `count` jobs starting at `from`.
 const jobsFor = (prefix, from, count) => Array.from({ length: count }, (_, k) => ({ eventId: prefix + ((from + k) % EVENTS), photoId: `p${from + k}` }));
 
-function finishlineSide(redisPort, redis) {
+/// finishline's side. With `stageMessages: false` its worker publishes no photo:progress
+/// (`--noop-progress off`): the run that prices one published message in Redis.
+function finishlineSide(redisPort, redis, { stageMessages = true } = {}) {
   const common = ["--redis-url", `redis://127.0.0.1:${redisPort}`, "--key-prefix", "sbench", "--log-filter", "warn"];
   return {
     name: "finishline",
@@ -97,7 +111,7 @@ function finishlineSide(redisPort, redis) {
     async startWorker() {
       const port = await freePort();
       const child = start(path.join(BIN, "finishline-worker"), [...common, "--pipeline", "noop", "--concurrency", String(CONCURRENCY),
-        "--conflate", "off", "--http-listen", `127.0.0.1:${port}`, "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
+        "--conflate", "off", "--noop-progress", stageMessages ? "on" : "off", "--http-listen", `127.0.0.1:${port}`, "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
       await until("worker ready", async () => { try { return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok; } catch { return false; } });
       return child;
     },
@@ -223,8 +237,10 @@ async function fanoutRun(side, prefix, clients) {
   }
   const cpu0 = cpuSeconds(server.pid);
   const t0Us = Date.now() * 1000;
+  const perf = PERF && side.name === "finishline" ? start("perf", ["record", "-q", "--call-graph", "dwarf,16384", "-F", "499", "-p", String(server.pid), "-o", `${PERF}.${clients}.${run}`]) : null;
   const report = await drained(load, expected, server.pid);
   const cpu = cpuSeconds(server.pid) - cpu0;
+  if (perf) { perf.kill("SIGINT"); await new Promise((resolve) => perf.once("exit", resolve)); }
   const seconds = (report.lastUs - t0Us) / 1e6;
   const out = {
     clients, events: EVENTS, jobs, deliveries: report.deliveries, byName: report.byName, completedExpected: expected,
@@ -238,6 +254,7 @@ async function fanoutRun(side, prefix, clients) {
 }
 
 const { port: redisPort, redis } = await startRedis(DEADLINE_MS);
+const noStageSide = finishlineSide(redisPort, redis, { stageMessages: false });
 const sides = [finishlineSide(redisPort, redis), ...NODE_RELAYS.map((relay) => nodeSide(redisPort, redis, relay))];
 const nodes = sides.slice(1).map((s) => s.name);
 const rounds = [];
@@ -246,10 +263,17 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? sides : [...sides].reverse();
     const round = { latency: {}, fanout: {} };
-    for (const side of order) {
+    for (const side of LATENCY_CLIENTS > 0 ? order : []) {
       await redis.flushall();
       log(`round ${r + 1}: latency, ${side.name}`);
       round.latency[side.name] = await latencyRun(side, redis, `l${run++}-`);
+    }
+    if (LATENCY_CLIENTS > 0) {
+      // The same latency run with no photo:progress: its Redis cost, less the full run's, is
+      // the cost of 3 published messages per job.
+      await redis.flushall();
+      log(`round ${r + 1}: latency, finishline without photo:progress (Redis cost per message)`);
+      round.noStage = await latencyRun(noStageSide, redis, `l${run++}-`);
     }
     for (const clients of FANOUT) {
       for (const side of order) {
@@ -266,11 +290,26 @@ try {
 }
 
 const FL = sides[0].name;
+/// The Redis cost of finishline's lifecycle messages (job:queued, job:started; Node has none):
+/// one published message is priced as (full run − run without photo:progress) ÷ 3, both
+/// measured in the round; the lifecycle rows are 2 × that, per job.
+function lifecycleRows() {
+  const only = (get) => (side) => (r) => (side === FL && r.noStage ? get(r) : undefined);
+  const perMessage = (key) => (r) => (r.latency[FL][key] - r.noStage[key]) / 3;
+  return [
+    ["Redis commands per job, finishline with no photo:progress (--noop-progress off)", only((r) => r.noStage.redisCommandsPerJob), 1, false, false],
+    ["Redis CPU per job (ms), finishline with no photo:progress", only((r) => r.noStage.redisCpuMsPerJob), 3, false, false],
+    ["Redis commands per published message ((full − none) ÷ 3)", only(perMessage("redisCommandsPerJob")), 2, false, false],
+    ["Redis CPU per published message (µs)", only((r) => perMessage("redisCpuMsPerJob")(r) * 1000), 1, false, false],
+    ["Redis commands per job of job:queued + job:started (2 messages)", only((r) => 2 * perMessage("redisCommandsPerJob")(r)), 1, false, false],
+    ["Redis CPU per job of job:queued + job:started (µs)", only((r) => 2000 * perMessage("redisCpuMsPerJob")(r)), 1, false, false],
+  ];
+}
 const p99Of = (name) => (side) => (r) => r.latency[side].latencyByName?.[name]?.p99Ms;
 const lat = (key) => (side) => (r) => r.latency[side][key];
 const others = (get) => (side) => (r) => get(r)[side].deliveries - shared(get(r)[side]);
 // [name, value of a side in a round, digits, ratio kept (checked finite), higher is better]
-const rows = [
+const rows = LATENCY_CLIENTS <= 0 ? [] : [
   [`latency p50 (ms), all messages, ${LATENCY_CLIENTS} clients, ${EVENTS} events, ${RATE} jobs/s`, lat("p50Ms"), 1, true, false],
   ["latency p99 (ms), all messages", lat("p99Ms"), 1, true, false],
   ["latency p99 (ms), photo:progress", p99Of("photo:progress"), 1, true, false],
@@ -281,6 +320,7 @@ const rows = [
   ["server CPU per delivery at that load (µs)", lat("serverCpuUsPerDelivery"), 2, true, false],
   ["Redis commands per job (worker + relay)", lat("redisCommandsPerJob"), 1, true, false],
   ["Redis CPU per job (ms)", lat("redisCpuMsPerJob"), 3, true, false],
+  ...lifecycleRows(),
 ];
 for (const clients of FANOUT) {
   const f = (key) => (side) => (r) => r.fanout[clients][side][key];
@@ -311,6 +351,7 @@ for (const [name, get, d, keep, higherIsBetter] of rows) {
     const s = spread(values[side.name]);
     line([side.name === FL ? name : "", side.name, ...values[side.name].map((v) => fmt(v, d)), fmt(s.median, d), range(s, d)]);
   }
+  if (!nodes.length) { summary.push({ name, digits: d, values, anchor: null, ratios: null, ratio: null }); continue; }
   const medians = nodes.map((n) => spread(values[n]).median);
   const best = medians.reduce((b, m, i) => (Number.isFinite(m) && (!Number.isFinite(medians[b]) || (higherIsBetter ? m > medians[b] : m < medians[b])) ? i : b), 0);
   const anchor = nodes[best];
@@ -344,6 +385,10 @@ rounds.forEach((round, i) => {
     if (r.stillOpen !== undefined && r.stillOpen !== r.clients) problems.push(`${what}: ${r.stillOpen} of ${r.clients} connections still open`);
   }
   for (const [s, r] of Object.entries(round.latency)) if (!(r.samples > 0)) problems.push(`round ${i + 1}, latency ${s}: no latency samples`);
+  const ns = round.noStage;
+  if (ns && (ns.byName["photo:progress"] !== 0 || ns.byName["photo:completed"] !== ns.completedExpected)) {
+    problems.push(`round ${i + 1}, finishline without photo:progress: ${ns.byName["photo:progress"]} photo:progress and ${ns.byName["photo:completed"]} of ${ns.completedExpected} photo:completed delivered`);
+  }
 });
 mkdirSync(path.dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify({ smoke, machine, settings: { nodeRelays: NODE_RELAYS, latencyClients: LATENCY_CLIENTS, rate: RATE, seconds: SECONDS, fanout: FANOUT, events: EVENTS, deliveries: DELIVERIES, concurrency: CONCURRENCY, rounds: ROUNDS },
