@@ -169,11 +169,11 @@ run deploy/local/install-models.sh
 # The photos are deterministic (seeded), so those of an earlier run with the same N stay.
 if [ "$(ls "$MEDIA_DIR"/photo-*.jpg 2>/dev/null | wc -l)" -ne "$PHOTOS" ]; then
   say "generating $PHOTOS photos in $MEDIA_DIR"
-  # tests/run.sh has built it; a build of the one example could pick other features and
+  # tests/run.sh has built it; a build of the one tool could pick other features and
   # rebuild shared dependencies, so it is built only when missing.
-  [ -x target/debug/examples/demo-photos ] || cargo build --quiet --example demo-photos -p finishline-tests
+  [ -x target/debug/demo-photos ] || cargo build --quiet -p finishline-tools --bin demo-photos
   rm -rf "$MEDIA_DIR" && mkdir -p "$MEDIA_DIR"
-  target/debug/examples/demo-photos "$MEDIA_DIR" "$PHOTOS" >/dev/null
+  target/debug/demo-photos "$MEDIA_DIR" "$PHOTOS" >/dev/null
 fi
 # demo-photos writes photo-01.jpg … and makes photo-07.jpg corrupt.
 PHOTO_LIST="$(cd "$MEDIA_DIR" && ls photo-*.jpg | paste -sd, -)"

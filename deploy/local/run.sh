@@ -2,8 +2,16 @@
 # Runs finishline end to end on this machine: a redis-server (started if none answers),
 # one gateway on :3000 and one worker, then enqueues a demo event of generated photos and
 # prints its progress as the gateway reports it. Ctrl-C stops everything.
+#
+#   deploy/local/run.sh          PORT=3000 REDIS_PORT=6379 RUN_DIR=target/local-run by default
+#   deploy/local/run.sh --help
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
 
 deploy/local/install-deps.sh
 
@@ -30,16 +38,18 @@ if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
   for _ in $(seq 50); do redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
-echo "==> building"
-cargo build --quiet --bins --example demo-photos --example watch-event -p finishline-tests
+# Release: the recognition engine in a debug build takes seconds per photo.
+echo "==> building (release; the first build takes a few minutes)"
+cargo build --release --quiet -p finishline-gateway -p finishline-worker -p finishline-tools
+BIN=target/release
 
 echo "==> generating demo photos in $RUN_DIR/media"
-target/debug/examples/demo-photos "$RUN_DIR/media" 24
+"$BIN/demo-photos" "$RUN_DIR/media" 24
 
 echo "==> starting gateway on :$PORT and one worker (logs in $RUN_DIR)"
-target/debug/finishline-gateway --listen "0.0.0.0:$PORT" --auth-disabled >"$RUN_DIR/gateway.log" 2>&1 &
+"$BIN/finishline-gateway" --listen "0.0.0.0:$PORT" --auth-disabled >"$RUN_DIR/gateway.log" 2>&1 &
 pids+=($!)
-target/debug/finishline-worker --media-root "$RUN_DIR/media" >"$RUN_DIR/worker.log" 2>&1 &
+"$BIN/finishline-worker" --media-root "$RUN_DIR/media" >"$RUN_DIR/worker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -47,7 +57,7 @@ EVENT="demo-$(date +%H%M%S)"
 echo "==> open http://127.0.0.1:$PORT/events/$EVENT in a browser to watch the dashboard"
 echo "==> a Socket.IO client joins room event:$EVENT (namespace /progress)"
 sleep 2
-target/debug/examples/watch-event "http://127.0.0.1:$PORT" "$EVENT" &
+"$BIN/watch-event" "http://127.0.0.1:$PORT" "$EVENT" &
 watcher=$!
 pids+=($watcher)
 sleep 1

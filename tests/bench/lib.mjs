@@ -93,11 +93,11 @@ export async function runJson(cmd, args, options = {}) {
   return JSON.parse(out.trim().split("\n").pop());
 }
 
-/// The raw Socket.IO load client (tests/examples/sio-load.rs): `clients` connections
+/// The raw Socket.IO load client (bins/tools/src/bin/sio-load): `clients` connections
 /// subscribed round-robin to `events` events named `<eventPrefix><i>`.
 export async function startLoad(bin, url, { clients, events, eventPrefix, latency = false, deadlineMs }) {
   const args = ["--url", url, "--clients", String(clients), "--events", String(events), "--event-prefix", eventPrefix, ...(latency ? ["--latency"] : [])];
-  const child = start(path.join(bin, "examples", "sio-load"), args, { stdout: true, stdin: true, maxFiles: true });
+  const child = start(path.join(bin, "sio-load"), args, { stdout: true, stdin: true, maxFiles: true });
   const next = lines(child, deadlineMs);
   const ready = JSON.parse(await next());
   if (ready.connected !== clients) console.error(`only ${ready.connected} of ${clients} load clients connected: ${child.log()}`);

@@ -57,7 +57,7 @@ const { port: redisPort, redis } = await startRedis(DEADLINE_MS);
 const redisUrl = `redis://127.0.0.1:${redisPort}`;
 const common = ["--redis-url", redisUrl, "--key-prefix", PREFIX, "--log-filter", "warn"];
 const readyz = (url) => async () => { try { return (await fetch(url + "/readyz")).ok; } catch { return false; } };
-const enqueueLoad = (args) => runJson(path.join(BIN, "examples", "enqueue-load"), ["--redis-url", redisUrl, "--key-prefix", PREFIX, ...args]);
+const enqueueLoad = (args) => runJson(path.join(BIN, "enqueue-load"), ["--redis-url", redisUrl, "--key-prefix", PREFIX, ...args]);
 
 /// finishline: the gateway is the relay (it tails the progress stream and emits to Socket.IO
 /// rooms) and the HTTP enqueue; the worker is `finishline-worker --pipeline noop`.

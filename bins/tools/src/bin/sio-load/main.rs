@@ -16,8 +16,8 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures::{SinkExt, StreamExt};
@@ -26,25 +26,17 @@ use tokio::io::AsyncBufReadExt;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
-/// Latency histogram: 10 µs buckets up to 5 s, then one overflow bucket.
-const BUCKET_US: u64 = 10;
-const BUCKETS: usize = 500_001;
+mod stats;
+
+use stats::{Stats, now_us};
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Longest a client may take to connect and subscribe before it counts as failed.
 /// (then it tries again, up to `CONNECT_ATTEMPTS` times in all; retries are counted).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_ATTEMPTS: u32 = 3;
-
-/// Message names counted separately; anything else counts as `other`.
-const NAMES: [&str; 7] = [
-    "photo:progress",
-    "photo:completed",
-    "event:progress",
-    "event:completed",
-    "job:queued",
-    "job:started",
-    "other",
-];
 
 struct Args {
     url: String,
@@ -79,7 +71,9 @@ fn parse_args() -> anyhow::Result<Args> {
             "--connect-concurrency" => {
                 args.connect_concurrency = value()?.parse().context("--connect-concurrency")?;
             }
-            other => bail!("unknown flag {other}; see the header of tests/examples/sio-load.rs"),
+            other => {
+                bail!("unknown flag {other}; see the header of bins/tools/src/bin/sio-load/main.rs")
+            }
         }
     }
     if args.url.is_empty() || args.events == 0 || args.connect_concurrency == 0 {
@@ -87,185 +81,6 @@ fn parse_args() -> anyhow::Result<Args> {
     }
     Ok(args)
 }
-
-/// Counters shared by every connection.
-struct Stats {
-    connected: AtomicU64,
-    failed: AtomicU64,
-    retried: AtomicU64,
-    /// Retries by the stage their attempt had reached.
-    retried_by_stage: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
-    /// Connected clients per event (index = event number), so expected deliveries are exact.
-    per_event: Vec<AtomicU64>,
-    closed: AtomicU64,
-    deliveries: AtomicU64,
-    by_name: [AtomicU64; NAMES.len()],
-    first_us: AtomicU64,
-    last_us: AtomicU64,
-    /// One histogram per message name (index as in `NAMES`): the benchmark compares p99
-    /// per name, since the two sides may send different mixes of names.
-    latency: Vec<Vec<AtomicU64>>,
-    latency_unparsed: AtomicU64,
-    /// Deliveries in the histograms, so a report without latency skips reading them.
-    latency_samples: AtomicU64,
-}
-
-fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
-}
-
-impl Stats {
-    fn new(events: usize) -> Self {
-        Self {
-            per_event: (0..events).map(|_| AtomicU64::new(0)).collect(),
-            connected: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-            retried: AtomicU64::new(0),
-            retried_by_stage: Default::default(),
-            closed: AtomicU64::new(0),
-            deliveries: AtomicU64::new(0),
-            by_name: Default::default(),
-            first_us: AtomicU64::new(u64::MAX),
-            last_us: AtomicU64::new(0),
-            latency: NAMES
-                .iter()
-                .map(|_| (0..BUCKETS).map(|_| AtomicU64::new(0)).collect())
-                .collect(),
-            latency_unparsed: AtomicU64::new(0),
-            latency_samples: AtomicU64::new(0),
-        }
-    }
-
-    fn retry_at(&self, stage: &'static str) {
-        *self
-            .retried_by_stage
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(stage)
-            .or_default() += 1;
-    }
-
-    fn reset(&self) {
-        self.deliveries.store(0, Ordering::Relaxed);
-        self.by_name
-            .iter()
-            .for_each(|c| c.store(0, Ordering::Relaxed));
-        self.first_us.store(u64::MAX, Ordering::Relaxed);
-        self.last_us.store(0, Ordering::Relaxed);
-        self.latency
-            .iter()
-            .flatten()
-            .for_each(|c| c.store(0, Ordering::Relaxed));
-        self.latency_unparsed.store(0, Ordering::Relaxed);
-        self.latency_samples.store(0, Ordering::Relaxed);
-    }
-
-    /// Counts one `42/progress,["name",{…}]` packet received at `at` (µs since the epoch).
-    fn record(&self, packet: &str, at: u64, latency: bool) {
-        self.deliveries.fetch_add(1, Ordering::Relaxed);
-        self.first_us.fetch_min(at, Ordering::Relaxed);
-        self.last_us.fetch_max(at, Ordering::Relaxed);
-        let name = packet
-            .strip_prefix("[\"")
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or("");
-        let index = NAMES[..NAMES.len() - 1]
-            .iter()
-            .position(|n| *n == name)
-            .unwrap_or(NAMES.len() - 1);
-        self.by_name[index].fetch_add(1, Ordering::Relaxed);
-        if latency {
-            match published_us(packet) {
-                Some(published) => {
-                    let bucket = (at.saturating_sub(published) / BUCKET_US) as usize;
-                    self.latency[index][bucket.min(BUCKETS - 1)].fetch_add(1, Ordering::Relaxed);
-                    self.latency_samples.fetch_add(1, Ordering::Relaxed);
-                }
-                None => {
-                    self.latency_unparsed.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }
-    }
-
-    fn percentile_ms(&self, counts: &[u64], total: u64, q: f64) -> f64 {
-        let rank = ((total as f64) * q).ceil().max(1.0) as u64;
-        let mut seen = 0;
-        for (bucket, count) in counts.iter().enumerate() {
-            seen += count;
-            if seen >= rank {
-                return (bucket as u64 * BUCKET_US) as f64 / 1000.0;
-            }
-        }
-        f64::NAN
-    }
-
-    fn report(&self) -> serde_json::Value {
-        let sampled = self.latency_samples.load(Ordering::Relaxed) > 0;
-        let by_name_counts: Vec<Vec<u64>> = self
-            .latency
-            .iter()
-            .filter(|_| sampled)
-            .map(|h| h.iter().map(|c| c.load(Ordering::Relaxed)).collect())
-            .collect();
-        let counts: Vec<u64> = (0..if sampled { BUCKETS } else { 0 })
-            .map(|b| by_name_counts.iter().map(|h| h[b]).sum())
-            .collect();
-        let summary = |counts: &[u64]| {
-            let samples: u64 = counts.iter().sum();
-            (samples > 0).then(|| {
-                json!({
-                    "samples": samples,
-                    "p50Ms": self.percentile_ms(counts, samples, 0.50),
-                    "p99Ms": self.percentile_ms(counts, samples, 0.99),
-                    "maxMs": self.percentile_ms(counts, samples, 1.0),
-                })
-            })
-        };
-        let mut latency = summary(&counts);
-        if let Some(serde_json::Value::Object(all)) = latency.as_mut() {
-            all.insert(
-                "unparsed".into(),
-                self.latency_unparsed.load(Ordering::Relaxed).into(),
-            );
-            let per_name: serde_json::Map<String, serde_json::Value> = NAMES
-                .iter()
-                .zip(&by_name_counts)
-                .filter_map(|(n, h)| summary(h).map(|v| ((*n).to_owned(), v)))
-                .collect();
-            all.insert("byName".into(), per_name.into());
-        }
-        let by_name: serde_json::Map<String, serde_json::Value> = NAMES
-            .iter()
-            .zip(&self.by_name)
-            .map(|(n, c)| ((*n).to_owned(), c.load(Ordering::Relaxed).into()))
-            .collect();
-        let first = self.first_us.load(Ordering::Relaxed);
-        json!({
-            "connected": self.connected.load(Ordering::Relaxed),
-            "failed": self.failed.load(Ordering::Relaxed),
-            "closed": self.closed.load(Ordering::Relaxed),
-            "deliveries": self.deliveries.load(Ordering::Relaxed),
-            "byName": by_name,
-            "firstUs": (first != u64::MAX).then_some(first),
-            "lastUs": self.last_us.load(Ordering::Relaxed),
-            "latency": latency,
-        })
-    }
-}
-
-/// The publisher's `ts` (RFC 3339 with milliseconds) of a packet, in µs since the epoch.
-fn published_us(packet: &str) -> Option<u64> {
-    let start = packet.find("\"ts\":\"")? + 6;
-    let end = start + packet[start..].find('"')?;
-    let ts = chrono::DateTime::parse_from_rfc3339(&packet[start..end]).ok()?;
-    u64::try_from(ts.timestamp_micros()).ok()
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next text frame, answering engine.io pings on the way; `None` when the server closed.
 async fn next_text(ws: &mut Ws) -> anyhow::Result<Option<String>> {
