@@ -8,6 +8,8 @@ mod config;
 mod http;
 mod job;
 mod photo;
+mod pipeline;
+mod processors;
 mod settings;
 mod video;
 
@@ -17,12 +19,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use apalis::prelude::*;
-use finishline_bus::{BusLimits, BusWriter, Keys, ProgressBus, WriterConfig};
-use finishline_media::{
-    ClassicalPipeline, MediaLimits, NoopPipeline, PhotoPipeline, PpOcrConfig, PpOcrPipeline,
-    SourceLoader, UnavailablePipeline, VideoTools,
-};
-use finishline_queue::{Backoff, Housekeeper, WorkerTuning, keep_alive, task_stream};
+use finishline_bus::{BusLimits, Keys, ProgressBus};
+use finishline_media::VideoTools;
+use finishline_queue::{Housekeeper, WorkerTuning, keep_alive, task_stream};
 use finishline_wire::{JobKind, MediaJob};
 use tokio_util::sync::CancellationToken;
 
@@ -79,65 +78,7 @@ impl App {
             consuming: Arc::new(AtomicBool::new(false)),
             metrics: finishline_service::init_metrics()?,
         };
-        let media_limits = MediaLimits {
-            max_bytes: config.max_media_bytes,
-            max_pixels: config.max_pixels,
-            fetch_timeout: config.fetch_timeout,
-            allow_private_urls: config.allow_private_sources,
-            ..MediaLimits::default()
-        };
-        let loader = Arc::new(
-            SourceLoader::new(&config.media_root, media_limits.clone())
-                .with_context(|| format!("media root {}", config.media_root.display()))?,
-        );
-        let pipeline = choose_pipeline(&config)?;
-        let cpu_threads = config.cpu_threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
-        });
-        let (writer, _) = BusWriter::spawn(
-            bus.clone(),
-            WriterConfig {
-                conflate: config.conflate,
-                ..WriterConfig::default()
-            },
-        );
-        let runner = Arc::new(job::JobRunner::new(
-            bus,
-            writer,
-            cpu_threads,
-            config.max_attempts,
-            Backoff {
-                base: config.retry_base_delay,
-                max: config.retry_max_delay,
-            },
-        ));
-        let artifacts =
-            finishline_artifacts::ArtifactStore::open(&config.artifacts).context("--artifacts")?;
-        let processor = Arc::new(
-            PhotoProcessor::new(
-                runner.clone(),
-                loader.clone(),
-                pipeline.clone(),
-                media_limits.clone(),
-                config.noop_progress,
-            )
-            .with_artifacts(artifacts),
-        );
-        let videos = Arc::new(VideoProcessor::new(
-            runner,
-            loader,
-            pipeline,
-            media_limits,
-            VideoSettings {
-                tools,
-                fps: config.video_fps,
-                max_bytes: config.max_video_bytes,
-                temp_dir: config
-                    .video_temp_dir
-                    .clone()
-                    .unwrap_or_else(std::env::temp_dir),
-            },
-        ));
+        let (processor, videos) = processors::processors(&config, bus, tools)?;
         let base_name = config
             .worker_name
             .clone()
@@ -262,74 +203,30 @@ impl App {
         result
     }
 
+    /// Runs the queue of `kind` with its heartbeat until shutdown; running jobs get the grace
+    /// period, then are handed back to the queue.
     async fn run_queue(
         &self,
         kind: JobKind,
         name: &str,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
-        let tuning = self.tuning();
         let grace = self.config.shutdown_grace;
-        let drain_signal = shutdown.clone();
-        let signal = async move {
-            drain_signal.cancelled().await;
-            tracing::info!(
-                ?grace,
-                queue = kind.as_str(),
-                "no new jobs; waiting for running ones"
-            );
-            Ok::<(), std::io::Error>(())
-        };
-        let consume = async {
-            let result: Result<(), WorkerError> = match kind {
-                JobKind::Photo => consume!(
-                    self,
-                    kind,
-                    name,
-                    tuning,
-                    signal,
-                    self.processor.clone(),
-                    photo::process_photo
-                ),
-                JobKind::Video => consume!(
-                    self,
-                    kind,
-                    name,
-                    tuning,
-                    signal,
-                    self.videos.clone(),
-                    video::process_video
-                ),
-            };
-            // Tasks fetched but never started go back to the queue.
-            let handed_back = Housekeeper::new(self.conn.clone(), &self.keys, kind)
-                .hand_back(name)
-                .await
-                .context("handing prefetched jobs back to the queue")?;
-            if handed_back > 0 {
-                tracing::info!(
-                    queue = kind.as_str(),
-                    handed_back,
-                    "prefetched jobs handed back to the queue"
-                );
-            }
-            result.map_err(|err| anyhow::anyhow!("{} worker: {err}", kind.as_str()))
-        };
         // The fetch beats when the worker asks for work; a busy worker beats here too.
         let heartbeat = keep_alive(
             self.conn.clone(),
             &self.keys,
             kind,
             name,
-            tuning.heartbeat_interval,
+            self.tuning().heartbeat_interval,
         );
         let run = async {
             tokio::select! {
-                result = consume => result,
+                result = self.consume(kind, name, shutdown.clone()) => result,
                 never = heartbeat => match never {},
             }
         };
-        let grace_over = async move {
+        let grace_over = async {
             shutdown.cancelled().await;
             tokio::time::sleep(grace).await;
         };
@@ -344,6 +241,59 @@ impl App {
                 Ok(())
             }
         }
+    }
+
+    /// Consumes the queue of `kind` until shutdown and the running jobs are done, then hands
+    /// the tasks fetched but never started back to the queue.
+    async fn consume(
+        &self,
+        kind: JobKind,
+        name: &str,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let tuning = self.tuning();
+        let grace = self.config.shutdown_grace;
+        let signal = async move {
+            shutdown.cancelled().await;
+            tracing::info!(
+                ?grace,
+                queue = kind.as_str(),
+                "no new jobs; waiting for running ones"
+            );
+            Ok::<(), std::io::Error>(())
+        };
+        let result: Result<(), WorkerError> = match kind {
+            JobKind::Photo => consume!(
+                self,
+                kind,
+                name,
+                tuning,
+                signal,
+                self.processor.clone(),
+                photo::process_photo
+            ),
+            JobKind::Video => consume!(
+                self,
+                kind,
+                name,
+                tuning,
+                signal,
+                self.videos.clone(),
+                video::process_video
+            ),
+        };
+        let handed_back = Housekeeper::new(self.conn.clone(), &self.keys, kind)
+            .hand_back(name)
+            .await
+            .context("handing prefetched jobs back to the queue")?;
+        if handed_back > 0 {
+            tracing::info!(
+                queue = kind.as_str(),
+                handed_back,
+                "prefetched jobs handed back to the queue"
+            );
+        }
+        result.map_err(|err| anyhow::anyhow!("{} worker: {err}", kind.as_str()))
     }
 }
 
@@ -384,56 +334,4 @@ fn default_worker_name() -> String {
         .unwrap_or_else(|| "worker".to_owned());
     let suffix: u16 = rand::random();
     format!("{host}-{}-{suffix:04x}", std::process::id())
-}
-
-/// The recognition engine named by `--pipeline` (see its help), logged at start-up.
-///
-/// # Errors
-/// `ppocr` when its files do not load.
-fn choose_pipeline(config: &Config) -> anyhow::Result<Arc<dyn PhotoPipeline>> {
-    let ppocr = PpOcrConfig {
-        models_dir: config.models_dir.clone(),
-        onnxruntime_library: config.onnxruntime_library.clone(),
-    };
-    let pipeline: Arc<dyn PhotoPipeline> = match config.pipeline.as_str() {
-        "noop" => Arc::new(NoopPipeline),
-        "ppocr" => Arc::new(PpOcrPipeline::new(&ppocr).context("--pipeline ppocr cannot start")?),
-        "classical" => Arc::new(
-            ClassicalPipeline::with_tesseract(&config.tesseract)
-                .context("--pipeline classical cannot start")?,
-        ),
-        _ => match PpOcrPipeline::new(&ppocr) {
-            Ok(engine) => Arc::new(engine),
-            Err(ppocr_err) => match ClassicalPipeline::with_tesseract(&config.tesseract) {
-                Ok(engine) => {
-                    tracing::warn!(
-                        error = %ppocr_err,
-                        "PP-OCR unavailable; using the classical engine (imageproc + tesseract)"
-                    );
-                    Arc::new(engine)
-                }
-                Err(classical_err) => {
-                    tracing::warn!(
-                        ppocr = %ppocr_err,
-                        classical = %classical_err,
-                        "no OCR engine available: every photo's ocr stage will fail with engine_unavailable"
-                    );
-                    Arc::new(UnavailablePipeline::new(format!(
-                        "{}; {}",
-                        unavailable_reason(ppocr_err),
-                        unavailable_reason(classical_err)
-                    )))
-                }
-            },
-        },
-    };
-    tracing::info!(pipeline = pipeline.name(), requested = %config.pipeline, "recognition engine chosen");
-    Ok(pipeline)
-}
-
-fn unavailable_reason(err: finishline_media::MediaError) -> String {
-    match err {
-        finishline_media::MediaError::EngineUnavailable(reason) => reason,
-        other => other.to_string(),
-    }
 }
