@@ -1,21 +1,19 @@
 //! The bib index of an event: which photos and videos show a number.
 //!
 //! The worker hands a job's sightings ([`BibIndex`]) to the step that ends the job
-//! ([`crate::BusWriter::finish_indexed`]); `lua/bib_index.lua` writes them in the same Lua
+//! ([`crate::BusWriter::finish_indexed`]); `bib_index.lua` (finishline-redis) writes them in the same Lua
 //! call, only when that call ends the job as succeeded — so a re-run, a duplicate delivery, a
 //! superseded run, a cancelled or a failed job never adds a sighting. Three keys per event
 //! (see [`crate::Keys::bib_index`]), renewed with every job end of the event. Reads are one
 //! `ZRANGEBYLEX` each: a page of a number's sightings costs O(log N + page) however many
 //! photos show it.
 
-use std::collections::HashMap;
-
 use finishline_wire::{
     BibCounts, BibNumber, BibNumbers, BibPage, BibPhoto, BibVideo, EventId, Plate, VideoPlate,
     photo_sightings, video_sightings,
 };
 
-use crate::{BusError, Keys, ProgressBus};
+use crate::{BusError, ProgressBus};
 
 /// Most entries one read returns.
 pub const MAX_BIB_PAGE: usize = 1000;
@@ -97,52 +95,19 @@ impl BibIndex {
     pub fn is_empty(&self) -> bool {
         self.sightings.is_empty()
     }
+
+    pub(crate) fn event_id(&self) -> &EventId {
+        &self.event_id
+    }
+
+    /// Number, kind (`p` or `v`) and JSON of each sighting.
+    pub(crate) fn sightings(&self) -> &[(u64, &'static str, String)] {
+        &self.sightings
+    }
 }
 
 fn encode_error(err: serde_json::Error) -> BusError {
     BusError::Malformed(format!("bib sighting: {err}"))
-}
-
-/// The KEYS of one batch's index steps: each event's three keys once, whatever the number of
-/// its jobs in the batch.
-#[derive(Default)]
-pub(crate) struct IndexKeys {
-    /// Event → position of its first key in KEYS (1-based, as Lua counts).
-    events: HashMap<String, usize>,
-    count: usize,
-}
-
-impl IndexKeys {
-    /// Appends an `F` operation's index arguments (`index, n, n × (number, kind, json)`),
-    /// and the event's keys to KEYS when this batch has not passed them yet.
-    pub(crate) fn encode(
-        &mut self,
-        call: &mut redis::ScriptInvocation<'_>,
-        keys: &Keys,
-        index: Option<&BibIndex>,
-    ) {
-        let Some(index) = index else {
-            call.arg(0).arg(0);
-            return;
-        };
-        let position = match self.events.get(index.event_id.as_str()) {
-            Some(position) => *position,
-            None => {
-                let position = self.count + 1;
-                for key in keys.bib_index(&index.event_id) {
-                    call.key(key);
-                }
-                self.count += 3;
-                self.events
-                    .insert(index.event_id.as_str().to_owned(), position);
-                position
-            }
-        };
-        call.arg(position).arg(index.sightings.len());
-        for (number, kind, json) in &index.sightings {
-            call.arg(*number).arg(*kind).arg(json);
-        }
-    }
 }
 
 /// One member of the sightings set: `<number>:<seq>:<kind>:<json>`.

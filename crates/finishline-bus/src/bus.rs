@@ -1,40 +1,18 @@
 //! The bus as the gateway uses it: snapshots, history, job status, cancellation (a job end
 //! outside any worker). Workers write through [`crate::BusWriter`].
 
-use std::time::Duration;
-
 use std::collections::HashMap;
 
+use finishline_redis::BusLimits;
+use finishline_redis::scripts::batch::{Batch, End, Ended, Reply};
 use finishline_wire::{
     EventCounts, EventId, EventSnapshot, JobId, JobKind, JobState, JobStatus, MediaId, MessageName,
     Stage, now_rfc3339,
 };
 use redis::aio::ConnectionManager;
 
-use crate::scripts::FINISH;
 use crate::tail::{StreamMessage, parse_entry};
 use crate::{BusError, Keys};
-
-/// How much the bus keeps, and for how long.
-#[derive(Debug, Clone, Copy)]
-pub struct BusLimits {
-    /// Messages kept per event for replay (approximate trim).
-    pub history_max: u64,
-    /// Messages kept in the global stream the gateways tail (approximate trim).
-    pub stream_max: u64,
-    /// How long event counters, history and job state live after their last change.
-    pub retention: Duration,
-}
-
-impl Default for BusLimits {
-    fn default() -> Self {
-        Self {
-            history_max: 10_000,
-            stream_max: 100_000,
-            retention: Duration::from_secs(24 * 3600),
-        }
-    }
-}
 
 /// What a run of a job may do, as decided by Redis when it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,22 +113,63 @@ impl ProgressBus {
         run: Option<u64>,
         finish: Finish<'_>,
     ) -> Result<bool, BusError> {
-        let ended: i64 = FINISH
-            .arg(self.keys.prefix())
-            .arg(job_id.as_str())
-            .arg(run.unwrap_or(0))
-            .arg(finish.state.as_str())
-            .arg(finish.name.as_str())
-            .arg(finish.body)
-            .arg(now_rfc3339())
-            .arg(finish.result.unwrap_or(""))
-            .arg(finish.error.unwrap_or(""))
-            .arg(self.limits.history_max)
-            .arg(self.limits.stream_max)
-            .arg(self.limits.retention.as_secs())
-            .invoke_async(&mut self.conn.clone())
+        match self.event_of_job(job_id).await? {
+            Some(event_id) => self.finish_in(&event_id, job_id, run, finish).await,
+            None => Ok(false),
+        }
+    }
+
+    /// [`Self::finish`] of a job of `event_id`.
+    async fn finish_in(
+        &self,
+        event_id: &EventId,
+        job_id: &JobId,
+        run: Option<u64>,
+        finish: Finish<'_>,
+    ) -> Result<bool, BusError> {
+        let ts = now_rfc3339();
+        let end = End {
+            run: run.unwrap_or(0),
+            state: finish.state,
+            name: finish.name,
+            body: finish.body,
+            ts: &ts,
+            result: finish.result.unwrap_or(""),
+            error: finish.error.unwrap_or(""),
+        };
+        let mut batch = Batch::new(&self.limits);
+        batch.finish(
+            &self.keys.event_keys(event_id),
+            &self.keys.job_keys(job_id),
+            &end,
+            None,
+            None,
+        );
+        match batch.run(&mut self.conn.clone()).await?[..] {
+            [Reply::Finish(Ended::WrongEvent)] => Err(BusError::Malformed(format!(
+                "job {job_id} is not of event {event_id}"
+            ))),
+            [Reply::Finish(ended)] => Ok(ended == Ended::Now),
+            ref other => Err(BusError::Malformed(format!("a job end answered {other:?}"))),
+        }
+    }
+
+    /// The event of a job, or `None` when the job is unknown (never enqueued, or expired).
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached or holds a malformed event id.
+    pub async fn event_of_job(&self, job_id: &JobId) -> Result<Option<EventId>, BusError> {
+        let event: Option<String> = redis::cmd("HGET")
+            .arg(self.keys.job(job_id))
+            .arg("eventId")
+            .query_async(&mut self.conn.clone())
             .await?;
-        Ok(ended == 1)
+        event
+            .map(|e| {
+                EventId::parse(e)
+                    .map_err(|err| BusError::Malformed(format!("event of job {job_id}: {err}")))
+            })
+            .transpose()
     }
 
     /// The counters of an event and the last `seq` it published.
@@ -298,8 +317,11 @@ impl ProgressBus {
         };
         let body =
             serde_json::json!({ id_field: status.media_id, "jobId": status.job_id }).to_string();
+        let event_id = EventId::parse(&status.event_id)
+            .map_err(|err| BusError::Malformed(format!("event of job {job_id}: {err}")))?;
         let cancelled = self
-            .finish(
+            .finish_in(
+                &event_id,
                 job_id,
                 None,
                 Finish {
@@ -311,7 +333,7 @@ impl ProgressBus {
                 },
             )
             .await?;
-        if cancelled && let Ok(event_id) = EventId::parse(&status.event_id) {
+        if cancelled {
             // The bib index lives as long as the event's other keys, which this end renewed.
             if let Err(err) = self.renew_bib_index(&event_id).await {
                 tracing::warn!(error = %err, event_id = %event_id, "bib index TTL not renewed");

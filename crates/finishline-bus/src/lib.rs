@@ -1,22 +1,20 @@
 //! The Redis progress bus: the one way progress travels from workers to gateways.
 //!
 //! Workers publish through [`BusWriter`], in batches; every message is stamped with its event's next
-//! `seq` inside Redis (a Lua script), stored in the event's history for replay, and appended to
-//! one global stream that every gateway tails with [`StreamTail`]. Job state and event counters
-//! change in the same scripts, so a job is counted exactly once however often it runs.
+//! `seq` inside Redis (a Lua script of `finishline-redis`), stored in the event's history for
+//! replay, and appended to the progress stream that every gateway tails with [`StreamTail`].
+//! Job state and event counters change in the same scripts, so a job is counted exactly once
+//! however often it runs.
 
 mod bib_index;
 mod bus;
-mod keys;
-mod scripts;
 mod settings;
 mod tail;
 mod writer;
 
 pub use bib_index::{BibIndex, MAX_BIB_PAGE};
-pub use bus::{BusLimits, Finish, ProgressBus, RunOutcome};
-pub use keys::Keys;
-pub use scripts::{LUA_PRELUDE, with_prelude};
+pub use bus::{Finish, ProgressBus, RunOutcome};
+pub use finishline_redis::{BusLimits, Keys};
 pub use tail::{StreamMessage, StreamTail};
 pub use writer::{Ack, BusWriter, Progress, WriterConfig};
 
@@ -30,6 +28,15 @@ pub enum BusError {
     /// A batch of the [`BusWriter`] failed, or the writer has stopped.
     #[error("redis unavailable: {0}")]
     Unavailable(String),
+}
+
+impl From<finishline_redis::Error> for BusError {
+    fn from(err: finishline_redis::Error) -> Self {
+        match err {
+            finishline_redis::Error::Redis(err) => Self::Redis(err),
+            finishline_redis::Error::Malformed(message) => Self::Malformed(message),
+        }
+    }
 }
 
 impl BusError {

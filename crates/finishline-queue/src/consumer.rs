@@ -1,6 +1,6 @@
 //! The worker's side of the queue: an apalis backend that takes tasks from Redis in batches.
 //!
-//! One Lua call (`lua/fetch.lua`) registers the worker's heartbeat, pops up to
+//! One Lua call (`fetch.lua` of finishline-redis) registers the worker's heartbeat, pops up to
 //! [`WorkerTuning::fetch_batch`] task ids from the queue, marks them in flight for this worker and
 //! returns their payloads. Tasks reach the apalis worker one at a time, as its concurrency
 //! allows. Each delivery carries an [`Ack`]: the job runner settles it in the same Lua call that
@@ -18,22 +18,20 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use apalis::prelude::{Task, TaskBuilder, TaskId, WorkerContext};
 use finishline_bus::{Ack, Keys};
+use finishline_redis::QueueKeys;
+use finishline_redis::scripts::{fetch, requeue as requeue_script};
 use finishline_wire::JobKind;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use redis::Script;
 use redis::aio::ConnectionManager;
 use serde::de::DeserializeOwned;
 
 use crate::codec::decode_delivery;
 use crate::{Delivery, heartbeat_score};
-
-static FETCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/fetch.lua")));
 
 /// Timing of a worker's queue consumption.
 #[derive(Debug, Clone, Copy)]
@@ -85,7 +83,7 @@ where
 {
     let state = Fetcher {
         conn,
-        queue: keys.queue(kind),
+        queue: keys.queue_keys(kind),
         worker: worker.name().to_owned(),
         tuning,
         buffer: VecDeque::new(),
@@ -99,7 +97,7 @@ where
 
 struct Fetcher {
     conn: ConnectionManager,
-    queue: String,
+    queue: QueueKeys,
     worker: String,
     tuning: WorkerTuning,
     buffer: VecDeque<(String, Option<Vec<u8>>)>,
@@ -114,13 +112,15 @@ impl Fetcher {
                 return Ok(self.task(task_id, payload));
             }
             let now = heartbeat_score();
-            let fetched: Vec<(String, Option<Vec<u8>>)> = FETCH
-                .arg(&self.queue)
-                .arg(&self.worker)
-                .arg(self.tuning.fetch_batch.max(1))
-                .arg(now)
-                .invoke_async(&mut self.conn)
-                .await?;
+            let fetched = fetch::fetch(
+                &mut self.conn,
+                &self.queue,
+                &self.worker,
+                self.tuning.fetch_batch,
+                now,
+            )
+            .await
+            .map_err(into_redis)?;
             if fetched.is_empty() {
                 tokio::time::sleep(self.tuning.poll_interval).await;
             }
@@ -141,7 +141,7 @@ impl Fetcher {
             },
         };
         let ack = Ack {
-            queue: self.queue.clone(),
+            queue: self.queue.name.clone(),
             worker: self.worker.clone(),
             task_id: task_id.clone(),
         };
@@ -181,24 +181,23 @@ pub async fn keep_alive(
     }
 }
 
-static REQUEUE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        "if redis.call('SREM', ARGV[1] .. ':inflight:' .. ARGV[2], ARGV[3]) == 1 then \
-           redis.call('RPUSH', ARGV[1] .. ':active', ARGV[3]) return 1 end return 0",
-    )
-});
-
 /// Puts a delivery back on its queue, unless its worker no longer holds it (it was recovered
 /// meanwhile). Returns whether it went back.
 ///
 /// # Errors
 /// Fails when Redis cannot be reached.
 pub async fn requeue(conn: &mut ConnectionManager, ack: &Ack) -> Result<bool, redis::RedisError> {
-    let moved: i64 = REQUEUE
-        .arg(&ack.queue)
-        .arg(&ack.worker)
-        .arg(&ack.task_id)
-        .invoke_async(conn)
-        .await?;
-    Ok(moved == 1)
+    requeue_script::requeue(conn, &QueueKeys::new(&ack.queue), &ack.worker, &ack.task_id)
+        .await
+        .map_err(into_redis)
+}
+
+/// The consumer's errors are Redis errors (apalis restarts a worker on them).
+fn into_redis(err: finishline_redis::Error) -> redis::RedisError {
+    match err {
+        finishline_redis::Error::Redis(err) => err,
+        finishline_redis::Error::Malformed(message) => {
+            redis::RedisError::from((redis::ErrorKind::Client, "malformed reply", message))
+        }
+    }
 }

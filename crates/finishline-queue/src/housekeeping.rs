@@ -1,20 +1,15 @@
 //! Promotion of due retries in bounded chunks, recovery of dead workers' tasks, queue depth.
 
-use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
 use finishline_bus::Keys;
+use finishline_redis::QueueKeys;
+use finishline_redis::scripts::{hand_back, promote, stats};
 use finishline_wire::JobKind;
-use redis::Script;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 use crate::{QueueError, heartbeat_score, unix_now};
-
-static PROMOTE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/promote.lua")));
-static STATS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/stats.lua")));
-static HAND_BACK: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("lua/hand_back.lua")));
 
 /// Chunk size of promotion: a bounded Lua call however many retries are due.
 const CHUNK: usize = 1_000;
@@ -35,14 +30,14 @@ pub struct QueueStats {
 /// Runs the housekeeping of one queue.
 pub struct Housekeeper {
     conn: ConnectionManager,
-    queue: String,
+    queue: QueueKeys,
 }
 
 impl Housekeeper {
     pub fn new(conn: ConnectionManager, keys: &Keys, kind: JobKind) -> Self {
         Self {
             conn,
-            queue: keys.queue(kind),
+            queue: keys.queue_keys(kind),
         }
     }
 
@@ -54,12 +49,7 @@ impl Housekeeper {
         let now = unix_now().as_secs();
         let mut total = 0;
         loop {
-            let moved: u64 = PROMOTE
-                .arg(&self.queue)
-                .arg(now)
-                .arg(CHUNK)
-                .invoke_async(&mut self.conn.clone())
-                .await?;
+            let moved = promote::promote(&mut self.conn.clone(), &self.queue, now, CHUNK).await?;
             total += moved;
             if moved < CHUNK as u64 {
                 return Ok(total);
@@ -76,12 +66,12 @@ impl Housekeeper {
         // Heartbeats are scored in milliseconds: a sub-second `orphan_after` works, and a
         // worker that beat a moment ago is never rounded down to a stale second.
         let cutoff = heartbeat_score().saturating_sub(orphan_after.as_millis() as u64);
-        Ok(HAND_BACK
-            .arg(&self.queue)
-            .arg("silent-since")
-            .arg(cutoff)
-            .invoke_async(&mut self.conn.clone())
-            .await?)
+        let mut conn = self.conn.clone();
+        let mut moved = 0;
+        for worker in hand_back::silent_workers(&mut conn, &self.queue, cutoff).await? {
+            moved += hand_back::hand_back(&mut conn, &self.queue, &worker, Some(cutoff)).await?;
+        }
+        Ok(moved)
     }
 
     /// The depth of the queue.
@@ -89,19 +79,17 @@ impl Housekeeper {
     /// # Errors
     /// Fails when Redis cannot be reached.
     pub async fn stats(&self) -> Result<QueueStats, QueueError> {
-        let (waiting, scheduled, inflight, oldest): (u64, u64, u64, String) = STATS
-            .arg(&self.queue)
-            .invoke_async(&mut self.conn.clone())
-            .await?;
+        let depth = stats::stats(&mut self.conn.clone(), &self.queue).await?;
+        let oldest = depth.oldest.unwrap_or_default();
         let oldest_waiting_age = ulid::Ulid::from_string(&oldest).ok().map(|id| {
             SystemTime::now()
                 .duration_since(id.datetime())
                 .unwrap_or_default()
         });
         Ok(QueueStats {
-            waiting,
-            scheduled,
-            inflight,
+            waiting: depth.waiting,
+            scheduled: depth.scheduled,
+            inflight: depth.inflight,
             oldest_waiting_age,
         })
     }
@@ -113,12 +101,7 @@ impl Housekeeper {
     /// # Errors
     /// Fails when Redis cannot be reached (the jobs are then recovered as orphans).
     pub async fn hand_back(&self, worker_name: &str) -> Result<u64, QueueError> {
-        Ok(HAND_BACK
-            .arg(&self.queue)
-            .arg("worker")
-            .arg(worker_name)
-            .invoke_async(&mut self.conn.clone())
-            .await?)
+        Ok(hand_back::hand_back(&mut self.conn.clone(), &self.queue, worker_name, None).await?)
     }
 
     /// Runs promotion and orphan recovery every `every` until `stop` fires. Errors are logged
@@ -133,16 +116,20 @@ impl Housekeeper {
             }
             match self.promote_due().await {
                 Ok(0) => {}
-                Ok(n) => tracing::debug!(queue = %self.queue, promoted = n, "promoted due jobs"),
-                Err(err) => tracing::warn!(queue = %self.queue, error = %err, "promotion failed"),
+                Ok(n) => {
+                    tracing::debug!(queue = %self.queue.name, promoted = n, "promoted due jobs")
+                }
+                Err(err) => {
+                    tracing::warn!(queue = %self.queue.name, error = %err, "promotion failed")
+                }
             }
             match self.recover_orphans(orphan_after).await {
                 Ok(0) => {}
                 Ok(n) => {
-                    tracing::warn!(queue = %self.queue, recovered = n, ?orphan_after, "tasks of a silent worker put back on the queue")
+                    tracing::warn!(queue = %self.queue.name, recovered = n, ?orphan_after, "tasks of a silent worker put back on the queue")
                 }
                 Err(err) => {
-                    tracing::warn!(queue = %self.queue, error = %err, "orphan recovery failed")
+                    tracing::warn!(queue = %self.queue.name, error = %err, "orphan recovery failed")
                 }
             }
         }

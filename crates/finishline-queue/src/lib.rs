@@ -28,6 +28,15 @@ pub enum QueueError {
     Encode(#[from] serde_json::Error),
 }
 
+impl From<finishline_redis::Error> for QueueError {
+    fn from(err: finishline_redis::Error) -> Self {
+        match err {
+            finishline_redis::Error::Redis(err) => Self::Redis(err),
+            finishline_redis::Error::Malformed(message) => Self::Malformed(message),
+        }
+    }
+}
+
 /// Time since the Unix epoch (due retries are scored in Unix seconds).
 pub(crate) fn unix_now() -> std::time::Duration {
     std::time::SystemTime::now()

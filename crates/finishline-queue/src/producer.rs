@@ -1,17 +1,13 @@
 //! The producer API: enqueue one or many photos (or videos) of an event, idempotently.
 
-use std::sync::LazyLock;
-
-use finishline_bus::{BusLimits, Keys, with_prelude};
+use finishline_bus::{BusLimits, Keys};
+use finishline_redis::scripts::enqueue::{Enqueue, NewJob};
 use finishline_wire::{
     EventId, JobId, JobKind, MediaId, MediaJob, MediaSource, RequestId, UserId, now_rfc3339,
 };
-use redis::Script;
 use redis::aio::ConnectionManager;
 
 use crate::QueueError;
-
-static ENQUEUE: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("lua/enqueue.lua")));
 
 /// Settings of a producer.
 #[derive(Debug, Clone, Copy)]
@@ -77,39 +73,36 @@ impl Producer {
         items: &[NewMedia],
     ) -> Result<Vec<Enqueued>, QueueError> {
         let mut out = Vec::with_capacity(items.len());
+        let ts = now_rfc3339();
+        let enqueue = Enqueue {
+            event: &self.keys.event_keys(event_id),
+            media_index: &self.keys.media_index(event_id, kind),
+            queue: &self.keys.queue_keys(kind),
+            kind,
+            request_id,
+            owner,
+            ts: &ts,
+            limits: &self.config.limits,
+        };
         for chunk in items.chunks(self.config.chunk_size.max(1)) {
-            let mut call = ENQUEUE.prepare_invoke();
-            call.arg(self.keys.prefix())
-                .arg(self.keys.queue(kind))
-                .arg(event_id.as_str())
-                .arg(request_id.as_str())
-                .arg(kind.as_str())
-                .arg(now_rfc3339())
-                .arg(self.config.limits.history_max)
-                .arg(self.config.limits.stream_max)
-                .arg(self.config.limits.retention.as_secs())
-                .arg(owner.map_or("", UserId::as_str));
-            for item in chunk {
-                let job_id = JobId::generate();
-                let payload = payload(kind, &job_id, event_id, request_id, item)?;
-                call.arg(item.media_id.as_str())
-                    .arg(job_id.as_str())
-                    .arg(payload);
-            }
-            let reply: Vec<(String, u8)> = call.invoke_async(&mut self.conn.clone()).await?;
-            if reply.len() != chunk.len() {
-                return Err(QueueError::Malformed(format!(
-                    "enqueue answered {} jobs for {}",
-                    reply.len(),
-                    chunk.len()
-                )));
-            }
+            let jobs = chunk
+                .iter()
+                .map(|item| {
+                    let job_id = JobId::generate();
+                    Ok(NewJob {
+                        media_id: &item.media_id,
+                        payload: payload(kind, &job_id, event_id, request_id, item)?,
+                        job: self.keys.job_keys(&job_id),
+                    })
+                })
+                .collect::<Result<Vec<_>, serde_json::Error>>()?;
+            let reply = enqueue.run(&mut self.conn.clone(), &jobs).await?;
             for (item, (job_id, created)) in chunk.iter().zip(reply) {
                 out.push(Enqueued {
                     media_id: item.media_id.clone(),
                     job_id: JobId::parse(job_id)
                         .map_err(|e| QueueError::Malformed(e.to_string()))?,
-                    created: created == 1,
+                    created,
                 });
             }
         }

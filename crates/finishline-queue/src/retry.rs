@@ -1,19 +1,15 @@
 //! Retries after transient failures (exponential backoff with full jitter, a limit that is
 //! honoured) and operator re-drive of failed jobs.
 
-use std::sync::LazyLock;
 use std::time::Duration;
 
-use finishline_bus::{BusLimits, Keys, with_prelude};
-use finishline_wire::{JobId, JobKind, now_rfc3339};
+use finishline_bus::{BusLimits, Keys};
+use finishline_redis::scripts::{redrive, retry};
+use finishline_wire::{EventId, JobId, JobKind, now_rfc3339};
 use rand::Rng;
-use redis::Script;
 use redis::aio::ConnectionManager;
 
 use crate::{QueueError, unix_now};
-
-static RETRY: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("lua/retry.lua")));
-static REDRIVE: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("lua/redrive.lua")));
 
 /// Backoff of retries: `base × 2^(attempt-1)`, capped, with full jitter.
 #[derive(Debug, Clone, Copy)]
@@ -83,17 +79,21 @@ impl Retrier {
         error: &str,
     ) -> Result<bool, QueueError> {
         let due = unix_now().saturating_add(delay).as_secs_f64().ceil() as u64;
-        let scheduled: u8 = RETRY
-            .arg(self.keys.prefix())
-            .arg(self.keys.queue(self.kind))
-            .arg(job_id.as_str())
-            .arg(ulid::Ulid::new().to_string())
-            .arg(due)
-            .arg(error)
-            .arg(now_rfc3339())
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok(scheduled == 1)
+        let task_id = ulid::Ulid::new().to_string();
+        let ts = now_rfc3339();
+        let retry = retry::Retry {
+            task_id: &task_id,
+            due_secs: due,
+            error,
+            ts: &ts,
+        };
+        Ok(retry::schedule(
+            &mut self.conn.clone(),
+            &self.keys.job_keys(job_id),
+            &self.keys.queue_keys(self.kind),
+            &retry,
+        )
+        .await?)
     }
 
     /// Re-drives a failed job. Returns false when the job is not failed.
@@ -101,18 +101,25 @@ impl Retrier {
     /// # Errors
     /// Fails when Redis cannot be reached.
     pub async fn redrive(&self, job_id: &JobId) -> Result<bool, QueueError> {
-        let redriven: u8 = REDRIVE
-            .arg(self.keys.prefix())
-            .arg(self.keys.queue(self.kind))
-            .arg(job_id.as_str())
-            .arg(ulid::Ulid::new().to_string())
-            .arg(now_rfc3339())
-            .arg(self.limits.history_max)
-            .arg(self.limits.stream_max)
-            .arg(self.limits.retention.as_secs())
-            .invoke_async(&mut self.conn.clone())
+        let mut conn = self.conn.clone();
+        let event: Option<String> = redis::cmd("HGET")
+            .arg(self.keys.job(job_id))
+            .arg("eventId")
+            .query_async(&mut conn)
             .await?;
-        Ok(redriven == 1)
+        let Some(event_id) = event.and_then(|e| EventId::parse(e).ok()) else {
+            return Ok(false);
+        };
+        Ok(redrive::redrive(
+            &mut conn,
+            &self.keys.event_keys(&event_id),
+            &self.keys.job_keys(job_id),
+            &self.keys.queue_keys(self.kind),
+            &ulid::Ulid::new().to_string(),
+            &now_rfc3339(),
+            &self.limits,
+        )
+        .await?)
     }
 }
 

@@ -1,0 +1,47 @@
+//! `retry.lua`: another attempt of a job, scheduled as a fresh task.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+use redis::aio::ConnectionLike;
+
+use super::with_prelude;
+use crate::call::Call;
+use crate::{Error, JobKeys, QueueKeys};
+
+static SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("retry.lua")));
+
+/// A retry to schedule.
+#[derive(Debug, Clone)]
+pub struct Retry<'a> {
+    /// The new task's id (a fresh ULID: the task of the attempt that failed is settled apart).
+    pub task_id: &'a str,
+    /// When it is due, Unix seconds.
+    pub due_secs: u64,
+    /// Why the attempt failed (kept on the job until it ends).
+    pub error: &'a str,
+    pub ts: &'a str,
+}
+
+/// Schedules another attempt of `job` on `queue` with the job's payload. False when the job
+/// has ended meanwhile (cancelled) or is unknown: nothing is scheduled.
+///
+/// # Errors
+/// Fails when Redis cannot be reached.
+pub async fn schedule<C: ConnectionLike + Send>(
+    conn: &mut C,
+    job: &JobKeys,
+    queue: &QueueKeys,
+    retry: &Retry<'_>,
+) -> Result<bool, Error> {
+    let mut call = Call::new(&SCRIPT);
+    call.key(&job.job);
+    call.key(&queue.data);
+    call.key(&queue.scheduled);
+    call.arg(retry.task_id)
+        .arg(retry.due_secs)
+        .arg(retry.error)
+        .arg(retry.ts);
+    let scheduled: i64 = call.invoke(conn).await?;
+    Ok(scheduled == 1)
+}
