@@ -4,11 +4,10 @@
 //! The client connects and subscribes first and says so; only then does the worker start, so
 //! every message of the job is live.
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use finishline_tests::{Gateway, RedisServer, Worker, unique_prefix, write_photo};
+use finishline_tests::{Rig, write_photo};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
@@ -25,7 +24,7 @@ struct SeedClient {
 impl SeedClient {
     /// Starts `tests/js/seeds/<script>` and waits until it is connected and subscribed.
     async fn start(script: &str, args: &[(&str, &str)]) -> Self {
-        let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
+        let js = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
         assert!(
             js.join("node_modules/socket.io-client").exists()
                 && js.join("node_modules/ws").exists(),
@@ -89,63 +88,45 @@ impl SeedClient {
     }
 }
 
-fn media(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(unique_prefix(test));
-    write_photo(&dir.join("a1.png"), 80, 60, [250, 200, 0], [0, 0, 0]);
-    write_photo(&dir.join("b1.png"), 80, 60, [0, 120, 250], [255, 255, 255]);
-    dir
-}
-
-/// A gateway with JWT auth, its Redis, the media folder, and the prefix for the worker.
-struct Rig {
-    redis: RedisServer,
-    gateway: Gateway,
-    prefix: String,
-    media: PathBuf,
+/// A gateway with `flags` (JWT auth by default) and its Redis, the two photos the seeds
+/// enqueue written in the rig's media folder.
+async fn rig_with(test: &str, flags: &[&str]) -> Rig {
+    let rig = Rig::builder(test).gateway_flags(flags).start().await;
+    write_photo(&rig.media.join("a1.png"), 80, 60, [250, 200, 0], [0, 0, 0]);
+    write_photo(
+        &rig.media.join("b1.png"),
+        80,
+        60,
+        [0, 120, 250],
+        [255, 255, 255],
+    );
+    rig
 }
 
 async fn rig(test: &str) -> Rig {
     rig_with(test, &["--jwt-secret", SECRET]).await
 }
 
-async fn rig_with(test: &str, flags: &[&str]) -> Rig {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix(test);
-    let gateway = Gateway::start_with(redis.url(), &prefix, flags).await;
-    Rig {
-        media: media(test),
-        redis,
-        gateway,
-        prefix,
-    }
-}
-
-impl Rig {
-    async fn worker(&self) -> Worker {
-        Worker::start(self.redis.url(), &self.prefix, Path::new(&self.media)).await
-    }
-
-    /// Enqueues one photo as `user`; returns its job id.
-    async fn enqueue(&self, user: &str, event: &str, photo: &str) -> String {
-        let producer = token(json!({ "sub": user, "scope": "enqueue" }));
-        let (status, body) = post_photo(&self.gateway, &producer, event, photo, json!({})).await;
-        assert_eq!(status, 202, "{body}");
-        body["jobs"][0]["jobId"].as_str().unwrap().to_owned()
-    }
+/// Enqueues one photo of `event` as `user` through the rig's gateway; returns its job id.
+async fn enqueue(rig: &Rig, user: &str, event: &str, photo: &str) -> String {
+    let producer = token(json!({ "sub": user, "scope": "enqueue" }));
+    let (status, body) = post_photo(rig.gateway(), &producer, event, photo, json!({})).await;
+    assert_eq!(status, 202, "{body}");
+    body["jobs"][0]["jobId"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_003_a_plain_websocket_follows_one_job_by_status_frames() {
     let rig = rig("seed003").await;
-    let job = rig.enqueue("alice", "race-003", "a1").await;
+    let job = enqueue(&rig, "alice", "race-003", "a1").await;
     let alice = token(json!({ "sub": "alice", "events": [] }));
-    let gateway = rig.gateway.url("");
+    let gateway = rig.gateway().url("");
     let client = SeedClient::start(
         "seed003-download-ws.mjs",
         &[("gateway", &gateway), ("job", &job), ("token", &alice)],
     )
     .await;
-    let _worker = rig.worker().await;
+    let _worker = rig.start_worker(&[]).await;
     let frames = client.passes().await;
     let last = &frames.last().expect("frames").1;
     assert_eq!(last["photoId"], "a1", "{last}");
@@ -153,7 +134,7 @@ async fn seed_003_a_plain_websocket_follows_one_job_by_status_frames() {
 
     // Someone else's job is not found, and neither is one without a token.
     let bob = token(json!({ "sub": "bob", "events": [] }));
-    let url = format!("ws://127.0.0.1:{}/ws/jobs/{job}", rig.gateway.port);
+    let url = format!("ws://127.0.0.1:{}/ws/jobs/{job}", rig.gateway().port);
     for refused in [format!("{url}?token={bob}"), url.clone()] {
         assert!(
             tokio_tungstenite::connect_async(refused).await.is_err(),
@@ -166,14 +147,14 @@ async fn seed_003_a_plain_websocket_follows_one_job_by_status_frames() {
 async fn seed_000_the_file_processing_client_gets_started_progress_and_completed() {
     // Seed 000's client sends no token: run it as written, against a gateway without auth.
     let rig = rig_with("seed000", &["--auth-disabled"]).await;
-    let job = rig.enqueue("anyone", "race-000", "a1").await;
-    let gateway = rig.gateway.url("");
+    let job = enqueue(&rig, "anyone", "race-000", "a1").await;
+    let gateway = rig.gateway().url("");
     let client = SeedClient::start(
         "seed000-file-processing.mjs",
         &[("gateway", &gateway), ("file", &job)],
     )
     .await;
-    let _worker = rig.worker().await;
+    let _worker = rig.start_worker(&[]).await;
     let events = client.passes().await;
     let completed = &events.last().expect("events").1;
     assert_eq!(completed["fileId"], "a1", "{completed}");
@@ -183,15 +164,15 @@ async fn seed_000_the_file_processing_client_gets_started_progress_and_completed
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_002_the_jobs_client_gets_update_progress_and_completed() {
     let rig = rig("seed002").await;
-    let job = rig.enqueue("alice", "race-002", "a1").await;
+    let job = enqueue(&rig, "alice", "race-002", "a1").await;
     let alice = token(json!({ "sub": "alice", "events": [] }));
-    let gateway = rig.gateway.url("");
+    let gateway = rig.gateway().url("");
     let client = SeedClient::start(
         "seed002-jobs.mjs",
         &[("gateway", &gateway), ("job", &job), ("token", &alice)],
     )
     .await;
-    let _worker = rig.worker().await;
+    let _worker = rig.start_worker(&[]).await;
     let events = client.passes().await;
     assert_eq!(events[0].0, "ack");
     assert_eq!(
@@ -205,16 +186,16 @@ async fn seed_002_the_jobs_client_gets_update_progress_and_completed() {
 async fn seed_004_the_queue_client_gets_queued_started_progress_and_completed() {
     let rig = rig("seed004").await;
     let alice = token(json!({ "sub": "alice", "events": [] }));
-    let gateway = rig.gateway.url("");
+    let gateway = rig.gateway().url("");
     let client = SeedClient::start(
         "seed004-queue.mjs",
         &[("gateway", &gateway), ("token", &alice), ("jobs", "1")],
     )
     .await;
     // Bob's job runs too: alice's client must not hear of it.
-    let bobs = rig.enqueue("bob", "race-004", "b1").await;
-    let alices = rig.enqueue("alice", "race-004", "a1").await;
-    let _worker = rig.worker().await;
+    let bobs = enqueue(&rig, "bob", "race-004", "b1").await;
+    let alices = enqueue(&rig, "alice", "race-004", "a1").await;
+    let _worker = rig.start_worker(&[]).await;
     let updates = client.passes().await;
     assert!(
         updates.iter().all(|(_, u)| u["jobId"] == alices.as_str()),
