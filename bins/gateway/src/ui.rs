@@ -9,6 +9,8 @@ use axum::routing::get;
 const INDEX: &str = include_str!("../ui/index.html");
 const APP: &str = include_str!("../ui/app.js");
 const SEARCH: &str = include_str!("../ui/search.js");
+const GRID: &str = include_str!("../ui/grid.js");
+const CHARTS: &str = include_str!("../ui/charts.js");
 const STYLE: &str = include_str!("../ui/style.css");
 /// socket.io-client 4.8.4's browser bundle, vendored from the npm package.
 const SOCKET_IO: &str = include_str!("../ui/socket.io.min.js");
@@ -21,7 +23,8 @@ fn asset(body: &'static str, content_type: &'static str, cache: &'static str) ->
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:",
+            "default-src 'self'; img-src 'self' blob:; style-src 'self' 'unsafe-inline'; \
+             connect-src 'self' ws: wss:",
         ),
     );
     response
@@ -40,6 +43,8 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
                     match file.as_str() {
                         "app.js" => asset(APP, "text/javascript; charset=utf-8", "no-cache"),
                         "search.js" => asset(SEARCH, "text/javascript; charset=utf-8", "no-cache"),
+                        "grid.js" => asset(GRID, "text/javascript; charset=utf-8", "no-cache"),
+                        "charts.js" => asset(CHARTS, "text/javascript; charset=utf-8", "no-cache"),
                         "style.css" => asset(STYLE, "text/css; charset=utf-8", "no-cache"),
                         "socket.io.min.js" => asset(
                             SOCKET_IO,

@@ -1,10 +1,11 @@
 // finishline dashboard: watches one event over Socket.IO (namespace /progress) with the
-// official client. It keeps the last seq it saw and resubscribes with `since` after every
-// reconnect, so a gateway restart leaves no gap; messages at or below that seq are ignored.
+// official client. It subscribes with `since` (0 at first, so the event's history fills the
+// page) and resubscribes with the last seq it saw after every reconnect, so a gateway restart
+// leaves no gap; messages at or below that seq are ignored. grid.js draws the photos,
+// charts.js the throughput and latency, search.js the bib search.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const STAGES = ["detection", "ocr", "color"];
   const state = {
     eventId: null, socket: null, lastSeq: 0, seqs: [], photos: new Map(), videos: new Map(),
     counts: null, token: null,
@@ -64,57 +65,9 @@
     return p;
   }
 
-  function renderPhoto(p) {
-    let card = document.querySelector('[data-photo="' + CSS.escape(p.id) + '"]');
-    if (!card) {
-      card = text("article", "card");
-      card.dataset.photo = p.id;
-      const after = [...$("grid").children].find((c) => c.dataset.photo > p.id);
-      $("grid").insertBefore(card, after || null);
-    }
-    card.className = "card " + p.state;
-    card.replaceChildren();
-    const thumb = text("div", "thumb" + (p.colors && p.colors.length ? "" : " pending"));
-    thumb.title = "dominant colours of the photo (the image itself stays with the worker)";
-    for (const c of p.colors || []) {
-      const s = document.createElement("span");
-      s.style.background = c.hex;
-      s.style.flexGrow = String(Math.max(c.share, 0.02));
-      thumb.appendChild(s);
-    }
-    card.appendChild(thumb);
-    const body = text("div", "card-body");
-    body.appendChild(text("div", "card-title", p.id));
-    const stages = text("div", "stages");
-    const reached = p.state === "succeeded" ? 3 : p.stage ? STAGES.indexOf(p.stage) + 1 : 0;
-    STAGES.forEach((s, i) => {
-      const bar = text("i", i < reached ? "done" : "");
-      bar.title = s;
-      stages.appendChild(bar);
-    });
-    body.appendChild(stages);
-    if (p.state === "succeeded") {
-      if (p.plateNumber === null || p.plateNumber === undefined) {
-        body.appendChild(text("div", "bib none", "no bib read"));
-      } else {
-        body.appendChild(text("div", "bib", "#" + p.plateNumber + " · " + Math.round(p.confidence * 100) + "%"));
-      }
-      const sw = text("div", "swatches");
-      for (const c of p.colors || []) {
-        const b = document.createElement("b");
-        b.style.background = c.hex;
-        b.title = c.hex + " " + Math.round(c.share * 100) + "%";
-        sw.appendChild(b);
-      }
-      body.appendChild(sw);
-    } else if (p.state === "failed") {
-      body.appendChild(text("div", "err", p.error + " (" + p.code + ", " + p.attempts + " attempt" + (p.attempts === 1 ? "" : "s") + ")"));
-    } else if (p.state === "cancelled") {
-      body.appendChild(text("span", "badge", "cancelled"));
-    } else {
-      body.appendChild(text("span", "badge", p.stage ? p.stage + " · " + p.progress + "%" : "queued"));
-    }
-    card.appendChild(body);
+  /// A photo changed: the grid (grid.js) redraws what is on screen at the next frame.
+  function renderPhoto() {
+    window.__finishline.grid.changed();
   }
 
   function renderVideo(v) {
@@ -160,7 +113,7 @@
     "job:queued": (d) => lifecycle(d, "queued", null),
     "job:started": (d) => lifecycle(d, "running", d.attempt > 1 ? "attempt " + d.attempt : "started"),
     "photo:progress": (d) => { const p = photoCard(d.photoId); if (p.state === "queued" || p.state === "running") { p.state = "running"; p.stage = d.stage; p.progress = d.progress; renderPhoto(p); } },
-    "photo:completed": (d) => { const p = photoCard(d.photoId); Object.assign(p, { state: "succeeded", plateNumber: d.plateNumber, confidence: d.confidence, colors: d.colors, plates: d.plates }); renderPhoto(p); },
+    "photo:completed": (d) => { const p = photoCard(d.photoId); Object.assign(p, { state: "succeeded", plateNumber: d.plateNumber, confidence: d.confidence, colors: d.colors, plates: d.plates, jobId: d.jobId, thumbnail: d.thumbnail, imageSize: d.imageSize }); renderPhoto(p); },
     "photo:failed": (d) => { const p = photoCard(d.photoId); Object.assign(p, { state: "failed", error: d.error, code: d.code, attempts: d.attempts }); renderPhoto(p); },
     "photo:cancelled": (d) => { const p = photoCard(d.photoId); p.state = "cancelled"; renderPhoto(p); },
     "video:progress": (d) => { const v = state.videos.get(d.videoId) || { id: d.videoId }; Object.assign(v, { state: "running", stage: d.stage }); state.videos.set(v.id, v); renderVideo(v); },
@@ -183,11 +136,13 @@
     state.seqs.push(data.seq);
     if (name !== "event:completed") $("banner").hidden = true;
     handlers[name](data);
+    window.__finishline.stats.message(name, data);
   }
 
   function subscribe() {
-    const payload = { eventId: state.eventId };
-    if (state.lastSeq > 0) payload.since = state.lastSeq;
+    // `since` 0 on the first subscription: the page replays what the event's history holds,
+    // so an event opened late still fills its grid.
+    const payload = { eventId: state.eventId, since: state.lastSeq };
     state.socket.timeout(10000).emit("subscribe:event", payload, (err, ack) => {
       if (err || !ack || !ack.success) {
         setStatus("disconnected", ack && ack.error ? ack.error.code + ": " + ack.error.message : "subscribe failed");
@@ -223,8 +178,9 @@
 
   function open(eventId) {
     Object.assign(state, { eventId, lastSeq: 0, seqs: [], photos: new Map(), videos: new Map(), counts: null });
-    $("grid").replaceChildren();
     $("videos").replaceChildren();
+    window.__finishline.grid.reset();
+    window.__finishline.stats.reset();
     $("empty").hidden = true;
     $("event").hidden = false;
     $("banner").hidden = true;
@@ -250,6 +206,9 @@
   });
 
   state.token = takeTokenFromUrl();
-  const initial = eventFromPath();
-  if (initial) open(initial);
+  // After grid.js and charts.js have set themselves up (they load after this file).
+  window.addEventListener("DOMContentLoaded", () => {
+    const initial = eventFromPath();
+    if (initial) open(initial);
+  });
 })();

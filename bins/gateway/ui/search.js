@@ -52,15 +52,20 @@
     if (list.nextCursor) box.appendChild(text("span", "muted-text", "more numbers: type more digits"));
   }
 
+  /// A sighting as a grid card: its thumbnail with the bib's box (scaled with the photo's
+  /// size when this page saw the photo complete), number and confidence.
   function sightingCard(photo) {
-    const card = text("article", "card hit");
+    const seen = app().photos.get(photo.photoId);
+    const p = {
+      id: photo.photoId, state: "succeeded", jobId: photo.jobId,
+      thumbnail: "/v1/jobs/" + encodeURIComponent(photo.jobId) + "/thumbnail",
+      imageSize: seen && seen.imageSize,
+      colors: seen && seen.colors,
+      plates: [{ number: Number(search.number), confidence: photo.confidence, box: photo.box }],
+    };
+    const card = window.__finishline.grid.card(p);
+    card.classList.add("hit");
     card.dataset.hitPhoto = photo.photoId;
-    const body = text("div", "card-body");
-    body.appendChild(text("div", "card-title", photo.photoId));
-    body.appendChild(text("div", "bib", "#" + search.number + " · " + Math.round(photo.confidence * 100) + "%"));
-    const b = photo.box;
-    body.appendChild(text("div", "muted-text", "box " + b.w + "×" + b.h + " at " + b.x + "," + b.y));
-    card.appendChild(body);
     return card;
   }
 
