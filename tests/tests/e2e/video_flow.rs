@@ -1,20 +1,13 @@
 //! Videos flow from the HTTP API through `video-processing` and the worker's ffmpeg sampling
 //! to a Socket.IO room: progress in stage order, one terminal message, counted once.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use finishline_tests::{
-    Gateway, PhotoServer, Received, RedisServer, SocketClient, Worker, unique_prefix, wait_until,
+    Gateway, PhotoServer, Received, Rig, SocketClient, Worker, media_dir, wait_until,
     write_corrupt_video, write_photo, write_test_pattern_video, write_video,
 };
 use serde_json::{Value, json};
-
-fn media_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(unique_prefix(test));
-    std::fs::create_dir_all(&dir).expect("media dir");
-    dir
-}
 
 async fn post_videos(gateway: &Gateway, event: &str, request_id: &str, body: Value) -> Value {
     let response = reqwest::Client::new()
@@ -37,36 +30,20 @@ async fn get_json(url: &str) -> Value {
         .expect("JSON")
 }
 
-/// A gateway and a worker (started with `worker_args`) on `redis`, and a Socket.IO client
-/// subscribed to `event`. The media the test needs is written before.
-struct Rig {
-    gateway: Gateway,
-    worker: Worker,
-    client: SocketClient,
-    /// The subscribe ack (checked for success).
-    ack: Value,
-}
-
-async fn start_rig(
-    redis: &RedisServer,
-    prefix: &str,
-    media: &Path,
+/// A worker (started with `worker_args`) on `rig`, and a Socket.IO client subscribed to
+/// `event` with its subscribe ack. The media the test needs is written before.
+async fn start_worker_and_client(
+    rig: &Rig,
     worker_args: &[&str],
     event: &str,
-) -> Rig {
-    let gateway = Gateway::start(redis.url(), prefix).await;
-    let worker = Worker::start_with(redis.url(), prefix, media, worker_args).await;
-    let client = SocketClient::connect(&gateway.url(""), None).await;
+) -> (Worker, SocketClient, Value) {
+    let worker = rig.start_worker(worker_args).await;
+    let client = rig.client().await;
     let ack = client
         .call("subscribe:event", json!({ "eventId": event }))
         .await;
     assert_eq!(ack["success"], true, "{ack}");
-    Rig {
-        gateway,
-        worker,
-        client,
-        ack,
-    }
+    (worker, client, ack)
 }
 
 fn named<'a>(messages: &'a [Received], name: &str) -> Vec<&'a Received> {
@@ -83,17 +60,13 @@ fn position(messages: &[Received], name: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_video_reports_rising_progress_in_stage_order_then_its_duration_and_completes_the_event()
 {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("video-flow");
-    let media = media_dir("video-flow-media");
+    let rig = Rig::builder("video-flow").start().await;
+    let media = &rig.media;
     write_video(&media.join("finish.mp4"), 4, 10, 320, 240);
     // 10 sampled frames per second: 40 frames, more than the progress messages allowed.
-    let Rig {
-        gateway,
-        worker: _worker,
-        client,
-        ack,
-    } = start_rig(&redis, &prefix, &media, &["--video-fps", "10"], "race-v").await;
+    let (_worker, client, ack) =
+        start_worker_and_client(&rig, &["--video-fps", "10"], "race-v").await;
+    let gateway = rig.gateway();
     assert_eq!(ack["snapshot"]["totalVideos"], 0);
 
     let first = post_videos(
@@ -244,23 +217,16 @@ async fn a_video_reports_rising_progress_in_stage_order_then_its_duration_and_co
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_video_fails_once_with_a_readable_error_and_no_retry() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("video-corrupt");
-    let media = media_dir("video-corrupt-media");
+    let rig = Rig::builder("video-corrupt").start().await;
+    let media = &rig.media;
     write_corrupt_video(&media.join("broken.mp4"));
-    let Rig {
-        gateway,
-        worker,
-        client,
-        ..
-    } = start_rig(
-        &redis,
-        &prefix,
-        &media,
+    let (worker, client, _ack) = start_worker_and_client(
+        &rig,
         &["--max-attempts", "3", "--retry-base-delay", "100ms"],
         "race-bad",
     )
     .await;
+    let gateway = rig.gateway();
     let body = post_videos(
         &gateway,
         "race-bad",
@@ -301,15 +267,14 @@ async fn a_corrupt_video_fails_once_with_a_readable_error_and_no_retry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queues_split_workers_and_a_video_worker_without_ffmpeg_refuses_to_start() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("video-queues");
-    let media = media_dir("video-queues-media");
+    let rig = Rig::builder("video-queues").start().await;
+    let media = &rig.media;
     write_photo(&media.join("p.jpg"), 64, 48, [10, 200, 10], [10, 10, 200]);
     write_video(&media.join("clip.mp4"), 2, 5, 160, 120);
 
     let (code, log) = Worker::start_expecting_exit(
-        redis.url(),
-        &prefix,
+        rig.redis.url(),
+        &rig.prefix,
         &media,
         &["--queues", "photo,video", "--ffmpeg", "/nonexistent/ffmpeg"],
     )
@@ -321,10 +286,10 @@ async fn queues_split_workers_and_a_video_worker_without_ffmpeg_refuses_to_start
         "a clear start-up error: {log}"
     );
 
-    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let gateway = rig.gateway();
     let photos = Worker::start_with(
-        redis.url(),
-        &prefix,
+        rig.redis.url(),
+        &rig.prefix,
         &media,
         &["--queues", "photo", "--ffmpeg", "/nonexistent/ffmpeg"],
     )
@@ -360,7 +325,8 @@ async fn queues_split_workers_and_a_video_worker_without_ffmpeg_refuses_to_start
         "a photo-only worker leaves videos queued: {snapshot}"
     );
 
-    let _videos = Worker::start_with(redis.url(), &prefix, &media, &["--queues", "video"]).await;
+    let _videos =
+        Worker::start_with(rig.redis.url(), &rig.prefix, &media, &["--queues", "video"]).await;
     wait_until(
         "the video-only worker ends the video",
         Duration::from_secs(60),
@@ -388,23 +354,12 @@ fn ffmpeg_running_under(dir: &std::path::Path) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_video_cancelled_stops_between_frames_and_its_ffmpeg_is_killed() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("video-cancel");
-    let media = media_dir("video-cancel-media");
+    let rig = Rig::builder("video-cancel").start().await;
+    let media = &rig.media;
     write_test_pattern_video(&media.join("long.mp4"), 600);
-    let Rig {
-        gateway,
-        worker,
-        client,
-        ..
-    } = start_rig(
-        &redis,
-        &prefix,
-        &media,
-        &["--video-fps", "10"],
-        "race-cancel",
-    )
-    .await;
+    let (worker, client, _ack) =
+        start_worker_and_client(&rig, &["--video-fps", "10"], "race-cancel").await;
+    let gateway = rig.gateway();
     let body = post_videos(
         &gateway,
         "race-cancel",
@@ -471,23 +426,15 @@ async fn a_running_video_cancelled_stops_between_frames_and_its_ffmpeg_is_killed
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_video_by_url_is_retried_after_a_transient_fetch_failure_and_its_download_removed() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("video-url");
-    let media = media_dir("video-url-media");
+    let rig = Rig::builder("video-url").start().await;
+    let media = &rig.media;
     let downloads = media_dir("video-url-downloads");
     let clip = media.join("clip.mp4");
     write_video(&clip, 2, 10, 160, 120);
     let server = PhotoServer::start(std::fs::read(&clip).expect("clip"), vec![503, 200]).await;
     let downloads_flag = downloads.display().to_string();
-    let Rig {
-        gateway,
-        worker: _worker,
-        client,
-        ..
-    } = start_rig(
-        &redis,
-        &prefix,
-        &media,
+    let (_worker, client, _ack) = start_worker_and_client(
+        &rig,
         &[
             "--allow-private-sources",
             "--retry-base-delay",
@@ -498,6 +445,7 @@ async fn a_video_by_url_is_retried_after_a_transient_fetch_failure_and_its_downl
         "race-url",
     )
     .await;
+    let gateway = rig.gateway();
     let body = post_videos(
         &gateway,
         "race-url",
@@ -531,9 +479,8 @@ async fn a_video_by_url_is_retried_after_a_transient_fetch_failure_and_its_downl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("video-bibs");
-    let media = media_dir("video-bibs-media");
+    let rig = Rig::builder("video-bibs").start().await;
+    let media = &rig.media;
     // Two generated race photos, each held for 2 s: the first bib is on screen 0–2 s, the
     // second 2–4 s.
     let truths = finishline_tests::write_race_photos(&media, finishline_bibgen::Set::Normal, 2, 41);
@@ -566,12 +513,9 @@ async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
         .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
     assert!(status.success(), "ffmpeg encoded the video of bibs");
 
-    let Rig {
-        gateway,
-        worker: _worker,
-        client,
-        ..
-    } = start_rig(&redis, &prefix, &media, &["--video-fps", "2"], "race-vb").await;
+    let (_worker, client, _ack) =
+        start_worker_and_client(&rig, &["--video-fps", "2"], "race-vb").await;
+    let gateway = rig.gateway();
     post_videos(
         &gateway,
         "race-vb",
@@ -609,9 +553,8 @@ async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_busy_with_a_long_video_keeps_it_past_many_heartbeats() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("video-busy");
-    let media = media_dir("video-busy-media");
+    let rig = Rig::builder("video-busy").start().await;
+    let media = &rig.media;
     // 8 s at 10 sampled frames per second: 80 frames, seconds of work for a worker whose
     // heartbeat goes stale after 0.4 s if it only beat when asking for more work.
     write_test_pattern_video(&media.join("long.mp4"), 8);
@@ -627,12 +570,8 @@ async fn a_worker_busy_with_a_long_video_keeps_it_past_many_heartbeats() {
         "--missed-heartbeats",
         "2",
     ];
-    let Rig {
-        gateway,
-        worker: busy,
-        client,
-        ..
-    } = start_rig(&redis, &prefix, &media, &beats, "race-busy").await;
+    let (busy, client, _ack) = start_worker_and_client(&rig, &beats, "race-busy").await;
+    let gateway = rig.gateway();
     let body = post_videos(
         &gateway,
         "race-busy",
@@ -642,7 +581,7 @@ async fn a_worker_busy_with_a_long_video_keeps_it_past_many_heartbeats() {
     .await;
     let job_id = body["jobs"][0]["jobId"].as_str().expect("jobId").to_owned();
     // A second worker whose housekeeper would take the video over from a silent one.
-    let other = Worker::start_with(redis.url(), &prefix, &media, &beats).await;
+    let other = Worker::start_with(rig.redis.url(), &rig.prefix, &media, &beats).await;
     client
         .wait_for("event:completed", Duration::from_secs(120))
         .await;
