@@ -6,7 +6,9 @@
 // "RESTART <lastSeq>" and waits for a line "CONTINUE" on stdin: meanwhile the harness kills
 // the gateway, starts it again on the same port and enqueues the second half. The page must
 // then reconnect, resubscribe with `since`, and fill the gap: every seq exactly once.
-// With --bibs, it then searches the first bib through the search box and checks the photos found.
+// With --bibs, each read photo's card must show its thumbnail, the bib's box and the colour
+// names, and the script then searches the first bib through the search box and checks the
+// photos found. The result carries the page's first contentful paint.
 // Prints one JSON line { ok, violations, ... } and exits 0 when ok.
 import { chromium } from "playwright-core";
 import readline from "node:readline";
@@ -88,6 +90,28 @@ try {
     check(view.noBib === n - expectFailed, `"no bib read" on ${view.noBib} cards (no number is invented)`);
   }
   check(view.swatched === n - expectFailed, `colour swatches on ${view.swatched} cards`);
+  // Each read photo shows its thumbnail with the bib's box over it and the colour names.
+  await page.waitForFunction(() => [...document.querySelectorAll("#grid .card.succeeded .thumb img")].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 20000 });
+  const drawn = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll("#grid .card")].map((c) => [c.dataset.photo, {
+    boxes: [...c.querySelectorAll(".box")].map((b) => b.dataset.bib),
+    colours: c.querySelector(".colours")?.textContent || "",
+    img: !!c.querySelector(".thumb img"),
+  }])));
+  bibs.forEach((bib, i) => {
+    const id = "b" + String(i).padStart(3, "0");
+    const card = drawn[id] || {};
+    if (bib === "-") return;
+    check(card.img, `card ${id} has no thumbnail`);
+    const shown = (view.shown[id] || "").match(/^#(\d+)/);
+    if (shown) {
+      check((card.boxes || []).includes(shown[1]), `card ${id} shows #${shown[1]} but boxes ${JSON.stringify(card.boxes)}`);
+      check(/bib \w+/.test(card.colours), `card ${id} colour names: "${card.colours}"`);
+    }
+  });
+  const paint = await page.evaluate(() => {
+    const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+    return { firstContentfulPaintMs: fcp ? Math.round(fcp.startTime) : null, domContentLoadedMs: Math.round(performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd) };
+  });
   check(view.errors.length === expectFailed && view.errors.every((e) => e.includes("corrupt")), `failed cards show their error: ${JSON.stringify(view.errors)}`);
   check(view.banner.includes(`${n - expectFailed} succeeded`), `banner: ${view.banner}`);
   const first = view.seqs[0];
@@ -110,7 +134,7 @@ try {
     searched = { bib: wanted, hits };
   }
   await page.screenshot({ path: args.screenshot, fullPage: true });
-  result = { messages: view.seqs.length, lastSeq: view.lastSeq, screenshot: args.screenshot, searched };
+  result = { messages: view.seqs.length, lastSeq: view.lastSeq, screenshot: args.screenshot, searched, ...paint };
 } catch (err) {
   violations.push("error: " + (err && err.message ? err.message : String(err)));
 } finally {

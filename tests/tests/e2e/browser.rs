@@ -1,13 +1,19 @@
 //! The dashboard in headless Chromium (Debian's package, driven by playwright-core): counts,
 //! bibs, colours and errors shown, and a gateway restart the page recovers from with no gap.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use finishline_bibgen::Set;
+use finishline_bibgen::{GroundTruth, Set};
+use finishline_bus::{BibIndex, BusLimits, BusWriter, Finish, Keys, ProgressBus, RunOutcome};
+use finishline_queue::{NewMedia, Producer, ProducerConfig};
 use finishline_tests::{
-    Gateway, RedisServer, Worker, unique_prefix, write_corrupt_jpeg, write_race_photos,
+    Gateway, RedisServer, Worker, bus_writer, unique_prefix, write_corrupt_jpeg, write_race_photos,
+};
+use finishline_wire::{
+    BoundingBox, ColorName, EventId, JobId, JobKind, JobState, MediaId, MediaSource, MessageName,
+    Plate, RequestId, VideoPlate,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -46,9 +52,7 @@ async fn the_dashboard_shows_the_event_and_recovers_from_a_gateway_restart_witho
     let mut gateway = Some(Gateway::start(redis.url(), &prefix).await);
     let port = gateway.as_ref().unwrap().port;
     let _worker = Worker::start(redis.url(), &prefix, &media).await;
-    let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let screenshot = artifacts.join("dashboard.png");
+    let screenshot = screenshots_dir().join("dashboard-10-photos.png");
     let mut node = tokio::process::Command::new("node")
         .arg(dir.join("dashboard.mjs"))
         .args([
@@ -114,5 +118,312 @@ async fn the_dashboard_shows_the_event_and_recovers_from_a_gateway_restart_witho
     let result = result.expect("the browser scenario printed its result");
     assert_eq!(result["ok"], true, "{result}");
     assert!(screenshot.exists());
+    eprintln!(
+        "dashboard at 10 photos: first contentful paint {} ms, DOMContentLoaded {} ms; \
+         screenshot {}",
+        result["firstContentfulPaintMs"],
+        result["domContentLoadedMs"],
+        screenshot.display()
+    );
     eprintln!("dashboard: {result}");
+}
+
+/// A thumbnail of each generated photo, as the worker makes them (long side 320 px, JPEG).
+fn thumbnails_of(media: &Path, truths: &[GroundTruth]) -> Vec<(Vec<u8>, u32, u32)> {
+    truths
+        .iter()
+        .map(|truth| {
+            let photo = image::open(media.join(&truth.file)).expect("a generated photo");
+            let (width, height) = (photo.width(), photo.height());
+            let mut jpeg = std::io::Cursor::new(Vec::new());
+            photo
+                .thumbnail(320, 320)
+                .to_rgb8()
+                .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+                .unwrap();
+            (jpeg.into_inner(), width, height)
+        })
+        .collect()
+}
+
+/// The plates a worker would report for a generated photo: its bib, box and colour names.
+fn plates_of(truth: &GroundTruth) -> Vec<Plate> {
+    let b = &truth.bib_box;
+    let mut plate = Plate::new(
+        truth.number,
+        0.93,
+        BoundingBox {
+            x: b.x,
+            y: b.y,
+            w: b.w,
+            h: b.h,
+        },
+    );
+    plate.bib_color = Some(truth.bib_hex.clone());
+    plate.shirt_color = Some(truth.shirt_hex.clone());
+    plate.bib_color_name = truth.bib_color.parse::<ColorName>().ok();
+    plate.shirt_color_name = truth.shirt_color.parse::<ColorName>().ok();
+    vec![plate]
+}
+
+/// How photo `i` of the big event ends: every 97th fails, every 13th shows no bib, the
+/// others show the bib of generated photo `i % n`.
+fn big_event_outcome(i: usize) -> (JobState, bool) {
+    if i % 97 == 50 {
+        (JobState::Failed, false)
+    } else {
+        (JobState::Succeeded, i % 13 != 5)
+    }
+}
+
+/// Ends `total` photo jobs of `event` and one video through the bus, as workers would (job
+/// queued, started, completed or failed, bibs indexed in the same step), each photo with a
+/// thumbnail in `artifacts`. Returns the number of photos that show `truths[0]`'s bib.
+async fn publish_big_event(
+    redis: &RedisServer,
+    prefix: &str,
+    artifacts: &Path,
+    media: &Path,
+    truths: &[GroundTruth],
+    total: usize,
+) -> usize {
+    let conn = redis.connection().await;
+    let keys = Keys::new(prefix);
+    let bus = ProgressBus::new(conn.clone(), keys.clone(), BusLimits::default());
+    let producer = Producer::new(conn, keys, ProducerConfig::default());
+    let writer = bus_writer(&bus);
+    let event = EventId::parse("race-big").unwrap();
+    let request = RequestId::parse("req-big").unwrap();
+    let thumbnails = thumbnails_of(media, truths);
+    std::fs::create_dir_all(artifacts.join("thumbnails")).unwrap();
+    let mut with_first_bib = 0;
+    for chunk in 0..total.div_ceil(500) {
+        let ids: Vec<usize> = (chunk * 500..total.min((chunk + 1) * 500)).collect();
+        let media_list: Vec<NewMedia> = ids
+            .iter()
+            .map(|i| NewMedia {
+                media_id: MediaId::parse(format!("photo-{i:05}")).unwrap(),
+                source: MediaSource::Path(truths[i % truths.len()].file.clone()),
+            })
+            .collect();
+        let jobs = producer
+            .enqueue(&event, &request, JobKind::Photo, None, &media_list)
+            .await
+            .unwrap();
+        let mut ends = Vec::new();
+        for (i, job) in ids.iter().copied().zip(jobs) {
+            let truth = &truths[i % truths.len()];
+            let (jpeg, width, height) = &thumbnails[i % truths.len()];
+            let (state, has_bib) = big_event_outcome(i);
+            let plates = if has_bib {
+                plates_of(truth)
+            } else {
+                Vec::new()
+            };
+            if state == JobState::Succeeded && has_bib && i % truths.len() == 0 {
+                with_first_bib += 1;
+            }
+            std::fs::write(
+                artifacts.join(format!("thumbnails/{}.jpg", job.job_id)),
+                jpeg,
+            )
+            .unwrap();
+            let photo_id = format!("photo-{i:05}");
+            let body = if state == JobState::Failed {
+                json!({ "photoId": photo_id, "jobId": job.job_id, "error": "corrupt image: not a JPEG",
+                    "code": "corrupt_media", "attempts": 1 })
+            } else {
+                json!({ "photoId": photo_id, "jobId": job.job_id,
+                    "plateNumber": plates.first().map(|p| p.number),
+                    "confidence": plates.first().map_or(0.0, |p| p.confidence),
+                    "plates": plates, "colors": [{ "hex": truth.shirt_hex, "share": 0.4 },
+                        { "hex": truth.bib_hex, "share": 0.2 }],
+                    "thumbnail": format!("/v1/jobs/{}/thumbnail", job.job_id),
+                    "imageSize": { "width": width, "height": height } })
+            };
+            let index = (state == JobState::Succeeded).then(|| {
+                BibIndex::photo(event.clone(), &photo_id, job.job_id.as_str(), &plates).unwrap()
+            });
+            let writer = writer.clone();
+            ends.push(tokio::spawn(async move {
+                end_job(&writer, &job.job_id, state, body.to_string(), index).await
+            }));
+        }
+        for end in ends {
+            assert!(end.await.unwrap(), "every job ends once");
+        }
+    }
+    // One video in which the first photo's bib is seen from 4.2 s to 9.8 s.
+    let video = MediaId::parse("finish-line-cam").unwrap();
+    let jobs = producer
+        .enqueue(
+            &event,
+            &request,
+            JobKind::Video,
+            None,
+            &[NewMedia {
+                media_id: video.clone(),
+                source: MediaSource::Path("clip.mp4".into()),
+            }],
+        )
+        .await
+        .unwrap();
+    let job_id = jobs[0].job_id.clone();
+    let plates = [VideoPlate {
+        number: truths[0].number,
+        confidence: 0.88,
+        first_seen_ms: 4_200,
+        last_seen_ms: 9_800,
+        corrected_from: None,
+    }];
+    let body = json!({ "videoId": video.as_str(), "jobId": job_id, "plates": plates, "durationMs": 20_000 });
+    let index = BibIndex::video(event.clone(), video.as_str(), job_id.as_str(), &plates).unwrap();
+    assert!(
+        end_job(
+            &writer,
+            &job_id,
+            JobState::Succeeded,
+            body.to_string(),
+            Some(index)
+        )
+        .await
+    );
+    with_first_bib
+}
+
+/// Starts a run of a job and ends it with `body`, indexing its bibs in the same step.
+async fn end_job(
+    writer: &BusWriter,
+    job_id: &JobId,
+    state: JobState,
+    body: String,
+    index: Option<BibIndex>,
+) -> bool {
+    let RunOutcome::Started { run, .. } = writer.start_run(job_id).await.unwrap() else {
+        panic!("the job starts")
+    };
+    let video = body.contains("\"videoId\"");
+    let name = match (state, video) {
+        (JobState::Failed, _) => MessageName::PhotoFailed,
+        (_, true) => MessageName::VideoCompleted,
+        _ => MessageName::PhotoCompleted,
+    };
+    let error = (state == JobState::Failed).then_some("corrupt image: not a JPEG");
+    writer
+        .finish_indexed(
+            job_id,
+            Some(run),
+            Finish {
+                state,
+                name,
+                body: &body,
+                result: (state == JobState::Succeeded).then_some("{}"),
+                error,
+            },
+            None,
+            index,
+        )
+        .await
+        .unwrap()
+}
+
+/// Runs tests/browser/grid.mjs against a gateway and returns its JSON result.
+async fn run_grid_script(args: &[String]) -> Value {
+    let output = tokio::process::Command::new("node")
+        .arg(browser_dir().join("grid.mjs"))
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(180), output)
+        .await
+        .expect("the grid scenario ends within 3 minutes")
+        .expect("node must be installed");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| {
+            panic!(
+                "no result line; stdout:\n{stdout}\nstderr:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    serde_json::from_str(line).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_two_thousand_photos_with_boxes_and_finds_a_bib_without_freezing() {
+    let dir = browser_dir();
+    assert!(
+        dir.join("node_modules/playwright-core").exists()
+            && Path::new("/usr/bin/chromium").exists(),
+        "run tests/run.sh (it installs Debian's chromium and `npm ci --prefix tests/browser`)"
+    );
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("browser-big");
+    let media = std::env::temp_dir().join(&prefix);
+    let truths = write_race_photos(&media, Set::Normal, 12, 17);
+    let artifacts = std::env::temp_dir().join(format!("{prefix}-artifacts"));
+    let store = format!("file://{}", artifacts.display());
+    let gateway = Gateway::start_with(
+        redis.url(),
+        &prefix,
+        &["--auth-disabled", "--artifacts", &store],
+    )
+    .await;
+    let total = 2_000;
+    let started = std::time::Instant::now();
+    let with_bib = publish_big_event(&redis, &prefix, &artifacts, &media, &truths, total).await;
+    eprintln!(
+        "dashboard: {total} photos ended through the bus in {:?}",
+        started.elapsed()
+    );
+    let failed = (0..total)
+        .filter(|i| big_event_outcome(*i).0 == JobState::Failed)
+        .count();
+    let no_bib = (0..total)
+        .filter(|i| big_event_outcome(*i) == (JobState::Succeeded, false))
+        .count();
+    let screenshot = screenshots_dir().join("dashboard-2000-photos.png");
+    let result = run_grid_script(&[
+        "--gateway".into(),
+        gateway.url(""),
+        "--event".into(),
+        "race-big".into(),
+        "--photos".into(),
+        total.to_string(),
+        "--failed".into(),
+        failed.to_string(),
+        "--no-bib".into(),
+        no_bib.to_string(),
+        "--bib".into(),
+        truths[0].number.to_string(),
+        "--bib-photos".into(),
+        with_bib.to_string(),
+        "--bib-video".into(),
+        "finish-line-cam".into(),
+        "--screenshot".into(),
+        screenshot.display().to_string(),
+    ])
+    .await;
+    assert_eq!(result["ok"], true, "{result}");
+    eprintln!(
+        "dashboard at {total} photos: first card {} ms after navigation, all {total} in the \
+         grid after {} ms, longest main-thread task {} ms, {} cards in the DOM; screenshot {}",
+        result["firstCardMs"],
+        result["allShownMs"],
+        result["longestTaskMs"],
+        result["domCards"],
+        screenshot.display()
+    );
+    let _ = std::fs::remove_dir_all(&media);
+    let _ = std::fs::remove_dir_all(&artifacts);
+}
+
+/// Where the dashboard tests save their screenshots: target/screenshots.
+fn screenshots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
