@@ -2,7 +2,7 @@
 //! re-run, a redelivery, a superseded, cancelled or failed run adds nothing; the gateway
 //! answers a number and a prefix with the snapshot's auth.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use finishline_bibgen::Set;
