@@ -1,7 +1,6 @@
 //! Photos flow from the HTTP API through the queue and the worker to a Socket.IO room.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use finishline_tests::{

@@ -2,7 +2,6 @@
 //! worker running the PP-OCR engine, and their bib numbers arrive in the event room; a worker
 //! without models fails photos with `engine_unavailable` instead of reporting them unread.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use finishline_bibgen::{BIB_COLORS, NamedColor, SHIRT_COLORS, Set};

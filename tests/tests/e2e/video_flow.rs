@@ -70,7 +70,7 @@ async fn a_video_reports_rising_progress_in_stage_order_then_its_duration_and_co
     assert_eq!(ack["snapshot"]["totalVideos"], 0);
 
     let first = post_videos(
-        &gateway,
+        gateway,
         "race-v",
         "req-video-1",
         json!({ "videoId": "v1", "source": { "path": "finish.mp4" } }),
@@ -84,7 +84,7 @@ async fn a_video_reports_rising_progress_in_stage_order_then_its_duration_and_co
 
     // The same videoId again, as a batch: the same job, nothing added.
     let again = post_videos(
-        &gateway,
+        gateway,
         "race-v",
         "req-video-2",
         json!({ "videos": [{ "videoId": "v1", "source": { "path": "finish.mp4" } }] }),
@@ -228,7 +228,7 @@ async fn a_corrupt_video_fails_once_with_a_readable_error_and_no_retry() {
     .await;
     let gateway = rig.gateway();
     let body = post_videos(
-        &gateway,
+        gateway,
         "race-bad",
         "req-bad",
         json!({ "videoId": "broken", "source": { "path": "broken.mp4" } }),
@@ -275,7 +275,7 @@ async fn queues_split_workers_and_a_video_worker_without_ffmpeg_refuses_to_start
     let (code, log) = Worker::start_expecting_exit(
         rig.redis.url(),
         &rig.prefix,
-        &media,
+        media,
         &["--queues", "photo,video", "--ffmpeg", "/nonexistent/ffmpeg"],
     )
     .await;
@@ -290,7 +290,7 @@ async fn queues_split_workers_and_a_video_worker_without_ffmpeg_refuses_to_start
     let photos = Worker::start_with(
         rig.redis.url(),
         &rig.prefix,
-        &media,
+        media,
         &["--queues", "photo", "--ffmpeg", "/nonexistent/ffmpeg"],
     )
     .await;
@@ -302,7 +302,7 @@ async fn queues_split_workers_and_a_video_worker_without_ffmpeg_refuses_to_start
         .await
         .expect("POST photo");
     post_videos(
-        &gateway,
+        gateway,
         "mixed",
         "req-mixed",
         json!({ "videoId": "clip", "source": { "path": "clip.mp4" } }),
@@ -326,7 +326,7 @@ async fn queues_split_workers_and_a_video_worker_without_ffmpeg_refuses_to_start
     );
 
     let _videos =
-        Worker::start_with(rig.redis.url(), &rig.prefix, &media, &["--queues", "video"]).await;
+        Worker::start_with(rig.redis.url(), &rig.prefix, media, &["--queues", "video"]).await;
     wait_until(
         "the video-only worker ends the video",
         Duration::from_secs(60),
@@ -361,7 +361,7 @@ async fn a_running_video_cancelled_stops_between_frames_and_its_ffmpeg_is_killed
         start_worker_and_client(&rig, &["--video-fps", "10"], "race-cancel").await;
     let gateway = rig.gateway();
     let body = post_videos(
-        &gateway,
+        gateway,
         "race-cancel",
         "req-cancel",
         json!({ "videoId": "long", "source": { "path": "long.mp4" } }),
@@ -380,7 +380,7 @@ async fn a_running_video_cancelled_stops_between_frames_and_its_ffmpeg_is_killed
         },
     )
     .await;
-    assert!(ffmpeg_running_under(&media), "ffmpeg samples the video");
+    assert!(ffmpeg_running_under(media), "ffmpeg samples the video");
     let response: Value = reqwest::Client::new()
         .post(gateway.url(&format!("/v1/jobs/{job_id}/cancel")))
         .send()
@@ -400,7 +400,7 @@ async fn a_running_video_cancelled_stops_between_frames_and_its_ffmpeg_is_killed
     )
     .await;
     wait_until("ffmpeg is killed", Duration::from_secs(10), || {
-        let running = ffmpeg_running_under(&media);
+        let running = ffmpeg_running_under(media);
         async move { !running }
     })
     .await;
@@ -447,7 +447,7 @@ async fn a_video_by_url_is_retried_after_a_transient_fetch_failure_and_its_downl
     .await;
     let gateway = rig.gateway();
     let body = post_videos(
-        &gateway,
+        gateway,
         "race-url",
         "req-url",
         json!({ "videos": [{ "videoId": "cam", "source": { "url": server.url("clip.mp4") } }] }),
@@ -483,7 +483,7 @@ async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
     let media = &rig.media;
     // Two generated race photos, each held for 2 s: the first bib is on screen 0–2 s, the
     // second 2–4 s.
-    let truths = finishline_tests::write_race_photos(&media, finishline_bibgen::Set::Normal, 2, 41);
+    let truths = finishline_tests::write_race_photos(media, finishline_bibgen::Set::Normal, 2, 41);
     let list = media.join("frames.txt");
     let mut concat = String::new();
     for truth in &truths {
@@ -517,7 +517,7 @@ async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
         start_worker_and_client(&rig, &["--video-fps", "2"], "race-vb").await;
     let gateway = rig.gateway();
     post_videos(
-        &gateway,
+        gateway,
         "race-vb",
         "req-video-bibs",
         json!({ "videoId": "runners", "source": { "path": "runners.mp4" } }),
@@ -573,7 +573,7 @@ async fn a_worker_busy_with_a_long_video_keeps_it_past_many_heartbeats() {
     let (busy, client, _ack) = start_worker_and_client(&rig, &beats, "race-busy").await;
     let gateway = rig.gateway();
     let body = post_videos(
-        &gateway,
+        gateway,
         "race-busy",
         "req-busy",
         json!({ "videoId": "long", "source": { "path": "long.mp4" } }),
@@ -581,7 +581,7 @@ async fn a_worker_busy_with_a_long_video_keeps_it_past_many_heartbeats() {
     .await;
     let job_id = body["jobs"][0]["jobId"].as_str().expect("jobId").to_owned();
     // A second worker whose housekeeper would take the video over from a silent one.
-    let other = Worker::start_with(rig.redis.url(), &rig.prefix, &media, &beats).await;
+    let other = Worker::start_with(rig.redis.url(), &rig.prefix, media, &beats).await;
     client
         .wait_for("event:completed", Duration::from_secs(120))
         .await;
