@@ -73,7 +73,8 @@ FROM runtime AS prebuilt
 ARG BIN_DIR=target/release
 ARG MODELS_DIR=models
 COPY ${BIN_DIR}/finishline-worker /usr/local/bin/finishline-worker
-COPY ${MODELS_DIR}/ch_PP-OCRv4_det_infer.onnx ${MODELS_DIR}/ch_PP-OCRv4_rec_infer.onnx \
+COPY ${MODELS_DIR}/ch_PP-OCRv4_det_infer.onnx ${MODELS_DIR}/ch_PP-OCRv4_det_infer.int8.onnx \
+     ${MODELS_DIR}/ch_PP-OCRv4_rec_infer.onnx \
      ${MODELS_DIR}/selfie_segmentation.onnx ${MODELS_DIR}/libonnxruntime.so.1.32.0 \
      /opt/finishline/models/
 
