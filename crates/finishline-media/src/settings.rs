@@ -230,6 +230,7 @@ mod tests {
             first_seen_ms: first,
             last_seen_ms: last,
             corrected_from: None,
+            thumbnail: None,
         }
     }
 

@@ -34,6 +34,7 @@ impl PlateMerger {
                     first_seen_ms: time_ms,
                     last_seen_ms: time_ms,
                     corrected_from: None,
+                    thumbnail: None,
                 });
         }
     }
@@ -92,6 +93,7 @@ mod tests {
                     first_seen_ms: 0,
                     last_seen_ms: 1500,
                     corrected_from: None,
+                    thumbnail: None,
                 },
                 VideoPlate {
                     number: 7,
@@ -99,6 +101,7 @@ mod tests {
                     first_seen_ms: 500,
                     last_seen_ms: 2000,
                     corrected_from: None,
+                    thumbnail: None,
                 },
             ]
         );

@@ -27,6 +27,9 @@ pub struct BibVideo {
     pub first_seen_ms: u64,
     pub last_seen_ms: u64,
     pub confidence: f32,
+    /// The thumbnail of the number's best frame, as in `video:completed`, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
 
 /// How many photos and videos of an event show a number.
@@ -90,7 +93,8 @@ pub fn photo_sightings(photo_id: &str, job_id: &str, plates: &[Plate]) -> Vec<(u
 }
 
 /// The sightings a completed video adds to the index: one per number (a video's plates are
-/// already merged per number; a repeat keeps the widest time span and the best confidence).
+/// already merged per number; a repeat keeps the widest time span, and the best confidence
+/// with its thumbnail).
 pub fn video_sightings(
     video_id: &str,
     job_id: &str,
@@ -102,7 +106,10 @@ pub fn video_sightings(
             Some((_, kept)) => {
                 kept.first_seen_ms = kept.first_seen_ms.min(plate.first_seen_ms);
                 kept.last_seen_ms = kept.last_seen_ms.max(plate.last_seen_ms);
-                kept.confidence = kept.confidence.max(plate.confidence);
+                if plate.confidence > kept.confidence {
+                    kept.confidence = plate.confidence;
+                    kept.thumbnail.clone_from(&plate.thumbnail);
+                }
             }
             None => out.push((
                 plate.number,
@@ -112,6 +119,7 @@ pub fn video_sightings(
                     first_seen_ms: plate.first_seen_ms,
                     last_seen_ms: plate.last_seen_ms,
                     confidence: plate.confidence,
+                    thumbnail: plate.thumbnail.clone(),
                 },
             )),
         }
@@ -164,6 +172,7 @@ mod tests {
                 first_seen_ms: 1000,
                 last_seen_ms: 2000,
                 corrected_from: None,
+                thumbnail: Some("/v1/jobs/j2/thumbnails/5".into()),
             },
             VideoPlate {
                 number: 5,
@@ -171,6 +180,7 @@ mod tests {
                 first_seen_ms: 500,
                 last_seen_ms: 1500,
                 corrected_from: Some(6),
+                thumbnail: Some("/v1/jobs/j2/thumbnails/6".into()),
             },
         ];
         let sightings = video_sightings("v1", "j2", &plates);
@@ -179,5 +189,12 @@ mod tests {
         assert_eq!(*number, 5);
         assert_eq!((video.first_seen_ms, video.last_seen_ms), (500, 2000));
         assert_eq!(video.confidence, 0.9);
+        assert_eq!(
+            video.thumbnail.as_deref(),
+            Some("/v1/jobs/j2/thumbnails/6"),
+            "the thumbnail of the best read"
+        );
+        let json = serde_json::to_value(video).unwrap();
+        assert_eq!(json["thumbnail"], "/v1/jobs/j2/thumbnails/6");
     }
 }

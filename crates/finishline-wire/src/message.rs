@@ -297,11 +297,13 @@ mod tests {
             first_seen_ms: 500,
             last_seen_ms: 1500,
             corrected_from: None,
+            thumbnail: None,
         };
         let v = serde_json::to_value(&plate).unwrap();
         assert_eq!(v["firstSeenMs"], 500);
         assert_eq!(v["lastSeenMs"], 1500);
         assert!(v.get("correctedFrom").is_none(), "{v}");
+        assert!(v.get("thumbnail").is_none(), "absent unless stored: {v}");
         let body = serde_json::to_value(VideoCompletedBody {
             video_id: "v1",
             job_id: "j1",
@@ -407,6 +409,10 @@ pub struct VideoPlate {
     /// The number as read, when the event's start list corrected it to `number`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrected_from: Option<u64>,
+    /// Where the gateway serves the thumbnail of the frame where the number was read with the
+    /// highest confidence (`/v1/jobs/{jobId}/thumbnails/{number}`), when the worker stored one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
 
 /// Body of `video:progress`.
