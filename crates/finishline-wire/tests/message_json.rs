@@ -1,0 +1,171 @@
+//! The JSON of every message body the wire crate builds, pinned byte for byte: these strings
+//! are PROTOCOL.md's contract (field names, order, absent fields), so a refactor of the body
+//! types that changes one byte of what a client receives fails here.
+
+use finishline_wire::{
+    BoundingBox, ColorName, ColorShare, ImageSize, MessageName, PhotoCompletedBody,
+    PhotoFailedBody, PhotoProgressBody, Plate, Stage, VideoCompletedBody, VideoFailedBody,
+    VideoPlate, VideoProgressBody,
+};
+
+fn plate() -> Plate {
+    Plate {
+        bib_color: Some("#ffffff".into()),
+        bib_color_name: Some(ColorName::White),
+        corrected_from: Some(1243),
+        ..Plate::new(
+            1234,
+            0.875,
+            BoundingBox {
+                x: 1,
+                y: 2,
+                w: 30,
+                h: 40,
+            },
+        )
+    }
+}
+
+fn video_plate(thumbnail: Option<&str>) -> VideoPlate {
+    VideoPlate {
+        number: 77,
+        confidence: 0.5,
+        first_seen_ms: 500,
+        last_seen_ms: 1500,
+        corrected_from: None,
+        thumbnail: thumbnail.map(str::to_owned),
+    }
+}
+
+/// `(message name, body as the worker sends it, the JSON PROTOCOL.md gives that message)`.
+fn pinned() -> Vec<(MessageName, String, &'static str)> {
+    let plates = [plate()];
+    let colors = [ColorShare {
+        hex: "#102030".into(),
+        share: 0.25,
+    }];
+    let video_plates = [
+        video_plate(Some("/v1/jobs/j2/thumbnails/77")),
+        video_plate(None),
+    ];
+    let json = |body: serde_json::Result<String>| body.expect("a body encodes");
+    vec![
+        (
+            MessageName::PhotoProgress,
+            json(serde_json::to_string(&PhotoProgressBody {
+                photo_id: "p1",
+                job_id: "j1",
+                progress: 33,
+                stage: Stage::Ocr,
+            })),
+            r#"{"photoId":"p1","jobId":"j1","progress":33,"stage":"ocr"}"#,
+        ),
+        (
+            MessageName::PhotoCompleted,
+            json(serde_json::to_string(&PhotoCompletedBody {
+                photo_id: "p1",
+                job_id: "j1",
+                plate_number: Some(1234),
+                confidence: 0.875,
+                plates: &plates,
+                colors: &colors,
+                thumbnail: Some("/v1/jobs/j1/thumbnail"),
+                image_size: Some(ImageSize {
+                    width: 640,
+                    height: 480,
+                }),
+            })),
+            concat!(
+                r#"{"photoId":"p1","jobId":"j1","plateNumber":1234,"confidence":0.875,"#,
+                r#""plates":[{"number":1234,"confidence":0.875,"box":{"x":1,"y":2,"w":30,"h":40},"#,
+                r##""bibColor":"#ffffff","bibColorName":"white","correctedFrom":1243}],"##,
+                r##""colors":[{"hex":"#102030","share":0.25}],"##,
+                r#""thumbnail":"/v1/jobs/j1/thumbnail","imageSize":{"width":640,"height":480}}"#
+            ),
+        ),
+        (
+            MessageName::PhotoCompleted,
+            json(serde_json::to_string(&PhotoCompletedBody {
+                photo_id: "p1",
+                job_id: "j1",
+                plate_number: None,
+                confidence: 0.0,
+                plates: &[],
+                colors: &[],
+                thumbnail: None,
+                image_size: None,
+            })),
+            r#"{"photoId":"p1","jobId":"j1","plateNumber":null,"confidence":0.0,"plates":[],"colors":[]}"#,
+        ),
+        (
+            MessageName::PhotoFailed,
+            json(serde_json::to_string(&PhotoFailedBody {
+                photo_id: "p1",
+                job_id: "j1",
+                error: "the image is corrupt",
+                code: "corrupt_image",
+                attempts: 1,
+            })),
+            r#"{"photoId":"p1","jobId":"j1","error":"the image is corrupt","code":"corrupt_image","attempts":1}"#,
+        ),
+        (
+            MessageName::VideoProgress,
+            json(serde_json::to_string(&VideoProgressBody {
+                video_id: "v1",
+                job_id: "j2",
+                progress: 50,
+                stage: Stage::Frames,
+            })),
+            r#"{"videoId":"v1","jobId":"j2","progress":50,"stage":"frames"}"#,
+        ),
+        (
+            MessageName::VideoCompleted,
+            json(serde_json::to_string(&VideoCompletedBody {
+                video_id: "v1",
+                job_id: "j2",
+                plates: &video_plates,
+                duration_ms: 4000,
+            })),
+            concat!(
+                r#"{"videoId":"v1","jobId":"j2","plates":["#,
+                r#"{"number":77,"confidence":0.5,"firstSeenMs":500,"lastSeenMs":1500,"#,
+                r#""thumbnail":"/v1/jobs/j2/thumbnails/77"},"#,
+                r#"{"number":77,"confidence":0.5,"firstSeenMs":500,"lastSeenMs":1500}],"#,
+                r#""durationMs":4000}"#
+            ),
+        ),
+        (
+            MessageName::VideoFailed,
+            json(serde_json::to_string(&VideoFailedBody {
+                video_id: "v1",
+                job_id: "j2",
+                error: "ffprobe found no video stream",
+                code: "unsupported_format",
+                attempts: 3,
+            })),
+            r#"{"videoId":"v1","jobId":"j2","error":"ffprobe found no video stream","code":"unsupported_format","attempts":3}"#,
+        ),
+    ]
+}
+
+#[test]
+fn every_message_body_serializes_to_the_json_of_the_protocol() {
+    for (name, body, expected) in pinned() {
+        assert_eq!(body, expected, "{}", name.as_str());
+    }
+}
+
+#[test]
+fn every_job_message_the_worker_builds_is_pinned() {
+    let pinned: Vec<MessageName> = pinned().into_iter().map(|(name, ..)| name).collect();
+    for name in [
+        MessageName::PhotoProgress,
+        MessageName::PhotoCompleted,
+        MessageName::PhotoFailed,
+        MessageName::VideoProgress,
+        MessageName::VideoCompleted,
+        MessageName::VideoFailed,
+    ] {
+        assert!(pinned.contains(&name), "{} is not pinned", name.as_str());
+    }
+}
