@@ -6,12 +6,16 @@
 //! settle, housekeeping) are built on it; nothing else speaks to Redis.
 
 mod call;
+pub mod conn;
 mod keys;
 mod limits;
 pub mod scripts;
+pub mod topology;
 
+pub use conn::{ConnOptions, Durability, RedisConn, is_not_replicated};
 pub use keys::{EventKeys, JobKeys, Keys, QueueKeys};
 pub use limits::BusLimits;
+pub use topology::{Topology, TopologyError};
 
 /// Errors of the Redis layer.
 #[derive(Debug, thiserror::Error)]
