@@ -24,7 +24,7 @@ use image::GrayImage;
 use self::lines::{LineParams, Polarity, TextLine, group_lines, segment};
 use self::tesseract::{DIGITS, Tesseract, Verdict, classify};
 use crate::color_name::ExposureGain;
-use crate::worn::{Glyphs, not_worn_reason, surroundings};
+use crate::worn::{Glyphs, PersonScore, not_worn_reason, surroundings};
 use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
 
 /// Detection runs on the photo scaled to at most this long side (12 MP photos cost too much
@@ -251,7 +251,7 @@ impl PhotoPipeline for ClassicalPipeline {
             let (x1, y1) = (x0 + b.w as f32, y0 + b.h as f32);
             let glyphs = Glyphs::from_corners([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
             let around = surroundings(&photo.image, gain, glyphs);
-            if let Some(why) = not_worn_reason(&around, 0.0) {
+            if let Some(why) = not_worn_reason(&around, PersonScore::NONE) {
                 tracing::debug!(%digits, reason = why, "digits not worn: not a bib");
                 continue;
             }

@@ -23,7 +23,7 @@ use super::detect::TextBox;
 use super::recognize::ReadLine;
 use crate::MediaError;
 use crate::color_name::ExposureGain;
-use crate::worn::{Glyphs, Surroundings, not_worn_reason, surroundings};
+use crate::worn::{Glyphs, PersonScore, Surroundings, not_worn_reason, surroundings};
 
 /// Plates below this confidence are not reported.
 pub const MIN_CONFIDENCE: f32 = 0.5;
@@ -97,7 +97,7 @@ struct Read<'a> {
     text_box: &'a TextBox,
     number: u64,
     confidence: f32,
-    person: f32,
+    person: PersonScore,
     glyphs: Glyphs,
     around: Surroundings,
 }
@@ -111,7 +111,7 @@ struct Read<'a> {
 pub fn plates(
     image: &RgbImage,
     lines: &[(TextBox, ReadLine)],
-    person_around: &mut dyn FnMut(&Glyphs) -> Result<f32, MediaError>,
+    person_around: &mut dyn FnMut(&Glyphs) -> Result<PersonScore, MediaError>,
 ) -> Result<Vec<Plate>, MediaError> {
     let worded: Vec<&TextBox> = lines
         .iter()
@@ -140,7 +140,8 @@ pub fn plates(
             text = %read.text,
             worn = verdict.is_none(),
             reason = verdict.unwrap_or("worn"),
-            person,
+            person = person.around,
+            above = person.above,
             shape = ?around.shape,
             glyphs = ?glyphs,
             box_height = text_box.height(),
@@ -163,7 +164,7 @@ pub fn plates(
     reads.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
-            .then(b.person.total_cmp(&a.person))
+            .then(b.person.around.total_cmp(&a.person.around))
             .then(b.glyphs.height().total_cmp(&a.glyphs.height()))
     });
     let plates: Vec<Plate> = reads
@@ -277,7 +278,7 @@ mod tests {
             }
         }
         // No person model here: the shape around the digits decides.
-        let found = plates(&image, &lines, &mut |_| Ok(0.0)).unwrap();
+        let found = plates(&image, &lines, &mut |_| Ok(PersonScore::NONE)).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].number, 4821);
         assert_eq!(
