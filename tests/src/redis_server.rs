@@ -121,10 +121,10 @@ impl RedisServer {
     }
 
     /// A connection for assertions made straight against Redis.
-    pub async fn connection(&self) -> redis::aio::ConnectionManager {
-        redis::Client::open(self.url.as_str())
-            .expect("redis url")
-            .get_connection_manager()
+    pub async fn connection(&self) -> finishline_redis::RedisConn {
+        let topology = finishline_redis::Topology::parse(&self.url).expect("redis url");
+        let options = finishline_redis::ConnOptions::new(Duration::from_secs(10));
+        finishline_redis::RedisConn::connect(&topology, options)
             .await
             .expect("connect to test redis")
     }

@@ -32,7 +32,7 @@ pub use video::{VideoProcessor, VideoSettings};
 /// A built worker, connected and ready to run.
 pub struct App {
     config: Config,
-    conn: redis::aio::ConnectionManager,
+    conn: finishline_service::RedisConn,
     keys: Keys,
     /// The queues consumed, without duplicates, photo first.
     kinds: Vec<JobKind>,

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use finishline_redis::BusLimits;
+use finishline_redis::RedisConn;
 use finishline_redis::scripts::batch::{Batch, End, Ended, Reply};
 use finishline_wire::{
     EventCounts, EventId, EventSnapshot, JobId, JobKind, JobState, JobStatus, MediaId, MessageName,
     Stage, now_rfc3339,
 };
-use redis::aio::ConnectionManager;
 
 use crate::tail::{StreamMessage, parse_entry};
 use crate::{BusError, Keys};
@@ -39,13 +39,13 @@ pub struct Finish<'a> {
 /// A handle on the bus; cheap to clone (one multiplexed connection).
 #[derive(Clone)]
 pub struct ProgressBus {
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     limits: BusLimits,
 }
 
 impl ProgressBus {
-    pub fn new(conn: ConnectionManager, keys: Keys, limits: BusLimits) -> Self {
+    pub fn new(conn: RedisConn, keys: Keys, limits: BusLimits) -> Self {
         Self { conn, keys, limits }
     }
 
@@ -57,7 +57,7 @@ impl ProgressBus {
         &self.limits
     }
 
-    pub fn connection(&self) -> ConnectionManager {
+    pub fn connection(&self) -> RedisConn {
         self.conn.clone()
     }
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use finishline_redis::RedisConn;
 use finishline_wire::MessageName;
-use redis::aio::ConnectionManager;
 use redis::streams::{StreamId, StreamReadOptions, StreamReadReply};
 
 use crate::{BusError, Keys};
@@ -86,7 +86,7 @@ pub(crate) fn parse_entry(
 /// A cursor on the global progress stream. It remembers its position, so after a Redis error
 /// the next `next_batch` resumes exactly where the last one ended: no gap, no duplicate.
 pub struct StreamTail {
-    conn: ConnectionManager,
+    conn: RedisConn,
     key: String,
     last_id: String,
 }
@@ -96,7 +96,7 @@ impl StreamTail {
     ///
     /// # Errors
     /// Fails when Redis cannot be reached.
-    pub async fn from_now(mut conn: ConnectionManager, keys: &Keys) -> Result<Self, BusError> {
+    pub async fn from_now(mut conn: RedisConn, keys: &Keys) -> Result<Self, BusError> {
         let key = keys.progress_stream();
         let newest: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
             .arg(&key)

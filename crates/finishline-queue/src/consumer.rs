@@ -23,11 +23,11 @@ use std::time::Duration;
 use apalis::prelude::{Task, TaskBuilder, TaskId, WorkerContext};
 use finishline_bus::{Ack, Keys};
 use finishline_redis::QueueKeys;
+use finishline_redis::RedisConn;
 use finishline_redis::scripts::{fetch, requeue as requeue_script};
 use finishline_wire::JobKind;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use redis::aio::ConnectionManager;
 use serde::de::DeserializeOwned;
 
 use crate::codec::decode_delivery;
@@ -72,7 +72,7 @@ pub type FetchError = redis::RedisError;
 /// batches, then handed out one at a time. Never ends by itself; an idle queue is polled every
 /// `tuning.poll_interval`.
 pub fn task_stream<J>(
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     kind: JobKind,
     worker: &WorkerContext,
@@ -96,7 +96,7 @@ where
 }
 
 struct Fetcher {
-    conn: ConnectionManager,
+    conn: RedisConn,
     queue: QueueKeys,
     worker: String,
     tuning: WorkerTuning,
@@ -156,7 +156,7 @@ impl Fetcher {
 /// the worker is asking for work. Only refreshes a registration the worker's first fetch made
 /// (`ZADD XX`): a worker that others have declared dead stays so.
 pub async fn keep_alive(
-    mut conn: ConnectionManager,
+    mut conn: RedisConn,
     keys: &Keys,
     kind: JobKind,
     worker_name: &str,
@@ -186,7 +186,7 @@ pub async fn keep_alive(
 ///
 /// # Errors
 /// Fails when Redis cannot be reached.
-pub async fn requeue(conn: &mut ConnectionManager, ack: &Ack) -> Result<bool, redis::RedisError> {
+pub async fn requeue(conn: &mut RedisConn, ack: &Ack) -> Result<bool, redis::RedisError> {
     requeue_script::requeue(conn, &QueueKeys::new(&ack.queue), &ack.worker, &ack.task_id)
         .await
         .map_err(into_redis)

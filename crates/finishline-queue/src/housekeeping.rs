@@ -4,9 +4,9 @@ use std::time::{Duration, SystemTime};
 
 use finishline_bus::Keys;
 use finishline_redis::QueueKeys;
+use finishline_redis::RedisConn;
 use finishline_redis::scripts::{hand_back, promote, stats};
 use finishline_wire::JobKind;
-use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 use crate::{QueueError, heartbeat_score, unix_now};
@@ -29,12 +29,12 @@ pub struct QueueStats {
 
 /// Runs the housekeeping of one queue.
 pub struct Housekeeper {
-    conn: ConnectionManager,
+    conn: RedisConn,
     queue: QueueKeys,
 }
 
 impl Housekeeper {
-    pub fn new(conn: ConnectionManager, keys: &Keys, kind: JobKind) -> Self {
+    pub fn new(conn: RedisConn, keys: &Keys, kind: JobKind) -> Self {
         Self {
             conn,
             queue: keys.queue_keys(kind),

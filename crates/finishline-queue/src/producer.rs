@@ -1,11 +1,11 @@
 //! The producer API: enqueue one or many photos (or videos) of an event, idempotently.
 
 use finishline_bus::{BusLimits, Keys};
+use finishline_redis::RedisConn;
 use finishline_redis::scripts::enqueue::{Enqueue, NewJob};
 use finishline_wire::{
     EventId, JobId, JobKind, MediaId, MediaJob, MediaSource, RequestId, UserId, now_rfc3339,
 };
-use redis::aio::ConnectionManager;
 
 use crate::QueueError;
 
@@ -46,13 +46,13 @@ pub struct Enqueued {
 /// Enqueues jobs. Cheap to clone.
 #[derive(Clone)]
 pub struct Producer {
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     config: ProducerConfig,
 }
 
 impl Producer {
-    pub fn new(conn: ConnectionManager, keys: Keys, config: ProducerConfig) -> Self {
+    pub fn new(conn: RedisConn, keys: Keys, config: ProducerConfig) -> Self {
         Self { conn, keys, config }
     }
 
@@ -75,6 +75,7 @@ impl Producer {
         let mut out = Vec::with_capacity(items.len());
         let ts = now_rfc3339();
         let enqueue = Enqueue {
+            keys: &self.keys,
             event: &self.keys.event_keys(event_id),
             media_index: &self.keys.media_index(event_id, kind),
             queue: &self.keys.queue_keys(kind),
@@ -88,7 +89,8 @@ impl Producer {
             let jobs = chunk
                 .iter()
                 .map(|item| {
-                    let job_id = JobId::generate();
+                    // Of the event's group: the job's keys share its event's slot.
+                    let job_id = self.keys.new_job_id(event_id);
                     Ok(NewJob {
                         media_id: &item.media_id,
                         payload: payload(kind, &job_id, event_id, request_id, item)?,

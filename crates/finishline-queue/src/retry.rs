@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use finishline_bus::{BusLimits, Keys};
+use finishline_redis::RedisConn;
 use finishline_redis::scripts::{redrive, retry};
 use finishline_wire::{EventId, JobId, JobKind, now_rfc3339};
 use rand::Rng;
-use redis::aio::ConnectionManager;
 
 use crate::{QueueError, unix_now};
 
@@ -42,14 +42,14 @@ impl Backoff {
 /// Schedules retries and re-drives for one kind of job.
 #[derive(Clone)]
 pub struct Retrier {
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     kind: JobKind,
     limits: BusLimits,
 }
 
 impl Retrier {
-    pub fn new(conn: ConnectionManager, keys: Keys, kind: JobKind, limits: BusLimits) -> Self {
+    pub fn new(conn: RedisConn, keys: Keys, kind: JobKind, limits: BusLimits) -> Self {
         Self {
             conn,
             keys,

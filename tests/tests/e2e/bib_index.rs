@@ -47,7 +47,7 @@ async fn get(gateway: &Gateway, path: &str, token: Option<&str>) -> (u16, Value)
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn bus(redis_conn: redis::aio::ConnectionManager, prefix: &str) -> ProgressBus {
+fn bus(redis_conn: finishline_redis::RedisConn, prefix: &str) -> ProgressBus {
     ProgressBus::new(redis_conn, Keys::new(prefix), BusLimits::default())
 }
 

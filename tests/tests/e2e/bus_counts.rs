@@ -123,7 +123,7 @@ async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
 
 /// Calls per command since the last `CONFIG RESETSTAT` (commands run by scripts included).
 async fn command_calls(
-    conn: &mut redis::aio::ConnectionManager,
+    conn: &mut finishline_redis::RedisConn,
 ) -> std::collections::HashMap<String, u64> {
     let info: String = redis::cmd("INFO")
         .arg("commandstats")

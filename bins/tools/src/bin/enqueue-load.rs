@@ -98,8 +98,10 @@ async fn main() -> anyhow::Result<()> {
             url: url.trim_end_matches('/').to_owned(),
         },
         None => {
-            let client = redis::Client::open(args.redis_url.as_str()).context("redis url")?;
-            let conn = redis::aio::ConnectionManager::new(client)
+            let topology =
+                finishline_redis::Topology::parse(&args.redis_url).context("redis url")?;
+            let options = finishline_redis::ConnOptions::new(std::time::Duration::from_secs(10));
+            let conn = finishline_redis::RedisConn::connect(&topology, options)
                 .await
                 .context("connecting to redis")?;
             Target::Producer(Producer::new(

@@ -57,12 +57,8 @@ impl SentinelConn {
             primary = primary.set_password(password);
         }
         let node_info = SentinelNodeConnectionInfo::default().set_redis_connection_info(primary);
-        let client = SentinelClient::build(
-            urls,
-            master,
-            Some(node_info),
-            SentinelServerType::Master,
-        )?;
+        let client =
+            SentinelClient::build(urls, master, Some(node_info), SentinelServerType::Master)?;
         let client = Arc::new(tokio::sync::Mutex::new(client));
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(options.connection_timeout))
