@@ -9,8 +9,8 @@ use finishline_bus::{Ack, BibIndex};
 use finishline_media::{MediaError, MediaLimits, PhotoPipeline, SourceLoader, decode_photo};
 use finishline_queue::Delivery;
 use finishline_wire::{
-    ColorShare, ImageSize, JobKind, MediaJob, MessageName, PhotoCompletedBody, PhotoProgressBody,
-    Plate, Stage,
+    ColorShare, ImageSize, JobKind, MediaJob, MediaRef, PhotoCompletedBody, Plate, ProgressBody,
+    Stage,
 };
 
 use crate::job::{JobRunner, Run, RunError, Success, handle, record_stage};
@@ -209,22 +209,15 @@ impl PhotoProcessor {
         stage: Stage,
         progress: u8,
     ) -> Result<(), RunError> {
-        let body = serde_json::to_string(&PhotoProgressBody {
-            photo_id: job.media_id.as_str(),
-            job_id: job.job_id.as_str(),
+        let body = ProgressBody {
+            media: MediaRef::of(job),
             progress,
             stage,
-        })
-        .map_err(encode_error)?;
+        };
+        let name = body.name();
+        let body = serde_json::to_string(&body).map_err(encode_error)?;
         self.runner
-            .progress(
-                &job.job_id,
-                run,
-                MessageName::PhotoProgress,
-                body,
-                stage,
-                progress,
-            )
+            .progress(&job.job_id, run, name, body, stage, progress)
             .await
     }
 }

@@ -5,6 +5,7 @@
 //! Socket.IO. Every JSON field is camelCase.
 
 mod bibs;
+mod body;
 mod ids;
 mod job;
 mod message;
@@ -14,12 +15,14 @@ mod settings;
 pub use bibs::{
     BibCounts, BibNumber, BibNumbers, BibPage, BibPhoto, BibVideo, photo_sightings, video_sightings,
 };
+pub use body::{
+    FailedBody, ImageSize, MediaRef, PhotoCompletedBody, ProgressBody, VideoCompletedBody,
+    VideoPlate, VideoProgressBody,
+};
 pub use ids::{EventId, IdError, JobId, MediaId, RequestId, UserId, validate_id};
 pub use job::{JobKind, JobState, JobStatus, MediaJob, MediaSource, Stage};
 pub use message::{
-    BoundingBox, ColorName, ColorShare, EventCounts, EventSnapshot, ImageSize, MessageName,
-    PhotoCompletedBody, PhotoFailedBody, PhotoProgressBody, Plate, VideoCompletedBody,
-    VideoFailedBody, VideoPlate, VideoProgressBody, now_rfc3339,
+    BoundingBox, ColorName, ColorShare, EventCounts, EventSnapshot, MessageName, Plate, now_rfc3339,
 };
 pub use rooms::{ALL_JOBS_ROOM, event_room, job_room, replay_room, user_room};
 pub use settings::{EventSettings, MAX_BIB, MAX_START_LIST, SettingsError};

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::JobKind;
+
 /// The Socket.IO event names of server → client messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MessageName {
@@ -67,6 +69,30 @@ impl MessageName {
             Self::EventCompleted => "event:completed",
             Self::JobQueued => "job:queued",
             Self::JobStarted => "job:started",
+        }
+    }
+
+    /// `photo:progress` or `video:progress`.
+    pub fn progress(kind: JobKind) -> Self {
+        match kind {
+            JobKind::Photo => Self::PhotoProgress,
+            JobKind::Video => Self::VideoProgress,
+        }
+    }
+
+    /// `photo:completed` or `video:completed`.
+    pub fn completed(kind: JobKind) -> Self {
+        match kind {
+            JobKind::Photo => Self::PhotoCompleted,
+            JobKind::Video => Self::VideoCompleted,
+        }
+    }
+
+    /// `photo:failed` or `video:failed`.
+    pub fn failed(kind: JobKind) -> Self {
+        match kind {
+            JobKind::Photo => Self::PhotoFailed,
+            JobKind::Video => Self::VideoFailed,
         }
     }
 
@@ -262,6 +288,7 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{VideoCompletedBody, VideoPlate};
 
     #[test]
     fn message_names_round_trip() {
@@ -343,105 +370,4 @@ mod tests {
         assert_eq!(v["shirtColorName"], "red");
         assert!(v.get("correctedFrom").is_none(), "{v}");
     }
-}
-
-/// Body of `photo:progress` (the bus adds the common fields).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PhotoProgressBody<'a> {
-    pub photo_id: &'a str,
-    pub job_id: &'a str,
-    pub progress: u8,
-    pub stage: crate::Stage,
-}
-
-/// Body of `photo:completed`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PhotoCompletedBody<'a> {
-    pub photo_id: &'a str,
-    pub job_id: &'a str,
-    /// The best plate's number, or null when no bib was read.
-    pub plate_number: Option<u64>,
-    /// The best plate's confidence; 0 when no bib was read.
-    pub confidence: f32,
-    pub plates: &'a [Plate],
-    pub colors: &'a [ColorShare],
-    /// Where the gateway serves the photo's thumbnail (`/v1/jobs/{jobId}/thumbnail`), when
-    /// the worker stored one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub thumbnail: Option<&'a str>,
-    /// The photo's size in pixels, the frame of the plates' boxes (a client scales them
-    /// to the thumbnail with it); absent when the photo was not decoded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_size: Option<ImageSize>,
-}
-
-/// A picture's width and height in pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ImageSize {
-    pub width: u32,
-    pub height: u32,
-}
-
-/// Body of `photo:failed`, sent once, when no retry is left.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PhotoFailedBody<'a> {
-    pub photo_id: &'a str,
-    pub job_id: &'a str,
-    pub error: &'a str,
-    pub code: &'a str,
-    pub attempts: u32,
-}
-
-/// One bib seen in a video: the number, how sure the reads were, and when it was on screen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VideoPlate {
-    pub number: u64,
-    /// Calibrated confidence, 0–1.
-    pub confidence: f32,
-    /// Time of the first sampled frame where the number was read, from the video's start.
-    pub first_seen_ms: u64,
-    /// Time of the last sampled frame where the number was read.
-    pub last_seen_ms: u64,
-    /// The number as read, when the event's start list corrected it to `number`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub corrected_from: Option<u64>,
-    /// Where the gateway serves the thumbnail of the frame where the number was read with the
-    /// highest confidence (`/v1/jobs/{jobId}/thumbnails/{number}`), when the worker stored one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail: Option<String>,
-}
-
-/// Body of `video:progress`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VideoProgressBody<'a> {
-    pub video_id: &'a str,
-    pub job_id: &'a str,
-    pub progress: u8,
-    pub stage: crate::Stage,
-}
-
-/// Body of `video:completed`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VideoCompletedBody<'a> {
-    pub video_id: &'a str,
-    pub job_id: &'a str,
-    pub plates: &'a [VideoPlate],
-    pub duration_ms: u64,
-}
-
-/// Body of `video:failed`, sent once, when no retry is left.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VideoFailedBody<'a> {
-    pub video_id: &'a str,
-    pub job_id: &'a str,
-    pub error: &'a str,
-    pub code: &'a str,
-    pub attempts: u32,
 }

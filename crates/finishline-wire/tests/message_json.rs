@@ -3,9 +3,9 @@
 //! types that changes one byte of what a client receives fails here.
 
 use finishline_wire::{
-    BoundingBox, ColorName, ColorShare, ImageSize, MessageName, PhotoCompletedBody,
-    PhotoFailedBody, PhotoProgressBody, Plate, Stage, VideoCompletedBody, VideoFailedBody,
-    VideoPlate, VideoProgressBody,
+    BoundingBox, ColorName, ColorShare, FailedBody, ImageSize, JobKind, MediaRef, MessageName,
+    PhotoCompletedBody, Plate, ProgressBody, Stage, VideoCompletedBody, VideoPlate,
+    VideoProgressBody,
 };
 
 fn plate() -> Plate {
@@ -23,6 +23,14 @@ fn plate() -> Plate {
                 h: 40,
             },
         )
+    }
+}
+
+fn media(kind: JobKind, media_id: &'static str, job_id: &'static str) -> MediaRef<'static> {
+    MediaRef {
+        kind,
+        media_id,
+        job_id,
     }
 }
 
@@ -52,9 +60,8 @@ fn pinned() -> Vec<(MessageName, String, &'static str)> {
     vec![
         (
             MessageName::PhotoProgress,
-            json(serde_json::to_string(&PhotoProgressBody {
-                photo_id: "p1",
-                job_id: "j1",
+            json(serde_json::to_string(&ProgressBody {
+                media: media(JobKind::Photo, "p1", "j1"),
                 progress: 33,
                 stage: Stage::Ocr,
             })),
@@ -99,14 +106,22 @@ fn pinned() -> Vec<(MessageName, String, &'static str)> {
         ),
         (
             MessageName::PhotoFailed,
-            json(serde_json::to_string(&PhotoFailedBody {
-                photo_id: "p1",
-                job_id: "j1",
+            json(serde_json::to_string(&FailedBody {
+                media: media(JobKind::Photo, "p1", "j1"),
                 error: "the image is corrupt",
                 code: "corrupt_image",
                 attempts: 1,
             })),
             r#"{"photoId":"p1","jobId":"j1","error":"the image is corrupt","code":"corrupt_image","attempts":1}"#,
+        ),
+        (
+            MessageName::VideoProgress,
+            json(serde_json::to_string(&ProgressBody {
+                media: media(JobKind::Video, "v1", "j2"),
+                progress: 50,
+                stage: Stage::Frames,
+            })),
+            r#"{"videoId":"v1","jobId":"j2","progress":50,"stage":"frames"}"#,
         ),
         (
             MessageName::VideoProgress,
@@ -136,9 +151,8 @@ fn pinned() -> Vec<(MessageName, String, &'static str)> {
         ),
         (
             MessageName::VideoFailed,
-            json(serde_json::to_string(&VideoFailedBody {
-                video_id: "v1",
-                job_id: "j2",
+            json(serde_json::to_string(&FailedBody {
+                media: media(JobKind::Video, "v1", "j2"),
                 error: "ffprobe found no video stream",
                 code: "unsupported_format",
                 attempts: 3,
@@ -167,5 +181,30 @@ fn every_job_message_the_worker_builds_is_pinned() {
         MessageName::VideoFailed,
     ] {
         assert!(pinned.contains(&name), "{} is not pinned", name.as_str());
+    }
+}
+
+#[test]
+fn a_shared_body_names_its_message_by_the_media_s_kind() {
+    for kind in JobKind::ALL {
+        let media = media(kind, "m1", "j1");
+        let progress = ProgressBody {
+            media,
+            progress: 0,
+            stage: Stage::Detection,
+        };
+        let failed = FailedBody {
+            media,
+            error: "e",
+            code: "c",
+            attempts: 1,
+        };
+        let prefix = kind.as_str();
+        assert_eq!(progress.name().as_str(), format!("{prefix}:progress"));
+        assert_eq!(failed.name().as_str(), format!("{prefix}:failed"));
+        assert_eq!(
+            MessageName::completed(kind).as_str(),
+            format!("{prefix}:completed")
+        );
     }
 }

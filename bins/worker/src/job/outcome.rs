@@ -11,7 +11,7 @@ use apalis::prelude::BoxDynError;
 use finishline_bus::{Ack, BibIndex, Finish, RunOutcome};
 use finishline_queue::Delivery;
 use finishline_wire::{
-    EventId, JobId, JobKind, JobState, MediaJob, MessageName, PhotoFailedBody, VideoFailedBody,
+    EventId, FailedBody, JobId, JobKind, JobState, MediaJob, MediaRef, MessageName,
 };
 use tracing::Instrument;
 
@@ -137,7 +137,7 @@ impl JobRunner {
                 Some(started.run),
                 Finish {
                     state: JobState::Succeeded,
-                    name: completed_name(job.kind),
+                    name: MessageName::completed(job.kind),
                     body: &success.body,
                     result: Some(&success.result),
                     error: None,
@@ -232,22 +232,18 @@ impl JobRunner {
         ack: Option<Ack>,
         event_id: Option<EventId>,
     ) -> Result<bool, BoxDynError> {
-        let body = match kind {
-            JobKind::Photo => serde_json::to_string(&PhotoFailedBody {
-                photo_id: media_id,
+        let body = FailedBody {
+            media: MediaRef {
+                kind,
+                media_id,
                 job_id: job_id.as_str(),
-                error,
-                code,
-                attempts,
-            })?,
-            JobKind::Video => serde_json::to_string(&VideoFailedBody {
-                video_id: media_id,
-                job_id: job_id.as_str(),
-                error,
-                code,
-                attempts,
-            })?,
+            },
+            error,
+            code,
+            attempts,
         };
+        let name = body.name();
+        let body = serde_json::to_string(&body)?;
         Ok(self
             .writer
             .finish_indexed(
@@ -255,7 +251,7 @@ impl JobRunner {
                 run,
                 Finish {
                     state: JobState::Failed,
-                    name: failed_name(kind),
+                    name,
                     body: &body,
                     result: None,
                     error: Some(error),
@@ -312,19 +308,5 @@ impl JobRunner {
             "failed a job whose payload is not a job"
         );
         Ok(())
-    }
-}
-
-fn completed_name(kind: JobKind) -> MessageName {
-    match kind {
-        JobKind::Photo => MessageName::PhotoCompleted,
-        JobKind::Video => MessageName::VideoCompleted,
-    }
-}
-
-fn failed_name(kind: JobKind) -> MessageName {
-    match kind {
-        JobKind::Photo => MessageName::PhotoFailed,
-        JobKind::Video => MessageName::VideoFailed,
     }
 }
