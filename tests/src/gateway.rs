@@ -30,6 +30,18 @@ impl Gateway {
     /// Starts a gateway on a given port: 0 for any free one, or the port of a gateway that
     /// was killed, to bring it back where its clients expect it.
     pub async fn start_on(port: u16, redis_url: &str, prefix: &str, extra: &[&str]) -> Self {
+        Self::start_with_env(port, redis_url, prefix, extra, &[]).await
+    }
+
+    /// Starts a gateway on `port` with `envs` set in its environment (e.g. the AWS variables
+    /// of an S3 artifact store), as an operator would configure it.
+    pub async fn start_with_env(
+        port: u16,
+        redis_url: &str,
+        prefix: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Self {
         let mut args = vec![
             "--listen".into(),
             format!("127.0.0.1:{port}"),
@@ -39,7 +51,7 @@ impl Gateway {
             prefix.into(),
         ];
         args.extend(extra.iter().map(|a| (*a).to_owned()));
-        let mut process = Managed::spawn("finishline-gateway", &args, &[]);
+        let mut process = Managed::spawn("finishline-gateway", &args, envs);
         let addr = process.wait_logged_addr(LISTENING).await;
         let gateway = Self {
             process,

@@ -2,6 +2,7 @@
 //! and gateway binaries as processes on port 0, a real Socket.IO client, generated photos and
 //! videos, and the [`Rig`] that starts them together.
 
+mod auth;
 mod bus;
 mod client;
 mod gateway;
@@ -15,6 +16,7 @@ mod rig;
 pub mod s3_server;
 mod worker;
 
+pub use auth::{JWT_SECRET, token};
 pub use bus::{bus_writer, run_photo_job};
 pub use client::{Received, SocketClient};
 pub use gateway::Gateway;

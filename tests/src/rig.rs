@@ -11,12 +11,15 @@
 use std::time::Duration;
 
 use finishline_bus::{BusLimits, Keys, ProgressBus, StreamMessage};
+use finishline_queue::{Producer, ProducerConfig};
 use finishline_wire::{EventCounts, EventId};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::{
-    Gateway, MediaDir, RedisServer, SocketClient, Worker, media_dir, unique_prefix, wait_until,
+    Gateway, JWT_SECRET, MediaDir, RedisServer, Worker, media_dir, unique_prefix, wait_until,
 };
+
+mod http;
 
 /// What a [`Rig`] starts; `Rig::builder` gives one gateway with auth off and no worker.
 #[must_use = "call .start() to start the rig"]
@@ -27,6 +30,7 @@ pub struct RigBuilder {
     gateway_flags: Vec<String>,
     workers: usize,
     worker_flags: Vec<String>,
+    envs: Vec<(String, String)>,
 }
 
 impl RigBuilder {
@@ -45,6 +49,26 @@ impl RigBuilder {
     /// The gateways' flags instead of `--auth-disabled` (e.g. `--jwt-secret …`).
     pub fn gateway_flags(mut self, flags: &[&str]) -> Self {
         self.gateway_flags = flags.iter().map(|f| (*f).to_owned()).collect();
+        self
+    }
+
+    /// Gateways with JWT auth on, keyed by [`JWT_SECRET`] (sign with [`crate::token`]),
+    /// plus `extra` flags.
+    pub fn jwt(mut self, extra: &[&str]) -> Self {
+        self.gateway_flags = ["--jwt-secret", JWT_SECRET]
+            .iter()
+            .chain(extra)
+            .map(|f| (*f).to_owned())
+            .collect();
+        self
+    }
+
+    /// Environment variables of every gateway and worker (e.g. the AWS ones of an S3 store).
+    pub fn env(mut self, envs: &[(&str, String)]) -> Self {
+        self.envs = envs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
         self
     }
 
@@ -80,6 +104,7 @@ impl RigBuilder {
             prefix,
             bus,
             gateway_flags: self.gateway_flags,
+            envs: self.envs,
             redis,
         };
         for _ in 0..self.gateways {
@@ -107,6 +132,7 @@ pub struct Rig {
     /// The progress bus of this rig, as a worker sees it, for assertions against Redis.
     pub bus: ProgressBus,
     gateway_flags: Vec<String>,
+    envs: Vec<(String, String)>,
     pub redis: RedisServer,
 }
 
@@ -120,6 +146,7 @@ impl Rig {
             gateway_flags: vec!["--auth-disabled".to_owned()],
             workers: 0,
             worker_flags: Vec::new(),
+            envs: Vec::new(),
         }
     }
 
@@ -142,54 +169,30 @@ impl Rig {
     /// again) with the rig's flags; the caller owns it.
     pub async fn start_gateway_on(&self, port: u16) -> Gateway {
         let flags: Vec<&str> = self.gateway_flags.iter().map(String::as_str).collect();
-        Gateway::start_on(port, self.redis.url(), &self.prefix, &flags).await
+        Gateway::start_with_env(port, self.redis.url(), &self.prefix, &flags, &self.envs()).await
+    }
+
+    fn envs(&self) -> Vec<(&str, &str)> {
+        self.envs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    /// A producer on the rig's Redis and prefix, as a Rust processor enqueues.
+    pub async fn producer(&self) -> Producer {
+        let keys = Keys::new(&self.prefix);
+        Producer::new(
+            self.redis.connection().await,
+            keys,
+            ProducerConfig::default(),
+        )
     }
 
     /// Starts one more worker with `extra` flags; the caller owns it (to kill it, say).
     pub async fn start_worker(&self, extra: &[&str]) -> Worker {
-        Worker::start_with(self.redis.url(), &self.prefix, &self.media, extra).await
-    }
-
-    /// A Socket.IO client of the first gateway's `/progress`, auth off.
-    pub async fn client(&self) -> SocketClient {
-        SocketClient::connect(&self.gateway().url(""), None).await
-    }
-
-    /// A client of the first gateway subscribed to `event` (the ack checked for success).
-    pub async fn subscribed_client(&self, event: &str) -> SocketClient {
-        let client = self.client().await;
-        let ack = client
-            .call("subscribe:event", json!({ "eventId": event }))
-            .await;
-        assert_eq!(ack["success"], true, "subscribe to {event}: {ack}");
-        client
-    }
-
-    /// POSTs `body` to `path` of the first gateway; the status and the JSON body (null when
-    /// the body is not JSON).
-    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let response = reqwest::Client::new()
-            .post(self.gateway().url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("POST {path}: {err}"));
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Enqueues photos of `event` (`{ "photos": [...] }`), asserting 202; the reply.
-    pub async fn post_photos(&self, event: &str, body: &Value) -> Value {
-        let (status, reply) = self.post(&format!("/v1/events/{event}/photos"), body).await;
-        assert_eq!(status, 202, "POST photos of {event}: {reply}");
-        reply
-    }
-
-    /// Enqueues videos of `event` (`{ "videos": [...] }`), asserting 202; the reply.
-    pub async fn post_videos(&self, event: &str, body: &Value) -> Value {
-        let (status, reply) = self.post(&format!("/v1/events/{event}/videos"), body).await;
-        assert_eq!(status, 202, "POST videos of {event}: {reply}");
-        reply
+        let (redis, media, envs) = (self.redis.url(), &self.media, self.envs());
+        Worker::start_with_env(redis, &self.prefix, media, extra, &envs).await
     }
 }
 
@@ -202,6 +205,16 @@ impl Rig {
             .history_range(&event, 0, u64::MAX, 100_000)
             .await
             .expect("read the history")
+    }
+
+    /// The bodies of the messages named `name` in the history of `event`, in seq order.
+    pub async fn message_bodies(&self, event: &str, name: &str) -> Vec<Value> {
+        self.history(event)
+            .await
+            .iter()
+            .filter(|m| m.name.as_str() == name)
+            .map(|m| serde_json::from_str(m.data.get()).expect("a JSON body"))
+            .collect()
     }
 
     /// Waits (60 s at most) until the counts of `event` satisfy `condition`.
@@ -223,7 +236,17 @@ impl Rig {
         .await;
     }
 
-    async fn wait_snapshot_for(
+    /// Waits until `total` jobs of `event`, photos and videos, have ended.
+    pub async fn wait_jobs_ended(&self, event: &str, total: u64, timeout: Duration) {
+        let what = format!("{total} jobs of {event} end");
+        self.wait_snapshot_for(event, &what, timeout, |c| {
+            c.processed_photos + c.processed_videos >= total
+        })
+        .await;
+    }
+
+    /// Waits until the counts of `event` satisfy `condition`, `timeout` at most.
+    pub async fn wait_snapshot_for(
         &self,
         event: &str,
         what: &str,
@@ -255,15 +278,5 @@ impl Rig {
             },
         )
         .await;
-    }
-
-    /// `GET /v1/jobs/{job_id}` of the first gateway.
-    pub async fn job(&self, job_id: &str) -> Value {
-        reqwest::get(self.gateway().url(&format!("/v1/jobs/{job_id}")))
-            .await
-            .expect("GET job")
-            .json()
-            .await
-            .expect("job JSON")
     }
 }

@@ -1,14 +1,13 @@
 //! A real S3-compatible server for the artifact store's S3 path: moto's server (PyPI
 //! `moto[server]`, installed into a venv by deploy/local/install-deps.sh) on a free port, one
-//! per test, and the worker and gateway started with the standard AWS environment variables
-//! pointing at it, the way an operator configures them.
+//! per test, and the standard AWS environment variables pointing at it, which the
+//! [`crate::Rig`] gives its worker and gateway (`RigBuilder::env`) the way an operator would.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::process::{binary, free_port, models_dir, unique_prefix, wait_until};
+use crate::process::{free_port, wait_until};
 
 /// Where deploy/local/install-deps.sh puts moto's server, unless `$FINISHLINE_MOTO_SERVER`
 /// names it.
@@ -116,154 +115,4 @@ impl Drop for S3Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A worker or gateway started with extra environment variables (the AWS ones), killed on
-/// drop, its log in a file. The plain `Worker`/`Gateway` inherit the test's environment only.
-pub struct ProcessWithEnv {
-    child: Child,
-    log: PathBuf,
-    /// The address it logged: the gateway's listener or the worker's health server.
-    pub addr: SocketAddr,
-}
-
-impl ProcessWithEnv {
-    /// A worker as `Worker::start_with` starts one, plus `envs`.
-    pub async fn worker(
-        redis_url: &str,
-        prefix: &str,
-        media_root: &Path,
-        extra: &[&str],
-        envs: &[(&str, &str)],
-    ) -> Self {
-        let models = models_dir().display().to_string();
-        let media = media_root.display().to_string();
-        let mut args = vec![
-            "--http-listen",
-            "127.0.0.1:0",
-            "--redis-url",
-            redis_url,
-            "--key-prefix",
-            prefix,
-            "--concurrency",
-            "4",
-            "--heartbeat-interval",
-            "1s",
-            "--models-dir",
-            &models,
-            "--media-root",
-            &media,
-        ];
-        args.extend_from_slice(extra);
-        Self::spawn(
-            "finishline-worker",
-            &args,
-            envs,
-            "health and metrics listening",
-        )
-        .await
-    }
-
-    /// A gateway as `Gateway::start_with` starts one, plus `envs`; ready when it returns.
-    pub async fn gateway(
-        redis_url: &str,
-        prefix: &str,
-        extra: &[&str],
-        envs: &[(&str, &str)],
-    ) -> Self {
-        let mut args = vec![
-            "--listen",
-            "127.0.0.1:0",
-            "--redis-url",
-            redis_url,
-            "--key-prefix",
-            prefix,
-        ];
-        args.extend_from_slice(extra);
-        let gateway = Self::spawn("finishline-gateway", &args, envs, "gateway listening").await;
-        let ready = gateway.url("/readyz");
-        wait_until(
-            "gateway /readyz answers 200",
-            Duration::from_secs(20),
-            || {
-                let ready = ready.clone();
-                async move {
-                    reqwest::get(&ready)
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                }
-            },
-        )
-        .await;
-        gateway
-    }
-
-    /// Spawns `name` and waits for the log line with `marker` and its `addr=`.
-    async fn spawn(name: &str, args: &[&str], envs: &[(&str, &str)], marker: &str) -> Self {
-        let log = std::env::temp_dir().join(format!("{name}-{}.log", unique_prefix("s3")));
-        let file = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(binary(name))
-            .args(args)
-            .envs(envs.iter().copied())
-            .env("RUST_LOG", "info,finishline=debug")
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .expect("spawn binary");
-        let mut process = Self {
-            child,
-            log,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        };
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(addr) = logged_addr(&process.log(), marker) {
-                process.addr = addr;
-                return process;
-            }
-            let exited = process.child.try_wait().expect("try_wait");
-            assert!(
-                exited.is_none() && std::time::Instant::now() < deadline,
-                "{name} exited ({exited:?}) or never logged {marker:?}:\n{}",
-                process.log()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for ProcessWithEnv {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- log of {} ----\n{}", self.log.display(), self.log());
-        }
-    }
-}
-
-/// The `addr=` of the first log line containing `marker`, terminal colour codes removed.
-fn logged_addr(log: &str, marker: &str) -> Option<SocketAddr> {
-    let mut plain = String::with_capacity(log.len());
-    let mut chars = log.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // ESC [ parameters… final letter.
-            chars.by_ref().find(char::is_ascii_alphabetic);
-        } else {
-            plain.push(c);
-        }
-    }
-    let line = plain.lines().find(|line| line.contains(marker))?;
-    line.split_whitespace()
-        .find_map(|word| word.strip_prefix("addr="))
-        .and_then(|addr| addr.parse().ok())
 }

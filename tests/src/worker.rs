@@ -45,6 +45,18 @@ impl Worker {
         media_root: &Path,
         extra: &[&str],
     ) -> Self {
+        Self::start_with_env(redis_url, prefix, media_root, extra, &[]).await
+    }
+
+    /// Starts a worker with extra flags and `envs` set in its environment (e.g. the AWS
+    /// variables of an S3 artifact store).
+    pub async fn start_with_env(
+        redis_url: &str,
+        prefix: &str,
+        media_root: &Path,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Self {
         let mut args = base_args(redis_url, prefix, media_root);
         // Test defaults, each unless `extra` sets it (clap refuses a flag given twice).
         let models = models_dir().display().to_string();
@@ -59,7 +71,7 @@ impl Worker {
             }
         }
         args.extend(extra.iter().map(|a| (*a).to_owned()));
-        let mut process = Managed::spawn("finishline-worker", &args, &[]);
+        let mut process = Managed::spawn("finishline-worker", &args, envs);
         let http_addr = process.wait_logged_addr(LISTENING).await;
         Self {
             process,

@@ -6,50 +6,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use finishline_bibgen::Set;
-use finishline_bus::{BibIndex, BusLimits, Finish, Keys, ProgressBus, RunOutcome};
-use finishline_queue::{NewMedia, Producer, ProducerConfig};
-use finishline_tests::{
-    Gateway, RedisServer, Worker, bus_writer, media_dir, unique_prefix, wait_until,
-    write_race_photos,
-};
+use finishline_bus::{BibIndex, Finish, Keys, ProgressBus, RunOutcome};
+use finishline_queue::NewMedia;
+use finishline_tests::{Rig, bus_writer, token, wait_until, write_race_photos};
 use finishline_wire::{
     BoundingBox, EventId, JobId, JobKind, JobState, MediaId, MediaSource, MessageName, Plate,
     RequestId,
 };
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
-
-const SECRET: &str = "an-hs256-test-secret-of-32-bytes-or-more";
-
-fn token(claims: Value) -> String {
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 600;
-    let mut claims = claims;
-    claims["exp"] = json!(exp);
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
-}
-
-async fn get(gateway: &Gateway, path: &str, token: Option<&str>) -> (u16, Value) {
-    let mut request = reqwest::Client::new().get(gateway.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("GET");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-fn bus(redis_conn: finishline_redis::RedisConn, prefix: &str) -> ProgressBus {
-    ProgressBus::new(redis_conn, Keys::new(prefix), BusLimits::default())
-}
 
 fn ids(list: &Value, field: &str) -> Vec<String> {
     let mut ids: Vec<String> = list
@@ -60,19 +24,6 @@ fn ids(list: &Value, field: &str) -> Vec<String> {
         .collect();
     ids.sort();
     ids
-}
-
-async fn wait_event_done(bus: &ProgressBus, event: &str, total: u64, timeout: Duration) {
-    let event = EventId::parse(event).unwrap();
-    wait_until(&format!("{total} jobs of {event} end"), timeout, || {
-        let (bus, event) = (bus.clone(), event.clone());
-        async move {
-            bus.snapshot(&event)
-                .await
-                .is_ok_and(|s| s.counts.processed_photos + s.counts.processed_videos >= total)
-        }
-    })
-    .await;
 }
 
 /// Encodes frames of a race photo into a 2-second video: its bib is on screen throughout.
@@ -96,52 +47,35 @@ fn write_bib_video(media: &Path, photo: &str, out: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_auth() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("bib-search");
-    let media = media_dir("bib-search-media");
-    let truths = write_race_photos(&media, Set::Normal, 2, 21);
+    let rig = Rig::builder("bib-search")
+        .jwt(&[])
+        .workers(1)
+        .worker_flags(&["--video-fps", "2"])
+        .start()
+        .await;
+    let truths = write_race_photos(&rig.media, Set::Normal, 2, 21);
     let (a, b) = (&truths[0], &truths[1]);
     assert_ne!(a.number, b.number);
-    write_bib_video(&media, &a.file, "clip.mp4");
-    let gateway = Gateway::start_with(redis.url(), &prefix, &["--jwt-secret", SECRET]).await;
-    let _worker = Worker::start_with(redis.url(), &prefix, &media, &["--video-fps", "2"]).await;
+    write_bib_video(&rig.media, &a.file, "clip.mp4");
     let producer = token(json!({ "scope": "enqueue" }));
-    let client = reqwest::Client::new();
     let photos: Vec<Value> = ["a-1", "a-2", "a-3"]
         .iter()
         .map(|id| json!({ "photoId": id, "source": { "path": a.file } }))
         .chain([json!({ "photoId": "b-1", "source": { "path": b.file } })])
         .collect();
-    for (path, body) in [
-        ("photos", json!({ "photos": photos })),
-        (
-            "videos",
-            json!({ "videoId": "clip", "source": { "path": "clip.mp4" } }),
-        ),
-    ] {
-        let response = client
-            .post(gateway.url(&format!("/v1/events/race-s/{path}")))
-            .bearer_auth(&producer)
-            .json(&body)
-            .send()
-            .await
-            .expect("POST");
-        assert_eq!(response.status().as_u16(), 202);
-    }
-    let bus = bus(redis.connection().await, &prefix);
-    wait_event_done(&bus, "race-s", 5, Duration::from_secs(180)).await;
+    rig.post_photos_as(Some(&producer), "race-s", &json!({ "photos": photos }))
+        .await;
+    let video = json!({ "videoId": "clip", "source": { "path": "clip.mp4" } });
+    let (status, body) = rig
+        .post_as("/v1/events/race-s/videos", Some(&producer), &video)
+        .await;
+    assert_eq!(status, 202, "{body}");
+    rig.wait_jobs_ended("race-s", 5, Duration::from_secs(180))
+        .await;
 
     // Each photo's thumbnail is in the artifact store (the worker's default local folder),
     // and photo:completed says where the gateway serves it.
-    let history = bus
-        .history_range(&EventId::parse("race-s").unwrap(), 0, u64::MAX, 1000)
-        .await
-        .unwrap();
-    let completed: Vec<Value> = history
-        .iter()
-        .filter(|m| m.name.as_str() == "photo:completed")
-        .map(|m| serde_json::from_str(m.data.get()).unwrap())
-        .collect();
+    let completed = rig.message_bodies("race-s", "photo:completed").await;
     assert_eq!(completed.len(), 4);
     for body in &completed {
         let job = body["jobId"].as_str().unwrap();
@@ -164,7 +98,10 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
 
     let watcher = token(json!({ "events": ["race-s"] }));
     // The gateway serves a thumbnail to whoever may read its job, with cache headers.
-    let thumbnail = gateway.url(completed[0]["thumbnail"].as_str().unwrap());
+    let client = reqwest::Client::new();
+    let thumbnail = rig
+        .gateway()
+        .url(completed[0]["thumbnail"].as_str().unwrap());
     let response = client
         .get(&thumbnail)
         .bearer_auth(&watcher)
@@ -195,12 +132,12 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
         404,
         "hidden from another event's watcher"
     );
-    let (status, page) = get(
-        &gateway,
-        &format!("/v1/events/race-s/bibs/{}", a.number),
-        Some(&watcher),
-    )
-    .await;
+    let (status, page) = rig
+        .get(
+            &format!("/v1/events/race-s/bibs/{}", a.number),
+            Some(&watcher),
+        )
+        .await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["number"], json!(a.number));
     assert_eq!(
@@ -232,7 +169,7 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
             Some(c) => format!("/v1/events/race-s/bibs/{}?limit=1&cursor={c}", a.number),
             None => format!("/v1/events/race-s/bibs/{}?limit=1", a.number),
         };
-        let (status, page) = get(&gateway, &path, Some(&watcher)).await;
+        let (status, page) = rig.get(&path, Some(&watcher)).await;
         assert_eq!(status, 200, "{page}");
         for photo in page["photos"].as_array().unwrap() {
             seen.push(photo["photoId"].as_str().unwrap().to_owned());
@@ -250,12 +187,12 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
 
     // A prefix answers the numbers that start with it, with their counts.
     let a_text = a.number.to_string();
-    let (status, list) = get(
-        &gateway,
-        &format!("/v1/events/race-s/bibs?prefix={}&limit=50", &a_text[..1]),
-        Some(&watcher),
-    )
-    .await;
+    let (status, list) = rig
+        .get(
+            &format!("/v1/events/race-s/bibs?prefix={}&limit=50", &a_text[..1]),
+            Some(&watcher),
+        )
+        .await;
     assert_eq!(status, 200, "{list}");
     let numbers = list["numbers"].as_array().expect("numbers");
     assert!(
@@ -270,7 +207,7 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
             .starts_with(&a_text[..1])),
         "{list}"
     );
-    let (_, all) = get(&gateway, "/v1/events/race-s/bibs", Some(&watcher)).await;
+    let (_, all) = rig.get("/v1/events/race-s/bibs", Some(&watcher)).await;
     assert!(
         all["numbers"]
             .as_array()
@@ -278,7 +215,9 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
             .contains(&json!({ "number": b.number, "photos": 1, "videos": 0 })),
         "{all}"
     );
-    let (_, none) = get(&gateway, "/v1/events/race-s/bibs/999999", Some(&watcher)).await;
+    let (_, none) = rig
+        .get("/v1/events/race-s/bibs/999999", Some(&watcher))
+        .await;
     assert_eq!(
         none,
         json!({ "number": 999999, "photos": [], "videos": [],
@@ -290,19 +229,19 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
         format!("/v1/events/race-s/bibs/{}", a.number),
         "/v1/events/race-s/bibs?prefix=1".to_owned(),
     ] {
-        assert_eq!(get(&gateway, &path, None).await.0, 401, "{path}");
-        let (status, body) = get(&gateway, &path, Some("not-a-token")).await;
+        assert_eq!(rig.get(&path, None).await.0, 401, "{path}");
+        let (status, body) = rig.get(&path, Some("not-a-token")).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (401, Some("unauthorized"))
         );
         let other = token(json!({ "events": ["race-other"] }));
-        let (status, body) = get(&gateway, &path, Some(&other)).await;
+        let (status, body) = rig.get(&path, Some(&other)).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (403, Some("forbidden"))
         );
-        assert_eq!(get(&gateway, &path, Some(&producer)).await.0, 200, "{path}");
+        assert_eq!(rig.get(&path, Some(&producer)).await.0, 200, "{path}");
     }
     // Bad input is refused with a reason.
     for path in [
@@ -314,7 +253,7 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
         "/v1/events/race-s/bibs?prefix=1&cursor=25",
         "/v1/events/race-s/bibs?colour=red",
     ] {
-        let (status, body) = get(&gateway, path, Some(&watcher)).await;
+        let (status, body) = rig.get(path, Some(&watcher)).await;
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(body["error"]["code"], "invalid_payload", "{path}: {body}");
     }
@@ -332,24 +271,16 @@ async fn sightings(bus: &ProgressBus, event: &str, number: u64) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_job_and_redelivered_tasks_index_each_photo_once() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("bib-rerun");
-    let media = media_dir("bib-rerun-media");
-    let truths = write_race_photos(&media, Set::Normal, 4, 31);
-    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let rig = Rig::builder("bib-rerun").start().await;
+    let truths = write_race_photos(&rig.media, Set::Normal, 4, 31);
     let photos: Vec<Value> = truths
         .iter()
         .enumerate()
         .map(|(i, t)| json!({ "photoId": format!("r-{i}"), "source": { "path": t.file } }))
         .collect();
-    let response = reqwest::Client::new()
-        .post(gateway.url("/v1/events/race-r/photos"))
-        .json(&json!({ "photos": photos }))
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(response.status().as_u16(), 202);
-    let body: Value = response.json().await.expect("enqueue answer");
+    let body = rig
+        .post_photos("race-r", &json!({ "photos": photos }))
+        .await;
     let job_ids: Vec<JobId> = body["jobs"]
         .as_array()
         .expect("jobs")
@@ -357,8 +288,8 @@ async fn a_worker_killed_mid_job_and_redelivered_tasks_index_each_photo_once() {
         .map(|j| JobId::parse(j["jobId"].as_str().expect("jobId")).unwrap())
         .collect();
     // The queued payloads, to deliver every task once more after the jobs have ended.
-    let queue = Keys::new(&prefix).queue(JobKind::Photo);
-    let mut conn = redis.connection().await;
+    let queue = Keys::new(&rig.prefix).queue(JobKind::Photo);
+    let mut conn = rig.redis.connection().await;
     let payloads: Vec<(String, String)> = redis::cmd("HGETALL")
         .arg(format!("{queue}:data"))
         .query_async(&mut conn)
@@ -366,9 +297,9 @@ async fn a_worker_killed_mid_job_and_redelivered_tasks_index_each_photo_once() {
         .unwrap();
     assert_eq!(payloads.len(), 4);
 
-    let bus = bus(redis.connection().await, &prefix);
+    let bus = &rig.bus;
     let event = EventId::parse("race-r").unwrap();
-    let first = Worker::start(redis.url(), &prefix, &media).await;
+    let first = rig.start_worker(&[]).await;
     wait_until(
         "a run reaches its ocr stage",
         Duration::from_secs(60),
@@ -383,8 +314,9 @@ async fn a_worker_killed_mid_job_and_redelivered_tasks_index_each_photo_once() {
     )
     .await;
     first.kill().await;
-    let replacement = Worker::start(redis.url(), &prefix, &media).await;
-    wait_event_done(&bus, "race-r", 4, Duration::from_secs(180)).await;
+    let replacement = rig.start_worker(&[]).await;
+    rig.wait_jobs_ended("race-r", 4, Duration::from_secs(180))
+        .await;
     let snapshot = bus.snapshot(&event).await.unwrap();
     assert_eq!(snapshot.counts.succeeded, 4, "{snapshot:?}");
     let mut attempts = 0;
@@ -397,7 +329,7 @@ async fn a_worker_killed_mid_job_and_redelivered_tasks_index_each_photo_once() {
     );
 
     let numbers: Vec<u64> = truths.iter().map(|t| t.number).collect();
-    let before = indexed(&bus, &event, &numbers).await;
+    let before = indexed(bus, &event, &numbers).await;
     for (i, ids) in &before {
         assert!(
             ids.iter().filter(|id| **id == format!("r-{i}")).count() <= 1,
@@ -442,7 +374,7 @@ async fn a_worker_killed_mid_job_and_redelivered_tasks_index_each_photo_once() {
         .await
         .expect("the worker exits");
     assert_eq!(
-        indexed(&bus, &event, &numbers).await,
+        indexed(bus, &event, &numbers).await,
         before,
         "nothing indexed twice"
     );
@@ -479,12 +411,9 @@ fn plate(number: u64) -> Plate {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn superseded_cancelled_and_failed_runs_never_reach_the_index() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("bib-fence");
-    let conn = redis.connection().await;
-    let keys = Keys::new(&prefix);
-    let bus = ProgressBus::new(conn.clone(), keys.clone(), BusLimits::default());
-    let producer = Producer::new(conn.clone(), keys.clone(), ProducerConfig::default());
+    let rig = Rig::builder("bib-fence").gateways(0).start().await;
+    let (bus, keys) = (&rig.bus, Keys::new(&rig.prefix));
+    let producer = rig.producer().await;
     let event = EventId::parse("race-f").unwrap();
     let media: Vec<NewMedia> = ["won", "late", "cancelled", "failed"]
         .iter()
@@ -504,7 +433,7 @@ async fn superseded_cancelled_and_failed_runs_never_reach_the_index() {
         .await
         .unwrap();
     let job = |i: usize| jobs[i].job_id.clone();
-    let writer = bus_writer(&bus);
+    let writer = bus_writer(bus);
     let index = |photo: &str, job_id: &JobId, numbers: &[u64]| {
         let plates: Vec<Plate> = numbers.iter().map(|n| plate(*n)).collect();
         Some(BibIndex::photo(event.clone(), photo, job_id.as_str(), &plates).unwrap())
@@ -621,9 +550,9 @@ async fn superseded_cancelled_and_failed_runs_never_reach_the_index() {
             .unwrap()
     );
 
-    assert_eq!(sightings(&bus, "race-f", 12).await, ["won"]);
-    assert_eq!(sightings(&bus, "race-f", 1234).await, ["won"]);
-    assert!(sightings(&bus, "race-f", 77).await.is_empty());
+    assert_eq!(sightings(bus, "race-f", 12).await, ["won"]);
+    assert_eq!(sightings(bus, "race-f", 1234).await, ["won"]);
+    assert!(sightings(bus, "race-f", 77).await.is_empty());
     let list = bus.bib_numbers(&event, "", None, 50).await.unwrap();
     let numbers: Vec<(u64, u64)> = list.numbers.iter().map(|n| (n.number, n.photos)).collect();
     assert_eq!(numbers, [(12, 1), (1234, 1)]);
@@ -631,7 +560,7 @@ async fn superseded_cancelled_and_failed_runs_never_reach_the_index() {
     assert_eq!(list.numbers.len(), 1);
 
     // The index lives as long as the event's other keys.
-    let mut conn = redis.connection().await;
+    let mut conn = rig.redis.connection().await;
     let event_ttl: i64 = redis::cmd("TTL")
         .arg(keys.event(&event))
         .query_async(&mut conn)
@@ -653,15 +582,10 @@ async fn superseded_cancelled_and_failed_runs_never_reach_the_index() {
 /// How fast a number seen in 10,000 photos of one event answers, through the gateway.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bib_in_ten_thousand_photos_answers_a_page_in_milliseconds() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("bib-10k");
-    let conn = redis.connection().await;
-    let keys = Keys::new(&prefix);
-    let bus = ProgressBus::new(conn.clone(), keys.clone(), BusLimits::default());
-    let producer = Producer::new(conn.clone(), keys.clone(), ProducerConfig::default());
+    let rig = Rig::builder("bib-10k").start().await;
+    let producer = rig.producer().await;
     let event = EventId::parse("race-big").unwrap();
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let writer = bus_writer(&bus);
+    let writer = bus_writer(&rig.bus);
     let request = RequestId::parse("req-big").unwrap();
     let total = 10_000usize;
     let started = Instant::now();
@@ -731,7 +655,7 @@ async fn a_bib_in_ten_thousand_photos_answers_a_page_in_milliseconds() {
         };
         let asked = Instant::now();
         let page: Value = client
-            .get(gateway.url(&path))
+            .get(rig.gateway().url(&path))
             .send()
             .await
             .unwrap()
@@ -751,7 +675,7 @@ async fn a_bib_in_ten_thousand_photos_answers_a_page_in_milliseconds() {
     for _ in 0..20 {
         let asked = Instant::now();
         let response = client
-            .get(gateway.url("/v1/events/race-big/bibs/1234?limit=100"))
+            .get(rig.gateway().url("/v1/events/race-big/bibs/1234?limit=100"))
             .send()
             .await
             .unwrap();
@@ -762,7 +686,10 @@ async fn a_bib_in_ten_thousand_photos_answers_a_page_in_milliseconds() {
     first_pages.sort();
     let asked = Instant::now();
     let list: Value = client
-        .get(gateway.url("/v1/events/race-big/bibs?prefix=1&limit=50"))
+        .get(
+            rig.gateway()
+                .url("/v1/events/race-big/bibs?prefix=1&limit=50"),
+        )
         .send()
         .await
         .unwrap()

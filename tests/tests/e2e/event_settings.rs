@@ -4,71 +4,33 @@
 use std::time::Duration;
 
 use finishline_bibgen::Set;
-use finishline_tests::{
-    Gateway, RedisServer, SocketClient, Worker, unique_prefix, wait_until, write_race_photos,
-};
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use finishline_tests::{Rig, token, wait_until, write_race_photos};
 use serde_json::{Value, json};
 
-const SECRET: &str = "an-hs256-test-secret-of-32-bytes-or-more";
-
-fn token(claims: Value) -> String {
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 600;
-    let mut claims = claims;
-    claims["exp"] = json!(exp);
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
+async fn put_settings(rig: &Rig, event: &str, token: &str, body: &str) -> (u16, Value) {
+    let path = format!("/v1/events/{event}/settings");
+    rig.put_as(&path, Some(token).filter(|t| !t.is_empty()), body)
+        .await
 }
 
-async fn put_settings(gateway: &Gateway, event: &str, token: &str, body: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .put(gateway.url(&format!("/v1/events/{event}/settings")))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
+async fn get_settings(rig: &Rig, event: &str, token: &str) -> (u16, Value) {
+    rig.get(&format!("/v1/events/{event}/settings"), Some(token))
         .await
-        .expect("PUT settings");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn get_settings(gateway: &Gateway, event: &str, token: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .get(gateway.url(&format!("/v1/events/{event}/settings")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET settings");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_start_list_keeps_unlisted_bibs_out_of_completed_photos() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("settings");
-    let media = std::env::temp_dir().join(unique_prefix("settings-media"));
-    std::fs::create_dir_all(&media).expect("media dir");
-    let truth = write_race_photos(&media, Set::Normal, 1, 21).remove(0);
-    let gateway = Gateway::start_with(redis.url(), &prefix, &["--jwt-secret", SECRET]).await;
+    let rig = Rig::builder("settings").jwt(&[]).start().await;
+    let truth = write_race_photos(&rig.media, Set::Normal, 1, 21).remove(0);
     let admin = token(json!({ "scope": "admin", "events": ["*"] }));
     let producer = token(json!({ "scope": "enqueue" }));
     let watcher = token(json!({ "events": ["race-listed"] }));
 
     // Only admins write settings; bad settings are refused with a reason.
-    let (status, body) = put_settings(&gateway, "race-listed", &producer, "{}").await;
+    let (status, body) = put_settings(&rig, "race-listed", &producer, "{}").await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "forbidden", "{body}");
-    let (status, body) = put_settings(&gateway, "race-listed", "", "{}").await;
+    let (status, body) = put_settings(&rig, "race-listed", "", "{}").await;
     assert_eq!(status, 401, "{body}");
     for (bad, says) in [
         (r#"{"bibRange":[900,100]}"#, "bibRange"),
@@ -76,7 +38,7 @@ async fn a_start_list_keeps_unlisted_bibs_out_of_completed_photos() {
         (r#"{"startList":[1],"colour":"red"}"#, "unknown field"),
         ("{not json", "JSON"),
     ] {
-        let (status, body) = put_settings(&gateway, "race-listed", &admin, bad).await;
+        let (status, body) = put_settings(&rig, "race-listed", &admin, bad).await;
         assert!((400..500).contains(&status), "{bad}: {status} {body}");
         let message = body["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(says), "{bad}: {body}");
@@ -87,49 +49,39 @@ async fn a_start_list_keeps_unlisted_bibs_out_of_completed_photos() {
     let far = [999_901, 999_902, 999_903];
     let unlisted = json!({ "startList": far });
     let listed = json!({ "startList": [far[0], truth.number], "bibRange": [1, 999_999] });
-    let (status, body) =
-        put_settings(&gateway, "race-unlisted", &admin, &unlisted.to_string()).await;
+    let (status, body) = put_settings(&rig, "race-unlisted", &admin, &unlisted.to_string()).await;
     assert_eq!((status, &body), (200, &unlisted));
-    let (status, body) = put_settings(&gateway, "race-listed", &admin, &listed.to_string()).await;
+    let (status, body) = put_settings(&rig, "race-listed", &admin, &listed.to_string()).await;
     assert_eq!((status, &body), (200, &listed));
     assert_eq!(
-        get_settings(&gateway, "race-listed", &watcher).await,
+        get_settings(&rig, "race-listed", &watcher).await,
         (200, listed.clone()),
         "a watcher of the event reads what was PUT"
     );
     assert_eq!(
-        get_settings(&gateway, "race-unlisted", &producer).await,
+        get_settings(&rig, "race-unlisted", &producer).await,
         (200, unlisted.clone())
     );
     assert_eq!(
-        get_settings(&gateway, "race-unlisted", &watcher).await.0,
+        get_settings(&rig, "race-unlisted", &watcher).await.0,
         403,
         "a watcher of another event cannot read them"
     );
     assert_eq!(
-        get_settings(&gateway, "race-none", &admin).await,
+        get_settings(&rig, "race-none", &admin).await,
         (200, json!({}))
     );
 
-    let worker = Worker::start(redis.url(), &prefix, &media).await;
-    let client = SocketClient::connect(
-        &gateway.url(""),
-        Some(json!({ "token": token(json!({ "events": ["*"] })) })),
-    )
-    .await;
+    // The worker starts once the settings are stored.
+    let worker = rig.start_worker(&[]).await;
+    let client = rig.client_as(&token(json!({ "events": ["*"] }))).await;
     for event in ["race-unlisted", "race-listed"] {
         let ack = client
             .call("subscribe:event", json!({ "eventId": event }))
             .await;
         assert_eq!(ack["success"], true, "{ack}");
-        let response = reqwest::Client::new()
-            .post(gateway.url(&format!("/v1/events/{event}/photos")))
-            .bearer_auth(&producer)
-            .json(&json!({ "photoId": "finish-1", "source": { "path": truth.file } }))
-            .send()
-            .await
-            .expect("POST photos");
-        assert_eq!(response.status().as_u16(), 202);
+        let photo = json!({ "photoId": "finish-1", "source": { "path": truth.file } });
+        rig.post_photos_as(Some(&producer), event, &photo).await;
     }
     wait_until("both photos completed", Duration::from_secs(90), || {
         let done = client

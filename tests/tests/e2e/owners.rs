@@ -4,33 +4,13 @@
 
 use std::time::Duration;
 
-use finishline_bus::{BusLimits, Keys, ProgressBus};
-use finishline_tests::{Gateway, RedisServer, SocketClient, run_photo_job, unique_prefix};
+use finishline_tests::{Rig, SocketClient, run_photo_job, token};
 use finishline_wire::JobId;
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
-
-pub const SECRET: &str = "an-hs256-owners-test-secret-of-32-bytes+";
-
-/// A token signed with [`SECRET`], valid for ten minutes.
-pub fn token(mut claims: Value) -> String {
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 600;
-    claims["exp"] = json!(exp);
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
-}
 
 /// Posts one photo with `token` and `extra` body fields; returns the status and the body.
 pub async fn post_photo(
-    gateway: &Gateway,
+    rig: &Rig,
     token: &str,
     event: &str,
     photo: &str,
@@ -40,15 +20,8 @@ pub async fn post_photo(
     if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
         body.extend(extra.clone());
     }
-    let response = reqwest::Client::new()
-        .post(gateway.url(&format!("/v1/events/{event}/photos")))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let path = format!("/v1/events/{event}/photos");
+    rig.post_as(&path, Some(token), &body).await
 }
 
 fn job_ids(client: &SocketClient) -> Vec<String> {
@@ -61,29 +34,18 @@ fn job_ids(client: &SocketClient) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_gets_its_own_jobs_messages_and_never_another_users() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("owners");
-    let gateway = Gateway::start_with(redis.url(), &prefix, &["--jwt-secret", SECRET]).await;
-    let url = gateway.url("");
+    let rig = Rig::builder("owners").jwt(&[]).start().await;
     // Neither user may watch any event: what reaches them comes through their user room.
-    let alice = SocketClient::connect(
-        &url,
-        Some(json!({ "token": token(json!({ "sub": "alice", "events": [] })) })),
-    )
-    .await;
-    let bob = SocketClient::connect(
-        &url,
-        Some(json!({ "token": token(json!({ "sub": "bob", "events": [] })) })),
-    )
-    .await;
+    let alice = connect_as(&rig, "/progress", "alice").await;
+    let bob = connect_as(&rig, "/progress", "bob").await;
 
     let alice_enqueues = token(json!({ "sub": "alice", "scope": "enqueue" }));
-    let (status, body) = post_photo(&gateway, &alice_enqueues, "race-a", "a1", json!({})).await;
+    let (status, body) = post_photo(&rig, &alice_enqueues, "race-a", "a1", json!({})).await;
     assert_eq!(status, 202, "{body}");
     let alice_job = body["jobs"][0]["jobId"].as_str().unwrap().to_owned();
     // A service enqueues on bob's behalf: only an admin token may name the owner.
     let (status, body) = post_photo(
-        &gateway,
+        &rig,
         &alice_enqueues,
         "race-b",
         "b1",
@@ -92,21 +54,14 @@ async fn a_user_gets_its_own_jobs_messages_and_never_another_users() {
     .await;
     assert_eq!(status, 403, "{body}");
     let service = token(json!({ "sub": "svc", "scope": "admin" }));
-    let (status, body) = post_photo(
-        &gateway,
-        &service,
-        "race-b",
-        "b1",
-        json!({ "userId": "bob" }),
-    )
-    .await;
+    let (status, body) =
+        post_photo(&rig, &service, "race-b", "b1", json!({ "userId": "bob" })).await;
     assert_eq!(status, 202, "{body}");
     let bob_job = body["jobs"][0]["jobId"].as_str().unwrap().to_owned();
 
-    let conn = redis.connection().await;
-    let bus = ProgressBus::new(conn, Keys::new(&prefix), BusLimits::default());
+    let bus = &rig.bus;
     for (job, photo) in [(&alice_job, "a1"), (&bob_job, "b1")] {
-        assert!(run_photo_job(&bus, &JobId::parse(job.as_str()).unwrap(), photo).await);
+        assert!(run_photo_job(bus, &JobId::parse(job.as_str()).unwrap(), photo).await);
     }
     let status = bus
         .job_status(&JobId::parse(bob_job.as_str()).unwrap())
@@ -148,23 +103,19 @@ async fn a_user_gets_its_own_jobs_messages_and_never_another_users() {
     );
 }
 
-async fn connect_as(url: &str, namespace: &str, sub: &str) -> SocketClient {
-    let auth = json!({ "token": token(json!({ "sub": sub, "events": [] })) });
-    SocketClient::try_connect_to(url, namespace, Some(auth))
-        .await
-        .unwrap_or_else(|err| panic!("{sub} on {namespace}: {err}"))
+/// A client of `namespace` as user `sub`, who may watch no event.
+async fn connect_as(rig: &Rig, namespace: &str, sub: &str) -> SocketClient {
+    let token = token(json!({ "sub": sub, "events": [] }));
+    rig.client_of(rig.gateway(), namespace, &token).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_no_namespace_does_a_user_receive_another_users_messages() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("isolation");
-    let gateway = Gateway::start_with(redis.url(), &prefix, &["--jwt-secret", SECRET]).await;
-    let url = gateway.url("");
+    let rig = Rig::builder("isolation").jwt(&[]).start().await;
     let mut jobs = Vec::new();
     for (user, photo) in [("alice", "a1"), ("bob", "b1")] {
         let producer = token(json!({ "sub": user, "scope": "enqueue" }));
-        let (status, body) = post_photo(&gateway, &producer, "race-iso", photo, json!({})).await;
+        let (status, body) = post_photo(&rig, &producer, "race-iso", photo, json!({})).await;
         assert_eq!(status, 202, "{body}");
         jobs.push(body["jobs"][0]["jobId"].as_str().unwrap().to_owned());
     }
@@ -183,9 +134,9 @@ async fn in_no_namespace_does_a_user_receive_another_users_messages() {
             &alice_job
         };
         let other_user = if user == "alice" { "bob" } else { "alice" };
-        let progress = connect_as(&url, "/progress", user).await;
-        let queue = connect_as(&url, "/queue", user).await;
-        let jobs_ns = connect_as(&url, "/jobs", user).await;
+        let progress = connect_as(&rig, "/progress", user).await;
+        let queue = connect_as(&rig, "/queue", user).await;
+        let jobs_ns = connect_as(&rig, "/jobs", user).await;
         for refused in [
             json!({ "jobId": other }),
             json!({ "userId": other_user }),
@@ -198,7 +149,7 @@ async fn in_no_namespace_does_a_user_receive_another_users_messages() {
             .call("subscribe:jobs", json!({ "userId": user }))
             .await;
         assert_eq!(ack["room"], format!("user:{user}"), "{ack}");
-        let files = connect_as(&url, "/file-processing", user).await;
+        let files = connect_as(&rig, "/file-processing", user).await;
         let ack = files
             .call("subscribe:file", json!({ "fileId": other }))
             .await;
@@ -208,10 +159,9 @@ async fn in_no_namespace_does_a_user_receive_another_users_messages() {
         clients.push((user, own.clone(), [progress, queue, jobs_ns, files]));
     }
 
-    let conn = redis.connection().await;
-    let bus = ProgressBus::new(conn, Keys::new(&prefix), BusLimits::default());
+    let bus = &rig.bus;
     for (job, photo) in [(&alice_job, "a1"), (&bob_job, "b1")] {
-        assert!(run_photo_job(&bus, &JobId::parse(job.as_str()).unwrap(), photo).await);
+        assert!(run_photo_job(bus, &JobId::parse(job.as_str()).unwrap(), photo).await);
     }
     for (user, own, sockets) in &clients {
         let [progress, queue, jobs_ns, files] = sockets;
@@ -267,25 +217,21 @@ fn seqs_of(client: &SocketClient, job: &str) -> Vec<(u64, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_subscription_with_since_replays_what_was_missed_then_follows_live() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("follow");
-    let gateway = Gateway::start_with(redis.url(), &prefix, &["--jwt-secret", SECRET]).await;
-    let url = gateway.url("");
+    let rig = Rig::builder("follow").jwt(&[]).start().await;
     let producer = token(json!({ "sub": "alice", "scope": "enqueue" }));
     let mut jobs = Vec::new();
     for photo in ["a1", "a2"] {
-        let (status, body) = post_photo(&gateway, &producer, "race-f", photo, json!({})).await;
+        let (status, body) = post_photo(&rig, &producer, "race-f", photo, json!({})).await;
         assert_eq!(status, 202, "{body}");
         jobs.push(body["jobs"][0]["jobId"].as_str().unwrap().to_owned());
     }
-    let conn = redis.connection().await;
-    let bus = ProgressBus::new(conn, Keys::new(&prefix), BusLimits::default());
+    let bus = &rig.bus;
     // Event seqs: 1 job:queued a1, 2 event:progress, 3 job:queued a2, 4 event:progress; a1
     // runs: 5 job:started, 6-8 photo:progress, 9 photo:completed, 10 event:progress.
-    assert!(run_photo_job(&bus, &JobId::parse(jobs[0].as_str()).unwrap(), "a1").await);
+    assert!(run_photo_job(bus, &JobId::parse(jobs[0].as_str()).unwrap(), "a1").await);
 
-    let jobs_ns = connect_as(&url, "/jobs", "alice").await;
-    let files = connect_as(&url, "/file-processing", "alice").await;
+    let jobs_ns = connect_as(&rig, "/jobs", "alice").await;
+    let files = connect_as(&rig, "/file-processing", "alice").await;
     let ack = jobs_ns
         .call("subscribe:jobs", json!({ "jobId": jobs[0], "since": 5 }))
         .await;
@@ -312,7 +258,7 @@ async fn a_job_subscription_with_since_replays_what_was_missed_then_follows_live
         ]
     );
     // The queued job: its job:queued from history, then the run live, once each, in order.
-    assert!(run_photo_job(&bus, &JobId::parse(jobs[1].as_str()).unwrap(), "a2").await);
+    assert!(run_photo_job(bus, &JobId::parse(jobs[1].as_str()).unwrap(), "a2").await);
     files
         .wait_for("processing:completed", Duration::from_secs(10))
         .await;

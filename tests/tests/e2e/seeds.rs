@@ -7,12 +7,12 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use finishline_tests::{Rig, write_photo};
+use finishline_tests::{JWT_SECRET, Rig, token, write_photo};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-use crate::owners::{SECRET, post_photo, token};
+use crate::owners::post_photo;
 
 /// A seed client running under node.
 struct SeedClient {
@@ -104,13 +104,13 @@ async fn rig_with(test: &str, flags: &[&str]) -> Rig {
 }
 
 async fn rig(test: &str) -> Rig {
-    rig_with(test, &["--jwt-secret", SECRET]).await
+    rig_with(test, &["--jwt-secret", JWT_SECRET]).await
 }
 
 /// Enqueues one photo of `event` as `user` through the rig's gateway; returns its job id.
 async fn enqueue(rig: &Rig, user: &str, event: &str, photo: &str) -> String {
     let producer = token(json!({ "sub": user, "scope": "enqueue" }));
-    let (status, body) = post_photo(rig.gateway(), &producer, event, photo, json!({})).await;
+    let (status, body) = post_photo(rig, &producer, event, photo, json!({})).await;
     assert_eq!(status, 202, "{body}");
     body["jobs"][0]["jobId"].as_str().unwrap().to_owned()
 }

@@ -5,10 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use finishline_bus::{BusLimits, Keys, ProgressBus};
-use finishline_tests::{
-    Gateway, RedisServer, SocketClient, Worker, unique_prefix, wait_until, write_photo,
-};
+use finishline_tests::{Rig, SocketClient, wait_until, write_photo};
 use finishline_wire::EventId;
 use serde_json::{Value, json};
 
@@ -35,20 +32,12 @@ fn photos(media: &Path, n: u64) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_of_a_killed_gateway_resumes_on_another_with_since_and_sees_every_seq_once() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("two-gateways");
-    let media = std::env::temp_dir().join(&prefix);
-    std::fs::create_dir_all(&media).unwrap();
+    let mut rig = Rig::builder("two-gateways").gateways(2).start().await;
     let event = "two-gw";
     let event_id = EventId::parse(event).unwrap();
-    let bus = ProgressBus::new(
-        redis.connection().await,
-        Keys::new(&prefix),
-        BusLimits::default(),
-    );
-
-    let a = Gateway::start(redis.url(), &prefix).await;
-    let b = Gateway::start(redis.url(), &prefix).await;
+    let bus = rig.bus.clone();
+    let b = rig.gateways.pop().expect("gateway B");
+    let a = rig.gateways.pop().expect("gateway A");
     // A watcher that stays on B the whole time: B relays the live stream while A serves.
     let watcher = SocketClient::connect(&b.url(""), None).await;
     let ack = watcher
@@ -59,7 +48,7 @@ async fn a_client_of_a_killed_gateway_resumes_on_another_with_since_and_sees_eve
     // Enqueue through A, then subscribe on A from the start (since 0: replay, then live).
     let response = reqwest::Client::new()
         .post(a.url(&format!("/v1/events/{event}/photos")))
-        .json(&photos(&media, PHOTOS))
+        .json(&photos(&rig.media, PHOTOS))
         .send()
         .await
         .unwrap();
@@ -72,7 +61,7 @@ async fn a_client_of_a_killed_gateway_resumes_on_another_with_since_and_sees_eve
     assert_eq!(ack["recovered"], true, "{ack}");
 
     // One worker, two jobs at a time: the event lasts long enough to kill A in its middle.
-    let _worker = Worker::start_with(redis.url(), &prefix, &media, &["--concurrency", "2"]).await;
+    let _worker = rig.start_worker(&["--concurrency", "2"]).await;
     let bus_wait = bus.clone();
     let id = event_id.clone();
     wait_until("20 photos processed", Duration::from_secs(60), move || {
@@ -127,10 +116,16 @@ async fn a_client_of_a_killed_gateway_resumes_on_another_with_since_and_sees_eve
     watcher
         .wait_for("event:completed", Duration::from_secs(30))
         .await;
-    // Anything late (a duplicate) would arrive within moments.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
     let end = bus.snapshot(&event_id).await.unwrap();
+    // Both clients leave the event: once the gateway acks, everything it sent them (a late
+    // duplicate included) has arrived before the ack, and nothing of the event follows it.
+    for c in [&resumed, &watcher] {
+        let ack = c
+            .call("unsubscribe:event", json!({ "eventId": event }))
+            .await;
+        assert_eq!(ack["success"], true, "{ack}");
+    }
+
     let counts = end.counts;
     assert_eq!(
         (
@@ -193,5 +188,4 @@ async fn a_client_of_a_killed_gateway_resumes_on_another_with_since_and_sees_eve
         all.len() - seen_on_a.len(),
     );
     drop(b);
-    let _ = std::fs::remove_dir_all(&media);
 }
