@@ -47,7 +47,7 @@ struct NumbersQuery {
 
 /// A bib number as the index keeps it: decimal digits, no leading zero (a number reads as
 /// one way only, so `0042` is refused rather than silently taken as 42).
-fn parse_number(raw: &str, what: &str) -> Result<u64, ApiError> {
+pub(crate) fn parse_number(raw: &str, what: &str) -> Result<u64, ApiError> {
     let canonical = !raw.is_empty()
         && raw.len() <= MAX_DIGITS
         && raw.bytes().all(|b| b.is_ascii_digit())

@@ -38,7 +38,7 @@ pub(crate) fn processors(
         media_limits.clone(),
         config.noop_progress,
     )
-    .with_artifacts(artifacts);
+    .with_artifacts(artifacts.clone());
     let videos = VideoProcessor::new(
         runner,
         loader,
@@ -53,7 +53,8 @@ pub(crate) fn processors(
                 .clone()
                 .unwrap_or_else(std::env::temp_dir),
         },
-    );
+    )
+    .with_artifacts(artifacts);
     Ok((Arc::new(processor), Arc::new(videos)))
 }
 

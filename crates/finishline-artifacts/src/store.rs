@@ -5,8 +5,9 @@
 //! providers' standard environment variables (`AWS_ACCESS_KEY_ID`, `AWS_REGION`,
 //! `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`, `GOOGLE_SERVICE_ACCOUNT`, `AZURE_STORAGE_ACCOUNT_NAME`,
 //! …), never from the URL, so no secret reaches a log line. Other schemes are refused at
-//! start-up with a clear message. Thumbnails are named after their job, so a re-run
-//! overwrites its own and nothing else.
+//! start-up with a clear message. Thumbnails are named after their job (a photo's
+//! `thumbnails/<jobId>.jpg`, a video's one per bib `thumbnails/<jobId>/<number>.jpg`), so a
+//! re-run overwrites its own and nothing else.
 
 use std::sync::Arc;
 
@@ -101,7 +102,47 @@ impl ArtifactStore {
     /// # Errors
     /// Fails when the store cannot be read.
     pub async fn thumbnail(&self, job_id: &JobId) -> Result<Option<Bytes>, ArtifactError> {
-        match self.store.get(&Self::thumbnail_path(job_id)).await {
+        self.get(&Self::thumbnail_path(job_id)).await
+    }
+
+    /// A video's bib thumbnails are kept beside its job's name, one per reported number.
+    fn bib_thumbnail_path(job_id: &JobId, number: u64) -> Path {
+        Path::from(format!("thumbnails/{job_id}/{number}.jpg"))
+    }
+
+    /// Stores the thumbnail of the frame where a video job read `number` best.
+    ///
+    /// # Errors
+    /// Fails when the store cannot be written.
+    pub async fn put_bib_thumbnail(
+        &self,
+        job_id: &JobId,
+        number: u64,
+        jpeg: Vec<u8>,
+    ) -> Result<(), ArtifactError> {
+        self.store
+            .put(
+                &Self::bib_thumbnail_path(job_id, number),
+                PutPayload::from(jpeg),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The thumbnail of a video job's best frame of `number`, or `None` when there is none.
+    ///
+    /// # Errors
+    /// Fails when the store cannot be read.
+    pub async fn bib_thumbnail(
+        &self,
+        job_id: &JobId,
+        number: u64,
+    ) -> Result<Option<Bytes>, ArtifactError> {
+        self.get(&Self::bib_thumbnail_path(job_id, number)).await
+    }
+
+    async fn get(&self, path: &Path) -> Result<Option<Bytes>, ArtifactError> {
+        match self.store.get(path).await {
             Ok(found) => Ok(Some(found.bytes().await?)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(err) => Err(err.into()),
@@ -152,6 +193,23 @@ mod tests {
         );
         let other = JobId::parse("job-2").unwrap();
         assert!(store.thumbnail(&other).await.unwrap().is_none());
+        // A video's bib thumbnails sit beside the photo thumbnail of the same name.
+        store.put_bib_thumbnail(&job, 42, vec![4, 2]).await.unwrap();
+        assert_eq!(
+            store
+                .bib_thumbnail(&job, 42)
+                .await
+                .unwrap()
+                .unwrap()
+                .as_ref(),
+            &[4, 2]
+        );
+        assert!(store.bib_thumbnail(&job, 43).await.unwrap().is_none());
+        assert!(store.bib_thumbnail(&other, 42).await.unwrap().is_none());
+        assert_eq!(
+            store.thumbnail(&job).await.unwrap().unwrap().as_ref(),
+            &[1, 2, 3]
+        );
         assert!(ArtifactStore::open("ftp://host/x").is_err());
         assert!(ArtifactStore::open("not a url").is_err());
         let _ = std::fs::remove_dir_all(dir);

@@ -17,15 +17,20 @@ impl PlateMerger {
     }
 
     /// Adds the plates read in the frame at `time_ms`. A number read twice in one frame counts
-    /// once; its confidence is the best of its reads.
-    pub fn add_frame(&mut self, time_ms: u64, plates: &[Plate]) {
+    /// once; its confidence is the best of its reads. Returns the numbers this frame shows
+    /// best so far (first seen, or read with a higher confidence than in any earlier frame):
+    /// the frames a thumbnail of each number is taken from.
+    pub fn add_frame(&mut self, time_ms: u64, plates: &[Plate]) -> Vec<u64> {
+        let mut best_here = Vec::new();
         for plate in plates {
             let confidence = plate.confidence.clamp(0.0, 1.0);
+            let mut improved = true;
             self.by_number
                 .entry(plate.number)
                 .and_modify(|seen| {
                     seen.first_seen_ms = seen.first_seen_ms.min(time_ms);
                     seen.last_seen_ms = seen.last_seen_ms.max(time_ms);
+                    improved = confidence > seen.confidence;
                     seen.confidence = seen.confidence.max(confidence);
                 })
                 .or_insert(VideoPlate {
@@ -36,7 +41,11 @@ impl PlateMerger {
                     corrected_from: None,
                     thumbnail: None,
                 });
+            if improved && !best_here.contains(&plate.number) {
+                best_here.push(plate.number);
+            }
         }
+        best_here
     }
 
     /// Numbers seen so far.
@@ -77,11 +86,21 @@ mod tests {
     #[test]
     fn reads_of_one_number_across_frames_merge_into_first_and_last_seen_with_the_best_confidence() {
         let mut merger = PlateMerger::new();
-        merger.add_frame(0, &[plate(42, 0.6)]);
-        merger.add_frame(500, &[plate(42, 0.9), plate(7, 0.8)]);
-        merger.add_frame(1000, &[]);
-        merger.add_frame(1500, &[plate(42, 0.7), plate(42, 0.95)]);
-        merger.add_frame(2000, &[plate(7, 0.5)]);
+        assert_eq!(merger.add_frame(0, &[plate(42, 0.6)]), [42]);
+        assert_eq!(
+            merger.add_frame(500, &[plate(42, 0.9), plate(7, 0.8)]),
+            [42, 7]
+        );
+        assert!(merger.add_frame(1000, &[]).is_empty());
+        assert_eq!(
+            merger.add_frame(1500, &[plate(42, 0.7), plate(42, 0.95)]),
+            [42],
+            "the best frame of 42 so far, once"
+        );
+        assert!(
+            merger.add_frame(2000, &[plate(7, 0.5)]).is_empty(),
+            "a weaker read: the best frame of 7 stays at 500 ms"
+        );
         assert_eq!(merger.len(), 2);
         let plates = merger.into_plates();
         assert_eq!(

@@ -477,25 +477,35 @@ async fn a_video_by_url_is_retried_after_a_transient_fetch_failure_and_its_downl
     assert!(left.is_empty(), "downloads are removed: {left:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
-    let rig = Rig::builder("video-bibs").start().await;
-    let media = &rig.media;
-    // Two generated race photos, each held for 2 s: the first bib is on screen 0–2 s, the
-    // second 2–4 s.
-    let truths = finishline_tests::write_race_photos(media, finishline_bibgen::Set::Normal, 2, 41);
+/// The HS256 secret of the gateway of the thumbnail test, and tokens signed with it.
+const SECRET: &str = "an-hs256-test-secret-of-32-bytes-or-more";
+
+fn token(mut claims: Value) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    claims["exp"] = json!(now + 600);
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("sign a test token")
+}
+
+/// A video of the generated race photos, each held for 2 s (the last one twice as long).
+fn write_runners_video(media: &std::path::Path, truths: &[finishline_bibgen::GroundTruth]) {
     let list = media.join("frames.txt");
     let mut concat = String::new();
-    for truth in &truths {
+    for truth in truths {
         concat.push_str(&format!(
             "file '{}'\nduration 2\n",
             media.join(&truth.file).display()
         ));
     }
-    concat.push_str(&format!(
-        "file '{}'\n",
-        media.join(&truths[1].file).display()
-    ));
+    let last = truths.last().expect("photos");
+    concat.push_str(&format!("file '{}'\n", media.join(&last.file).display()));
     std::fs::write(&list, concat).expect("concat list");
     let status = std::process::Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "concat", "-safe", "0", "-i"])
@@ -512,22 +522,69 @@ async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
         .status()
         .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
     assert!(status.success(), "ffmpeg encoded the video of bibs");
+}
 
-    let (_worker, client, _ack) =
-        start_worker_and_client(&rig, &["--video-fps", "2"], "race-vb").await;
-    let gateway = rig.gateway();
-    post_videos(
-        gateway,
-        "race-vb",
-        "req-video-bibs",
-        json!({ "videoId": "runners", "source": { "path": "runners.mp4" } }),
-    )
-    .await;
-    client
-        .wait_for("video:completed", Duration::from_secs(120))
+/// Mean absolute difference per channel between `thumbnail` and `photo` scaled to its size.
+fn difference(thumbnail: &image::RgbImage, photo: &std::path::Path) -> f64 {
+    let photo = image::open(photo).expect("a generated photo").to_rgb8();
+    let (w, h) = thumbnail.dimensions();
+    let scaled = image::imageops::resize(&photo, w, h, image::imageops::FilterType::Triangle);
+    let sum: u64 = thumbnail
+        .as_raw()
+        .iter()
+        .zip(scaled.as_raw())
+        .map(|(a, b)| u64::from(a.abs_diff(*b)))
+        .sum();
+    sum as f64 / thumbnail.as_raw().len() as f64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_of_two_runners_reports_each_bib_when_seen_with_a_thumbnail_served_with_a_token() {
+    let artifacts = media_dir("video-bibs-artifacts");
+    let store = format!("file://{}", artifacts.display());
+    let rig = Rig::builder("video-bibs")
+        .gateway_flags(&["--jwt-secret", SECRET, "--artifacts", &store])
+        .start()
         .await;
-    let messages = client.received();
-    let done = named(&messages, "video:completed")[0].data.clone();
+    let media = &rig.media;
+    // Two generated race photos, each held for 2 s: the first bib is on screen 0–2 s, the
+    // second 2–4 s.
+    let truths = finishline_tests::write_race_photos(media, finishline_bibgen::Set::Normal, 2, 41);
+    write_runners_video(media, &truths);
+    let _worker = rig
+        .start_worker(&["--video-fps", "2", "--artifacts", &store])
+        .await;
+    let gateway = rig.gateway();
+    let http = reqwest::Client::new();
+    let uploader = token(json!({ "sub": "uploader", "scope": "enqueue" }));
+    let response = http
+        .post(gateway.url("/v1/events/race-vb/videos"))
+        .bearer_auth(&uploader)
+        .json(&json!({ "videoId": "runners", "source": { "path": "runners.mp4" } }))
+        .send()
+        .await
+        .expect("POST videos");
+    assert_eq!(response.status().as_u16(), 202);
+    let job_id = response.json::<Value>().await.expect("JSON")["jobs"][0]["jobId"]
+        .as_str()
+        .expect("jobId")
+        .to_owned();
+    wait_until("the video completes", Duration::from_secs(180), || {
+        let history = rig.history("race-vb");
+        async move {
+            history
+                .await
+                .iter()
+                .any(|m| m.name.as_str() == "video:completed")
+        }
+    })
+    .await;
+    let history = rig.history("race-vb").await;
+    let done: Value = history
+        .iter()
+        .find(|m| m.name.as_str() == "video:completed")
+        .map(|m| serde_json::from_str(m.data.get()).expect("JSON body"))
+        .expect("video:completed");
     let plates = done["plates"].as_array().expect("plates");
     let find = |number: u64| {
         plates
@@ -549,6 +606,98 @@ async fn a_video_of_two_runners_reports_each_bib_with_the_time_it_was_seen() {
     assert!(second["lastSeenMs"].as_u64().unwrap() >= 3000, "{done}");
     assert_eq!(plates.len(), 2, "no other number is invented: {done}");
     eprintln!("video bibs: {}", serde_json::to_string(plates).unwrap());
+
+    // Each bib's thumbnail: served to a watcher of the event with cache headers, a JPEG of
+    // the frame size scaled to a long side of 320 px, showing that bib's runner.
+    let watcher = token(json!({ "events": ["race-vb"] }));
+    let (width, height) = image::image_dimensions(media.join(&truths[0].file)).expect("size");
+    for (truth, plate) in truths.iter().zip([first, second]) {
+        let path = format!("/v1/jobs/{job_id}/thumbnails/{}", truth.number);
+        assert_eq!(plate["thumbnail"], json!(path), "{done}");
+        let response = http
+            .get(gateway.url(&path))
+            .bearer_auth(&watcher)
+            .send()
+            .await
+            .expect("GET thumbnail");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], "image/jpeg");
+        assert_eq!(
+            response.headers()["cache-control"],
+            "private, max-age=3600",
+            "{path}"
+        );
+        let jpeg = response.bytes().await.expect("body");
+        let thumbnail = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
+            .expect("a JPEG")
+            .to_rgb8();
+        let (w, h) = thumbnail.dimensions();
+        assert_eq!(w.max(h), 320, "long side of {path}: {w}×{h}");
+        let expected_short = f64::from(width.min(height)) * 320.0 / f64::from(width.max(height));
+        assert!(
+            (f64::from(w.min(h)) - expected_short).abs() <= 1.0,
+            "{w}×{h} keeps the frame's {width}×{height}"
+        );
+        let own = difference(&thumbnail, &media.join(&truth.file));
+        let others: Vec<f64> = truths
+            .iter()
+            .filter(|t| t.number != truth.number)
+            .map(|t| difference(&thumbnail, &media.join(&t.file)))
+            .collect();
+        eprintln!(
+            "thumbnail of #{}: {w}×{h}, {} bytes; differs by {own:.1} from its runner's photo, \
+             {others:?} from the other",
+            truth.number,
+            jpeg.len()
+        );
+        assert!(
+            others.iter().all(|other| own * 2.0 < *other),
+            "#{} is shown from a frame of its own runner: {own:.1} vs {others:?}",
+            truth.number
+        );
+    }
+    let path = gateway.url(&format!(
+        "/v1/jobs/{job_id}/thumbnails/{}",
+        truths[0].number
+    ));
+    let response = http.get(&path).send().await.expect("GET");
+    assert_eq!(response.status().as_u16(), 401, "refused without a token");
+    let stranger = token(json!({ "events": ["race-other"] }));
+    let response = http
+        .get(&path)
+        .bearer_auth(&stranger)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 404, "hidden from another event");
+    let unread = truths[0].number + truths[1].number + 1;
+    for (number, status) in [(unread.to_string(), 404), ("0042".to_owned(), 400)] {
+        let response = http
+            .get(gateway.url(&format!("/v1/jobs/{job_id}/thumbnails/{number}")))
+            .bearer_auth(&watcher)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status().as_u16(), status, "thumbnail of {number}");
+    }
+
+    // The bib index names the same thumbnail for the video.
+    for truth in &truths {
+        let page: Value = http
+            .get(gateway.url(&format!("/v1/events/race-vb/bibs/{}", truth.number)))
+            .bearer_auth(&watcher)
+            .send()
+            .await
+            .expect("GET bib")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(
+            page["videos"][0]["thumbnail"],
+            json!(format!("/v1/jobs/{job_id}/thumbnails/{}", truth.number)),
+            "{page}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,36 +1,36 @@
 //! Running one video job on the shared job runner: `probe` (ffprobe), `frames` (ffmpeg starts
 //! sampling), `detection` (each sampled frame, as it streams, through the photo pipeline's
 //! detect and read on the CPU pool; progress = frames done ÷ frames expected), `ocr` (the reads
-//! of all frames merged into one entry per number with first and last seen times). Videos
-//! report no colours, so there is no `color` stage.
+//! of all frames merged into one entry per number with first and last seen times, and the
+//! thumbnail of each number's best frame stored: `thumbnails.rs`). Videos report no colours,
+//! so there is no `color` stage.
 //!
 //! The run stops between two frames when the job is cancelled or a newer run owns it; ffmpeg
 //! is killed then, and whenever the stream is dropped (worker shutdown).
 
-use std::path::{Path, PathBuf};
+mod input;
+mod progress;
+mod thumbnails;
+
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use apalis::prelude::{BoxDynError, Data};
+use finishline_artifacts::{ArtifactStore, encode_thumbnail};
 use finishline_bus::{Ack, BibIndex};
 use finishline_media::{
-    MediaLimits, PhotoPipeline, PlateMerger, SourceLoader, VideoError, VideoTools,
+    FrameStream, MediaLimits, PhotoPipeline, PlateMerger, SourceLoader, VideoError, VideoTools,
 };
 use finishline_queue::Delivery;
-use finishline_wire::{
-    JobKind, MediaJob, MediaSource, MessageName, Stage, VideoCompletedBody, VideoPlate,
-    VideoProgressBody,
-};
+use finishline_wire::{JobKind, MediaJob, MediaSource, Stage, VideoCompletedBody, VideoPlate};
 
 use crate::job::{JobRunner, Run, RunError, Success, handle, record_stage};
 use crate::photo::encode_error;
 use crate::settings::SettingsCache;
-
-/// A rise of one percent is published after this long at the latest.
-const PROGRESS_EVERY: Duration = Duration::from_millis(250);
-
-/// A rise of this many percent is published at once (so at most ~20 messages per stage).
-const PROGRESS_STEP: u8 = 5;
+use input::VideoInput;
+use progress::Reporter;
+use thumbnails::BestFrames;
 
 /// Settings of video jobs.
 #[derive(Debug, Clone)]
@@ -52,11 +52,19 @@ pub struct VideoProcessor {
     limits: MediaLimits,
     settings: VideoSettings,
     event_settings: SettingsCache,
+    /// Where bib thumbnails go; none: no thumbnails.
+    artifacts: Option<ArtifactStore>,
 }
 
 struct Recognised {
     plates: Vec<VideoPlate>,
     duration_ms: u64,
+}
+
+/// What the frames of a video gave: the reads merged per number and the best frame of each.
+struct Scanned {
+    merger: PlateMerger,
+    best: BestFrames,
 }
 
 impl VideoProcessor {
@@ -74,7 +82,14 @@ impl VideoProcessor {
             pipeline,
             limits,
             settings,
+            artifacts: None,
         }
+    }
+
+    /// Stores a thumbnail of each reported bib's best frame in `artifacts`.
+    pub fn with_artifacts(mut self, artifacts: ArtifactStore) -> Self {
+        self.artifacts = Some(artifacts);
+        self
     }
 
     async fn process(&self, job: MediaJob, ack: Ack) -> Result<(), BoxDynError> {
@@ -132,12 +147,40 @@ impl VideoProcessor {
         record_stage(JobKind::Video, Stage::Probe, timer);
 
         progress.publish(Stage::Frames, 2).await?;
-        let timer = Instant::now();
-        let mut frames = self
+        let frames = self
             .settings
             .tools
             .frames(input.path(), &info, self.settings.fps)?;
+        let Scanned { merger, best } = self.scan(job, run, &mut progress, frames, expected).await?;
+
+        progress.publish(Stage::Ocr, 96).await?;
+        let timer = Instant::now();
+        let mut plates = self
+            .event_settings
+            .apply(&job.event_id, merger.into_plates())
+            .await?;
+        best.store(&job.job_id, &mut plates).await;
+        record_stage(JobKind::Video, Stage::Ocr, timer);
+        Ok(Recognised {
+            plates,
+            duration_ms: info.duration_ms,
+        })
+    }
+
+    /// The `detection` stage: each sampled frame, as ffmpeg sends it, through the engine on
+    /// the CPU pool; the reads merged per number, and a thumbnail of each frame that shows a
+    /// number best so far. Stops between two frames when the run is no longer current.
+    async fn scan(
+        &self,
+        job: &MediaJob,
+        run: &Run,
+        progress: &mut Reporter<'_>,
+        mut frames: FrameStream,
+        expected: u64,
+    ) -> Result<Scanned, RunError> {
+        let timer = Instant::now();
         let mut merger = PlateMerger::new();
+        let mut best = BestFrames::new(self.artifacts.clone());
         let mut done = 0u64;
         let mut detection_started = None;
         while let Some(frame) = frames.next_frame().await? {
@@ -148,18 +191,28 @@ impl VideoProcessor {
             }
             let pipeline = self.pipeline.clone();
             let photo = frame.photo;
-            let plates = self
+            let (plates, photo) = self
                 .runner
                 .cpu(move || {
                     let candidates = pipeline.detect(&photo)?;
                     if candidates.is_empty() {
-                        return Ok(Vec::new());
+                        return Ok((Vec::new(), photo));
                     }
-                    pipeline.read(&photo, &candidates)
+                    Ok((pipeline.read(&photo, &candidates)?, photo))
                 })
                 .await?
                 .map_err(RunError::Media)?;
-            merger.add_frame(frame.time_ms, &plates);
+            let best_here = merger.add_frame(frame.time_ms, &plates);
+            if best.enabled() && !best_here.is_empty() {
+                match self
+                    .runner
+                    .cpu(move || encode_thumbnail(&photo.image))
+                    .await?
+                {
+                    Ok((jpeg, _, _)) => best.keep(&best_here, jpeg),
+                    Err(err) => tracing::warn!(error = %err, "frame thumbnail not made"),
+                }
+            }
             done += 1;
             let percent = 3 + (92 * done.min(expected) / expected) as u8;
             // Between frames: a due progress message is fenced (it stops a cancelled or
@@ -168,29 +221,17 @@ impl VideoProcessor {
                 self.runner.ensure_current(&job.job_id, run).await?;
             }
         }
-        if let Some(started) = detection_started {
-            record_stage(JobKind::Video, Stage::Detection, started);
-        } else {
+        let Some(started) = detection_started else {
             return Err(VideoError::Corrupt("ffmpeg found no frame to sample".to_owned()).into());
-        }
+        };
+        record_stage(JobKind::Video, Stage::Detection, started);
         tracing::debug!(
             frames = done,
             expected,
             numbers = merger.len(),
             "frames done"
         );
-
-        progress.publish(Stage::Ocr, 96).await?;
-        let timer = Instant::now();
-        let plates = self
-            .event_settings
-            .apply(&job.event_id, merger.into_plates())
-            .await?;
-        record_stage(JobKind::Video, Stage::Ocr, timer);
-        Ok(Recognised {
-            plates,
-            duration_ms: info.duration_ms,
-        })
+        Ok(Scanned { merger, best })
     }
 
     /// The file ffmpeg reads: a `{ path }` under the media root as is, a `{ url }` downloaded
@@ -216,88 +257,6 @@ impl VideoProcessor {
                 Ok(input)
             }
         }
-    }
-}
-
-/// A video file for ffmpeg; a downloaded one is removed on drop.
-struct VideoInput {
-    path: PathBuf,
-    temporary: bool,
-}
-
-impl VideoInput {
-    fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for VideoInput {
-    fn drop(&mut self) {
-        if self.temporary
-            && let Err(err) = std::fs::remove_file(&self.path)
-            && err.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(path = %self.path.display(), error = %err, "cannot remove a downloaded video");
-        }
-    }
-}
-
-/// Publishes `video:progress`, throttled: every stage change; within a stage, a rise of
-/// [`PROGRESS_STEP`] percent at once, or any rise after [`PROGRESS_EVERY`] — never one message
-/// per frame.
-struct Reporter<'a> {
-    runner: &'a JobRunner,
-    job: &'a MediaJob,
-    run: &'a Run,
-    last: Option<(Stage, u8, Instant)>,
-}
-
-impl<'a> Reporter<'a> {
-    fn new(runner: &'a JobRunner, job: &'a MediaJob, run: &'a Run) -> Self {
-        Self {
-            runner,
-            job,
-            run,
-            last: None,
-        }
-    }
-
-    async fn publish(&mut self, stage: Stage, progress: u8) -> Result<(), RunError> {
-        let body = serde_json::to_string(&VideoProgressBody {
-            video_id: self.job.media_id.as_str(),
-            job_id: self.job.job_id.as_str(),
-            progress,
-            stage,
-        })
-        .map_err(encode_error)?;
-        self.runner
-            .progress(
-                &self.job.job_id,
-                self.run,
-                MessageName::VideoProgress,
-                body,
-                stage,
-                progress,
-            )
-            .await?;
-        self.last = Some((stage, progress, Instant::now()));
-        Ok(())
-    }
-
-    /// Publishes when due; returns whether it did.
-    async fn maybe_publish(&mut self, stage: Stage, progress: u8) -> Result<bool, RunError> {
-        let due = match self.last {
-            None => true,
-            Some((last_stage, last_progress, at)) => {
-                last_stage != stage
-                    || progress >= last_progress.saturating_add(PROGRESS_STEP)
-                    || (progress > last_progress && at.elapsed() >= PROGRESS_EVERY)
-            }
-        };
-        if due {
-            self.publish(stage, progress).await?;
-        }
-        Ok(due)
     }
 }
 
