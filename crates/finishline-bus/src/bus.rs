@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use finishline_redis::BusLimits;
 use finishline_redis::RedisConn;
 use finishline_redis::scripts::batch::{Batch, End, Ended, Reply};
+use finishline_redis::{BusLimits, EVENT_GROUPS, query_each};
 use finishline_wire::{
     EventCounts, EventId, EventSnapshot, JobId, JobKind, JobState, JobStatus, MediaId, MessageName,
     Stage, now_rfc3339,
@@ -81,6 +81,8 @@ impl ProgressBus {
     }
 
     /// Failed jobs, newest first: `(jobId, failed at in Unix ms)`, at most `limit` from `offset`.
+    /// Each event group keeps its own failed set: the newest `offset + limit` of each, read
+    /// together, are merged.
     ///
     /// # Errors
     /// Fails when Redis cannot be reached.
@@ -90,13 +92,20 @@ impl ProgressBus {
         limit: usize,
     ) -> Result<Vec<(String, u64)>, BusError> {
         let stop = (offset + limit).saturating_sub(1);
-        Ok(redis::cmd("ZREVRANGE")
-            .arg(self.keys.failed())
-            .arg(offset)
-            .arg(stop)
-            .arg("WITHSCORES")
-            .query_async(&mut self.conn.clone())
-            .await?)
+        let reads: Vec<redis::Cmd> = (0..EVENT_GROUPS)
+            .map(|group| {
+                let mut cmd = redis::cmd("ZREVRANGE");
+                cmd.arg(self.keys.failed(group))
+                    .arg(0)
+                    .arg(stop)
+                    .arg("WITHSCORES");
+                cmd
+            })
+            .collect();
+        let groups: Vec<Vec<(String, u64)>> = query_each(&self.conn, &reads).await?;
+        let mut all: Vec<(String, u64)> = groups.into_iter().flatten().collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(all.into_iter().skip(offset).take(limit).collect())
     }
 
     /// Ends a job exactly once, counts it, and publishes its terminal message, then
@@ -142,7 +151,6 @@ impl ProgressBus {
             &self.keys.event_keys(event_id),
             &self.keys.job_keys(job_id),
             &end,
-            None,
             None,
         );
         match batch.run(&mut self.conn.clone()).await?[..] {

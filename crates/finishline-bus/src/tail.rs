@@ -1,11 +1,11 @@
-//! Tailing the global progress stream: the gateway's side of the bus.
+//! Tailing the progress streams (one per event group): the gateway's side of the bus.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use finishline_redis::RedisConn;
+use finishline_redis::{RedisConn, query_each};
 use finishline_wire::MessageName;
-use redis::streams::{StreamId, StreamReadOptions, StreamReadReply};
+use redis::streams::{StreamId, StreamKey, StreamReadOptions, StreamReadReply};
 
 use crate::{BusError, Keys};
 
@@ -83,72 +83,141 @@ pub(crate) fn parse_entry(
     })
 }
 
-/// A cursor on the global progress stream. It remembers its position, so after a Redis error
-/// the next `next_batch` resumes exactly where the last one ended: no gap, no duplicate.
+/// How long a Cluster tail waits between polls that found nothing.
+const CLUSTER_POLL: Duration = Duration::from_millis(10);
+
+/// A cursor on the progress streams, one per event group ([`Keys::progress_streams`]). It
+/// remembers its position in each, so after a Redis error the next `next_batch` resumes
+/// exactly where the last one ended: no gap, no duplicate. An event's messages are all in its
+/// group's stream, so each event's order is kept.
+///
+/// On one server (standalone, Sentinel) one `XREAD BLOCK` reads every group's stream. Redis
+/// Cluster refuses one XREAD over keys of several slots, and a blocking read would hold the
+/// node connection other reads share, so there the tail polls: one non-blocking XREAD per
+/// group, sent together (one round trip per node), again at once while messages come, after
+/// 10 ms when none did.
 pub struct StreamTail {
     conn: RedisConn,
-    key: String,
-    last_id: String,
+    streams: Vec<String>,
+    positions: Vec<String>,
+    polling: bool,
 }
 
 impl StreamTail {
-    /// Opens a tail that starts after the newest message present now.
+    /// Opens a tail that starts after the newest message of each stream present now.
     ///
     /// # Errors
     /// Fails when Redis cannot be reached.
-    pub async fn from_now(mut conn: RedisConn, keys: &Keys) -> Result<Self, BusError> {
-        let key = keys.progress_stream();
-        let newest: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
-            .arg(&key)
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(1)
-            .query_async(&mut conn)
-            .await?;
-        let last_id = newest
-            .ids
-            .first()
-            .map(|e| e.id.clone())
-            .unwrap_or_else(|| "0-0".to_owned());
-        Ok(Self { conn, key, last_id })
+    pub async fn from_now(conn: RedisConn, keys: &Keys) -> Result<Self, BusError> {
+        let streams = keys.progress_streams();
+        let reads: Vec<redis::Cmd> = streams
+            .iter()
+            .map(|stream| {
+                let mut cmd = redis::cmd("XREVRANGE");
+                cmd.arg(stream).arg("+").arg("-").arg("COUNT").arg(1);
+                cmd
+            })
+            .collect();
+        let newest: Vec<redis::streams::StreamRangeReply> = query_each(&conn, &reads).await?;
+        let positions = newest
+            .iter()
+            .map(|reply| {
+                reply
+                    .ids
+                    .first()
+                    .map(|e| e.id.clone())
+                    .unwrap_or_else(|| "0-0".to_owned())
+            })
+            .collect();
+        Ok(Self {
+            polling: conn.is_cluster(),
+            conn,
+            streams,
+            positions,
+        })
     }
 
-    /// The id of the last entry read.
-    pub fn position(&self) -> &str {
-        &self.last_id
+    /// The id of the last entry read in each group's stream (`-` for none), for logs.
+    pub fn position(&self) -> String {
+        let read: Vec<String> = self
+            .positions
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.as_str() != "0-0")
+            .map(|(g, p)| format!("g{g}:{p}"))
+            .collect();
+        if read.is_empty() {
+            "-".to_owned()
+        } else {
+            read.join(",")
+        }
     }
 
-    /// Waits up to `block` for new messages and returns at most `count` of them, in order.
-    /// Malformed entries are skipped with a warning, never relayed.
+    /// Waits up to `block` for new messages and returns at most `count` per group, in order
+    /// within each group. Malformed entries are skipped with a warning, never relayed.
     ///
     /// # Errors
-    /// Fails when Redis cannot be reached; the position is kept.
+    /// Fails when Redis cannot be reached; the positions are kept.
     pub async fn next_batch(
         &mut self,
         block: Duration,
         count: usize,
     ) -> Result<Vec<StreamMessage>, BusError> {
-        let options = StreamReadOptions::default()
-            .block(block.as_millis() as usize)
-            .count(count);
-        let reply: Option<StreamReadReply> = redis::AsyncCommands::xread_options(
-            &mut self.conn,
-            &[&self.key],
-            &[&self.last_id],
-            &options,
-        )
-        .await?;
+        let replies = if self.polling {
+            self.poll(count).await?
+        } else {
+            let options = StreamReadOptions::default()
+                .block(block.as_millis() as usize)
+                .count(count);
+            let reply: Option<StreamReadReply> = redis::AsyncCommands::xread_options(
+                &mut self.conn,
+                &self.streams,
+                &self.positions,
+                &options,
+            )
+            .await?;
+            reply.map(|r| r.keys).unwrap_or_default()
+        };
         let mut out = Vec::new();
-        for stream in reply.map(|r| r.keys).unwrap_or_default() {
+        for stream in replies {
+            let Some(group) = self.streams.iter().position(|s| *s == stream.key) else {
+                continue;
+            };
             for entry in &stream.ids {
-                self.last_id.clone_from(&entry.id);
+                self.positions[group].clone_from(&entry.id);
                 match parse_entry(entry, None) {
                     Ok(message) => out.push(message),
                     Err(err) => tracing::warn!(error = %err, "skipping malformed progress entry"),
                 }
             }
         }
+        if self.polling && out.is_empty() {
+            tokio::time::sleep(CLUSTER_POLL.min(block)).await;
+        }
         Ok(out)
+    }
+
+    /// One non-blocking XREAD per group, sent together.
+    async fn poll(&mut self, count: usize) -> Result<Vec<StreamKey>, BusError> {
+        let reads: Vec<redis::Cmd> = self
+            .streams
+            .iter()
+            .zip(&self.positions)
+            .map(|(stream, position)| {
+                let mut cmd = redis::cmd("XREAD");
+                cmd.arg("COUNT")
+                    .arg(count)
+                    .arg("STREAMS")
+                    .arg(stream)
+                    .arg(position);
+                cmd
+            })
+            .collect();
+        let replies: Vec<Option<StreamReadReply>> = query_each(&self.conn, &reads).await?;
+        Ok(replies
+            .into_iter()
+            .flatten()
+            .flat_map(|reply| reply.keys)
+            .collect())
     }
 }

@@ -74,3 +74,21 @@ impl Call {
         self.invocation.invoke_async(conn).await
     }
 }
+
+/// Runs `cmds` concurrently on clones of `conn` and returns their replies in order. Redis
+/// Cluster connections refuse a pipeline whose commands hash to different slots; on a
+/// multiplexed connection concurrent commands share round trips all the same (one per node).
+///
+/// # Errors
+/// The first command's error, if any fails.
+pub async fn query_each<T, C>(conn: &C, cmds: &[redis::Cmd]) -> RedisResult<Vec<T>>
+where
+    T: FromRedisValue,
+    C: ConnectionLike + Clone + Send,
+{
+    futures::future::try_join_all(cmds.iter().map(|cmd| {
+        let mut conn = conn.clone();
+        async move { cmd.query_async(&mut conn).await }
+    }))
+    .await
+}

@@ -12,8 +12,9 @@ mod limits;
 pub mod scripts;
 pub mod topology;
 
+pub use call::query_each;
 pub use conn::{ConnOptions, Durability, RedisConn, is_not_replicated};
-pub use keys::{EventKeys, JobKeys, Keys, QueueKeys};
+pub use keys::{EVENT_GROUPS, EventKeys, JobKeys, Keys, QueueKeys, group_of};
 pub use limits::BusLimits;
 pub use topology::{Topology, TopologyError};
 

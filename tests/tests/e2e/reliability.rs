@@ -200,18 +200,18 @@ async fn poison_payloads_fail_cleanly_and_the_worker_goes_on() {
     let body = post(&rig, "poison", photos(&rig.media, 3, (32, 32))).await;
     // Corrupt two queued jobs' payloads in Redis before any worker runs.
     let mut conn = rig.redis.connection().await;
-    let queue = format!("{}:photo-processing", rig.prefix);
+    let queue = finishline_bus::Keys::new(&rig.prefix).queue_keys(finishline_wire::JobKind::Photo);
     let first = body["jobs"][0]["jobId"].as_str().unwrap();
     let second = body["jobs"][1]["jobId"].as_str().unwrap();
     let _: () = redis::cmd("HSET")
-        .arg(format!("{queue}:data"))
+        .arg(&queue.data)
         .arg(first)
         .arg(format!(r#"{{"jobId":"{first}","eventId":42}}"#))
         .query_async(&mut conn)
         .await
         .unwrap();
     let _: () = redis::cmd("HSET")
-        .arg(format!("{queue}:data"))
+        .arg(&queue.data)
         .arg(second)
         .arg(b"\xff\xfe not json".as_slice())
         .query_async(&mut conn)
@@ -280,7 +280,10 @@ async fn five_hundred_jobs_survive_two_worker_kills_with_exact_counts() {
         {
             let job_id = data(m)["jobId"].as_str().unwrap().to_owned();
             let runs: u64 = redis::cmd("HGET")
-                .arg(format!("{}:job:{job_id}", rig.prefix))
+                .arg(
+                    finishline_bus::Keys::new(&rig.prefix)
+                        .job(&finishline_wire::JobId::parse(&job_id).unwrap()),
+                )
                 .arg("run")
                 .query_async(&mut conn)
                 .await

@@ -44,11 +44,12 @@ impl JobEvents {
         }
     }
 
-    /// Reads the event of each of `jobs` not known yet, in one pipeline.
+    /// Reads the event of each of `jobs` not known yet, the reads sent together (the jobs'
+    /// hashes are in several slots: a Cluster refuses one pipeline over them).
     ///
     /// # Errors
     /// Fails when Redis cannot be reached.
-    pub(super) async fn resolve<'a, C: ConnectionLike + Send>(
+    pub(super) async fn resolve<'a, C: ConnectionLike + Clone + Send>(
         &mut self,
         conn: &mut C,
         keys: &Keys,
@@ -60,11 +61,15 @@ impl JobEvents {
         if missing.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
-        for job_id in &missing {
-            pipe.cmd("HGET").arg(keys.job(job_id)).arg("eventId");
-        }
-        let events: Vec<Option<String>> = pipe.query_async(conn).await?;
+        let reads: Vec<redis::Cmd> = missing
+            .iter()
+            .map(|job_id| {
+                let mut cmd = redis::cmd("HGET");
+                cmd.arg(keys.job(job_id)).arg("eventId");
+                cmd
+            })
+            .collect();
+        let events: Vec<Option<String>> = finishline_redis::query_each(conn, &reads).await?;
         self.make_room();
         for (job_id, event) in missing.into_iter().zip(events) {
             let event = event.and_then(|e| EventId::parse(e).ok());

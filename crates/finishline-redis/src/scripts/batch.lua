@@ -1,7 +1,9 @@
--- Runs a batch of bus operations in order, in one round trip: run starts, progress messages
--- and job ends of many jobs (the worker's writer), or one job end (the gateway's cancel).
+-- Runs a batch of bus operations of one event group in order, in one round trip: run starts,
+-- progress messages and job ends of many jobs (the worker's writer), or one job end (the
+-- gateway's cancel). Every key is of the group's tag: the writer sends one call per group.
 -- event:progress (and event:completed) is published once per event at the end of the batch
--- rather than after every job, and the TTLs of each event's keys are set once.
+-- rather than after every job, and the TTLs of each event's keys are set once. The settling
+-- of deliveries is the queue side (settle.lua), sent after this call has answered.
 -- Every operation names its keys by position in KEYS (built by scripts/batch.rs):
 -- ARGV: history_max, stream_max, ttl, then operations:
 --   'E', event_id, kev, kstream, kfailed                      declares an event: KEYS[kev] its
@@ -11,15 +13,12 @@
 --   'S', job_id, kjob, event_id, ts                           start a run
 --   'P', job_id, kjob, event_id, run, name, body, ts,         progress message
 --        stage, progress
---   'F', job_id, kjob, event_id, run, state, name, body, ts,  end the job, settle its delivery
---        result, error, kinflight, kdata, task_id,            (kinflight 0: none), and index
---        kbib, n, n × (number, kind, json)                    its bibs (bib_index.lua; kbib 0:
---                                                             none)
---   'A', kinflight, kdata, task_id                            settle a delivery
+--   'F', job_id, kjob, event_id, run, state, name, body, ts,  end the job and index its bibs
+--        result, error, kbib, n, n × (number, kind, json)     (bib_index.lua; kbib 0: none)
 -- KEYS[kjob] is a job's hash, kjob+1 its message list. Every event an S, P or F names is
 -- declared by an E before it.
 -- Returns a flat list: run and attempt for each S, the result of fl_progress for each P and
--- of fl_finish (the prelude) for each F; nothing for E and A.
+-- of fl_finish (the prelude) for each F; nothing for E.
 
 -- Marks a job running, opens a new run (fencing token) for it and publishes job:started
 -- with the attempt. Every run counts as an attempt (a re-run after a worker died too).
@@ -63,14 +62,6 @@ local function fl_progress(ev, job, run, name, body, ts, stage, progress, cfg)
   end
   redis.call('HSET', job.key, 'stage', stage, 'progress', progress, 'updatedAt', ts)
   return fl_publish(ev, fields[4], name, body, ts, cfg, job, false, fields[5])
-end
-
--- A delivery is settled by the worker that holds it: once another worker took the task
--- over (this one was presumed dead), its payload is theirs and stays.
-local function fl_settle(kinflight, kdata, task_id)
-  if kinflight > 0 and redis.call('SREM', KEYS[kinflight], task_id) == 1 then
-    redis.call('HDEL', KEYS[kdata], task_id)
-  end
 end
 
 local cfg = { history_max = ARGV[1], stream_max = ARGV[2], ttl = ARGV[3] }
@@ -122,20 +113,16 @@ while i <= n do
       -- The last ended job of the event names the request and time of event:progress.
       ended[event_id] = { request_id, ARGV[i + 8] }
     end
-    fl_settle(tonumber(ARGV[i + 11]), tonumber(ARGV[i + 12]), ARGV[i + 13])
-    local kbib, sightings = tonumber(ARGV[i + 14]), tonumber(ARGV[i + 15])
+    local kbib, sightings = tonumber(ARGV[i + 11]), tonumber(ARGV[i + 12])
     if code == 1 and kbib > 0 then
       if ARGV[i + 5] == 'succeeded' then
         -- The terminal message was the last this batch stamped for the event: its seq.
-        fl_index_bibs(kbib, ev.seq, i + 16, sightings)
+        fl_index_bibs(kbib, ev.seq, i + 13, sightings)
       end
       indexes[kbib] = true
     end
     out[#out + 1] = code
-    i = i + 16 + 3 * sightings
-  elseif op == 'A' then
-    fl_settle(tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3])
-    i = i + 4
+    i = i + 13 + 3 * sightings
   else
     -- Built by finishline-redis only; nothing is written after an unknown operation.
     return redis.error_reply('batch: unknown operation ' .. tostring(op) .. ' at ' .. i)

@@ -1,6 +1,7 @@
-//! `batch.lua` (with `bib_index.lua`): bus operations of many jobs in one call — run starts,
-//! progress messages, job ends with the settling of their deliveries and their bib index
-//! step — and the settling of deliveries alone.
+//! `batch.lua` (with `bib_index.lua`): bus operations of many jobs of one event group in one
+//! call — run starts, progress messages, job ends with their bib index step. Every key is of
+//! the group's tag; the deliveries of the jobs it ends are settled after it answers
+//! (`settle`).
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -11,7 +12,7 @@ use redis::aio::ConnectionLike;
 
 use super::with_prelude;
 use crate::call::Call;
-use crate::{BusLimits, Error, EventKeys, JobKeys, QueueKeys};
+use crate::{BusLimits, Error, EventKeys, JobKeys};
 
 static SCRIPT: LazyLock<Script> = LazyLock::new(|| {
     with_prelude(concat!(
@@ -96,14 +97,6 @@ pub struct End<'a> {
     pub error: &'a str,
 }
 
-/// A delivery to settle: `worker` no longer holds task `task_id` of `queue`.
-#[derive(Debug, Clone, Copy)]
-pub struct Settle<'a> {
-    pub queue: &'a QueueKeys,
-    pub worker: &'a str,
-    pub task_id: &'a str,
-}
-
 /// What a job that succeeds adds to its event's bib index (`bib_index.lua`): the event's
 /// three index keys ([`crate::Keys::bib_index`]) and the sightings, each a number, its kind
 /// (`p` photo, `v` video) and the sighting's JSON. Any end of the job renews the index's TTL.
@@ -120,9 +113,11 @@ enum Expect {
     Finish,
 }
 
-/// One call of `batch.lua` being built. Operations run in the order added.
+/// One call of `batch.lua` being built, for one event group. Operations run in the order
+/// added.
 pub struct Batch {
     call: Call,
+    group: Option<u16>,
     declared: HashSet<String>,
     expect: Vec<Expect>,
     ops: usize,
@@ -136,14 +131,25 @@ impl Batch {
             .arg(limits.ttl_secs());
         Self {
             call,
+            group: None,
             declared: HashSet::new(),
             expect: Vec::new(),
             ops: 0,
         }
     }
 
+    /// The event group of the batch's keys, once an operation was added.
+    pub fn group(&self) -> Option<u16> {
+        self.group
+    }
+
     /// Declares an event's keys once per call.
     fn declare(&mut self, event: &EventKeys) {
+        debug_assert!(
+            self.group.is_none_or(|g| g == event.group),
+            "one batch per event group"
+        );
+        self.group = Some(event.group);
         if self.declared.contains(event.id.as_str()) {
             return;
         }
@@ -199,14 +205,13 @@ impl Batch {
         self.ops += 1;
     }
 
-    /// Ends `job` exactly once, settles `settle` (whatever the outcome) and, when this call
-    /// ends the job as succeeded, indexes `index`'s sightings.
+    /// Ends `job` exactly once and, when this call ends the job as succeeded, indexes
+    /// `index`'s sightings.
     pub fn finish(
         &mut self,
         event: &EventKeys,
         job: &JobKeys,
         end: &End<'_>,
-        settle: Option<Settle<'_>>,
         index: Option<BibStep<'_>>,
     ) {
         self.declare(event);
@@ -223,7 +228,6 @@ impl Batch {
             .arg(end.ts)
             .arg(end.result)
             .arg(end.error);
-        self.settle_args(settle);
         match index {
             Some(index) => {
                 let keys: Vec<&str> = index.keys.iter().map(String::as_str).collect();
@@ -239,26 +243,6 @@ impl Batch {
         }
         self.expect.push(Expect::Finish);
         self.ops += 1;
-    }
-
-    /// Settles a delivery (after every operation added before).
-    pub fn settle(&mut self, settle: Settle<'_>) {
-        self.call.arg("A");
-        self.settle_args(Some(settle));
-        self.ops += 1;
-    }
-
-    fn settle_args(&mut self, settle: Option<Settle<'_>>) {
-        match settle {
-            Some(settle) => {
-                let kinflight = self.call.key(&settle.queue.inflight(settle.worker));
-                let kdata = self.call.key(&settle.queue.data);
-                self.call.arg(kinflight).arg(kdata).arg(settle.task_id);
-            }
-            None => {
-                self.call.arg(0).arg(0).arg("");
-            }
-        }
     }
 
     /// How many operations were added.

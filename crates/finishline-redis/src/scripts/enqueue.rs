@@ -1,22 +1,37 @@
-//! `enqueue.lua`: jobs of one event created and queued, idempotently per media id.
+//! `enqueue.lua` then `push.lua`: jobs of one event created, announced and queued,
+//! idempotently per media id, in two calls of one slot each.
+//!
+//! The event side runs first: a job exists, counted and announced, before a worker can take
+//! its task. Where a crash between the two calls leaves things:
+//! - before the event side: nothing is written; the producer was not answered and enqueues
+//!   again.
+//! - after it, before the push: the new jobs exist (queued, counted, `job:queued` published)
+//!   but no task does, and the producer was not answered (no 202). Enqueuing the same media
+//!   again finds the jobs, reads which never started, and pushes their stored payloads: the
+//!   push skips tasks the queue holds already, so this is safe whatever happened before.
+//! - after the push: done; a repeated enqueue pushes nothing again.
 
 use std::sync::LazyLock;
 
-use finishline_wire::{JobKind, MediaId, RequestId, UserId};
+use finishline_wire::{JobId, JobKind, MediaId, RequestId, UserId};
 use redis::Script;
 use redis::aio::ConnectionLike;
 
-use super::with_prelude;
+use super::{push, with_prelude};
 use crate::call::Call;
-use crate::{BusLimits, Error, EventKeys, JobKeys, QueueKeys};
+use crate::{BusLimits, Error, EventKeys, JobKeys, Keys, QueueKeys};
 
 static SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("enqueue.lua")));
+
+/// A job's state, run and payload, as read to decide whether to push it again.
+type JobFields = (Option<String>, Option<String>, Option<Vec<u8>>);
 
 /// One job to create, unless its media id has a job already.
 #[derive(Debug, Clone)]
 pub struct NewJob<'a> {
     pub media_id: &'a MediaId,
-    /// The keys of the job to create (its id is fresh; unused when the media has a job).
+    /// The keys of the job to create (its id is fresh, of the event's group: see
+    /// [`Keys::new_job_id`]; unused when the media has a job).
     pub job: JobKeys,
     /// The queue payload (JSON of the job).
     pub payload: Vec<u8>,
@@ -25,6 +40,7 @@ pub struct NewJob<'a> {
 /// A chunk of jobs of one event to enqueue (the producer sends at most a few hundred per
 /// call, so one call never holds Redis long).
 pub struct Enqueue<'a> {
+    pub keys: &'a Keys,
     pub event: &'a EventKeys,
     /// The event's media index ([`crate::Keys::media_index`]).
     pub media_index: &'a str,
@@ -38,14 +54,47 @@ pub struct Enqueue<'a> {
 
 impl Enqueue<'_> {
     /// Enqueues `jobs` and returns, for each in order, its job id and whether this call
-    /// created it (false: the media had a job, whose id is returned).
+    /// created it (false: the media had a job, whose id is returned). A job that existed and
+    /// never started is pushed again (once: see the module's crash points).
     ///
     /// # Errors
-    /// Fails when Redis cannot be reached or answers malformed data.
-    pub async fn run<C: ConnectionLike + Send>(
+    /// Fails when Redis cannot be reached or answers malformed data; calling again with the
+    /// same media is then safe.
+    pub async fn run<C: ConnectionLike + Clone + Send>(
         &self,
         conn: &mut C,
         jobs: &[NewJob<'_>],
+    ) -> Result<Vec<(String, bool)>, Error> {
+        // The queue's length now: the new jobs' positions in job:queued (exact unless another
+        // producer pushes onto the same queue meanwhile).
+        let position = push::waiting(conn, self.queue).await?;
+        let reply = self.event_side(conn, jobs, position).await?;
+        let mut tasks: Vec<(&str, &[u8])> = reply
+            .iter()
+            .zip(jobs)
+            .filter(|((_, created), _)| *created)
+            .map(|((job_id, _), job)| (job_id.as_str(), job.payload.as_slice()))
+            .collect();
+        let existing: Vec<&str> = reply
+            .iter()
+            .filter(|(_, created)| !created)
+            .map(|(job_id, _)| job_id.as_str())
+            .collect();
+        let unstarted = self.unstarted(conn, &existing).await?;
+        tasks.extend(
+            unstarted
+                .iter()
+                .map(|(job_id, payload)| (job_id.as_str(), payload.as_slice())),
+        );
+        push::push(conn, self.queue, &tasks).await?;
+        Ok(reply)
+    }
+
+    async fn event_side<C: ConnectionLike + Send>(
+        &self,
+        conn: &mut C,
+        jobs: &[NewJob<'_>],
+        position: u64,
     ) -> Result<Vec<(String, bool)>, Error> {
         let mut call = Call::new(&SCRIPT);
         for key in [
@@ -54,8 +103,6 @@ impl Enqueue<'_> {
             &self.event.history,
             &self.event.settings,
             &self.event.stream,
-            &self.queue.data,
-            &self.queue.active,
         ] {
             call.key(key);
         }
@@ -66,9 +113,10 @@ impl Enqueue<'_> {
             .arg(self.limits.history_max)
             .arg(self.limits.stream_max)
             .arg(self.limits.ttl_secs())
-            .arg(self.owner.map_or("", UserId::as_str));
+            .arg(self.owner.map_or("", UserId::as_str))
+            .arg(position);
         for job in jobs {
-            // Two keys per job, in order: the script finds job j's at 8 + 2j.
+            // Two keys per job, in order: the script finds job j's at 6 + 2j.
             call.keys(&[&job.job.job, &job.job.history]);
             call.arg(job.media_id.as_str())
                 .arg(job.job.id.as_str())
@@ -85,6 +133,44 @@ impl Enqueue<'_> {
         Ok(reply
             .into_iter()
             .map(|(job_id, created)| (job_id, created == 1))
+            .collect())
+    }
+
+    /// Of jobs that existed, those queued that never started, with their payloads: one read
+    /// each, sent together.
+    async fn unstarted<C: ConnectionLike + Clone + Send>(
+        &self,
+        conn: &mut C,
+        job_ids: &[&str],
+    ) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        if job_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<JobId> = job_ids
+            .iter()
+            .map(|id| JobId::parse(*id).map_err(|err| Error::Malformed(err.to_string())))
+            .collect::<Result<_, _>>()?;
+        let reads: Vec<redis::Cmd> = ids
+            .iter()
+            .map(|id| {
+                let mut cmd = redis::cmd("HMGET");
+                cmd.arg(self.keys.job(id))
+                    .arg("state")
+                    .arg("run")
+                    .arg("payload");
+                cmd
+            })
+            .collect();
+        let fields: Vec<JobFields> = crate::query_each(conn, &reads).await?;
+        Ok(ids
+            .into_iter()
+            .zip(fields)
+            .filter_map(|(id, (state, run, payload))| {
+                (state.as_deref() == Some("queued") && run.is_none())
+                    .then_some(payload)
+                    .flatten()
+                    .map(|payload| (id.as_str().to_owned(), payload))
+            })
             .collect())
     }
 }

@@ -1,11 +1,17 @@
-//! `redrive.lua`: an operator queues a failed job again.
+//! `redrive.lua` then `push.lua`: an operator queues a failed job again, in two calls of one
+//! slot each (the event's group, then the queue's).
+//!
+//! Crash points: before the event side, nothing changed and the operator, not answered,
+//! re-drives again. After it, before the push, the job is queued (counted out of the
+//! failures, `job:queued` published) with no task; re-driving again finds the re-drive noted
+//! on the job and pushes its task, once.
 
 use std::sync::LazyLock;
 
 use redis::Script;
 use redis::aio::ConnectionLike;
 
-use super::with_prelude;
+use super::{push, with_prelude};
 use crate::call::Call;
 use crate::{BusLimits, Error, EventKeys, JobKeys, QueueKeys};
 
@@ -13,10 +19,11 @@ static SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("re
 
 /// Re-drives failed `job` of `event` as task `task_id` on `queue`: counted out of the
 /// failures, queued again with its attempts reset, published as `job:queued` and
-/// `event:progress`. False when the job is not failed (or not of `event`).
+/// `event:progress`, then pushed. Also completes an earlier re-drive of the job that stopped
+/// before its push. False when the job is not failed (or not of `event`).
 ///
 /// # Errors
-/// Fails when Redis cannot be reached.
+/// Fails when Redis cannot be reached; re-driving again is then safe.
 pub async fn redrive<C: ConnectionLike + Send>(
     conn: &mut C,
     event: &EventKeys,
@@ -26,6 +33,7 @@ pub async fn redrive<C: ConnectionLike + Send>(
     ts: &str,
     limits: &BusLimits,
 ) -> Result<bool, Error> {
+    let position = push::waiting(conn, queue).await?;
     let mut call = Call::new(&SCRIPT);
     for key in [
         &job.job,
@@ -35,8 +43,6 @@ pub async fn redrive<C: ConnectionLike + Send>(
         &event.settings,
         &event.stream,
         &event.failed,
-        &queue.data,
-        &queue.active,
     ] {
         call.key(key);
     }
@@ -46,7 +52,12 @@ pub async fn redrive<C: ConnectionLike + Send>(
         .arg(ts)
         .arg(limits.history_max)
         .arg(limits.stream_max)
-        .arg(limits.ttl_secs());
-    let redriven: i64 = call.invoke(conn).await?;
-    Ok(redriven == 1)
+        .arg(limits.ttl_secs())
+        .arg(position);
+    let (code, task, payload): (i64, String, Vec<u8>) = call.invoke(conn).await?;
+    if !matches!(code, 1 | 2) {
+        return Ok(false);
+    }
+    push::push(conn, queue, &[(task.as_str(), payload.as_slice())]).await?;
+    Ok(true)
 }

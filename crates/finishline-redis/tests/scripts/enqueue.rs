@@ -1,13 +1,14 @@
-//! `enqueue.lua`: jobs created, queued and announced, idempotently per media id.
+//! `enqueue.lua` and `push.lua`: jobs created, announced and queued, idempotently per media
+//! id; an enqueue that stopped between its two calls is completed by enqueuing again.
 
 use finishline_redis::scripts::enqueue::{Enqueue, NewJob};
 use finishline_wire::{EventId, JobId, JobKind, MediaId, RequestId, UserId};
 
 use crate::server::Server;
-use crate::{cmd, keys, limits, stream};
+use crate::{cmd, jid, keys, limits, stream};
 
-/// Enqueues photos `media` of `event` with fresh job ids `<media>-<round>`; returns the
-/// script's answer.
+/// Enqueues photos `media` of `event` with fresh job ids `jid(event, "<media>-<round>")`;
+/// returns the answer.
 pub async fn enqueue(
     conn: &mut redis::aio::MultiplexedConnection,
     event: &str,
@@ -16,18 +17,23 @@ pub async fn enqueue(
     owner: Option<&str>,
 ) -> Vec<(String, bool)> {
     let keys = keys();
+    let event_name = event;
     let event = EventId::parse(event).unwrap();
     let media: Vec<MediaId> = media.iter().map(|m| MediaId::parse(*m).unwrap()).collect();
     let jobs: Vec<NewJob<'_>> = media
         .iter()
-        .map(|m| NewJob {
-            media_id: m,
-            job: keys.job_keys(&JobId::parse(format!("{m}-{round}")).unwrap()),
-            payload: format!("{{\"jobId\":\"{m}-{round}\"}}").into_bytes(),
+        .map(|m| {
+            let id = jid(event_name, &format!("{m}-{round}"));
+            NewJob {
+                media_id: m,
+                job: keys.job_keys(&JobId::parse(&id).unwrap()),
+                payload: format!("{{\"jobId\":\"{id}\"}}").into_bytes(),
+            }
         })
         .collect();
     let owner = owner.map(|o| UserId::parse(o).unwrap());
     Enqueue {
+        keys: &keys,
         event: &keys.event_keys(&event),
         media_index: &keys.media_index(&event, JobKind::Photo),
         queue: &keys.queue_keys(JobKind::Photo),
@@ -42,31 +48,29 @@ pub async fn enqueue(
     .unwrap()
 }
 
-#[tokio::test]
-async fn enqueue_creates_queues_and_announces_each_job_once_per_media() {
-    let server = Server::start();
+on_both!(
+    enqueue_creates_queues_and_announces_each_job_once_per_media,
+    an_enqueue_stopped_before_its_push_is_completed_by_enqueuing_again,
+);
+
+async fn enqueue_creates_queues_and_announces_each_job_once_per_media(server: Server) {
     let mut conn = server.conn().await;
     let keys = keys();
     let event = EventId::parse("race").unwrap();
     let queue = keys.queue_keys(JobKind::Photo);
+    let id = |name| jid("race", name);
 
     let first = enqueue(&mut conn, "race", &["p1", "p2"], 1, Some("ana")).await;
-    assert_eq!(
-        first,
-        [("p1-1".to_owned(), true), ("p2-1".to_owned(), true)]
-    );
+    assert_eq!(first, [(id("p1-1"), true), (id("p2-1"), true)]);
     // Again with p2 and a new p3: p2 keeps its job, only p3 is created.
     let second = enqueue(&mut conn, "race", &["p2", "p3"], 2, None).await;
-    assert_eq!(
-        second,
-        [("p2-1".to_owned(), false), ("p3-2".to_owned(), true)]
-    );
+    assert_eq!(second, [(id("p2-1"), false), (id("p3-2"), true)]);
 
     let waiting: Vec<String> = cmd(&mut conn, &["LRANGE", &queue.active, "0", "-1"]).await;
-    assert_eq!(waiting, ["p1-1", "p2-1", "p3-2"]);
-    let payload: String = cmd(&mut conn, &["HGET", &queue.data, "p3-2"]).await;
-    assert_eq!(payload, "{\"jobId\":\"p3-2\"}");
-    let job = keys.job(&JobId::parse("p1-1").unwrap());
+    assert_eq!(waiting, [id("p1-1"), id("p2-1"), id("p3-2")]);
+    let payload: String = cmd(&mut conn, &["HGET", &queue.data, &id("p3-2")]).await;
+    assert_eq!(payload, format!("{{\"jobId\":\"{}\"}}", id("p3-2")));
+    let job = keys.job(&JobId::parse(id("p1-1")).unwrap());
     let fields: Vec<Option<String>> = cmd(
         &mut conn,
         &[
@@ -105,12 +109,12 @@ async fn enqueue_creates_queues_and_announces_each_job_once_per_media() {
     assert_eq!(history[3].1["position"], 3, "p3 is third in the queue");
     assert_eq!(history[4].1["totalPhotos"], 3);
     assert_eq!(
-        stream(&mut conn, &keys.progress_stream()).await,
+        stream(&mut conn, &keys.progress_stream(&event)).await,
         history,
         "the progress stream carries the same messages"
     );
     let owner: Option<String> = redis::cmd("XRANGE")
-        .arg(keys.progress_stream())
+        .arg(keys.progress_stream(&event))
         .arg("-")
         .arg("+")
         .arg("COUNT")
@@ -125,7 +129,7 @@ async fn enqueue_creates_queues_and_announces_each_job_once_per_media() {
         &mut conn,
         &[
             "LRANGE",
-            &keys.job_history(&JobId::parse("p1-1").unwrap()),
+            &keys.job_history(&JobId::parse(id("p1-1")).unwrap()),
             "0",
             "-1",
         ],
@@ -141,4 +145,35 @@ async fn enqueue_creates_queues_and_announces_each_job_once_per_media() {
         let ttl: i64 = cmd(&mut conn, &["TTL", &key]).await;
         assert!(ttl > 0, "{key} expires ({ttl})");
     }
+}
+
+async fn an_enqueue_stopped_before_its_push_is_completed_by_enqueuing_again(server: Server) {
+    let mut conn = server.conn().await;
+    let keys = keys();
+    let queue = keys.queue_keys(JobKind::Photo);
+    let (p1, p2) = (jid("race", "p1-1"), jid("race", "p2-1"));
+    enqueue(&mut conn, "race", &["p1", "p2"], 1, None).await;
+    // As if the producer had stopped after the event side: no task for either job.
+    let _: () = cmd(&mut conn, &["DEL", &queue.active, &queue.data]).await;
+    // p2 was taken meanwhile by another way (a run started): it is not pushed again.
+    let p2_key = keys.job(&JobId::parse(&p2).unwrap());
+    let _: () = cmd(&mut conn, &["HSET", &p2_key, "run", "1"]).await;
+
+    let again = enqueue(&mut conn, "race", &["p1", "p2"], 2, None).await;
+    assert_eq!(again, [(p1.clone(), false), (p2, false)]);
+    let waiting: Vec<String> = cmd(&mut conn, &["LRANGE", &queue.active, "0", "-1"]).await;
+    assert_eq!(
+        waiting,
+        std::slice::from_ref(&p1),
+        "the unstarted job is pushed with its payload"
+    );
+    let payload: String = cmd(&mut conn, &["HGET", &queue.data, &p1]).await;
+    assert_eq!(payload, format!("{{\"jobId\":\"{p1}\"}}"));
+    // Once: a third enqueue finds its task waiting.
+    enqueue(&mut conn, "race", &["p1"], 3, None).await;
+    let waiting: u64 = cmd(&mut conn, &["LLEN", &queue.active]).await;
+    assert_eq!(waiting, 1);
+    let event = EventId::parse("race").unwrap();
+    let total: u64 = cmd(&mut conn, &["HGET", &keys.event(&event), "totalPhotos"]).await;
+    assert_eq!(total, 2, "counted once");
 }

@@ -6,6 +6,15 @@ use finishline_wire::{JobId, JobKind};
 use crate::server::Server;
 use crate::{cmd, keys};
 
+on_both!(
+    fetch_takes_a_batch_in_order_marks_it_in_flight_and_beats,
+    hand_back_returns_a_workers_tasks_unless_it_beat_after_the_cutoff,
+    promote_moves_due_retries_in_bounded_chunks_in_due_order,
+    stats_count_waiting_scheduled_and_in_flight_tasks,
+    requeue_puts_back_only_a_task_its_worker_still_holds,
+    retry_schedules_a_fresh_task_with_the_payload_unless_the_job_ended,
+);
+
 async fn push(conn: &mut redis::aio::MultiplexedConnection, ids: &[&str]) {
     let queue = keys().queue_keys(JobKind::Photo);
     for id in ids {
@@ -14,9 +23,7 @@ async fn push(conn: &mut redis::aio::MultiplexedConnection, ids: &[&str]) {
     }
 }
 
-#[tokio::test]
-async fn fetch_takes_a_batch_in_order_marks_it_in_flight_and_beats() {
-    let server = Server::start();
+async fn fetch_takes_a_batch_in_order_marks_it_in_flight_and_beats(server: Server) {
     let mut conn = server.conn().await;
     let queue = keys().queue_keys(JobKind::Photo);
     let idle = fetch::fetch(&mut conn, &queue, "w1", 4, 1_000)
@@ -47,9 +54,7 @@ async fn fetch_takes_a_batch_in_order_marks_it_in_flight_and_beats() {
     assert_eq!(beat, Some(2_000));
 }
 
-#[tokio::test]
-async fn hand_back_returns_a_workers_tasks_unless_it_beat_after_the_cutoff() {
-    let server = Server::start();
+async fn hand_back_returns_a_workers_tasks_unless_it_beat_after_the_cutoff(server: Server) {
     let mut conn = server.conn().await;
     let queue = keys().queue_keys(JobKind::Photo);
     push(&mut conn, &["a", "b", "c", "d"]).await;
@@ -92,9 +97,7 @@ async fn hand_back_returns_a_workers_tasks_unless_it_beat_after_the_cutoff() {
     assert_eq!(waiting, 4);
 }
 
-#[tokio::test]
-async fn promote_moves_due_retries_in_bounded_chunks_in_due_order() {
-    let server = Server::start();
+async fn promote_moves_due_retries_in_bounded_chunks_in_due_order(server: Server) {
     let mut conn = server.conn().await;
     let queue = keys().queue_keys(JobKind::Photo);
     for (id, due) in [("r3", "30"), ("r1", "10"), ("r2", "20"), ("later", "100")] {
@@ -109,9 +112,7 @@ async fn promote_moves_due_retries_in_bounded_chunks_in_due_order() {
     assert_eq!(left, ["later"]);
 }
 
-#[tokio::test]
-async fn stats_count_waiting_scheduled_and_in_flight_tasks() {
-    let server = Server::start();
+async fn stats_count_waiting_scheduled_and_in_flight_tasks(server: Server) {
     let mut conn = server.conn().await;
     let queue = keys().queue_keys(JobKind::Photo);
     assert_eq!(
@@ -133,9 +134,7 @@ async fn stats_count_waiting_scheduled_and_in_flight_tasks() {
     );
 }
 
-#[tokio::test]
-async fn requeue_puts_back_only_a_task_its_worker_still_holds() {
-    let server = Server::start();
+async fn requeue_puts_back_only_a_task_its_worker_still_holds(server: Server) {
     let mut conn = server.conn().await;
     let queue = keys().queue_keys(JobKind::Photo);
     push(&mut conn, &["a"]).await;
@@ -159,9 +158,7 @@ async fn requeue_puts_back_only_a_task_its_worker_still_holds() {
     assert_eq!(waiting, ["a"]);
 }
 
-#[tokio::test]
-async fn retry_schedules_a_fresh_task_with_the_payload_unless_the_job_ended() {
-    let server = Server::start();
+async fn retry_schedules_a_fresh_task_with_the_payload_unless_the_job_ended(server: Server) {
     let mut conn = server.conn().await;
     let keys = keys();
     let queue = keys.queue_keys(JobKind::Photo);
@@ -215,4 +212,32 @@ async fn retry_schedules_a_fresh_task_with_the_payload_unless_the_job_ended() {
     );
     let scheduled: u64 = cmd(&mut conn, &["ZCARD", &queue.scheduled]).await;
     assert_eq!(scheduled, 1);
+}
+
+/// The one-node cluster mode proves something only if it refuses a call across slots.
+#[tokio::test]
+async fn the_one_node_cluster_refuses_a_script_whose_keys_span_slots() {
+    let server = Server::start_cluster();
+    let mut conn = server.conn().await;
+    let keys = keys();
+    let photo = keys.queue_keys(JobKind::Photo);
+    let video = keys.queue_keys(JobKind::Video);
+    let across: Result<i64, _> = redis::cmd("EVAL")
+        .arg("return 1")
+        .arg(2)
+        .arg(&photo.active)
+        .arg(&video.active)
+        .query_async(&mut conn)
+        .await;
+    let err = across.expect_err("CROSSSLOT");
+    assert_eq!(err.code(), Some("CROSSSLOT"), "{err}");
+    let within: i64 = redis::cmd("EVAL")
+        .arg("return 1")
+        .arg(2)
+        .arg(&photo.active)
+        .arg(&photo.data)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(within, 1);
 }
