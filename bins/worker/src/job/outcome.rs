@@ -81,6 +81,21 @@ struct Started<'a> {
     at: Instant,
 }
 
+/// A job's failure, as [`JobRunner::fail`] records it.
+struct Failure<'a> {
+    kind: JobKind,
+    job_id: &'a JobId,
+    media_id: &'a str,
+    /// The job's event, whose bib index the ending call renews; unknown for a payload that
+    /// named no valid event.
+    event_id: Option<EventId>,
+    /// The run that failed; none for a poison payload, which never started one.
+    run: Option<u64>,
+    error: &'a str,
+    code: &'a str,
+    attempts: u32,
+}
+
 /// Counts a job's outcome (`started`, `succeeded`, `superseded`, `retried`, `failed`).
 fn count(kind: JobKind, outcome: &'static str) {
     metrics::counter!("finishline_worker_jobs_total", "kind" => kind.as_str(), "outcome" => outcome)
@@ -199,67 +214,50 @@ impl JobRunner {
     async fn failed(&self, started: Started<'_>, err: &RunError) -> Result<(), BoxDynError> {
         let (job, attempt) = (started.job, started.attempt);
         let message = err.to_string();
-        let ended = self
-            .fail(
-                job.kind,
-                &job.job_id,
-                job.media_id.as_str(),
-                Some(started.run),
-                &message,
-                err.code(),
-                attempt,
-                Some(started.ack),
-                Some(job.event_id.clone()),
-            )
-            .await?;
+        let failure = Failure {
+            kind: job.kind,
+            job_id: &job.job_id,
+            media_id: job.media_id.as_str(),
+            event_id: Some(job.event_id.clone()),
+            run: Some(started.run),
+            error: &message,
+            code: err.code(),
+            attempts: attempt,
+        };
+        let ended = self.fail(failure, Some(started.ack)).await?;
         count(job.kind, "failed");
         tracing::warn!(ended, error = %message, code = err.code(), attempt, "job failed");
         Ok(())
     }
 
-    /// Ends a job as failed with `photo:failed` / `video:failed`; with its event, the same
-    /// call renews the event's bib index (indexing nothing).
-    #[allow(clippy::too_many_arguments)]
-    async fn fail(
-        &self,
-        kind: JobKind,
-        job_id: &JobId,
-        media_id: &str,
-        run: Option<u64>,
-        error: &str,
-        code: &str,
-        attempts: u32,
-        ack: Option<Ack>,
-        event_id: Option<EventId>,
-    ) -> Result<bool, BoxDynError> {
+    /// Ends a job as failed with `photo:failed` / `video:failed` and settles `ack`; with its
+    /// event, the same call renews the event's bib index (indexing nothing).
+    async fn fail(&self, failure: Failure<'_>, ack: Option<Ack>) -> Result<bool, BoxDynError> {
         let body = FailedBody {
             media: MediaRef {
-                kind,
-                media_id,
-                job_id: job_id.as_str(),
+                kind: failure.kind,
+                media_id: failure.media_id,
+                job_id: failure.job_id.as_str(),
             },
-            error,
-            code,
-            attempts,
+            error: failure.error,
+            code: failure.code,
+            attempts: failure.attempts,
         };
         let name = body.name();
         let body = serde_json::to_string(&body)?;
-        Ok(self
+        let finish = Finish {
+            state: JobState::Failed,
+            name,
+            body: &body,
+            result: None,
+            error: Some(failure.error),
+        };
+        let index = failure.event_id.map(BibIndex::empty);
+        let ended = self
             .writer
-            .finish_indexed(
-                job_id,
-                run,
-                Finish {
-                    state: JobState::Failed,
-                    name,
-                    body: &body,
-                    result: None,
-                    error: Some(error),
-                },
-                ack,
-                event_id.map(BibIndex::empty),
-            )
-            .await?)
+            .finish_indexed(failure.job_id, failure.run, finish, ack, index)
+            .await?;
+        Ok(ended)
     }
 
     /// Fails a job whose payload in Redis is not a job (a poison job), when its id can be
@@ -286,19 +284,17 @@ impl JobRunner {
             self.writer.ack(ack).await?;
             return Ok(());
         };
-        let ended = self
-            .fail(
-                kind,
-                &job_id,
-                &status.media_id,
-                None,
-                error,
-                "invalid_payload",
-                status.attempts,
-                Some(ack),
-                EventId::parse(&status.event_id).ok(),
-            )
-            .await?;
+        let failure = Failure {
+            kind,
+            job_id: &job_id,
+            media_id: &status.media_id,
+            event_id: EventId::parse(&status.event_id).ok(),
+            run: None,
+            error,
+            code: "invalid_payload",
+            attempts: status.attempts,
+        };
+        let ended = self.fail(failure, Some(ack)).await?;
         tracing::error!(
             job_id = %job_id,
             event_id = %status.event_id,
