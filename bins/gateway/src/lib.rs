@@ -138,8 +138,9 @@ impl App {
             ..BusLimits::default()
         };
         let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
+        // --durability replicated: the 202 waits for a replica (WAIT 1) or becomes a 503.
         let producer = Producer::new(
-            conn,
+            conn.with_durability(config.redis.durability()),
             keys.clone(),
             ProducerConfig {
                 limits,

@@ -72,7 +72,14 @@ impl App {
             retention: config.retention.retention,
             ..BusLimits::default()
         };
-        let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
+        // --durability replicated: every batch of the bus writer (job starts and ends, each
+        // ending's settle) waits for a replica (WAIT 1); a batch no replica took fails and the
+        // job's end is retried.
+        let bus = ProgressBus::new(
+            conn.with_durability(config.redis.durability()),
+            keys.clone(),
+            limits,
+        );
         let health = http::Health {
             bus: bus.clone(),
             consuming: Arc::new(AtomicBool::new(false)),

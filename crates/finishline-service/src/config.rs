@@ -15,12 +15,49 @@ pub struct RedisArgs {
     /// Prefix of every Redis key finishline uses; deployments sharing a Redis need distinct ones
     #[arg(long, env = "FINISHLINE_KEY_PREFIX", default_value = "finishline", value_parser = parse_prefix)]
     pub key_prefix: String,
+
+    /// What a write must reach before it is acknowledged: `single` (the primary's memory; a
+    /// failover can lose the last writes: a 202-accepted job may vanish, a finished job may
+    /// run again) or `replicated` (the gateway answers 202 to an enqueue, and the worker ends a
+    /// job, only once one replica has the write, `WAIT 1`; costs a replica round trip per
+    /// write, and with no replica reachable enqueues answer 503 and jobs wait until one is back)
+    #[arg(
+        long,
+        env = "FINISHLINE_DURABILITY",
+        value_enum,
+        default_value = "single"
+    )]
+    pub durability: DurabilityMode,
+
+    /// With --durability replicated: how long a write waits for a replica before it counts as
+    /// failed (enqueue answers 503, the worker retries)
+    #[arg(long, env = "FINISHLINE_DURABILITY_TIMEOUT", default_value = "1s", value_parser = parse_duration)]
+    pub durability_timeout: Duration,
+}
+
+/// `--durability`: see [`RedisArgs::durability`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DurabilityMode {
+    /// Acknowledge once the primary has the write (Redis' default)
+    Single,
+    /// Acknowledge once one replica has it too (WAIT 1)
+    Replicated,
 }
 
 impl RedisArgs {
     /// The URL with any password masked, for logs and error messages.
     pub fn redacted_url(&self) -> String {
         redact_url(&self.redis_url)
+    }
+
+    /// The durability of acknowledged writes, for [`finishline_redis::RedisConn::with_durability`].
+    pub fn durability(&self) -> finishline_redis::Durability {
+        match self.durability {
+            DurabilityMode::Single => finishline_redis::Durability::Single,
+            DurabilityMode::Replicated => finishline_redis::Durability::Replicated {
+                timeout: self.durability_timeout,
+            },
+        }
     }
 }
 
@@ -131,6 +168,33 @@ mod tests {
         assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
         assert!(parse_duration("1d").is_err());
         assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn durability_defaults_to_single_and_replicated_carries_its_timeout() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            redis: RedisArgs,
+        }
+        let cli = Cli::try_parse_from(["t", "--durability", "single"]).unwrap();
+        assert_eq!(cli.redis.durability(), finishline_redis::Durability::Single);
+        let cli = Cli::try_parse_from([
+            "t",
+            "--durability",
+            "replicated",
+            "--durability-timeout",
+            "250ms",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.redis.durability(),
+            finishline_redis::Durability::Replicated {
+                timeout: Duration::from_millis(250)
+            }
+        );
+        assert!(Cli::try_parse_from(["t", "--durability", "quorum"]).is_err());
     }
 
     #[test]

@@ -7,7 +7,9 @@ mod redis_conn;
 mod shutdown;
 mod telemetry;
 
-pub use config::{LogArgs, LogFormat, RedisArgs, RetentionArgs, parse_duration, redact_url};
+pub use config::{
+    DurabilityMode, LogArgs, LogFormat, RedisArgs, RetentionArgs, parse_duration, redact_url,
+};
 pub use finishline_redis::{Durability, RedisConn, Topology, is_not_replicated};
 pub use metrics::init_metrics;
 pub use redis_conn::connect_redis;

@@ -109,6 +109,17 @@ impl From<finishline_bus::BusError> for ApiError {
 
 impl From<finishline_queue::QueueError> for ApiError {
     fn from(err: finishline_queue::QueueError) -> Self {
+        if let finishline_queue::QueueError::Redis(cause) = &err
+            && finishline_service::is_not_replicated(cause)
+        {
+            tracing::warn!(error = %cause, "enqueue not replicated");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_replicated",
+                "no Redis replica confirmed the jobs in time (--durability replicated), so they \
+                 are not accepted; retry the same request (enqueue is idempotent per media)",
+            );
+        }
         Self::unavailable(&err)
     }
 }
