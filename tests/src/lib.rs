@@ -12,6 +12,7 @@ mod media_dir;
 mod process;
 pub mod recognition;
 mod redis_server;
+mod redis_topology;
 mod rig;
 pub mod s3_server;
 mod worker;
@@ -28,5 +29,6 @@ pub use media::{
 pub use media_dir::{MediaDir, media_dir};
 pub use process::{binary, free_port, models_dir, unique_prefix, wait_until};
 pub use redis_server::RedisServer;
+pub use redis_topology::{MASTER_NAME, RedisProcess, SentinelTopology};
 pub use rig::{Rig, RigBuilder};
 pub use worker::Worker;

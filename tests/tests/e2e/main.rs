@@ -17,5 +17,6 @@ mod recognition;
 mod reliability;
 mod replay;
 mod seeds;
+mod sentinel;
 mod two_gateways;
 mod video_flow;
