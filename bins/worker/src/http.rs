@@ -7,13 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use finishline_bus::ProgressBus;
 use finishline_queue::Housekeeper;
+use finishline_service::{Readiness, health_routes};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -40,17 +37,12 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {listen} for health and metrics"))?;
     tracing::info!(addr = %listener.local_addr()?, "health and metrics listening");
-    let router = Router::new()
-        .route(
-            "/healthz",
-            get(|| async { Json(json!({ "status": "ok" })) }),
-        )
-        .route("/readyz", get(readyz))
-        .route(
-            "/metrics",
-            get(|State(h): State<Health>| async move { h.metrics.render() }),
-        )
-        .with_state(health);
+    let Health {
+        bus,
+        consuming,
+        metrics,
+    } = health;
+    let router: Router = health_routes(metrics, move || readiness(bus.clone(), consuming.clone()));
     Ok(tokio::spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move { stop.cancelled().await })
@@ -61,14 +53,13 @@ pub async fn serve(
     }))
 }
 
-async fn readyz(State(health): State<Health>) -> Response {
-    let redis = health.bus.ping().await.is_ok();
-    let consuming = health.consuming.load(Ordering::Relaxed);
-    let body = Json(json!({ "redis": redis, "consuming": consuming }));
-    if redis && consuming {
-        (StatusCode::OK, body).into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+/// Ready when Redis answers and the apalis worker is consuming.
+async fn readiness(bus: ProgressBus, consuming: Arc<AtomicBool>) -> Readiness {
+    let redis = bus.ping().await.is_ok();
+    let consuming = consuming.load(Ordering::Relaxed);
+    Readiness {
+        ready: redis && consuming,
+        body: json!({ "redis": redis, "consuming": consuming }),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Service support shared by the worker and the gateway: configuration pieces, telemetry,
-//! shutdown and the Redis connection.
+//! metrics and the health routes, shutdown and the Redis connection.
 
 mod config;
+mod health;
 mod metrics;
 mod redis_conn;
 mod shutdown;
@@ -11,6 +12,7 @@ pub use config::{
     DurabilityMode, LogArgs, LogFormat, RedisArgs, RetentionArgs, parse_duration, redact_url,
 };
 pub use finishline_redis::{Durability, RedisConn, Topology, is_not_replicated};
+pub use health::{Readiness, health_routes};
 pub use metrics::init_metrics;
 pub use redis_conn::connect_redis;
 pub use shutdown::shutdown_token;

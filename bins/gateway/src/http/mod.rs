@@ -1,7 +1,8 @@
 //! The HTTP API, one router per resource: enqueue (`enqueue.rs`), events (`events.rs`, with
 //! the settings and bib routes of `crate::settings` and `crate::bibs`), jobs (`jobs.rs`), and
-//! health and metrics here. Handlers return [`ApiError`] with `?`; extractors refuse malformed
-//! input before a handler runs (`extract.rs`).
+//! the health and metrics routes of `finishline_service` with the gateway's readiness here.
+//! Handlers return [`ApiError`] with `?`; extractors refuse malformed input before a handler
+//! runs (`extract.rs`).
 
 mod enqueue;
 mod error;
@@ -9,13 +10,11 @@ mod events;
 mod extract;
 mod jobs;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
+use axum::response::Response;
 use finishline_bus::ProgressBus;
 use finishline_queue::Producer;
+use finishline_service::{Readiness, health_routes};
 use serde_json::json;
 
 use crate::auth::Authenticator;
@@ -48,36 +47,28 @@ pub fn router(state: HttpState) -> Router {
         .merge(crate::settings::routes())
         .merge(crate::bibs::routes())
         .merge(jobs::routes())
-        .merge(health_routes())
+        .merge(health_routes(state.metrics.clone(), {
+            let bus = state.bus.clone();
+            move || readiness(bus.clone())
+        }))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(axum::middleware::from_fn(count_requests))
         .with_state(state)
 }
 
-/// `/healthz` (the process answers), `/readyz` (Redis answers), `/metrics` (Prometheus).
-fn health_routes() -> Router<HttpState> {
-    Router::new()
-        .route(
-            "/healthz",
-            get(|| async { Json(json!({ "status": "ok" })) }),
-        )
-        .route("/readyz", get(readyz))
-        .route(
-            "/metrics",
-            get(|State(state): State<HttpState>| async move { state.metrics.render() }),
-        )
-}
-
-async fn readyz(State(state): State<HttpState>) -> Response {
-    match state.bus.ping().await {
-        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+/// Ready when Redis answers.
+async fn readiness(bus: ProgressBus) -> Readiness {
+    match bus.ping().await {
+        Ok(()) => Readiness {
+            ready: true,
+            body: json!({ "status": "ready" }),
+        },
         Err(err) => {
             tracing::warn!(error = %err, "not ready: redis unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "reason": "redis unreachable" })),
-            )
-                .into_response()
+            Readiness {
+                ready: false,
+                body: json!({ "status": "unavailable", "reason": "redis unreachable" }),
+            }
         }
     }
 }
