@@ -8,10 +8,19 @@
 // then reconnect, resubscribe with `since`, and fill the gap: every seq exactly once.
 // With --bibs, each read photo's card must show its thumbnail, the bib's box and the colour
 // names, and the script then searches the first bib through the search box and checks the
-// photos found. The result carries the page's first contentful paint.
+// photos found. With --truths FILE ({ photoId: { number, box, width, height } }, the generated
+// photos' ground truth) each read photo's box must be centred on its bib, in the grid and in
+// the search results: within 3 px across and within max(3 px, a quarter of the bib's height)
+// up or down on screen (the worker's box is the digits' line, the truth the whole bib).
+// With --video ID --video-bibs 12,34 (a video the harness enqueued), the video's line must
+// show a timeline marker with its best frame's thumbnail for each of those bibs, and the
+// search for the first bib must show the video with its thumbnail.
+// The result carries the page's first contentful paint and the boxes' worst offsets.
 // Prints one JSON line { ok, violations, ... } and exits 0 when ok.
 import { chromium } from "playwright-core";
+import fs from "node:fs";
 import readline from "node:readline";
+import { boxOffsets, worst } from "./boxes.mjs";
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -25,6 +34,20 @@ const expectFailed = Number(args["expect-failed"] || 0);
 // The bib number each photo carries, in --photos order ("-" for none): the page must show it.
 const bibs = (args.bibs || "").split(",").filter(Boolean);
 const restart = args.restart === "true";
+const truths = args.truths ? JSON.parse(fs.readFileSync(args.truths, "utf8")) : null;
+const videoId = args.video || null;
+const videoBibs = (args["video-bibs"] || "").split(",").filter(Boolean);
+/// Every offset within the tolerance stated above; a card without its box is a violation.
+function checkCentred(where, offsets) {
+  check(offsets.length > 0, `${where}: no loaded thumbnail with a known bib to measure`);
+  for (const o of offsets) {
+    if (o.missing) { check(false, `${where}: card ${o.id} has no box of its bib`); continue; }
+    check(Math.abs(o.dx) <= 3 && Math.abs(o.dy) <= Math.max(3, o.bibH / 4),
+      `${where}: the box of card ${o.id} is off its bib by ${o.dx.toFixed(1)}, ${o.dy.toFixed(1)} px (bib ${o.bibW.toFixed(1)}×${o.bibH.toFixed(1)} px)`);
+  }
+  return worst(offsets);
+}
+const centred = {};
 const violations = [];
 const check = (cond, msg) => { if (!cond) violations.push(msg); };
 const lines = readline.createInterface({ input: process.stdin });
@@ -76,7 +99,8 @@ try {
   });
   const n = photos.length;
   check(view.total === String(n), `total shown ${view.total}, expected ${n}`);
-  check(view.succeeded === String(n - expectFailed), `succeeded shown ${view.succeeded}`);
+  // The event's counts include the video.
+  check(view.succeeded === String(n - expectFailed + (videoId ? 1 : 0)), `succeeded shown ${view.succeeded}`);
   check(view.failed === String(expectFailed), `failed shown ${view.failed}`);
   check(view.cards === n, `${view.cards} photo cards, expected ${n}`);
   if (bibs.length > 0) {
@@ -108,12 +132,27 @@ try {
       check(/bib \w+/.test(card.colours), `card ${id} colour names: "${card.colours}"`);
     }
   });
+  if (truths) centred.grid = checkCentred("grid", await boxOffsets(page, "#grid .card", truths));
+  let video = null;
+  if (videoId) {
+    // The video's bibs on its timeline, each with the thumbnail of its best frame.
+    await page.waitForFunction((id) => {
+      const marks = [...document.querySelectorAll(`[data-video="${id}"] .timeline .mark`)];
+      return marks.length > 0 && marks.every((m) => { const i = m.querySelector("img"); return i && i.complete && i.naturalWidth > 0; });
+    }, videoId, { timeout: 20000 });
+    video = await page.evaluate((id) => [...document.querySelectorAll(`[data-video="${id}"] .timeline .mark`)].map((m) => {
+      const i = m.querySelector("img");
+      return { bib: m.dataset.bib, width: i.naturalWidth, height: i.naturalHeight };
+    }), videoId);
+    check(JSON.stringify(video.map((m) => m.bib).sort()) === JSON.stringify([...videoBibs].sort()), `timeline markers ${JSON.stringify(video)}, expected bibs ${videoBibs}`);
+    check(video.every((m) => Math.max(m.width, m.height) === 320), `timeline thumbnails are not 320 px on their long side: ${JSON.stringify(video)}`);
+  }
   const paint = await page.evaluate(() => {
     const fcp = performance.getEntriesByName("first-contentful-paint")[0];
     return { firstContentfulPaintMs: fcp ? Math.round(fcp.startTime) : null, domContentLoadedMs: Math.round(performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd) };
   });
   check(view.errors.length === expectFailed && view.errors.every((e) => e.includes("corrupt")), `failed cards show their error: ${JSON.stringify(view.errors)}`);
-  check(view.banner.includes(`${n - expectFailed} succeeded`), `banner: ${view.banner}`);
+  check(view.banner.includes(`${n - expectFailed + (videoId ? 1 : 0)} succeeded`), `banner: ${view.banner}`);
   const first = view.seqs[0];
   const gapless = view.seqs.every((s, i) => s === first + i);
   check(gapless, `seqs not consecutive (gap or duplicate): ${JSON.stringify(view.seqs)}`);
@@ -132,9 +171,17 @@ try {
     const message = await page.textContent("#bib-message");
     check(message.startsWith("#" + wanted + ": " + expected.length + " photo"), `search message: ${message}`);
     searched = { bib: wanted, hits };
+    if (truths) {
+      await page.waitForFunction(() => [...document.querySelectorAll("[data-hit-photo] .thumb img")].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 20000 });
+      centred.search = checkCentred("search", await boxOffsets(page, "[data-hit-photo]", truths));
+    }
+    if (videoId && videoBibs.includes(wanted)) {
+      await page.waitForFunction((id) => { const i = document.querySelector(`[data-hit-video="${id}"] img`); return i && i.complete && i.naturalWidth > 0; }, videoId, { timeout: 15000 });
+      searched.video = videoId;
+    }
   }
   await page.screenshot({ path: args.screenshot, fullPage: true });
-  result = { messages: view.seqs.length, lastSeq: view.lastSeq, screenshot: args.screenshot, searched, ...paint };
+  result = { messages: view.seqs.length, lastSeq: view.lastSeq, screenshot: args.screenshot, searched, centred, video, ...paint };
 } catch (err) {
   violations.push("error: " + (err && err.message ? err.message : String(err)));
 } finally {

@@ -6,8 +6,14 @@
 // Measures the time from navigation to the first card on screen and to every photo in the grid,
 // and the longest main-thread task (a freeze shows as one long task); checks thumbnails with
 // their bib boxes, colour names, the filters, scrolling to the last photo, and the bib search.
+// With --truths FILE ({ photoId: { number, box, width, height } }: the boxes the harness
+// published are the bibs' own), each box on screen, in the grid and in the search results,
+// must be centred on its bib within 0.75 px. The video's timeline marker and its search hit
+// must show the thumbnail of its best frame.
 // Prints one JSON line { ok, violations, ... } and exits 0 when ok.
 import { chromium } from "playwright-core";
+import fs from "node:fs";
+import { boxOffsets, worst } from "./boxes.mjs";
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -19,6 +25,17 @@ const total = Number(args.photos), failed = Number(args.failed), noBib = Number(
 const bib = args.bib, bibPhotos = Number(args["bib-photos"]), bibVideo = args["bib-video"];
 const violations = [];
 const check = (cond, msg) => { if (!cond) violations.push(msg); };
+const truths = args.truths ? JSON.parse(fs.readFileSync(args.truths, "utf8")) : null;
+const centred = {};
+/// Every box within 0.75 px of its bib's centre; a card without its box is a violation.
+function checkCentred(where, offsets) {
+  check(offsets.length > 0, `${where}: no loaded thumbnail with a known bib to measure`);
+  for (const o of offsets) {
+    if (o.missing) { check(false, `${where}: card ${o.id} has no box of its bib`); continue; }
+    check(Math.abs(o.dx) <= 0.75 && Math.abs(o.dy) <= 0.75, `${where}: the box of card ${o.id} is off its bib by ${o.dx.toFixed(2)}, ${o.dy.toFixed(2)} px`);
+  }
+  return worst(offsets);
+}
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -57,9 +74,11 @@ try {
       })),
       throughputBars: document.querySelectorAll("#throughput rect").length,
       latencyRows: [...document.querySelectorAll("#latency tr")].map((r) => r.dataset.stage),
-      timeline: document.querySelectorAll(".videos [data-video] .timeline span").length,
+      timeline: [...document.querySelectorAll(".videos [data-video] .timeline .mark")].map((m) => m.dataset.bib),
     };
   });
+  if (truths) centred.grid = checkCentred("grid", await boxOffsets(page, "#grid .card", truths));
+  await page.waitForFunction(() => { const i = document.querySelector(".videos [data-video] .timeline .mark img"); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 15000 });
   check(view.counts.failed === failed, `failed filter counts ${view.counts.failed}, expected ${failed}`);
   check(view.counts.nobib === noBib, `no-bib filter counts ${view.counts.nobib}, expected ${noBib}`);
   check(view.domCards > 0 && view.domCards < 200, `${view.domCards} cards in the DOM: the grid must be virtualised`);
@@ -67,7 +86,7 @@ try {
   check(view.withColours > 0, "no colour names on the cards on screen");
   check(view.throughputBars > 0, "no throughput bar");
   check(view.latencyRows.includes("queue"), `latency rows: ${JSON.stringify(view.latencyRows)}`);
-  check(view.timeline === 1, `video timeline spans: ${view.timeline}`);
+  check(JSON.stringify(view.timeline) === JSON.stringify([bib]), `video timeline markers: ${JSON.stringify(view.timeline)}`);
 
   // Scroll to the end: the last photo is rendered, quickly.
   const scrolled = await page.evaluate(async () => {
@@ -113,12 +132,17 @@ try {
   check(hits.photos.length === bibPhotos, `${hits.photos.length} photo hits over every page, expected ${bibPhotos}`);
   check(hits.photos.every((h) => h.boxes.length === 1 && h.boxes[0] === bib), `hit cards without the bib's box: ${JSON.stringify(hits.photos.slice(0, 3))}`);
   check(JSON.stringify(hits.videos) === JSON.stringify([bibVideo]), `video hits ${JSON.stringify(hits.videos)}`);
+  await page.waitForFunction(() => { const i = document.querySelector("[data-hit-video] img"); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 15000 });
+  if (truths) {
+    await page.waitForFunction(() => [...document.querySelectorAll("[data-hit-photo] .thumb img")].slice(0, 12).every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 20000 });
+    centred.search = checkCentred("search", await boxOffsets(page, "[data-hit-photo]", truths));
+  }
   check(hits.message.startsWith(`#${bib}: ${bibPhotos} photos, 1 video`), `search message: ${hits.message}`);
   const longest = await page.evaluate(() => Math.round(Math.max(0, ...window.__longTasks)));
   check(longest < 1000, `a main-thread task took ${longest} ms (the page froze)`);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: args.screenshot });
-  result = { ...timing, longestTaskMs: longest, domCards: view.domCards, scrollMs: scrolled.ms, searchMs, hits: hits.photos.length, screenshot: args.screenshot };
+  result = { ...timing, centred, longestTaskMs: longest, domCards: view.domCards, scrollMs: scrolled.ms, searchMs, hits: hits.photos.length, screenshot: args.screenshot };
 } catch (err) {
   violations.push("error: " + (err && err.message ? err.message : String(err)));
 } finally {

@@ -10,6 +10,7 @@ const INDEX: &str = include_str!("../ui/index.html");
 const APP: &str = include_str!("../ui/app.js");
 const SEARCH: &str = include_str!("../ui/search.js");
 const GRID: &str = include_str!("../ui/grid.js");
+const VIDEOS: &str = include_str!("../ui/videos.js");
 const CHARTS: &str = include_str!("../ui/charts.js");
 const STYLE: &str = include_str!("../ui/style.css");
 /// socket.io-client 4.8.4's browser bundle, vendored from the npm package.
@@ -44,6 +45,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
                         "app.js" => asset(APP, "text/javascript; charset=utf-8", "no-cache"),
                         "search.js" => asset(SEARCH, "text/javascript; charset=utf-8", "no-cache"),
                         "grid.js" => asset(GRID, "text/javascript; charset=utf-8", "no-cache"),
+                        "videos.js" => asset(VIDEOS, "text/javascript; charset=utf-8", "no-cache"),
                         "charts.js" => asset(CHARTS, "text/javascript; charset=utf-8", "no-cache"),
                         "style.css" => asset(STYLE, "text/css; charset=utf-8", "no-cache"),
                         "socket.io.min.js" => asset(

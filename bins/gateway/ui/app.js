@@ -2,7 +2,8 @@
 // official client. It subscribes with `since` (0 at first, so the event's history fills the
 // page) and resubscribes with the last seq it saw after every reconnect, so a gateway restart
 // leaves no gap; messages at or below that seq are ignored. grid.js draws the photos,
-// charts.js the throughput and latency, search.js the bib search.
+// videos.js the videos' timelines, charts.js the throughput and latency, search.js the bib
+// search.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -35,13 +36,6 @@
     return m ? decodeURIComponent(m[1]) : null;
   }
 
-  function text(tag, cls, value) {
-    const el = document.createElement(tag);
-    if (cls) el.className = cls;
-    if (value !== undefined) el.textContent = value;
-    return el;
-  }
-
   function renderCounts() {
     const c = state.counts;
     if (!c) return;
@@ -70,25 +64,9 @@
     window.__finishline.grid.changed();
   }
 
+  /// A video changed: videos.js redraws its line.
   function renderVideo(v) {
-    $("videos-title").hidden = false;
-    let el = document.querySelector('[data-video="' + CSS.escape(v.id) + '"]');
-    if (!el) {
-      el = text("div", "video");
-      el.dataset.video = v.id;
-      $("videos").appendChild(el);
-    }
-    el.replaceChildren(text("strong", "", v.id + " "), text("span", "badge", v.state + (v.stage ? " · " + v.stage : "")));
-    if (v.plates && v.durationMs) {
-      const line = text("div", "timeline");
-      for (const plate of v.plates) {
-        const span = text("span", "", "#" + plate.number);
-        span.style.left = (100 * plate.firstSeenMs) / v.durationMs + "%";
-        span.style.width = Math.max(2, (100 * (plate.lastSeenMs - plate.firstSeenMs)) / v.durationMs) + "%";
-        line.appendChild(span);
-      }
-      el.appendChild(line);
-    }
+    window.__finishline.videos.render(v);
   }
 
   /// A job's lifecycle (job:queued, job:started) on its photo's card or its video's line.

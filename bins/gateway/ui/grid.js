@@ -1,6 +1,8 @@
 // finishline dashboard: the event's photo grid. Each card shows the photo's thumbnail
 // (GET /v1/jobs/{jobId}/thumbnail) with the bib boxes of photo:completed drawn over it, scaled
-// from the photo's `imageSize` to the thumbnail, and the bib number and colour names. The grid
+// from the photo's `imageSize` to the thumbnail as the browser lays it out (container query
+// units of the thumbnail area, so a card of any width, in the grid or in the search results,
+// puts the box on the bib), and the bib number and colour names. The grid
 // is virtualised: cards are laid out on fixed rows and only the rows near the viewport exist
 // in the DOM, so 10,000 photos cost a few dozen elements. Filters: all, failed, no bib,
 // cancelled. The search box's result cards (search.js) reuse `card()`.
@@ -10,7 +12,7 @@
   const state = fl.state;
   const $ = (id) => document.getElementById(id);
   const STAGES = ["detection", "ocr", "color"];
-  const CARD_W = 200, THUMB_H = 150, CARD_H = 232, GAP = 12, OVERSCAN_ROWS = 2;
+  const CARD_W = 200, CARD_H = 232, GAP = 12, OVERSCAN_ROWS = 2;
   const FILTERS = {
     all: () => true,
     failed: (p) => p.state === "failed",
@@ -55,29 +57,32 @@
     return img;
   }
 
-  /// Bib boxes over a thumbnail of THUMB_H height and the card's width, where the image is
-  /// shown with object-fit: contain (the thumbnail keeps the photo's aspect ratio).
-  function boxes(p, width) {
+  /// Bib boxes over a thumbnail area (a size container, `.thumb`) where the image is shown
+  /// with object-fit: contain, centred. The scale and the offsets are left to the browser in
+  /// container units: the image is `min(100cqw / width, 100cqh / height)` px per photo pixel
+  /// and centred, so a box is as far from the area's centre as the bib is from the photo's,
+  /// whatever width the card is laid out at.
+  function boxes(p) {
     const layer = el("div", "boxes");
     const size = p.imageSize;
     if (!size || !size.width || !size.height || !p.plates) return layer;
-    const scale = Math.min(width / size.width, THUMB_H / size.height);
-    const left = (width - size.width * scale) / 2, top = (THUMB_H - size.height * scale) / 2;
+    const scale = "min(100cqw / " + size.width + ", 100cqh / " + size.height + ")";
+    const at = (half, offset) => "calc(" + half + " + " + offset + " * " + scale + ")";
     for (const plate of p.plates) {
       const b = plate.box;
       const box = el("div", "box");
       box.dataset.bib = String(plate.number);
-      box.style.left = (left + b.x * scale).toFixed(1) + "px";
-      box.style.top = (top + b.y * scale).toFixed(1) + "px";
-      box.style.width = Math.max(2, b.w * scale).toFixed(1) + "px";
-      box.style.height = Math.max(2, b.h * scale).toFixed(1) + "px";
+      box.style.left = at("50cqw", b.x - size.width / 2);
+      box.style.top = at("50cqh", b.y - size.height / 2);
+      box.style.width = "max(2px, " + b.w + " * " + scale + ")";
+      box.style.height = "max(2px, " + b.h + " * " + scale + ")";
       box.appendChild(el("span", "", "#" + plate.number));
       layer.appendChild(box);
     }
     return layer;
   }
 
-  function thumb(p, width) {
+  function thumb(p) {
     const area = el("div", "thumb" + (p.thumbnail ? "" : " pending"));
     if (p.thumbnail) {
       area.appendChild(thumbnailImage(p.thumbnail));
@@ -89,7 +94,7 @@
         area.appendChild(s);
       }
     }
-    area.appendChild(boxes(p, width));
+    area.appendChild(boxes(p));
     return area;
   }
 
@@ -133,10 +138,10 @@
   }
 
   /// One photo's card: thumbnail with boxes, id, stages, bib and colours or the error.
-  function card(p, width) {
+  function card(p) {
     const node = el("article", "card " + p.state);
     node.dataset.photo = p.id;
-    node.appendChild(thumb(p, width || CARD_W));
+    node.appendChild(thumb(p));
     const body = el("div", "card-body");
     body.appendChild(el("div", "card-title", p.id));
     const stages = el("div", "stages");
@@ -152,6 +157,7 @@
     return node;
   }
   grid.card = card;
+  grid.thumbnailImage = thumbnailImage;
 
   function rebuildList() {
     const counts = { all: 0, failed: 0, nobib: 0, cancelled: 0 };
@@ -189,7 +195,7 @@
       for (let col = 0; col < columns; col++) {
         const p = grid.list[row * columns + col];
         if (!p) break;
-        const node = card(p, cardWidth);
+        const node = card(p);
         node.style.transform = "translate(" + col * (cardWidth + GAP) + "px," + row * (CARD_H + GAP) + "px)";
         node.style.width = cardWidth + "px";
         cards.push(node);

@@ -69,10 +69,17 @@
     return card;
   }
 
+  /// A video that shows the number: the thumbnail of its best frame when there is one, and
+  /// when the number was on screen.
   function videoLine(video) {
     const line = text("div", "video hit");
     line.dataset.hitVideo = video.videoId;
     const seconds = (ms) => (ms / 1000).toFixed(1) + " s";
+    if (video.thumbnail) {
+      const img = window.__finishline.grid.thumbnailImage(video.thumbnail);
+      img.className = "hit-thumb";
+      line.appendChild(img);
+    }
     line.append(
       text("strong", "", video.videoId + " "),
       text("span", "badge", "#" + search.number + " from " + seconds(video.firstSeenMs) + " to " + seconds(video.lastSeenMs) + " · " + Math.round(video.confidence * 100) + "%"),

@@ -49,9 +49,49 @@ async fn the_dashboard_shows_the_event_and_recovers_from_a_gateway_restart_witho
             bibs.push(truth.number.to_string());
         }
     }
-    let mut gateway = Some(Gateway::start(redis.url(), &prefix).await);
+    // Where each bib is in its photo, for the check that its box is drawn on it.
+    let truth_map: serde_json::Map<String, Value> = (0..10usize)
+        .filter(|i| *i != 6)
+        .map(|i| {
+            let truth = &truths[if i < 6 { i } else { i - 1 }];
+            let (width, height) = image::image_dimensions(media.join(&truth.file)).unwrap();
+            let b = &truth.bib_box;
+            let value = json!({ "number": truth.number, "width": width, "height": height,
+                "box": { "x": b.x, "y": b.y, "w": b.w, "h": b.h } });
+            (format!("b{i:03}"), value)
+        })
+        .collect();
+    let truths_file = media.join("truths.json");
+    std::fs::write(&truths_file, Value::Object(truth_map).to_string()).unwrap();
+    // A video of the first two runners, through the same worker: its bibs go on the timeline.
+    write_runners_video(&media, &truths[..2]);
+    let video_bibs = format!("{},{}", truths[0].number, truths[1].number);
+    // Thumbnails in a store of this test's own: what the page shows, this worker made.
+    let artifacts = std::env::temp_dir().join(format!("{prefix}-artifacts"));
+    let store = format!("file://{}", artifacts.display());
+    let gateway_flags = ["--auth-disabled", "--artifacts", store.as_str()];
+    let mut gateway = Some(Gateway::start_with(redis.url(), &prefix, &gateway_flags).await);
     let port = gateway.as_ref().unwrap().port;
-    let _worker = Worker::start(redis.url(), &prefix, &media).await;
+    let _worker = Worker::start_with(
+        redis.url(),
+        &prefix,
+        &media,
+        &["--artifacts", &store, "--video-fps", "2"],
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .post(
+            gateway
+                .as_ref()
+                .unwrap()
+                .url("/v1/events/browser-race/videos"),
+        )
+        .header("x-request-id", "browser-test")
+        .json(&json!({ "videoId": "runners", "source": { "path": "runners.mp4" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
     let screenshot = screenshots_dir().join("dashboard-10-photos.png");
     let mut node = tokio::process::Command::new("node")
         .arg(dir.join("dashboard.mjs"))
@@ -69,7 +109,13 @@ async fn the_dashboard_shows_the_event_and_recovers_from_a_gateway_restart_witho
             "--bibs",
             &bibs.join(","),
             "--restart",
+            "--video",
+            "runners",
+            "--video-bibs",
+            &video_bibs,
         ])
+        .arg("--truths")
+        .arg(&truths_file)
         .arg("--screenshot")
         .arg(&screenshot)
         .stdin(Stdio::piped())
@@ -88,8 +134,7 @@ async fn the_dashboard_shows_the_event_and_recovers_from_a_gateway_restart_witho
             // second half while the page is still reconnecting.
             gateway.take().unwrap().kill().await;
             tokio::time::sleep(Duration::from_millis(500)).await;
-            gateway =
-                Some(Gateway::start_on(port, redis.url(), &prefix, &["--auth-disabled"]).await);
+            gateway = Some(Gateway::start_on(port, redis.url(), &prefix, &gateway_flags).await);
             let photos: Vec<Value> = names[5..]
                 .iter()
                 .enumerate()
@@ -126,6 +171,51 @@ async fn the_dashboard_shows_the_event_and_recovers_from_a_gateway_restart_witho
         screenshot.display()
     );
     eprintln!("dashboard: {result}");
+    // The script failed any box off its bib by more than 3 px across (or more than
+    // max(3 px, a quarter of the bib's height) up or down); say by how much they were off.
+    for place in ["grid", "search"] {
+        let worst = &result["centred"][place];
+        assert!(
+            worst["cards"].as_u64().unwrap_or(0) > 0,
+            "{place}: {result}"
+        );
+        eprintln!(
+            "boxes on their bibs in the {place}: {} cards, worst offset {} px across, {} px up or down",
+            worst["cards"], worst["dx"], worst["dy"]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&media);
+    let _ = std::fs::remove_dir_all(&artifacts);
+}
+
+/// A video of the generated race photos `truths`, each on screen for 2 s, as `runners.mp4`.
+fn write_runners_video(media: &Path, truths: &[GroundTruth]) {
+    let mut concat = String::new();
+    for truth in truths {
+        concat.push_str(&format!(
+            "file '{}'\nduration 2\n",
+            media.join(&truth.file).display()
+        ));
+    }
+    let last = truths.last().expect("photos");
+    concat.push_str(&format!("file '{}'\n", media.join(&last.file).display()));
+    let list = media.join("frames.txt");
+    std::fs::write(&list, concat).unwrap();
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "concat", "-safe", "0", "-i"])
+        .arg(&list)
+        .args([
+            "-vf",
+            "fps=10,format=yuv420p",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "18",
+        ])
+        .arg(media.join("runners.mp4"))
+        .status()
+        .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
+    assert!(status.success(), "ffmpeg encoded the video of bibs");
 }
 
 /// A thumbnail of each generated photo, as the worker makes them (long side 320 px, JPEG).
@@ -269,13 +359,21 @@ async fn publish_big_event(
         .await
         .unwrap();
     let job_id = jobs[0].job_id.clone();
+    // Its best frame's thumbnail where a worker would store it.
+    let number = truths[0].number;
+    std::fs::create_dir_all(artifacts.join(format!("thumbnails/{job_id}"))).unwrap();
+    std::fs::write(
+        artifacts.join(format!("thumbnails/{job_id}/{number}.jpg")),
+        &thumbnails[0].0,
+    )
+    .unwrap();
     let plates = [VideoPlate {
-        number: truths[0].number,
+        number,
         confidence: 0.88,
         first_seen_ms: 4_200,
         last_seen_ms: 9_800,
         corrected_from: None,
-        thumbnail: None,
+        thumbnail: Some(format!("/v1/jobs/{job_id}/thumbnails/{number}")),
     }];
     let body = json!({ "videoId": video.as_str(), "jobId": job_id, "plates": plates, "durationMs": 20_000 });
     let index = BibIndex::video(event.clone(), video.as_str(), job_id.as_str(), &plates).unwrap();
@@ -386,8 +484,28 @@ async fn the_dashboard_shows_two_thousand_photos_with_boxes_and_finds_a_bib_with
     let no_bib = (0..total)
         .filter(|i| big_event_outcome(*i) == (JobState::Succeeded, false))
         .count();
+    // Where the bib is in each photo that shows one: its box must be drawn on it.
+    let sizes: Vec<(u32, u32)> = truths
+        .iter()
+        .map(|t| image::image_dimensions(media.join(&t.file)).unwrap())
+        .collect();
+    let truth_map: serde_json::Map<String, Value> = (0..total)
+        .filter(|i| big_event_outcome(*i) == (JobState::Succeeded, true))
+        .map(|i| {
+            let truth = &truths[i % truths.len()];
+            let (width, height) = sizes[i % truths.len()];
+            let b = &truth.bib_box;
+            let value = json!({ "number": truth.number, "width": width, "height": height,
+                "box": { "x": b.x, "y": b.y, "w": b.w, "h": b.h } });
+            (format!("photo-{i:05}"), value)
+        })
+        .collect();
+    let truths_file = artifacts.join("truths.json");
+    std::fs::write(&truths_file, Value::Object(truth_map).to_string()).unwrap();
     let screenshot = screenshots_dir().join("dashboard-2000-photos.png");
     let result = run_grid_script(&[
+        "--truths".into(),
+        truths_file.display().to_string(),
         "--gateway".into(),
         gateway.url(""),
         "--event".into(),
@@ -409,6 +527,18 @@ async fn the_dashboard_shows_two_thousand_photos_with_boxes_and_finds_a_bib_with
     ])
     .await;
     assert_eq!(result["ok"], true, "{result}");
+    for place in ["grid", "search"] {
+        let worst = &result["centred"][place];
+        assert!(
+            worst["cards"].as_u64().unwrap_or(0) > 0,
+            "{place}: {result}"
+        );
+        eprintln!(
+            "boxes on their bibs at {total} photos, {place}: {} cards, worst offset {} px \
+             across, {} px up or down (tolerance 0.75 px)",
+            worst["cards"], worst["dx"], worst["dy"]
+        );
+    }
     eprintln!(
         "dashboard at {total} photos: first card {} ms after navigation, all {total} in the \
          grid after {} ms, longest main-thread task {} ms, {} cards in the DOM; screenshot {}",
