@@ -11,6 +11,7 @@ mod media;
 mod media_dir;
 mod process;
 pub mod recognition;
+mod redis_cluster;
 mod redis_server;
 mod redis_topology;
 mod rig;
@@ -28,6 +29,7 @@ pub use media::{
 };
 pub use media_dir::{MediaDir, media_dir};
 pub use process::{binary, free_port, models_dir, unique_prefix, wait_until};
+pub use redis_cluster::RedisCluster;
 pub use redis_server::RedisServer;
 pub use redis_topology::{MASTER_NAME, RedisProcess, SentinelTopology};
 pub use rig::{Rig, RigBuilder};

@@ -6,6 +6,7 @@ mod auth;
 mod bib_index;
 mod browser;
 mod bus_counts;
+mod cluster;
 mod event_settings;
 mod hostile;
 mod js_client;

@@ -1,0 +1,229 @@
+//! A throw-away Redis Cluster on loopback: 3 primaries and 3 replicas (`redis-server
+//! --cluster-enabled yes`, joined by `redis-cli --cluster create … --cluster-replicas 1`), with
+//! a short node timeout so a killed primary's replica takes over within seconds. Every node is
+//! killed and its folder removed on drop.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::process::free_port;
+
+/// How long a node may be silent before its replica takes over.
+const NODE_TIMEOUT_MS: u64 = 1_000;
+
+struct Node {
+    port: u16,
+    child: Option<Child>,
+}
+
+/// A running cluster.
+pub struct RedisCluster {
+    nodes: Vec<Node>,
+    dir: PathBuf,
+}
+
+impl RedisCluster {
+    /// Starts 3 primaries + 3 replicas and waits until every node says `cluster_state:ok`.
+    pub async fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "finishline-cluster-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).expect("cluster dir");
+        let mut cluster = Self {
+            nodes: Vec::new(),
+            dir,
+        };
+        for _ in 0..6 {
+            let port = free_port();
+            let child = cluster.spawn(port);
+            cluster.nodes.push(Node {
+                port,
+                child: Some(child),
+            });
+        }
+        for node in &cluster.nodes {
+            wait_answers(node.port).await;
+        }
+        let addresses: Vec<String> = cluster
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let created = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("redis-cli must be installed");
+        assert!(
+            created.status.success(),
+            "redis-cli --cluster create: {}",
+            String::from_utf8_lossy(&created.stderr)
+        );
+        cluster.wait_ok(Duration::from_secs(30)).await;
+        cluster
+    }
+
+    fn spawn(&self, port: u16) -> Child {
+        let dir = self.dir.join(port.to_string());
+        std::fs::create_dir_all(&dir).expect("node dir");
+        Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(["--cluster-enabled", "yes"])
+            .args(["--cluster-node-timeout", &NODE_TIMEOUT_MS.to_string()])
+            .arg("--cluster-config-file")
+            .arg(dir.join("nodes.conf"))
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed")
+    }
+
+    /// `redis+cluster://` with every node, as REDIS_URL.
+    pub fn url(&self) -> String {
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        format!("redis+cluster://{}", nodes.join(","))
+    }
+
+    /// A cluster connection for assertions made straight against Redis.
+    pub async fn connection(&self) -> finishline_redis::RedisConn {
+        let topology = finishline_redis::Topology::parse(&self.url()).expect("cluster url");
+        let options = finishline_redis::ConnOptions::new(Duration::from_secs(10));
+        finishline_redis::RedisConn::connect(&topology, options)
+            .await
+            .expect("connect to the test cluster")
+    }
+
+    /// Waits until every live node reports `cluster_state:ok`.
+    pub async fn wait_ok(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        for node in self.nodes.iter().filter(|n| n.child.is_some()) {
+            loop {
+                let info = cluster_info(node.port).await.unwrap_or_default();
+                if info.contains("cluster_state:ok") {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "node {} not ok: {info}",
+                    node.port
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+
+    /// Kills (SIGKILL) the primary serving `key`; returns its port.
+    pub async fn kill_primary_of(&mut self, key: &str) -> u16 {
+        let port = self.primary_of(key).await;
+        let node = self
+            .nodes
+            .iter_mut()
+            .find(|n| n.port == port)
+            .expect("the primary is ours");
+        let mut child = node.child.take().expect("the primary runs");
+        let _ = child.kill();
+        let _ = child.wait();
+        port
+    }
+
+    /// Starts a killed node again on its port and folder: with its cluster config it rejoins,
+    /// as a replica of the node that took over its slots.
+    pub async fn restart(&mut self, port: u16) {
+        let child = self.spawn(port);
+        let node = self
+            .nodes
+            .iter_mut()
+            .find(|n| n.port == port)
+            .expect("a node of ours");
+        assert!(node.child.is_none(), "the node runs already");
+        node.child = Some(child);
+        wait_answers(port).await;
+    }
+
+    /// The port of the primary serving `key`, as a live node sees it.
+    pub async fn primary_of(&self, key: &str) -> u16 {
+        let live = self
+            .nodes
+            .iter()
+            .find(|n| n.child.is_some())
+            .expect("a live node");
+        let mut conn = connect(live.port).await.expect("a live node answers");
+        let slot: u16 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .expect("keyslot");
+        let shards: Vec<redis::Value> = redis::cmd("CLUSTER")
+            .arg("SLOTS")
+            .query_async(&mut conn)
+            .await
+            .expect("cluster slots");
+        for shard in shards {
+            let redis::Value::Array(parts) = shard else {
+                continue;
+            };
+            let number = |v: &redis::Value| redis::from_redis_value_ref::<u16>(v).ok();
+            let (Some(start), Some(end)) = (number(&parts[0]), number(&parts[1])) else {
+                continue;
+            };
+            if (start..=end).contains(&slot)
+                && let redis::Value::Array(primary) = &parts[2]
+            {
+                return number(&primary[1]).expect("primary port");
+            }
+        }
+        panic!("no primary serves slot {slot}");
+    }
+}
+
+async fn connect(port: u16) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+    redis::Client::open(format!("redis://127.0.0.1:{port}"))?
+        .get_multiplexed_async_connection()
+        .await
+}
+
+async fn cluster_info(port: u16) -> Option<String> {
+    let mut conn = connect(port).await.ok()?;
+    redis::cmd("CLUSTER")
+        .arg("INFO")
+        .query_async(&mut conn)
+        .await
+        .ok()
+}
+
+async fn wait_answers(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while connect(port).await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "redis-server on {port} did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            if let Some(mut child) = node.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
