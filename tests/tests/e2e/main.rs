@@ -1,6 +1,7 @@
 //! End-to-end tests: real redis-server, real worker and gateway processes, real Socket.IO
 //! clients (Rust and the official JS client).
 
+mod apalis_producer;
 mod artifacts_s3;
 mod auth;
 mod bib_index;
