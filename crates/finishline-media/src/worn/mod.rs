@@ -16,13 +16,17 @@
 //! for a bib whose shirt it cannot follow; every engine (PP-OCR, the Tesseract fallback, video
 //! frames) uses it.
 
-use std::collections::HashMap;
+mod decision;
+mod sample;
 
 use image::RgbImage;
 
 use finishline_wire::Plate;
 
 use crate::color_name::{ExposureGain, Lab, bib_and_shirt_names, hex};
+
+pub use decision::{PersonScore, not_worn_reason};
+use sample::{Reach, Sample, Sampler, dominant, paper_corners};
 
 /// Colours closer than this (ΔE) are "the same" when marching across a patch or a shirt.
 const SAME: f32 = 22.0;
@@ -143,172 +147,6 @@ impl Surroundings {
         }
     }
 }
-
-struct Sampler<'a> {
-    image: &'a RgbImage,
-    gain: ExposureGain,
-    glyphs: Glyphs,
-    step: f32,
-}
-
-/// Where a colour ends along a line.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Reach {
-    /// Another colour begins this far away.
-    Ends(f32),
-    /// The photo ends first, this far away.
-    Border(f32),
-    /// Still the same colour at the limit.
-    RunsOn,
-}
-
-struct Sample {
-    raw: [u8; 3],
-    lab: Lab,
-}
-
-impl Sampler<'_> {
-    fn sample(&self, s: f32, t: f32) -> Option<Sample> {
-        let [x, y] = self.glyphs.at(s, t);
-        if x < 0.0 || y < 0.0 || x >= self.image.width() as f32 || y >= self.image.height() as f32 {
-            return None;
-        }
-        let raw = self.image.get_pixel(x as u32, y as u32).0;
-        Some(Sample {
-            raw,
-            lab: Lab::from_rgb(self.gain.apply(raw)),
-        })
-    }
-
-    /// Every sample of the rectangle `s0..s1` × `t0..t1` of the glyphs' frame.
-    fn band(&self, s: (f32, f32), t: (f32, f32)) -> Vec<Sample> {
-        let mut out = Vec::new();
-        let mut tt = t.0;
-        while tt <= t.1 {
-            let mut ss = s.0;
-            while ss <= s.1 {
-                out.extend(self.sample(ss, tt));
-                ss += self.step;
-            }
-            tt += self.step;
-        }
-        out
-    }
-
-    /// How far from `start` along `direction` (in the frame) the samples keep `colour`.
-    fn reach(&self, start: [f32; 2], direction: [f32; 2], colour: &Lab, limit: f32) -> Reach {
-        let (mut distance, mut run) = (0.0f32, 0usize);
-        while distance <= limit {
-            let (s, t) = (
-                start[0] + direction[0] * distance,
-                start[1] + direction[1] * distance,
-            );
-            let Some(sample) = self.sample(s, t) else {
-                return Reach::Border(distance);
-            };
-            run = if sample.lab.distance(colour) > SAME {
-                run + 1
-            } else {
-                0
-            };
-            if run == RUN {
-                return Reach::Ends((distance - (RUN - 1) as f32 * self.step).max(0.0));
-            }
-            distance += self.step;
-        }
-        Reach::RunsOn
-    }
-
-    /// The median reach over three parallel lines through `starts`.
-    fn median_reach(
-        &self,
-        starts: [[f32; 2]; 3],
-        direction: [f32; 2],
-        colour: &Lab,
-        limit: f32,
-    ) -> Option<f32> {
-        let mut reaches: Vec<f32> = starts
-            .iter()
-            .map(|start| match self.reach(*start, direction, colour, limit) {
-                Reach::Ends(d) | Reach::Border(d) => d,
-                Reach::RunsOn => f32::INFINITY,
-            })
-            .collect();
-        reaches.sort_by(f32::total_cmp);
-        Some(reaches[1]).filter(|r| r.is_finite())
-    }
-}
-
-/// The most common colour of some samples (a coarse Lab histogram, then the mean of the
-/// samples near its fullest cell) and the share of samples within [`SAME`] of it.
-fn dominant(samples: &[Sample]) -> Option<(Lab, [u8; 3], f32)> {
-    if samples.is_empty() {
-        return None;
-    }
-    let mut cells: HashMap<(i32, i32, i32), u32> = HashMap::new();
-    let cell = |lab: &Lab| {
-        (
-            (lab.l / 12.0).floor() as i32,
-            (lab.a / 12.0).floor() as i32,
-            (lab.b / 12.0).floor() as i32,
-        )
-    };
-    for sample in samples {
-        *cells.entry(cell(&sample.lab)).or_default() += 1;
-    }
-    let (&fullest, _) = cells.iter().max_by_key(|(key, count)| (**count, **key))?;
-    let members: Vec<&Sample> = samples.iter().filter(|s| cell(&s.lab) == fullest).collect();
-    let n = members.len() as f32;
-    let seed = Lab {
-        l: members.iter().map(|s| s.lab.l).sum::<f32>() / n,
-        a: members.iter().map(|s| s.lab.a).sum::<f32>() / n,
-        b: members.iter().map(|s| s.lab.b).sum::<f32>() / n,
-    };
-    let near: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.lab.distance(&seed) <= SAME)
-        .collect();
-    let m = near.len().max(1) as f32;
-    let lab = Lab {
-        l: near.iter().map(|s| s.lab.l).sum::<f32>() / m,
-        a: near.iter().map(|s| s.lab.a).sum::<f32>() / m,
-        b: near.iter().map(|s| s.lab.b).sum::<f32>() / m,
-    };
-    let mut raw = [0f32; 3];
-    for s in &near {
-        for (sum, value) in raw.iter_mut().zip(s.raw) {
-            *sum += f32::from(value);
-        }
-    }
-    let raw = raw.map(|c| (c / m).round() as u8);
-    Some((lab, raw, near.len() as f32 / samples.len() as f32))
-}
-
-/// How many of a patch's four corners are the paper's colour: a point 85% of the way from
-/// the digits' centre to each corner, where most of a small 3×3 grid must match.
-fn paper_corners(sampler: &Sampler<'_>, paper: &Lab, patch: Patch, h: f32) -> u8 {
-    let (hu, hv) = (sampler.glyphs.half_width, sampler.glyphs.half_height);
-    let corners = [
-        (-(hu + patch.left), -(hv + patch.up)),
-        (hu + patch.right, -(hv + patch.up)),
-        (hu + patch.right, hv + patch.down),
-        (-(hu + patch.left), hv + patch.down),
-    ];
-    let d = 0.1 * h;
-    corners
-        .iter()
-        .filter(|(s, t)| {
-            let (s, t) = (0.85 * s, 0.85 * t);
-            let grid: Vec<Sample> = sampler.band((s - d, s + d), (t - d, t + d));
-            let same = grid
-                .iter()
-                .filter(|g| g.lab.distance(paper) <= SAME)
-                .count();
-            !grid.is_empty() && same * 2 > grid.len()
-        })
-        .count() as u8
-}
-
 /// How far (digit heights) the shirt must go on below the patch. Chosen on the tuning split
 /// (100 photos, seed 1): a car door and a speed sign ended 1.1 heights under their number
 /// (two more signs at 1.2–1.4 are caught by the rim rule below); a clean one-runner bib of
@@ -327,7 +165,6 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
         glyphs,
         step: (h / 12.0).max(1.0),
     };
-    let (hu, hv) = (glyphs.half_width, glyphs.half_height);
     let mut found = Surroundings {
         paper: None,
         shirt: None,
@@ -335,8 +172,43 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
         not_worn: None,
         shape: None,
     };
-
     // 1. The paper: a plain colour just around the digits.
+    let Some((paper, paper_raw, paper_share)) = dominant(&paper_ring(&sampler)) else {
+        found.not_worn = Some("outside the photo");
+        return found;
+    };
+    found.paper = Some(paper_raw);
+    if paper_share < 0.45 {
+        found.not_worn = Some("no plain patch around the digits");
+        return found;
+    }
+    // 2. The patch: how far the paper reaches on each side.
+    let Some(patch) = patch(&sampler, &paper) else {
+        found.not_worn = Some("the plain colour runs on sideways: no patch");
+        return found;
+    };
+    found.patch = Some(patch);
+    // 3. The shirt: a plain colour other than the paper beside the patch and below it.
+    let (plain, shirt) = shirt(&sampler, &paper, patch);
+    let Some((shirt, shirt_raw)) = shirt else {
+        found.not_worn = Some("no plain shirt around the patch");
+        return found;
+    };
+    found.shirt = Some(shirt_raw);
+    // 4. A torso ends around it.
+    let (shape, not_worn) = torso(&sampler, &shirt, patch, plain);
+    found.shape = Some(Shape {
+        corners: paper_corners(&sampler, &paper, patch, h),
+        ..shape
+    });
+    found.not_worn = not_worn;
+    found
+}
+
+/// The samples of a ring just around the digits, where a bib's paper is.
+fn paper_ring(sampler: &Sampler<'_>) -> Vec<Sample> {
+    let h = sampler.glyphs.height();
+    let (hu, hv) = (sampler.glyphs.half_width, sampler.glyphs.half_height);
     let mut ring = sampler.band((-hu, hu), (-hv - 0.35 * h, -hv - 0.1 * h));
     ring.extend(sampler.band((-hu, hu), (hv + 0.1 * h, hv + 0.35 * h)));
     ring.extend(sampler.band((-hu - 0.35 * h, -hu - 0.1 * h), (-hv, hv)));
@@ -362,64 +234,62 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
             ring = light;
         }
     }
-    let Some((paper, paper_raw, paper_share)) = dominant(&ring) else {
-        found.not_worn = Some("outside the photo");
-        return found;
-    };
-    found.paper = Some(paper_raw);
-    if paper_share < 0.45 {
-        found.not_worn = Some("no plain patch around the digits");
-        return found;
-    }
+    ring
+}
 
-    // 2. The patch: how far the paper reaches on each side.
+/// Three parallel starting points across the digits at `t` (above or below them).
+fn level(glyphs: &Glyphs, t: f32) -> [[f32; 2]; 3] {
+    let hu = glyphs.half_width;
+    [[-0.5 * hu, t], [0.0, t], [0.5 * hu, t]]
+}
+
+/// How far the paper reaches on each side of the digits; `None` when it runs on sideways.
+fn patch(sampler: &Sampler<'_>, paper: &Lab) -> Option<Patch> {
+    let glyphs = &sampler.glyphs;
+    let h = glyphs.height();
+    let (hu, hv) = (glyphs.half_width, glyphs.half_height);
     let limit = 3.0 * h;
     let side = |s: f32| [[s, -0.5 * hv], [s, 0.0], [s, 0.5 * hv]];
-    let level = |t: f32| [[-0.5 * hu, t], [0.0, t], [0.5 * hu, t]];
-    let left = sampler.median_reach(side(-hu - 0.1 * h), [-1.0, 0.0], &paper, limit);
-    let right = sampler.median_reach(side(hu + 0.1 * h), [1.0, 0.0], &paper, limit);
-    let up = sampler.median_reach(level(-hv - 0.1 * h), [0.0, -1.0], &paper, limit);
-    let down = sampler.median_reach(level(hv + 0.1 * h), [0.0, 1.0], &paper, limit);
-    let (Some(left), Some(right)) = (left, right) else {
-        found.not_worn = Some("the plain colour runs on sideways: no patch");
-        return found;
-    };
-    let patch = Patch {
+    let left = sampler.median_reach(side(-hu - 0.1 * h), [-1.0, 0.0], paper, limit)?;
+    let right = sampler.median_reach(side(hu + 0.1 * h), [1.0, 0.0], paper, limit)?;
+    let up = sampler.median_reach(level(glyphs, -hv - 0.1 * h), [0.0, -1.0], paper, limit);
+    let down = sampler.median_reach(level(glyphs, hv + 0.1 * h), [0.0, 1.0], paper, limit);
+    Some(Patch {
         left: left + 0.1 * h,
         right: right + 0.1 * h,
         up: up.map_or(limit, |r| r + 0.1 * h),
         down: down.map_or(limit, |r| r + 0.1 * h),
-    };
-    found.patch = Some(patch);
-    let corners = paper_corners(&sampler, &paper, patch, h);
+    })
+}
 
-    // 3. The shirt: a plain colour other than the paper beside the patch and below it.
+/// Gap between the patch and the bands where the shirt is looked for.
+const GAP: f32 = 0.15;
+
+/// The plainness of the three shirt bands (left, right, below the patch) and the shirt: the
+/// colour two of them share, other than the paper's.
+fn shirt(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> ([f32; 3], Option<(Lab, [u8; 3])>) {
+    let h = sampler.glyphs.height();
+    let (hu, hv) = (sampler.glyphs.half_width, sampler.glyphs.half_height);
     let (x0, x1) = (-hu - patch.left, hu + patch.right);
-    let gap = 0.15 * h;
-    let width = 0.9 * h;
+    let (gap, width) = (GAP * h, 0.9 * h);
+    let below = hv + patch.down + gap;
     let bands = [
         sampler.band((x0 - gap - width, x0 - gap), (-hv, hv)),
         sampler.band((x1 + gap, x1 + gap + width), (-hv, hv)),
-        sampler.band(
-            (-hu, hu),
-            (hv + patch.down + gap, hv + patch.down + gap + 0.6 * h),
-        ),
+        sampler.band((-hu, hu), (below, below + 0.6 * h)),
     ];
-    let found_bands: Vec<Option<(Lab, [u8; 3], f32)>> =
-        bands.iter().map(|band| dominant(band)).collect();
+    let found: Vec<Option<(Lab, [u8; 3], f32)>> = bands.iter().map(|b| dominant(b)).collect();
+    let not_paper = |lab: &Lab| lab.distance(paper) >= 15.0;
     let plainness = [0, 1, 2].map(|i| {
-        found_bands[i].map_or(0.0, |(lab, _, share)| {
-            if lab.distance(&paper) >= 15.0 {
-                share
-            } else {
-                0.0
-            }
-        })
+        found[i].map_or(
+            0.0,
+            |(lab, _, share)| if not_paper(&lab) { share } else { 0.0 },
+        )
     });
-    let plain: Vec<(Lab, [u8; 3])> = found_bands
+    let plain: Vec<(Lab, [u8; 3])> = found
         .into_iter()
         .flatten()
-        .filter(|(lab, _, share)| *share >= 0.5 && lab.distance(&paper) >= 15.0)
+        .filter(|(lab, _, share)| *share >= 0.5 && not_paper(lab))
         .map(|(lab, raw, _)| (lab, raw))
         .collect();
     let agreeing = plain.iter().enumerate().find_map(|(i, a)| {
@@ -429,112 +299,68 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
             .map(|b| (a, b))
     });
     let Some((a, b)) = agreeing else {
-        tracing::trace!(?paper_raw, ?patch, shirts = ?plain, "no plain shirt");
-        found.not_worn = Some("no plain shirt around the patch");
-        return found;
+        tracing::trace!(?patch, shirts = ?plain, "no plain shirt");
+        return (plainness, None);
     };
     let shirt = Lab {
         l: (a.0.l + b.0.l) / 2.0,
         a: (a.0.a + b.0.a) / 2.0,
         b: (a.0.b + b.0.b) / 2.0,
     };
-    found.shirt = Some([0, 1, 2].map(|c| ((u16::from(a.1[c]) + u16::from(b.1[c])) / 2) as u8));
+    let raw = [0, 1, 2].map(|c| ((u16::from(a.1[c]) + u16::from(b.1[c])) / 2) as u8);
+    (plainness, Some((shirt, raw)))
+}
 
-    // 4. A torso ends: the shirt's colour stops within two patch widths on both sides.
+/// Where the shirt ends around the patch, and why that is not a torso (`None`: it is): the
+/// shirt's colour stops within two patch widths on both sides (the photo's border may cut
+/// one side of a runner, not both), is more than a sign's rim, and goes on below the patch.
+fn torso(
+    sampler: &Sampler<'_>,
+    shirt: &Lab,
+    patch: Patch,
+    plain: [f32; 3],
+) -> (Shape, Option<&'static str>) {
+    let glyphs = &sampler.glyphs;
+    let h = glyphs.height();
+    let (hu, hv) = (glyphs.half_width, glyphs.half_height);
+    let (x0, x1) = (-hu - patch.left, hu + patch.right);
+    let gap = GAP * h;
     let patch_width = x1 - x0;
-    let torso_limit = 2.0 * patch_width;
-    // The photo's border may cut one side of a runner, not both.
-    let to_left = sampler.reach([x0 - gap, 0.0], [-1.0, 0.0], &shirt, torso_limit);
-    let to_right = sampler.reach([x1 + gap, 0.0], [1.0, 0.0], &shirt, torso_limit);
+    let to_left = sampler.reach([x0 - gap, 0.0], [-1.0, 0.0], shirt, 2.0 * patch_width);
+    let to_right = sampler.reach([x1 + gap, 0.0], [1.0, 0.0], shirt, 2.0 * patch_width);
     let distance = |reach: Reach| match reach {
         Reach::Ends(d) | Reach::Border(d) => Some(d / h),
         Reach::RunsOn => None,
     };
-    let below = sampler.median_reach(level(hv + patch.down + gap), [0.0, 1.0], &shirt, 4.0 * h);
-    let above = sampler.median_reach(level(-hv - patch.up - gap), [0.0, -1.0], &shirt, 4.0 * h);
-    found.shape = Some(Shape {
+    let below_start = level(glyphs, hv + patch.down + gap);
+    let above_start = level(glyphs, -hv - patch.up - gap);
+    let below = sampler.median_reach(below_start, [0.0, 1.0], shirt, 4.0 * h);
+    let above = sampler.median_reach(above_start, [0.0, -1.0], shirt, 4.0 * h);
+    let shape = Shape {
         left: distance(to_left),
         right: distance(to_right),
         below: below.map(|d| d / h),
         above: above.map(|d| d / h),
-        plain: plainness,
+        plain,
         patch_width: patch_width / h,
         patch_height: (2.0 * hv + patch.up + patch.down) / h,
-        corners,
-    });
+        corners: 4,
+    };
     let ends = |reach: Reach| matches!(reach, Reach::Ends(_));
     let runs_on = |reach: Reach| matches!(reach, Reach::RunsOn);
     let rim = |reach: Reach| matches!(reach, Reach::Ends(d) if d < RIM * h);
-    if runs_on(to_left) || runs_on(to_right) || !(ends(to_left) || ends(to_right)) {
-        found.not_worn = Some("the colour around the patch runs on: a wall or a sign, not a shirt");
+    let not_worn = if runs_on(to_left) || runs_on(to_right) || !(ends(to_left) || ends(to_right)) {
+        Some("the colour around the patch runs on: a wall or a sign, not a shirt")
     } else if rim(to_left) && rim(to_right) {
         // A shirt shows beside a bib on at least one side; a sign's rim is a thin frame.
-        found.not_worn = Some("the colour around the patch is a thin rim: a sign, not a shirt");
+        Some("the colour around the patch is a thin rim: a sign, not a shirt")
     } else if below.is_some_and(|d| d < TORSO_BELOW * h) {
         // A torso goes on below a bib; a car door or a sign ends just under its number.
-        found.not_worn = Some("the shirt does not go on below the patch");
-    }
-    found
-}
-
-/// What the person model saw around a number (0–1 each, see `ppocr/person.rs`): its mean
-/// probability on a ring around the digits, and above them (chest, neck and head).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct PersonScore {
-    pub around: f32,
-    pub above: f32,
-}
-
-impl PersonScore {
-    /// An engine without the person model (the Tesseract fallback) sees no person: it is then
-    /// held to the strictest form of every test, never laxer than the main engine.
-    pub const NONE: Self = Self {
-        around: 0.0,
-        above: 0.0,
+        Some("the shirt does not go on below the patch")
+    } else {
+        None
     };
-}
-
-/// Below this mean probability above the digits, the person model sees nothing of a person
-/// there (tuning split, seeds 4 and 5: 60% of signs, 8% of bibs).
-const NOBODY_ABOVE: f32 = 0.005;
-/// With nobody above it, a number is worn only on a shirt this plain below the patch (share
-/// of the band's samples in its colour): a bib's shirt goes on plain below it, a sign's post,
-/// wall or vehicle rarely does. Tuning split, seeds 4 and 5: with the rule above, signs kept
-/// fell from 46% to 22% and bibs kept from 96% to 94%; seed 3 (not used to choose): signs
-/// 56% → 27%, bibs 97% → 97%.
-const PLAIN_BELOW: f32 = 0.97;
-
-/// A plate none of whose four corners is paper is round (a speed sign's disc): it is a bib
-/// only with this much person around it. Tuning split, seeds 4 and 5: of the numbers that
-/// passed every other test, 8 speed signs and 15 bibs had round patches; below this score, 7
-/// signs and 1 bib.
-const ROUND_NEEDS_PERSON: f32 = 0.5;
-
-/// The decision, from the shape around a number and the person model's scores around it:
-/// a number is worn when its shape says so, except that a shirt too short below it needs
-/// some person around it (≥ 0.5), and a person clearly around it (≥ 0.6) is enough alone (a
-/// bib on a crowded or folded shirt whose shape the test cannot follow). In every case, a
-/// number with nobody above it must sit on a plain shirt below, and a round plate needs a
-/// person around it.
-/// Thresholds chosen on the tuning split (ARCHITECTURE.md, "Recognition").
-///
-/// Returns why the number is not worn, or `None` when it is.
-pub fn not_worn_reason(around: &Surroundings, person: PersonScore) -> Option<&'static str> {
-    let plain_below = around.shape.map_or(0.0, |shape| shape.plain[2]);
-    if person.above <= NOBODY_ABOVE && plain_below <= PLAIN_BELOW {
-        return Some("nobody above the number and no plain shirt below it");
-    }
-    let round = around.shape.is_some_and(|shape| shape.corners == 0);
-    if round && person.around < ROUND_NEEDS_PERSON {
-        return Some("a round plate with no person around it: a sign, not a bib");
-    }
-    if person.around >= 0.6 {
-        return None;
-    }
-    match around.not_worn {
-        Some("the shirt does not go on below the patch") if person.around >= 0.5 => None,
-        reason => reason,
-    }
+    (shape, not_worn)
 }
 
 #[cfg(test)]
