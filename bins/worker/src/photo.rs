@@ -114,9 +114,9 @@ impl PhotoProcessor {
     async fn recognise(&self, job: &MediaJob, run: &Run) -> Result<Recognised, RunError> {
         if self.pipeline.skips_media() {
             if self.noop_progress {
-                self.progress(job, run, Stage::Detection, 0).await?;
-                self.progress(job, run, Stage::Ocr, 33).await?;
-                self.progress(job, run, Stage::Color, 67).await?;
+                for stage in JobKind::Photo.stages() {
+                    self.progress(job, run, *stage).await?;
+                }
             }
             return Ok(Recognised {
                 plates: Vec::new(),
@@ -125,7 +125,7 @@ impl PhotoProcessor {
                 image_size: None,
             });
         }
-        self.progress(job, run, Stage::Detection, 0).await?;
+        self.progress(job, run, Stage::Detection).await?;
         let timer = std::time::Instant::now();
         let bytes = self.loader.load(&job.source).await?;
         let limits = self.limits.clone();
@@ -146,7 +146,7 @@ impl PhotoProcessor {
         );
         record_stage(JobKind::Photo, Stage::Detection, timer);
 
-        self.progress(job, run, Stage::Ocr, 33).await?;
+        self.progress(job, run, Stage::Ocr).await?;
         let timer = std::time::Instant::now();
         let photo = Arc::new(photo);
         let (pipeline, shared) = (self.pipeline.clone(), photo.clone());
@@ -158,7 +158,7 @@ impl PhotoProcessor {
         tracing::debug!(plates = plates.len(), "ocr done");
         record_stage(JobKind::Photo, Stage::Ocr, timer);
 
-        self.progress(job, run, Stage::Color, 67).await?;
+        self.progress(job, run, Stage::Color).await?;
         let timer = std::time::Instant::now();
         let pipeline = self.pipeline.clone();
         let make_thumbnail = self.artifacts.is_some();
@@ -202,13 +202,10 @@ impl PhotoProcessor {
         }
     }
 
-    async fn progress(
-        &self,
-        job: &MediaJob,
-        run: &Run,
-        stage: Stage,
-        progress: u8,
-    ) -> Result<(), RunError> {
+    /// Publishes `photo:progress` as the run enters `stage`, at the progress the photo's stage
+    /// list gives it ([`JobKind::stage_progress`]).
+    async fn progress(&self, job: &MediaJob, run: &Run, stage: Stage) -> Result<(), RunError> {
+        let progress = JobKind::Photo.stage_progress(stage).unwrap_or(0);
         let body = ProgressBody {
             media: MediaRef::of(job),
             progress,

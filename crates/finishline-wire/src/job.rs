@@ -116,6 +116,16 @@ impl JobKind {
             Self::Video => &Stage::VIDEO,
         }
     }
+
+    /// The progress (0–100) a job reports as it enters `stage` when its stages weigh the same:
+    /// the stages split 0–100 evenly, in order (a photo: detection 0, ocr 33, color 67).
+    /// `None` for a stage this kind does not have.
+    pub fn stage_progress(self, stage: Stage) -> Option<u8> {
+        let stages = self.stages();
+        let index = stages.iter().position(|s| *s == stage)?;
+        let percent = (index * 100 + stages.len() / 2) / stages.len();
+        u8::try_from(percent).ok()
+    }
 }
 
 /// The life cycle of a job, as `GET /v1/jobs/{jobId}` reports it.
@@ -298,6 +308,12 @@ mod tests {
             [Stage::Detection, Stage::Ocr, Stage::Color]
         );
         assert!(!JobKind::Video.stages().contains(&Stage::Color));
+        let photo: Vec<Option<u8>> = [Stage::Detection, Stage::Ocr, Stage::Color, Stage::Probe]
+            .into_iter()
+            .map(|stage| JobKind::Photo.stage_progress(stage))
+            .collect();
+        assert_eq!(photo, [Some(0), Some(33), Some(67), None]);
+        assert_eq!(JobKind::Video.stage_progress(Stage::Color), None);
         for kind in JobKind::ALL {
             for stage in kind.stages() {
                 assert_eq!(Stage::parse(stage.as_str()), Some(*stage));

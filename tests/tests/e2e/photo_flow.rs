@@ -7,6 +7,7 @@ use finishline_tests::{
     Gateway, Received, RedisServer, SocketClient, Worker, media_dir, unique_prefix,
     write_corrupt_jpeg, write_photo,
 };
+use finishline_wire::{JobKind, Stage};
 use serde_json::{Value, json};
 
 async fn post_photos(
@@ -48,7 +49,7 @@ fn check_order(messages: &[Received], event: &str, request_id: &str) -> HashMap<
         seqs.windows(2).all(|w| w[0] < w[1]),
         "seq strictly increasing: {seqs:?}"
     );
-    let mut stages: HashMap<String, Vec<String>> = HashMap::new();
+    let mut stages: HashMap<String, Vec<Stage>> = HashMap::new();
     let mut terminal: HashMap<String, Received> = HashMap::new();
     let mut queued = std::collections::HashSet::new();
     let mut started = std::collections::HashSet::new();
@@ -86,10 +87,15 @@ fn check_order(messages: &[Received], event: &str, request_id: &str) -> HashMap<
                     !terminal.contains_key(&photo),
                     "progress after terminal for {photo}"
                 );
-                stages
-                    .entry(photo)
-                    .or_default()
-                    .push(m.data["stage"].as_str().expect("stage").to_owned());
+                let stage = m.data["stage"].as_str().expect("stage");
+                let stage = Stage::parse(stage).unwrap_or_else(|| panic!("a stage: {m:?}"));
+                // The worker reports the photo's stage list with its progress steps.
+                assert_eq!(
+                    m.data["progress"].as_u64(),
+                    JobKind::Photo.stage_progress(stage).map(u64::from),
+                    "{m:?}"
+                );
+                stages.entry(photo).or_default().push(stage);
             }
             "photo:completed" | "photo:failed" => {
                 let photo = m.data["photoId"].as_str().expect("photoId").to_owned();
@@ -103,10 +109,10 @@ fn check_order(messages: &[Received], event: &str, request_id: &str) -> HashMap<
         }
     }
     for (photo, seen) in &stages {
-        let order = ["detection", "ocr", "color"];
+        let order = JobKind::Photo.stages();
         let positions: Vec<usize> = seen
             .iter()
-            .map(|s| order.iter().position(|o| o == s).expect("known stage"))
+            .map(|s| order.iter().position(|o| o == s).expect("a photo stage"))
             .collect();
         assert!(
             positions.windows(2).all(|w| w[0] < w[1]),
