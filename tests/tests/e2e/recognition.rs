@@ -242,6 +242,9 @@ fn a_held_out_sample_reads_bibs_and_rarely_takes_a_sign_for_one() {
 }
 
 const HELD_OUT_TEST_SEED: u64 = 2;
-const PRECISION_FLOOR: f64 = 0.0;
-const BIBFREE_CEILING: f64 = 100.0;
-const RECALL_FLOOR: f64 = 0.0;
+/// Floors a little under what the sample gives today (2 Dec 2026: precision 95.1%, 0 of 6
+/// bib-free photos with a reported bib, recall 79.6%): two more signs taken for bibs, a
+/// second bib-free photo with a reported bib, or two more bibs missed fail the test.
+const PRECISION_FLOOR: f64 = 90.0;
+const BIBFREE_CEILING: f64 = 17.0;
+const RECALL_FLOOR: f64 = 75.0;
