@@ -3,21 +3,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use finishline_tests::{
-    Gateway, Received, RedisServer, SocketClient, Worker, media_dir, unique_prefix,
-    write_corrupt_jpeg, write_photo,
-};
+use finishline_tests::{Received, Rig, write_corrupt_jpeg, write_photo};
 use finishline_wire::{JobKind, Stage};
 use serde_json::{Value, json};
 
-async fn post_photos(
-    gateway: &Gateway,
-    event: &str,
-    request_id: &str,
-    photos: Value,
-) -> (u16, Value) {
+async fn post_photos(rig: &Rig, event: &str, request_id: &str, photos: Value) -> (u16, Value) {
     let response = reqwest::Client::new()
-        .post(gateway.url(&format!("/v1/events/{event}/photos")))
+        .post(rig.gateway().url(&format!("/v1/events/{event}/photos")))
         .header("X-Request-Id", request_id)
         .json(&photos)
         .send()
@@ -138,9 +130,8 @@ fn chrono_like(ts: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_photos_flow_from_http_to_the_event_room_in_order() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("flow");
-    let media = media_dir("flow-media");
+    let rig = Rig::builder("flow").workers(1).start().await;
+    let media = &rig.media;
     let mut photos = Vec::new();
     for i in 0..20 {
         let ext = if i % 2 == 0 { "jpg" } else { "png" };
@@ -148,10 +139,8 @@ async fn twenty_photos_flow_from_http_to_the_event_room_in_order() {
         write_photo(&media.join(&name), 320, 240, [200, 30, 30], [20, 40, 200]);
         photos.push(json!({ "photoId": format!("p{i:02}"), "source": { "path": name } }));
     }
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let _worker = Worker::start(redis.url(), &prefix, &media).await;
 
-    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let client = rig.client().await;
     let ack = client
         .call("subscribe:event", json!({ "eventId": "race-1" }))
         .await;
@@ -160,13 +149,8 @@ async fn twenty_photos_flow_from_http_to_the_event_room_in_order() {
     assert_eq!(ack["snapshot"]["totalPhotos"], 0);
     assert_eq!(ack["snapshot"]["lastSeq"], 0);
 
-    let (status, body) = post_photos(
-        &gateway,
-        "race-1",
-        "req-flow-1",
-        json!({ "photos": photos }),
-    )
-    .await;
+    let (status, body) =
+        post_photos(&rig, "race-1", "req-flow-1", json!({ "photos": photos })).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["requestId"], "req-flow-1");
     let jobs = body["jobs"].as_array().expect("jobs").clone();
@@ -174,13 +158,8 @@ async fn twenty_photos_flow_from_http_to_the_event_room_in_order() {
     assert!(jobs.iter().all(|j| j["created"] == true));
 
     // Posting the same photos again adds nothing and returns the same jobs.
-    let (status, again) = post_photos(
-        &gateway,
-        "race-1",
-        "req-flow-2",
-        json!({ "photos": photos }),
-    )
-    .await;
+    let (status, again) =
+        post_photos(&rig, "race-1", "req-flow-2", json!({ "photos": photos })).await;
     assert_eq!(status, 202);
     for (a, b) in jobs.iter().zip(again["jobs"].as_array().expect("jobs")) {
         assert_eq!(a["jobId"], b["jobId"]);
@@ -225,7 +204,7 @@ async fn twenty_photos_flow_from_http_to_the_event_room_in_order() {
     assert_eq!(last_progress.data["processedPhotos"], 20);
     assert_eq!(last_progress.data["totalPhotos"], 20);
 
-    let snapshot: Value = reqwest::get(gateway.url("/v1/events/race-1"))
+    let snapshot: Value = reqwest::get(rig.gateway().url("/v1/events/race-1"))
         .await
         .unwrap()
         .json()
@@ -244,15 +223,12 @@ async fn twenty_photos_flow_from_http_to_the_event_room_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_image_fails_permanently_and_the_event_still_completes() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("corrupt");
-    let media = media_dir("corrupt-media");
+    let rig = Rig::builder("corrupt").workers(1).start().await;
+    let (media, worker) = (&rig.media, rig.worker());
     write_photo(&media.join("ok1.png"), 64, 64, [10, 200, 10], [0, 0, 0]);
     write_photo(&media.join("ok2.jpg"), 64, 64, [10, 200, 10], [0, 0, 0]);
     write_corrupt_jpeg(&media.join("bad.jpg"));
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let worker = Worker::start(redis.url(), &prefix, &media).await;
-    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let client = rig.client().await;
     let ack = client
         .call("subscribe:event", json!({ "eventId": "race-2" }))
         .await;
@@ -263,7 +239,7 @@ async fn a_corrupt_image_fails_permanently_and_the_event_still_completes() {
         { "photoId": "bad", "source": { "path": "bad.jpg" } },
         { "photoId": "ok2", "source": { "path": "ok2.jpg" } },
     ]});
-    let (status, _) = post_photos(&gateway, "race-2", "req-corrupt", photos).await;
+    let (status, _) = post_photos(&rig, "race-2", "req-corrupt", photos).await;
     assert_eq!(status, 202);
     client
         .wait_for("event:completed", Duration::from_secs(60))
@@ -290,10 +266,8 @@ async fn a_corrupt_image_fails_permanently_and_the_event_still_completes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_payloads_get_an_invalid_payload_ack_and_keep_the_connection() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("malformed");
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let client = SocketClient::connect(&gateway.url(""), None).await;
+    let rig = Rig::builder("malformed").start().await;
+    let client = rig.client().await;
     for bad in [
         json!({ "eventId": 42 }),
         json!("just a string"),
@@ -318,9 +292,8 @@ async fn malformed_payloads_get_an_invalid_payload_ack_and_keep_the_connection()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_http_requests_get_json_errors_and_enqueue_nothing() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("badhttp");
-    let gateway = Gateway::start(redis.url(), &prefix).await;
+    let rig = Rig::builder("badhttp").start().await;
+    let gateway = rig.gateway();
     let http = reqwest::Client::new();
     let cases = [
         (
