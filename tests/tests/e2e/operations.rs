@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use finishline_tests::{
-    Gateway, RedisServer, SocketClient, Worker, unique_prefix, wait_until, write_photo,
-};
+use finishline_tests::{Rig, wait_until, write_photo};
 use serde_json::json;
 
 /// The value of the first sample of `name` whose labels contain every one of `labels`.
@@ -18,20 +16,17 @@ fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_metrics_report_what_happened() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("ops");
-    let media = std::env::temp_dir().join(&prefix);
+    let rig = Rig::builder("ops").workers(1).start().await;
+    let (gateway, worker) = (rig.gateway(), rig.worker());
     for i in 0..6 {
         write_photo(
-            &media.join(format!("m{i}.png")),
+            &rig.media.join(format!("m{i}.png")),
             64,
             48,
             [0, 90, 200],
             [255, 255, 255],
         );
     }
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let worker = Worker::start(redis.url(), &prefix, &media).await;
     let http = reqwest::Client::new();
     for url in [
         gateway.url("/healthz"),
@@ -45,10 +40,7 @@ async fn health_and_metrics_report_what_happened() {
             "{url}"
         );
     }
-    let client = SocketClient::connect(&gateway.url(""), None).await;
-    client
-        .call("subscribe:event", json!({ "eventId": "ops" }))
-        .await;
+    let client = rig.subscribed_client("ops").await;
     let photos: Vec<_> = (0..6)
         .map(|i| json!({ "photoId": format!("m{i}"), "source": { "path": format!("m{i}.png") } }))
         .collect();
