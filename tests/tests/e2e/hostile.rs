@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use finishline_tests::{Gateway, RedisServer, SocketClient, Worker, unique_prefix, wait_until};
+use finishline_tests::{Rig, SocketClient, wait_until};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_http_bodies_get_their_documented_errors_and_enqueue_nothing() {
-    let redis = RedisServer::start().await;
-    let gateway = Gateway::start(redis.url(), &unique_prefix("hostile-http")).await;
+    let rig = Rig::builder("hostile-http").start().await;
+    let gateway = rig.gateway();
     let http = reqwest::Client::new();
     let photo = |id: &str, source: Value| json!({ "photoId": id, "source": source });
     let cases: Vec<(&str, String, u16)> = vec![
@@ -140,16 +140,9 @@ async fn hostile_http_bodies_get_their_documented_errors_and_enqueue_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sources_aimed_at_internal_addresses_fail_without_a_fetch() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("ssrf");
-    let media = std::env::temp_dir().join(&prefix);
-    std::fs::create_dir_all(&media).unwrap();
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let _worker = Worker::start(redis.url(), &prefix, &media).await;
-    let client = SocketClient::connect(&gateway.url(""), None).await;
-    client
-        .call("subscribe:event", json!({ "eventId": "ssrf" }))
-        .await;
+    let rig = Rig::builder("ssrf").workers(1).start().await;
+    let gateway = rig.gateway();
+    let client = rig.subscribed_client("ssrf").await;
     let targets = [
         "http://127.0.0.1:6379/",
         "http://localhost:22/",
@@ -187,11 +180,8 @@ async fn sources_aimed_at_internal_addresses_fail_without_a_fetch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn greedy_clients_are_rate_limited_and_others_are_not() {
-    let redis = RedisServer::start().await;
-    let gateway = Gateway::start_with(
-        redis.url(),
-        &unique_prefix("limits"),
-        &[
+    let rig = Rig::builder("limits")
+        .gateway_flags(&[
             "--auth-disabled",
             "--enqueue-rate",
             "2",
@@ -201,9 +191,10 @@ async fn greedy_clients_are_rate_limited_and_others_are_not() {
             "3",
             "--max-connections-per-ip",
             "3",
-        ],
-    )
-    .await;
+        ])
+        .start()
+        .await;
+    let gateway = rig.gateway();
     let http = reqwest::Client::new();
     let mut statuses = Vec::new();
     for i in 0..8 {
@@ -261,13 +252,11 @@ async fn greedy_clients_are_rate_limited_and_others_are_not() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_socket_message_closes_only_that_connection() {
-    let redis = RedisServer::start().await;
-    let gateway = Gateway::start_with(
-        redis.url(),
-        &unique_prefix("big"),
-        &["--auth-disabled", "--max-client-message-bytes", "4096"],
-    )
-    .await;
+    let rig = Rig::builder("big")
+        .gateway_flags(&["--auth-disabled", "--max-client-message-bytes", "4096"])
+        .start()
+        .await;
+    let gateway = rig.gateway();
     let bystander = SocketClient::connect(&gateway.url(""), None).await;
     let greedy = SocketClient::connect(&gateway.url(""), None).await;
     greedy
@@ -318,17 +307,15 @@ async fn an_oversized_socket_message_closes_only_that_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_answers_only_the_allowed_origins() {
-    let redis = RedisServer::start().await;
-    let gateway = Gateway::start_with(
-        redis.url(),
-        &unique_prefix("cors"),
-        &[
+    let rig = Rig::builder("cors")
+        .gateway_flags(&[
             "--auth-disabled",
             "--allowed-origins",
             "https://dash.example.org",
-        ],
-    )
-    .await;
+        ])
+        .start()
+        .await;
+    let gateway = rig.gateway();
     let http = reqwest::Client::new();
     let preflight = |origin: &'static str| {
         http.request(reqwest::Method::OPTIONS, gateway.url("/v1/events/e/photos"))
