@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use finishline_bus::{BusLimits, Keys, ProgressBus};
-use finishline_queue::{NewMedia, Producer, ProducerConfig};
-use finishline_tests::{Gateway, RedisServer, run_photo_job, unique_prefix};
+use finishline_bus::ProgressBus;
+use finishline_queue::{NewMedia, Producer};
+use finishline_tests::{Rig, run_photo_job};
 use finishline_wire::{EventId, JobKind, MediaId, MediaSource, RequestId};
 use futures::{SinkExt, StreamExt};
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -47,30 +46,13 @@ async fn run_one_photo(bus: &ProgressBus, producer: &Producer, event: &EventId, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_native_route_sends_a_snapshot_then_every_message_in_order_and_answers_ping() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("native");
-    let secret = "native-websocket-test-secret-0123456789";
-    let gateway = Gateway::start_with(redis.url(), &prefix, &["--jwt-secret", secret]).await;
-    let conn = redis.connection().await;
-    let bus = ProgressBus::new(conn.clone(), Keys::new(&prefix), BusLimits::default());
-    let producer = Producer::new(conn, Keys::new(&prefix), ProducerConfig::default());
+    let rig = Rig::builder("native").jwt(&[]).start().await;
+    let (bus, producer) = (&rig.bus, rig.producer().await);
     let event = EventId::parse("ws-race").unwrap();
-    run_one_photo(&bus, &producer, &event, "a").await; // seq 1..=9
+    run_one_photo(bus, &producer, &event, "a").await; // seq 1..=9
 
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 60;
-    let token = |events: Value| {
-        encode(
-            &Header::new(Algorithm::HS256),
-            &json!({ "events": events, "exp": exp }),
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .unwrap()
-    };
-    let base = format!("ws://127.0.0.1:{}/ws/events/ws-race", gateway.port);
+    let token = |events: Value| finishline_tests::token(json!({ "events": events }));
+    let base = format!("ws://{}/ws/events/ws-race", rig.gateway().addr);
 
     // Refused without a token, and with a token for another event.
     assert!(
@@ -97,7 +79,7 @@ async fn the_native_route_sends_a_snapshot_then_every_message_in_order_and_answe
         seqs.push(frame["data"]["seq"].as_u64().unwrap());
     }
     assert_eq!(seqs, [4, 5, 6, 7, 8, 9], "replayed after since, in order");
-    run_one_photo(&bus, &producer, &event, "b").await; // seq 10..=18, live
+    run_one_photo(bus, &producer, &event, "b").await; // seq 10..=18, live
     let mut names = Vec::new();
     for expected in 10..=18u64 {
         let frame = next_json(&mut ws).await;
