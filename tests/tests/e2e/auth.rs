@@ -1,10 +1,8 @@
 //! Authentication at the gateway: JWT on the Socket.IO handshake and on the HTTP API.
 
-use finishline_tests::{Gateway, RedisServer, SocketClient, unique_prefix};
+use finishline_tests::{Rig, SocketClient, token};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
-
-const SECRET: &str = "an-hs256-test-secret-of-32-bytes-or-more";
 
 fn now() -> u64 {
     std::time::SystemTime::now()
@@ -13,23 +11,10 @@ fn now() -> u64 {
         .as_secs()
 }
 
-fn token(claims: Value) -> String {
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
-}
-
-async fn gateway(redis: &RedisServer, test: &str) -> Gateway {
-    Gateway::start_with(redis.url(), &unique_prefix(test), &["--jwt-secret", SECRET]).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_expired_and_forged_tokens_are_refused_at_connect() {
-    let redis = RedisServer::start().await;
-    let gateway = gateway(&redis, "auth-connect").await;
+    let rig = Rig::builder("auth-connect").jwt(&[]).start().await;
+    let gateway = rig.gateway();
     let url = gateway.url("");
     let forged = encode(
         &Header::new(Algorithm::HS256),
@@ -63,8 +48,8 @@ async fn missing_expired_and_forged_tokens_are_refused_at_connect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_for_event_a_cannot_watch_event_b() {
-    let redis = RedisServer::start().await;
-    let gateway = gateway(&redis, "auth-events").await;
+    let rig = Rig::builder("auth-events").jwt(&[]).start().await;
+    let gateway = rig.gateway();
     let token = token(json!({ "events": ["race-a"], "exp": now() + 60 }));
     let client = SocketClient::connect(&gateway.url(""), Some(json!({ "token": token }))).await;
     let ack = client
@@ -80,8 +65,8 @@ async fn a_token_for_event_a_cannot_watch_event_b() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_http_api_needs_a_bearer_token_with_the_enqueue_scope() {
-    let redis = RedisServer::start().await;
-    let gateway = gateway(&redis, "auth-http").await;
+    let rig = Rig::builder("auth-http").jwt(&[]).start().await;
+    let gateway = rig.gateway();
     let http = reqwest::Client::new();
     let body = json!({ "photoId": "p1", "source": { "path": "p1.jpg" } });
     let url = gateway.url("/v1/events/race-a/photos");
