@@ -4,9 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use finishline_tests::{
-    Gateway, RedisServer, Worker, unique_prefix, write_corrupt_jpeg, write_photo,
-};
+use finishline_tests::{Rig, write_corrupt_jpeg, write_photo};
 use serde_json::Value;
 
 fn js_dir() -> PathBuf {
@@ -19,15 +17,15 @@ async fn run_scenario(transport: &str) {
         js.join("node_modules/socket.io-client").exists(),
         "run `npm ci --prefix tests/js` first (tests/run.sh does)"
     );
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix(&format!("js-{transport}"));
-    let media = std::env::temp_dir().join(&prefix);
+    let rig = Rig::builder(&format!("js-{transport}"))
+        .workers(1)
+        .start()
+        .await;
+    let media = &rig.media;
     write_photo(&media.join("a.png"), 80, 60, [250, 200, 0], [0, 0, 0]);
     write_photo(&media.join("b.jpg"), 80, 60, [0, 120, 250], [255, 255, 255]);
     write_corrupt_jpeg(&media.join("bad.jpg"));
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let gateway_url = gateway.url("");
-    let _worker = Worker::start(redis.url(), &prefix, &media).await;
+    let gateway_url = rig.gateway().url("");
     let event = format!("js-{transport}");
     let transport = transport.to_owned();
     let output = tokio::task::spawn_blocking(move || {
