@@ -1,17 +1,14 @@
 //! The bus against a real Redis: idempotent enqueue and exactly-once counting.
 
-use finishline_bus::{BusLimits, Finish, Keys, Progress, ProgressBus, RunOutcome};
-use finishline_queue::{NewMedia, Producer, ProducerConfig};
-use finishline_tests::{RedisServer, bus_writer, unique_prefix};
+use finishline_bus::{Finish, Progress, RunOutcome};
+use finishline_queue::NewMedia;
+use finishline_tests::{Rig, bus_writer};
 use finishline_wire::{EventId, JobKind, JobState, MediaId, MediaSource, MessageName, RequestId};
 
 #[tokio::test]
 async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
-    let redis = RedisServer::start().await;
-    let conn = redis.connection().await;
-    let keys = Keys::new(unique_prefix("count"));
-    let bus = ProgressBus::new(conn.clone(), keys.clone(), BusLimits::default());
-    let producer = Producer::new(conn.clone(), keys.clone(), ProducerConfig::default());
+    let rig = Rig::builder("count").gateways(0).start().await;
+    let (bus, producer) = (&rig.bus, rig.producer().await);
     let event = EventId::parse("evt").unwrap();
     let request = RequestId::parse("req-1").unwrap();
     let photo = NewMedia {
@@ -38,7 +35,7 @@ async fn a_job_finished_twice_is_counted_once_and_completes_the_event_once() {
     assert_eq!(bus.snapshot(&event).await.unwrap().counts.total_photos, 1);
 
     // The worker's batched writer: what a worker runs against Redis.
-    let writer = bus_writer(&bus);
+    let writer = bus_writer(bus);
     let job = &first[0].job_id;
     let RunOutcome::Started { run: old_run, .. } = writer.start_run(job).await.unwrap() else {
         panic!("job should start");
@@ -144,11 +141,9 @@ async fn command_calls(
 /// history, and nothing per job besides (the event's seq is written once per script call).
 #[tokio::test]
 async fn job_queued_and_job_started_cost_three_writes_per_job_each() {
-    let redis = RedisServer::start().await;
-    let mut conn = redis.connection().await;
-    let keys = Keys::new(unique_prefix("lifecycle-cost"));
-    let bus = ProgressBus::new(conn.clone(), keys.clone(), BusLimits::default());
-    let producer = Producer::new(conn.clone(), keys, ProducerConfig::default());
+    let rig = Rig::builder("lifecycle-cost").gateways(0).start().await;
+    let (bus, producer) = (&rig.bus, rig.producer().await);
+    let mut conn = rig.redis.connection().await;
     let event = EventId::parse("evt").unwrap();
     let photos: Vec<NewMedia> = (0..100)
         .map(|i| NewMedia {
@@ -186,7 +181,7 @@ async fn job_queued_and_job_started_cost_three_writes_per_job_each() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    let writer = bus_writer(&bus);
+    let writer = bus_writer(bus);
     for job in &jobs {
         assert!(matches!(
             writer.start_run(&job.job_id).await.unwrap(),
