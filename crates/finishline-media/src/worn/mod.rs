@@ -190,9 +190,13 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
     found.patch = Some(patch);
     // 3. The shirt: a plain colour other than the paper beside the patch and below it.
     let (plain, shirt) = shirt(&sampler, &paper, patch);
-    let Some((shirt, shirt_raw)) = shirt else {
-        found.not_worn = Some("no plain shirt around the patch");
-        return found;
+    let (shirt, shirt_raw) = match shirt {
+        Shirt::Found(lab, raw) => (lab, raw),
+        Shirt::Guess(raw) => {
+            found.shirt = raw;
+            found.not_worn = Some("no plain shirt around the patch");
+            return found;
+        }
     };
     found.shirt = Some(shirt_raw);
     // 4. A torso ends around it.
@@ -265,9 +269,16 @@ fn patch(sampler: &Sampler<'_>, paper: &Lab) -> Option<Patch> {
 /// Gap between the patch and the bands where the shirt is looked for.
 const GAP: f32 = 0.15;
 
+/// The shirt around a patch: found (two bands agree on its colour, in Lab and as
+/// photographed), or only a guess at its colour as photographed.
+enum Shirt {
+    Found(Lab, [u8; 3]),
+    Guess(Option<[u8; 3]>),
+}
+
 /// The plainness of the three shirt bands (left, right, below the patch) and the shirt: the
 /// colour two of them share, other than the paper's.
-fn shirt(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> ([f32; 3], Option<(Lab, [u8; 3])>) {
+fn shirt(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> ([f32; 3], Shirt) {
     let h = sampler.glyphs.height();
     let (hu, hv) = (sampler.glyphs.half_width, sampler.glyphs.half_height);
     let (x0, x1) = (-hu - patch.left, hu + patch.right);
@@ -280,6 +291,17 @@ fn shirt(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> ([f32; 3], Option<
     ];
     let found: Vec<Option<(Lab, [u8; 3], f32)>> = bands.iter().map(|b| dominant(b)).collect();
     let not_paper = |lab: &Lab| lab.distance(paper) >= 15.0;
+    // With no two bands agreeing, the band below the patch (else the plainest) is the best
+    // guess at the shirt's colour: it names the shirt, it does not make the number worn.
+    let plain_band = |i: usize| found[i].filter(|(lab, _, share)| *share >= 0.5 && not_paper(lab));
+    let guess = plain_band(2)
+        .or_else(|| {
+            [0, 1]
+                .into_iter()
+                .filter_map(plain_band)
+                .max_by(|x, y| x.2.total_cmp(&y.2))
+        })
+        .map(|(_, raw, _)| raw);
     let plainness = [0, 1, 2].map(|i| {
         found[i].map_or(
             0.0,
@@ -300,7 +322,7 @@ fn shirt(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> ([f32; 3], Option<
     });
     let Some((a, b)) = agreeing else {
         tracing::trace!(?patch, shirts = ?plain, "no plain shirt");
-        return (plainness, None);
+        return (plainness, Shirt::Guess(guess));
     };
     let shirt = Lab {
         l: (a.0.l + b.0.l) / 2.0,
@@ -308,7 +330,7 @@ fn shirt(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> ([f32; 3], Option<
         b: (a.0.b + b.0.b) / 2.0,
     };
     let raw = [0, 1, 2].map(|c| ((u16::from(a.1[c]) + u16::from(b.1[c])) / 2) as u8);
-    (plainness, Some((shirt, raw)))
+    (plainness, Shirt::Found(shirt, raw))
 }
 
 /// Where the shirt ends around the patch, and why that is not a torso (`None`: it is): the
