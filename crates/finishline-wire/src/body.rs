@@ -119,17 +119,6 @@ pub struct VideoPlate {
     pub thumbnail: Option<String>,
 }
 
-/// Body of `video:progress` as the video processor still spells it; [`ProgressBody`] is the
-/// one body of both kinds, which the video processor moves to next.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VideoProgressBody<'a> {
-    pub video_id: &'a str,
-    pub job_id: &'a str,
-    pub progress: u8,
-    pub stage: Stage,
-}
-
 /// Body of `video:completed`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

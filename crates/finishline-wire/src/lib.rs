@@ -17,7 +17,7 @@ pub use bibs::{
 };
 pub use body::{
     FailedBody, ImageSize, MediaRef, PhotoCompletedBody, ProgressBody, VideoCompletedBody,
-    VideoPlate, VideoProgressBody,
+    VideoPlate,
 };
 pub use ids::{EventId, IdError, JobId, MediaId, RequestId, UserId, validate_id};
 pub use job::{JobKind, JobState, JobStatus, MediaJob, MediaSource, Stage};

@@ -5,7 +5,6 @@
 use finishline_wire::{
     BoundingBox, ColorName, ColorShare, FailedBody, ImageSize, JobKind, MediaRef, MessageName,
     PhotoCompletedBody, Plate, ProgressBody, Stage, VideoCompletedBody, VideoPlate,
-    VideoProgressBody,
 };
 
 fn plate() -> Plate {
@@ -118,16 +117,6 @@ fn pinned() -> Vec<(MessageName, String, &'static str)> {
             MessageName::VideoProgress,
             json(serde_json::to_string(&ProgressBody {
                 media: media(JobKind::Video, "v1", "j2"),
-                progress: 50,
-                stage: Stage::Frames,
-            })),
-            r#"{"videoId":"v1","jobId":"j2","progress":50,"stage":"frames"}"#,
-        ),
-        (
-            MessageName::VideoProgress,
-            json(serde_json::to_string(&VideoProgressBody {
-                video_id: "v1",
-                job_id: "j2",
                 progress: 50,
                 stage: Stage::Frames,
             })),

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use finishline_wire::{MediaJob, MessageName, Stage, VideoProgressBody};
+use finishline_wire::{MediaJob, MediaRef, ProgressBody, Stage};
 
 use crate::job::{JobRunner, Run, RunError};
 use crate::photo::encode_error;
@@ -34,22 +34,15 @@ impl<'a> Reporter<'a> {
     }
 
     pub async fn publish(&mut self, stage: Stage, progress: u8) -> Result<(), RunError> {
-        let body = serde_json::to_string(&VideoProgressBody {
-            video_id: self.job.media_id.as_str(),
-            job_id: self.job.job_id.as_str(),
+        let body = ProgressBody {
+            media: MediaRef::of(self.job),
             progress,
             stage,
-        })
-        .map_err(encode_error)?;
+        };
+        let name = body.name();
+        let body = serde_json::to_string(&body).map_err(encode_error)?;
         self.runner
-            .progress(
-                &self.job.job_id,
-                self.run,
-                MessageName::VideoProgress,
-                body,
-                stage,
-                progress,
-            )
+            .progress(&self.job.job_id, self.run, name, body, stage, progress)
             .await?;
         self.last = Some((stage, progress, Instant::now()));
         Ok(())
