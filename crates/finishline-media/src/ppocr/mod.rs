@@ -8,6 +8,7 @@
 //! are worn bibs, confidence, colours).
 
 mod bib;
+mod crop;
 mod detect;
 mod person;
 mod recognize;
@@ -100,7 +101,7 @@ impl PpOcrPipeline {
         let mut kept = Vec::new();
         let mut crops = Vec::new();
         for text_box in boxes {
-            if let Some(crop) = detect::crop_upright(&photo.image, text_box) {
+            if let Some(crop) = crop::crop_upright(&photo.image, text_box) {
                 kept.push(text_box.clone());
                 crops.push(crop);
             }
