@@ -10,6 +10,18 @@ import os from "node:os";
 import IORedis from "ioredis";
 
 export const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+/// finishline's Redis key layout (crates/finishline-redis/src/keys.rs): an event's keys carry
+/// the hash tag of its group, FNV-1a (32 bits) of the event id modulo 16; a queue's keys carry
+/// the queue's tag.
+export function eventGroup(id) {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(id, "utf8")) {
+    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  }
+  return hash % 16;
+}
+export const eventKey = (prefix, eventId) => `{${prefix}:g${eventGroup(eventId)}}:event:${eventId}`;
+export const queueKey = (prefix, queue) => `{${prefix}:${queue}}`;
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const children = [];

@@ -28,7 +28,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuSeconds, fmt, freePort, lines, machine as machineInfo, measureRedis, quiet, runJson, sleep, spread, start, startLoad, startRedis, until as untilDeadline } from "./lib.mjs";
+import { cpuSeconds, eventKey, fmt, freePort, lines, machine as machineInfo, measureRedis, queueKey, quiet, runJson, sleep, spread, start, startLoad, startRedis, until as untilDeadline } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -74,7 +74,7 @@ const finishline = {
   /// A gated worker starts on an empty queue: the pre-loaded jobs are parked under another key
   /// and put back by `go` (the worker polls every 10 ms).
   async startWorker({ progress, conflate, gated }) {
-    if (gated) await redis.rename(`${PREFIX}:photo-processing:active`, `${PREFIX}:parked`);
+    if (gated) await redis.rename(`${queueKey(PREFIX, "photo-processing")}:active`, `${PREFIX}:parked`);
     const port = await freePort();
     const child = start(path.join(BIN, "finishline-worker"), [...common, "--pipeline", "noop", "--concurrency", String(CONCURRENCY),
       "--conflate", conflate ? "on" : "off", "--noop-progress", progress === "full" ? "on" : "off",
@@ -82,7 +82,7 @@ const finishline = {
     await until("worker ready", readyz(`http://127.0.0.1:${port}`));
     return {
       pid: child.pid,
-      go: () => redis.rename(`${PREFIX}:parked`, `${PREFIX}:photo-processing:active`),
+      go: () => redis.rename(`${PREFIX}:parked`, `${queueKey(PREFIX, "photo-processing")}:active`),
       async stats() {
         const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         const metric = (name) => Number((metrics.match(new RegExp(`^${name} ([0-9.e+]+)$`, "m")) || [0, 0])[1]);
@@ -97,7 +97,7 @@ const finishline = {
   },
   produce: (jobs, batch, inFlight, { event = EVENT, http } = {}) =>
     enqueueLoad(["--event", event, "--jobs", String(jobs), "--batch", String(batch), "--in-flight", String(inFlight), ...(http ? ["--http-url", http] : [])]),
-  processed: async () => Number(await redis.hget(`${PREFIX}:event:${EVENT}`, "processedPhotos")),
+  processed: async () => Number(await redis.hget(eventKey(PREFIX, EVENT), "processedPhotos")),
 };
 
 /// A BullMQ version: node-peer.mjs roles, each its own process, with BULLMQ=<package>.

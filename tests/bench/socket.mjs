@@ -36,7 +36,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { io as officialClient } from "socket.io-client";
-import { cpuSeconds, fmt, freePort, lines as linesOf, machine as machineInfo, measureRedis, quiet, sleep, spread, start, startLoad as startLoadClient, startRedis, until as untilDeadline } from "./lib.mjs";
+import { cpuSeconds, eventKey, fmt, freePort, lines as linesOf, machine as machineInfo, measureRedis, quiet, sleep, spread, start, startLoad as startLoadClient, startRedis, until as untilDeadline } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -126,7 +126,7 @@ function finishlineSide(redisPort, redis, { stageMessages = true } = {}) {
       }));
     },
     async processed(prefix) {
-      const counts = await Promise.all(eventsOf(prefix).map((e) => redis.hget(`sbench:event:${e}`, "processedPhotos")));
+      const counts = await Promise.all(eventsOf(prefix).map((e) => redis.hget(eventKey("sbench", e), "processedPhotos")));
       return counts.reduce((t, c) => t + Number(c || 0), 0);
     },
   };
