@@ -291,37 +291,36 @@ fn shirt(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> ([f32; 3], Shirt) 
     ];
     let found: Vec<Option<(Lab, [u8; 3], f32)>> = bands.iter().map(|b| dominant(b)).collect();
     let not_paper = |lab: &Lab| lab.distance(paper) >= 15.0;
-    // With no two bands agreeing, the band below the patch (else the plainest) is the best
-    // guess at the shirt's colour: it names the shirt, it does not make the number worn.
-    let plain_band = |i: usize| found[i].filter(|(lab, _, share)| *share >= 0.5 && not_paper(lab));
-    let guess = plain_band(2)
-        .or_else(|| {
-            [0, 1]
-                .into_iter()
-                .filter_map(plain_band)
-                .max_by(|x, y| x.2.total_cmp(&y.2))
-        })
-        .map(|(_, raw, _)| raw);
     let plainness = [0, 1, 2].map(|i| {
         found[i].map_or(
             0.0,
             |(lab, _, share)| if not_paper(&lab) { share } else { 0.0 },
         )
     });
-    let plain: Vec<(Lab, [u8; 3])> = found
-        .into_iter()
-        .flatten()
-        .filter(|(lab, _, share)| *share >= 0.5 && not_paper(lab))
-        .map(|(lab, raw, _)| (lab, raw))
+    // The bands plain enough to be a shirt, with their index (2: the band below the patch).
+    let plain: Vec<(usize, Lab, [u8; 3], f32)> = found
+        .iter()
+        .enumerate()
+        .filter_map(|(i, band)| {
+            band.filter(|(lab, _, share)| *share >= 0.5 && not_paper(lab))
+                .map(|(lab, raw, share)| (i, lab, raw, share))
+        })
         .collect();
-    let agreeing = plain.iter().enumerate().find_map(|(i, a)| {
-        plain[i + 1..]
+    let agreeing = plain.iter().enumerate().find_map(|(k, a)| {
+        plain[k + 1..]
             .iter()
-            .find(|b| a.0.distance(&b.0) < SAME)
-            .map(|b| (a, b))
+            .find(|b| a.1.distance(&b.1) < SAME)
+            .map(|b| ((a.1, a.2), (b.1, b.2)))
     });
     let Some((a, b)) = agreeing else {
         tracing::trace!(?patch, shirts = ?plain, "no plain shirt");
+        // With no two bands agreeing, the band below the patch (else the plainest) is the best
+        // guess at the shirt's colour: it names the shirt, it does not make the number worn.
+        let guess = plain
+            .iter()
+            .find(|band| band.0 == 2)
+            .or_else(|| plain.iter().max_by(|x, y| x.3.total_cmp(&y.3)))
+            .map(|band| band.2);
         return (plainness, Shirt::Guess(guess));
     };
     let shirt = Lab {
