@@ -2,7 +2,7 @@
 // that die with the script, waiting on a condition with a deadline, a fresh redis-server, and
 // Redis cost from INFO (commandstats and CPU).
 import { spawn, execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -60,6 +60,36 @@ export async function startRedis(deadlineMs) {
   return { port, redis };
 }
 
+/// Starts a Redis Cluster of `primaries` fresh redis-server nodes on loopback, no replicas
+/// (`--cluster-enabled yes`, joined by `redis-cli --cluster create … --cluster-yes`), and waits
+/// until every node says `cluster_state:ok`. Returns `{ url, cluster, nodes }`: the
+/// `redis+cluster://` URL naming every node, an ioredis Cluster client for data commands, and
+/// one plain client per node (INFO, RESETSTAT and FLUSHALL are per node).
+export async function startCluster(primaries, deadlineMs) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "finishline-bench-cluster-"));
+  const ports = [];
+  for (let i = 0; i < primaries; i++) {
+    const [port, busPort] = [await freePort(), await freePort()];
+    start("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+      "--cluster-enabled", "yes", "--cluster-port", String(busPort), "--cluster-config-file", `nodes-${port}.conf`], { maxFiles: true });
+    ports.push(port);
+  }
+  const nodes = [];
+  for (const port of ports) {
+    const node = new IORedis({ host: "127.0.0.1", port, maxRetriesPerRequest: null, lazyConnect: true });
+    node.on("error", () => {});
+    await until(`cluster node ${port}`, async () => { try { if (node.status === "wait") await node.connect(); return (await node.ping()) === "PONG"; } catch { return false; } }, deadlineMs);
+    nodes.push(node);
+  }
+  const addresses = ports.map((p) => `127.0.0.1:${p}`);
+  execFileSync("redis-cli", ["--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"], { stdio: ["ignore", "ignore", "pipe"] });
+  for (const node of nodes) await until("cluster_state:ok", async () => (await node.cluster("INFO")).includes("cluster_state:ok"), deadlineMs);
+  const cluster = new IORedis.Cluster(ports.map((port) => ({ host: "127.0.0.1", port })), { redisOptions: { maxRetriesPerRequest: null } });
+  cluster.on("error", () => {});
+  await until("cluster client", async () => { try { return (await cluster.ping()) === "PONG"; } catch { return false; } }, deadlineMs);
+  return { url: `redis+cluster://${addresses.join(",")}`, cluster, nodes };
+}
+
 /// Total commands and CPU seconds from `INFO all`.
 export function redisStats(info) {
   let calls = 0;
@@ -69,11 +99,16 @@ export function redisStats(info) {
 }
 
 /// Runs `fn` and adds Redis commands and CPU milliseconds per job (over `jobs`) to its result.
+/// `redis` is one client or an array of them, one per node of a cluster: the figures are
+/// summed over the nodes.
 export async function measureRedis(redis, jobs, fn) {
-  await redis.config("RESETSTAT");
-  const before = redisStats(await redis.info("all"));
+  const nodes = Array.isArray(redis) ? redis : [redis];
+  const total = async () => (await Promise.all(nodes.map(async (n) => redisStats(await n.info("all")))))
+    .reduce((t, s) => ({ calls: t.calls + s.calls, cpu: t.cpu + s.cpu }), { calls: 0, cpu: 0 });
+  await Promise.all(nodes.map((n) => n.config("RESETSTAT")));
+  const before = await total();
   const result = await fn();
-  const after = redisStats(await redis.info("all"));
+  const after = await total();
   return { ...result, redisCommandsPerJob: (after.calls - before.calls) / jobs, redisCpuMsPerJob: (1000 * (after.cpu - before.cpu)) / jobs };
 }
 

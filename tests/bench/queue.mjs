@@ -5,6 +5,7 @@
 //
 //   node tests/bench/queue.mjs [--jobs 20000] [--single 2000] [--concurrency 64] [--rounds 3]
 //                              [--bin target/release] [--smoke] [--out FILE]
+//                              [--redis standalone|cluster]
 //
 // Progress modes, the same work on both sides (the delivered counts are asserted):
 //   full  every job publishes three stage messages and its end; every one is stored, relayed
@@ -23,12 +24,17 @@
 // puts on the same redis-server, and writes JSON (default tests/bench/results/latest.json).
 // Exits non-zero when a side delivered a different number of messages of some name, or when a
 // ratio is not finite.
+//
+// `--redis cluster`: finishline alone, on a fresh standalone redis-server and on a fresh local
+// Redis Cluster of 3 primaries (no replicas), in alternating rounds; reports jobs/s and Redis
+// cost per job (commands and CPU summed over every node) side by side, checks that each
+// topology delivered what its jobs produce, and writes tests/bench/results/cluster-latest.json.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuSeconds, eventKey, fmt, freePort, lines, machine as machineInfo, measureRedis, queueKey, quiet, runJson, sleep, spread, start, startLoad, startRedis, until as untilDeadline } from "./lib.mjs";
+import { cpuSeconds, eventKey, fmt, freePort, lines, machine as machineInfo, measureRedis, queueKey, quiet, runJson, sleep, spread, start, startCluster, startLoad, startRedis, until as untilDeadline } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -40,7 +46,9 @@ const SINGLE = Number(flag("single", smoke ? 50 : 2000));
 const CONCURRENCY = Number(flag("concurrency", 64));
 const ROUNDS = Number(flag("rounds", smoke ? 2 : 3));
 const BIN = path.resolve(root, flag("bin", smoke ? "target/debug" : "target/release"));
-const OUT = path.resolve(root, flag("out", "tests/bench/results/latest.json"));
+const REDIS = flag("redis", "standalone");
+if (!["standalone", "cluster"].includes(REDIS)) { console.error(`--redis must be standalone or cluster, not ${REDIS}`); process.exit(2); }
+const OUT = path.resolve(root, flag("out", REDIS === "cluster" ? "tests/bench/results/cluster-latest.json" : "tests/bench/results/latest.json"));
 const DEADLINE_MS = smoke ? 60_000 : 600_000;
 const BATCH = 1000; // jobs per batch call, one batch in flight on both sides
 const SINGLE_IN_FLIGHT = 16; // one-job calls in flight on both sides
@@ -54,51 +62,60 @@ const log = (...a) => console.error("[queue bench]", ...a);
 const version = (pkg) => JSON.parse(readFileSync(path.join(here, "node_modules", pkg, "package.json"), "utf8")).version;
 
 const { port: redisPort, redis } = await startRedis(DEADLINE_MS);
-const redisUrl = `redis://127.0.0.1:${redisPort}`;
-const common = ["--redis-url", redisUrl, "--key-prefix", PREFIX, "--log-filter", "warn"];
 const readyz = (url) => async () => { try { return (await fetch(url + "/readyz")).ok; } catch { return false; } };
-const enqueueLoad = (args) => runJson(path.join(BIN, "enqueue-load"), ["--redis-url", redisUrl, "--key-prefix", PREFIX, ...args]);
+/// Where a side's Redis state lives: `redis` for data commands, `nodes` for INFO (one client
+/// per node), `flushall` empties every node.
+const standalone = { label: "standalone", url: `redis://127.0.0.1:${redisPort}`, redis, nodes: [redis], flushall: () => redis.flushall() };
 
-/// finishline: the gateway is the relay (it tails the progress stream and emits to Socket.IO
-/// rooms) and the HTTP enqueue; the worker is `finishline-worker --pipeline noop`.
-const finishline = {
-  key: "finishline",
-  label: "finishline",
-  async startRelay() {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const child = start(path.join(BIN, "finishline-gateway"), [...common, "--auth-disabled", "--listen", `127.0.0.1:${port}`, "--enqueue-rate", "1000000", "--max-batch", String(BATCH)]);
-    await until("gateway ready", readyz(url));
-    return { url, pid: child.pid, stop: () => child.kill("SIGTERM") };
-  },
-  /// A gated worker starts on an empty queue: the pre-loaded jobs are parked under another key
-  /// and put back by `go` (the worker polls every 10 ms).
-  async startWorker({ progress, conflate, gated }) {
-    if (gated) await redis.rename(`${queueKey(PREFIX, "photo-processing")}:active`, `${PREFIX}:parked`);
-    const port = await freePort();
-    const child = start(path.join(BIN, "finishline-worker"), [...common, "--pipeline", "noop", "--concurrency", String(CONCURRENCY),
-      "--conflate", conflate ? "on" : "off", "--noop-progress", progress === "full" ? "on" : "off",
-      "--http-listen", `127.0.0.1:${port}`, "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
-    await until("worker ready", readyz(`http://127.0.0.1:${port}`));
-    return {
-      pid: child.pid,
-      go: () => redis.rename(`${PREFIX}:parked`, `${queueKey(PREFIX, "photo-processing")}:active`),
-      async stats() {
-        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        const metric = (name) => Number((metrics.match(new RegExp(`^${name} ([0-9.e+]+)$`, "m")) || [0, 0])[1]);
-        return { luaCalls: metric("finishline_worker_bus_batch_ops_count"), busOperations: metric("finishline_worker_bus_batch_ops_sum"), progressConflated: metric("finishline_worker_progress_conflated_total") };
-      },
-      stop() {
-        const warnings = child.log().split("\n").filter((line) => / (WARN|ERROR) /.test(line));
-        if (warnings.length) log(`finishline worker warnings:\n${warnings.slice(-5).join("\n")}`);
-        child.kill("SIGTERM");
-      },
-    };
-  },
-  produce: (jobs, batch, inFlight, { event = EVENT, http } = {}) =>
-    enqueueLoad(["--event", event, "--jobs", String(jobs), "--batch", String(batch), "--in-flight", String(inFlight), ...(http ? ["--http-url", http] : [])]),
-  processed: async () => Number(await redis.hget(eventKey(PREFIX, EVENT), "processedPhotos")),
+/// finishline on `topology`: the gateway is the relay (it tails the progress streams and emits
+/// to Socket.IO rooms) and the HTTP enqueue; the worker is `finishline-worker --pipeline noop`.
+const finishlineOn = (topology, key = "finishline", label = "finishline") => {
+  const { redis } = topology;
+  const common = ["--redis-url", topology.url, "--key-prefix", PREFIX, "--log-filter", "warn"];
+  const enqueueLoad = (args) => runJson(path.join(BIN, "enqueue-load"), ["--redis-url", topology.url, "--key-prefix", PREFIX, ...args]);
+  // The parked waiting list keeps the queue's hash tag: RENAME stays in one Cluster slot.
+  const parked = `${queueKey(PREFIX, "photo-processing")}:parked`;
+  return {
+    key,
+    label,
+    topology,
+    async startRelay() {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const child = start(path.join(BIN, "finishline-gateway"), [...common, "--auth-disabled", "--listen", `127.0.0.1:${port}`, "--enqueue-rate", "1000000", "--max-batch", String(BATCH)]);
+      await until("gateway ready", readyz(url));
+      return { url, pid: child.pid, stop: () => child.kill("SIGTERM") };
+    },
+    /// A gated worker starts on an empty queue: the pre-loaded jobs are parked under another key
+    /// and put back by `go` (the worker polls every 10 ms).
+    async startWorker({ progress, conflate, gated }) {
+      if (gated) await redis.rename(`${queueKey(PREFIX, "photo-processing")}:active`, parked);
+      const port = await freePort();
+      const child = start(path.join(BIN, "finishline-worker"), [...common, "--pipeline", "noop", "--concurrency", String(CONCURRENCY),
+        "--conflate", conflate ? "on" : "off", "--noop-progress", progress === "full" ? "on" : "off",
+        "--http-listen", `127.0.0.1:${port}`, "--media-root", os.tmpdir(), "--poll-interval", "10ms"]);
+      await until("worker ready", readyz(`http://127.0.0.1:${port}`));
+      return {
+        pid: child.pid,
+        go: () => redis.rename(parked, `${queueKey(PREFIX, "photo-processing")}:active`),
+        async stats() {
+          const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          const metric = (name) => Number((metrics.match(new RegExp(`^${name} ([0-9.e+]+)$`, "m")) || [0, 0])[1]);
+          return { luaCalls: metric("finishline_worker_bus_batch_ops_count"), busOperations: metric("finishline_worker_bus_batch_ops_sum"), progressConflated: metric("finishline_worker_progress_conflated_total") };
+        },
+        stop() {
+          const warnings = child.log().split("\n").filter((line) => / (WARN|ERROR) /.test(line));
+          if (warnings.length) log(`finishline worker warnings:\n${warnings.slice(-5).join("\n")}`);
+          child.kill("SIGTERM");
+        },
+      };
+    },
+    produce: (jobs, batch, inFlight, { event = EVENT, http } = {}) =>
+      enqueueLoad(["--event", event, "--jobs", String(jobs), "--batch", String(batch), "--in-flight", String(inFlight), ...(http ? ["--http-url", http] : [])]),
+    processed: async () => Number(await redis.hget(eventKey(PREFIX, EVENT), "processedPhotos")),
+  };
 };
+const finishline = finishlineOn(standalone);
 
 /// A BullMQ version: node-peer.mjs roles, each its own process, with BULLMQ=<package>.
 function bullmq(pkg) {
@@ -121,6 +138,7 @@ function bullmq(pkg) {
     produce: (jobs, batch, inFlight, { event = EVENT } = {}) =>
       runJson("node", [peer, "producer", String(redisPort), QUEUE, event, String(jobs), String(batch), String(inFlight)], { env }),
     processed: () => redis.zcard(`bull:${QUEUE}:completed`),
+    topology: standalone,
   };
 }
 
@@ -142,7 +160,7 @@ async function delivered(load) {
 
 /// The enqueue figures: every producer in its own process, no worker running.
 async function enqueueRun(side) {
-  await redis.flushall();
+  await side.topology.flushall();
   const out = {};
   if (side === finishline) {
     const relay = await side.startRelay();
@@ -162,7 +180,7 @@ async function enqueueRun(side) {
 /// may take them. Otherwise (end to end) the worker waits idle and the clock starts with the
 /// producer process's first call.
 async function processRun(side, { progress, conflate = false, preloaded }) {
-  await redis.flushall();
+  await side.topology.flushall();
   const relay = await side.startRelay();
   const load = await startLoad(BIN, relay.url, { clients: 1, events: 1, eventPrefix: EVENT.slice(0, -1), deadlineMs: DEADLINE_MS });
   try {
@@ -170,7 +188,7 @@ async function processRun(side, { progress, conflate = false, preloaded }) {
     const worker = await side.startWorker({ progress, conflate, gated: preloaded });
     await quiet(load);
     await load.reset();
-    const measured = await measureRedis(redis, N, async () => {
+    const measured = await measureRedis(side.topology.nodes, N, async () => {
       const cpu0 = [cpuSeconds(worker.pid), cpuSeconds(relay.pid)];
       const goAt = Date.now();
       const producer = preloaded ? worker.go() : side.produce(N, BATCH, 1);
@@ -190,6 +208,72 @@ async function processRun(side, { progress, conflate = false, preloaded }) {
   }
 }
 
+/// `--redis cluster`: finishline alone on the standalone redis-server and on a fresh Redis
+/// Cluster of 3 primaries, in alternating rounds; the same runs as the standalone mode's
+/// finishline side (but conflation and the one-job enqueue). Returns the exit code.
+async function clusterBench() {
+  const { url, cluster, nodes } = await startCluster(3, DEADLINE_MS);
+  const clustered = { label: "cluster", url, redis: cluster, nodes, flushall: () => Promise.all(nodes.map((n) => n.flushall())) };
+  const topologies = [finishlineOn(standalone, "standalone", "standalone"), finishlineOn(clustered, "cluster", "Cluster, 3 primaries")];
+  const runs = [
+    ["processed-none", { progress: "none", preloaded: true }], ["processed-full", { progress: "full", preloaded: true }],
+    ["e2e-none", { progress: "none", preloaded: false }], ["e2e-full", { progress: "full", preloaded: false }],
+  ];
+  const rounds = [], problems = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? topologies : [...topologies].reverse();
+    const round = Object.fromEntries(topologies.map((t) => [t.key, {}]));
+    for (const side of order) {
+      log(`round ${r + 1}: enqueue, ${side.label}`);
+      await side.topology.flushall();
+      round[side.key].enqueue = { producerBatch: (await side.produce(N, BATCH, 1, { event: "lib-bulk" })).perSec };
+    }
+    for (const [name, options] of runs) {
+      for (const side of order) {
+        log(`round ${r + 1}: ${name}, ${side.label}`);
+        const run = (round[side.key][name] = await processRun(side, options));
+        const want = { "photo:progress": options.progress === "full" ? STAGES * N : 0, "photo:completed": N };
+        for (const [message, count] of Object.entries(want)) {
+          if (run.byName[message] !== count) problems.push(`round ${r + 1}, ${name}, ${side.label}: ${run.byName[message]} ${message} delivered, ${count} expected`);
+        }
+      }
+    }
+    rounds.push(round);
+  }
+  const measures = [
+    ["processed, jobs pre-loaded, progress full (jobs/s)", (x) => x["processed-full"].perSec],
+    ["processed, jobs pre-loaded, progress none (jobs/s)", (x) => x["processed-none"].perSec],
+    ["processed end to end, progress full (jobs/s)", (x) => x["e2e-full"].perSec],
+    ["processed end to end, progress none (jobs/s)", (x) => x["e2e-none"].perSec],
+    ["Redis commands per job, processing, progress full (all nodes)", (x) => x["processed-full"].redisCommandsPerJob, 1],
+    ["Redis commands per job, processing, progress none (all nodes)", (x) => x["processed-none"].redisCommandsPerJob, 1],
+    ["Redis CPU per job (µs), processing, progress full (all nodes)", (x) => 1000 * x["processed-full"].redisCpuMsPerJob, 1],
+    ["Redis CPU per job (µs), processing, progress none (all nodes)", (x) => 1000 * x["processed-none"].redisCpuMsPerJob, 1],
+    ["worker CPU per job (µs), processing, progress full", (x) => x["processed-full"].workerCpuUsPerJob, 1],
+    ["relay CPU per job until the last job ended (µs), progress full", (x) => x["processed-full"].relayCpuUsPerJob, 1],
+    [`enqueue, Rust producer API, batch of ${fmt(BATCH)}, 1 in flight (jobs/s)`, (x) => x.enqueue.producerBatch],
+  ].map(([name, get, digits = 0]) => ({ name, digits, values: Object.fromEntries(topologies.map((t) => [t.key, rounds.map((round) => get(round[t.key]))])) }));
+  const machine = machineInfo(BIN);
+  const row = (cells) => console.log(`| ${cells.join(" | ")} |`);
+  console.log(`\nQueue benchmark, finishline on standalone Redis vs a Redis Cluster of 3 primaries (no replicas, one machine): ${fmt(N)} jobs, ` +
+    `concurrency ${CONCURRENCY}, ${ROUNDS} rounds alternating the order, ${machine.cores} cores (${machine.cpu}), ` +
+    `${machine.redis.split(" ").slice(0, 3).join(" ")}, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
+  row(["measure", ...topologies.flatMap((t) => [`${t.label}, per round`, "median"]), "cluster ÷ standalone"]);
+  row(["---", ...topologies.flatMap(() => ["---:", "---:"]), "---:"]);
+  for (const m of measures) {
+    const medians = topologies.map((t) => spread(m.values[t.key]).median);
+    row([m.name, ...topologies.flatMap((t, i) => [m.values[t.key].map((v) => fmt(v, m.digits)).join(" / "), fmt(medians[i], m.digits)]), (medians[1] / medians[0]).toFixed(2) + "×"]);
+  }
+  mkdirSync(path.dirname(OUT), { recursive: true });
+  writeFileSync(OUT, JSON.stringify({
+    redis: "cluster", jobs: N, concurrency: CONCURRENCY, rounds: ROUNDS, smoke, machine, topologies: topologies.map((t) => t.label), results: rounds,
+    measures: measures.map((m) => ({ name: m.name, values: m.values })), problems, at: new Date().toISOString(),
+  }, null, 2));
+  cluster.disconnect();
+  if (problems.length) console.error("problems:\n  " + problems.join("\n  "));
+  return problems.length ? 1 : 0;
+}
+
 /// redis-benchmark on the same redis-server: plain commands (one per round trip and 16
 /// pipelined) and an EVAL of 8 commands of the kinds finishline's scripts run, pipelined.
 function redisBenchmark() {
@@ -207,6 +291,8 @@ function redisBenchmark() {
   };
   return out;
 }
+
+if (REDIS === "cluster") process.exit(await clusterBench());
 
 const rounds = [];
 const problems = [];
