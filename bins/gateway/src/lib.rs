@@ -11,6 +11,7 @@ mod job_ws;
 mod limits;
 mod native_ws;
 mod owner;
+mod photos;
 mod relay;
 mod resume;
 mod settings;
@@ -25,7 +26,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::serve::ListenerExt;
-use finishline_bus::{BusLimits, Keys, ProgressBus, StreamTail};
+use finishline_bus::{Keys, ProgressBus, StreamTail};
 use finishline_queue::{Producer, ProducerConfig};
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
@@ -132,11 +133,7 @@ impl App {
         let tail_conn =
             finishline_service::connect_redis(&config.redis, Duration::from_secs(30)).await?;
         let keys = Keys::new(&config.redis.key_prefix);
-        let limits = BusLimits {
-            history_max: config.retention.history_max,
-            retention: config.retention.retention,
-            ..BusLimits::default()
-        };
+        let limits = config.retention.bus_limits();
         let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
         // --durability replicated: the 202 waits for a replica (WAIT 1) or becomes a 503.
         let producer = Producer::new(

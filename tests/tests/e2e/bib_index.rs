@@ -224,10 +224,34 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
             "counts": { "photos": 0, "videos": 0 }, "nextCursor": null })
     );
 
+    // The event's photo listing (what the dashboard fills its grid from when the history
+    // has moved on): every photo with its job's last message.
+    let (status, listing) = rig.get("/v1/events/race-s/photos", Some(&watcher)).await;
+    assert_eq!(status, 200, "{listing}");
+    let mut listed: Vec<(String, String)> = listing["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert_eq!(p["state"], "succeeded", "{p}");
+            assert_eq!(p["last"]["data"]["jobId"], p["jobId"], "{p}");
+            let name = p["last"]["type"].as_str().unwrap().to_owned();
+            (p["photoId"].as_str().unwrap().to_owned(), name)
+        })
+        .collect();
+    listed.sort();
+    let expected: Vec<(String, String)> = ["a-1", "a-2", "a-3", "b-1"]
+        .iter()
+        .map(|id| (id.to_string(), "photo:completed".to_owned()))
+        .collect();
+    assert_eq!(listed, expected, "{listing}");
+    assert_eq!(listing["nextCursor"], Value::Null, "{listing}");
+
     // The snapshot's auth: no token 401, another event's watcher 403, a producer reads.
     for path in [
         format!("/v1/events/race-s/bibs/{}", a.number),
         "/v1/events/race-s/bibs?prefix=1".to_owned(),
+        "/v1/events/race-s/photos?limit=2".to_owned(),
     ] {
         assert_eq!(rig.get(&path, None).await.0, 401, "{path}");
         let (status, body) = rig.get(&path, Some("not-a-token")).await;
@@ -252,6 +276,8 @@ async fn search_finds_every_photo_and_the_video_of_a_bib_with_the_snapshot_s_aut
         "/v1/events/race-s/bibs?prefix=1a",
         "/v1/events/race-s/bibs?prefix=1&cursor=25",
         "/v1/events/race-s/bibs?colour=red",
+        "/v1/events/race-s/photos?limit=0",
+        "/v1/events/race-s/photos?cursor=abc",
     ] {
         let (status, body) = rig.get(path, Some(&watcher)).await;
         assert_eq!(status, 400, "{path}: {body}");

@@ -46,6 +46,7 @@ pub fn router(state: HttpState) -> Router {
         .merge(events::routes())
         .merge(crate::settings::routes())
         .merge(crate::bibs::routes())
+        .merge(crate::photos::routes())
         .merge(jobs::routes())
         .merge(health_routes(state.metrics.clone(), {
             let bus = state.bus.clone();
