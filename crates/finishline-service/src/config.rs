@@ -104,6 +104,17 @@ pub struct RetentionArgs {
     pub history_max: u64,
 }
 
+impl RetentionArgs {
+    /// The bus limits these flags set; the others keep their defaults.
+    pub fn bus_limits(&self) -> finishline_redis::BusLimits {
+        finishline_redis::BusLimits {
+            history_max: self.history_max,
+            retention: self.retention,
+            ..finishline_redis::BusLimits::default()
+        }
+    }
+}
+
 /// Parses `500ms`, `30s`, `5m`, `24h` or a bare number of seconds.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
