@@ -108,3 +108,33 @@ pub fn write_race_photos(
         .write_set(dir, set, n, seed)
         .expect("write the race photos")
 }
+
+/// Writes `out` into `dir`: a video of the generated race photos `truths` (in `dir`), each on
+/// screen for 2 s (the last one twice as long), 10 fps H.264, so each bib is seen for a known
+/// time.
+pub fn write_runners_video(dir: &Path, truths: &[finishline_bibgen::GroundTruth], out: &str) {
+    let mut concat = String::new();
+    for truth in truths {
+        let file = dir.join(&truth.file);
+        concat.push_str(&format!("file '{}'\nduration 2\n", file.display()));
+    }
+    let last = truths.last().expect("photos");
+    concat.push_str(&format!("file '{}'\n", dir.join(&last.file).display()));
+    let list = dir.join(format!("{out}.txt"));
+    std::fs::write(&list, concat).expect("concat list");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "concat", "-safe", "0", "-i"])
+        .arg(&list)
+        .args([
+            "-vf",
+            "fps=10,format=yuv420p",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "18",
+        ])
+        .arg(dir.join(out))
+        .status()
+        .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
+    assert!(status.success(), "ffmpeg encoded the video of bibs");
+}

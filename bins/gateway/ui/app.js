@@ -3,7 +3,8 @@
 // page) and resubscribes with the last seq it saw after every reconnect, so a gateway restart
 // leaves no gap; messages at or below that seq are ignored. grid.js draws the photos,
 // videos.js the videos' timelines, charts.js the throughput and latency, search.js the bib
-// search.
+// search. When the history no longer reaches back far enough (`recovered: false`), the grid
+// is filled from the event's photo listing (GET /v1/events/{eventId}/photos) instead.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -107,6 +108,50 @@
     },
   };
 
+  const TERMINAL = ["succeeded", "failed", "cancelled"];
+
+  /// One photo of the event's listing: its job's last message, applied as if just received,
+  /// unless a live message has already told this page as much (a photo it saw end keeps
+  /// that end; one it saw start is only moved on by an end).
+  function applyListed(photo) {
+    const known = state.photos.get(photo.photoId);
+    if (known && (TERMINAL.includes(known.state) || !TERMINAL.includes(photo.state))) return;
+    const last = photo.last;
+    if (last && last.data && /^(photo|job):/.test(last.type) && handlers[last.type]) {
+      handlers[last.type](Object.assign({ kind: "photo" }, last.data, { photoId: photo.photoId }));
+    } else {
+      photoCard(photo.photoId);
+      renderPhoto();
+    }
+  }
+
+  /// Fills the grid from GET /v1/events/{eventId}/photos, a page at a time, when the event's
+  /// history no longer reaches back to what this page has seen (`recovered: false`): an
+  /// event opened late, with more messages than the history keeps, or a long disconnection.
+  async function fillFromListing(eventId) {
+    const listing = { pages: 0, photos: 0, done: false, error: null };
+    window.__finishline.listing = listing;
+    const headers = state.token ? { Authorization: "Bearer " + state.token } : {};
+    const base = "/v1/events/" + encodeURIComponent(eventId) + "/photos?limit=1000";
+    let cursor = null;
+    try {
+      do {
+        const response = await fetch(base + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""), { headers });
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        const page = await response.json();
+        if (state.eventId !== eventId) return; // another event was opened meanwhile
+        for (const photo of page.photos) applyListed(photo);
+        listing.pages += 1;
+        listing.photos += page.photos.length;
+        cursor = page.nextCursor;
+      } while (cursor);
+      listing.done = true;
+    } catch (err) {
+      listing.error = String(err.message || err);
+      setStatus("disconnected", "photo list incomplete: " + listing.error);
+    }
+  }
+
   function onMessage(name, data) {
     if (!data || data.eventId !== state.eventId || typeof data.seq !== "number") return;
     if (data.seq <= state.lastSeq) return; // already applied (replay overlap)
@@ -119,7 +164,8 @@
 
   function subscribe() {
     // `since` 0 on the first subscription: the page replays what the event's history holds,
-    // so an event opened late still fills its grid.
+    // so an event opened late still fills its grid (from the photo listing when the history
+    // has lost the event's start).
     const payload = { eventId: state.eventId, since: state.lastSeq };
     state.socket.timeout(10000).emit("subscribe:event", payload, (err, ack) => {
       if (err || !ack || !ack.success) {
@@ -132,6 +178,8 @@
         renderCounts();
       }
       setStatus("connected", "connected");
+      // The history no longer holds every message this page missed: the listing does.
+      if (ack.recovered === false) fillFromListing(state.eventId);
     });
   }
 

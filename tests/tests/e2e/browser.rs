@@ -10,6 +10,7 @@ use finishline_bus::{BibIndex, BusLimits, BusWriter, Finish, Keys, ProgressBus, 
 use finishline_queue::{NewMedia, Producer, ProducerConfig};
 use finishline_tests::{
     Gateway, RedisServer, Worker, bus_writer, unique_prefix, write_corrupt_jpeg, write_race_photos,
+    write_runners_video,
 };
 use finishline_wire::{
     BoundingBox, ColorName, EventId, JobId, JobKind, JobState, MediaId, MediaSource, MessageName,
@@ -64,7 +65,7 @@ async fn the_dashboard_shows_the_event_and_recovers_from_a_gateway_restart_witho
     let truths_file = media.join("truths.json");
     std::fs::write(&truths_file, Value::Object(truth_map).to_string()).unwrap();
     // A video of the first two runners, through the same worker: its bibs go on the timeline.
-    write_runners_video(&media, &truths[..2]);
+    write_runners_video(&media, &truths[..2], "runners.mp4");
     let video_bibs = format!("{},{}", truths[0].number, truths[1].number);
     // Thumbnails in a store of this test's own: what the page shows, this worker made.
     let artifacts = std::env::temp_dir().join(format!("{prefix}-artifacts"));
@@ -188,36 +189,6 @@ async fn the_dashboard_shows_the_event_and_recovers_from_a_gateway_restart_witho
     let _ = std::fs::remove_dir_all(&artifacts);
 }
 
-/// A video of the generated race photos `truths`, each on screen for 2 s, as `runners.mp4`.
-fn write_runners_video(media: &Path, truths: &[GroundTruth]) {
-    let mut concat = String::new();
-    for truth in truths {
-        concat.push_str(&format!(
-            "file '{}'\nduration 2\n",
-            media.join(&truth.file).display()
-        ));
-    }
-    let last = truths.last().expect("photos");
-    concat.push_str(&format!("file '{}'\n", media.join(&last.file).display()));
-    let list = media.join("frames.txt");
-    std::fs::write(&list, concat).unwrap();
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "concat", "-safe", "0", "-i"])
-        .arg(&list)
-        .args([
-            "-vf",
-            "fps=10,format=yuv420p",
-            "-c:v",
-            "libx264",
-            "-crf",
-            "18",
-        ])
-        .arg(media.join("runners.mp4"))
-        .status()
-        .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
-    assert!(status.success(), "ffmpeg encoded the video of bibs");
-}
-
 /// A thumbnail of each generated photo, as the worker makes them (long side 320 px, JPEG).
 fn thumbnails_of(media: &Path, truths: &[GroundTruth]) -> Vec<(Vec<u8>, u32, u32)> {
     truths
@@ -266,9 +237,10 @@ fn big_event_outcome(i: usize) -> (JobState, bool) {
     }
 }
 
-/// Ends `total` photo jobs of `event` and one video through the bus, as workers would (job
+/// Ends `total` photo jobs of `race-big` and one video through the bus, as workers would (job
 /// queued, started, completed or failed, bibs indexed in the same step), each photo with a
-/// thumbnail in `artifacts`. Returns the number of photos that show `truths[0]`'s bib.
+/// thumbnail in `artifacts`, keeping about `history_max` messages of the event's history.
+/// Returns the number of photos that show `truths[0]`'s bib.
 async fn publish_big_event(
     redis: &RedisServer,
     prefix: &str,
@@ -276,11 +248,20 @@ async fn publish_big_event(
     media: &Path,
     truths: &[GroundTruth],
     total: usize,
+    history_max: u64,
 ) -> usize {
     let conn = redis.connection().await;
     let keys = Keys::new(prefix);
-    let bus = ProgressBus::new(conn.clone(), keys.clone(), BusLimits::default());
-    let producer = Producer::new(conn, keys, ProducerConfig::default());
+    let limits = BusLimits {
+        history_max,
+        ..BusLimits::default()
+    };
+    let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
+    let config = ProducerConfig {
+        limits,
+        ..ProducerConfig::default()
+    };
+    let producer = Producer::new(conn, keys, config);
     let writer = bus_writer(&bus);
     let event = EventId::parse("race-big").unwrap();
     let request = RequestId::parse("req-big").unwrap();
@@ -426,16 +407,16 @@ async fn end_job(
         .unwrap()
 }
 
-/// Runs tests/browser/grid.mjs against a gateway and returns its JSON result.
-async fn run_grid_script(args: &[String]) -> Value {
+/// Runs a script of tests/browser against a gateway and returns its JSON result.
+async fn run_browser_script(script: &str, args: &[String]) -> Value {
     let output = tokio::process::Command::new("node")
-        .arg(browser_dir().join("grid.mjs"))
+        .arg(browser_dir().join(script))
         .args(args)
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(180), output)
         .await
-        .expect("the grid scenario ends within 3 minutes")
+        .expect("the browser scenario ends within 3 minutes")
         .expect("node must be installed");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
@@ -473,7 +454,9 @@ async fn the_dashboard_shows_two_thousand_photos_with_boxes_and_finds_a_bib_with
     .await;
     let total = 2_000;
     let started = std::time::Instant::now();
-    let with_bib = publish_big_event(&redis, &prefix, &artifacts, &media, &truths, total).await;
+    let history = BusLimits::default().history_max;
+    let with_bib =
+        publish_big_event(&redis, &prefix, &artifacts, &media, &truths, total, history).await;
     eprintln!(
         "dashboard: {total} photos ended through the bus in {:?}",
         started.elapsed()
@@ -503,28 +486,31 @@ async fn the_dashboard_shows_two_thousand_photos_with_boxes_and_finds_a_bib_with
     let truths_file = artifacts.join("truths.json");
     std::fs::write(&truths_file, Value::Object(truth_map).to_string()).unwrap();
     let screenshot = screenshots_dir().join("dashboard-2000-photos.png");
-    let result = run_grid_script(&[
-        "--truths".into(),
-        truths_file.display().to_string(),
-        "--gateway".into(),
-        gateway.url(""),
-        "--event".into(),
-        "race-big".into(),
-        "--photos".into(),
-        total.to_string(),
-        "--failed".into(),
-        failed.to_string(),
-        "--no-bib".into(),
-        no_bib.to_string(),
-        "--bib".into(),
-        truths[0].number.to_string(),
-        "--bib-photos".into(),
-        with_bib.to_string(),
-        "--bib-video".into(),
-        "finish-line-cam".into(),
-        "--screenshot".into(),
-        screenshot.display().to_string(),
-    ])
+    let result = run_browser_script(
+        "grid.mjs",
+        &[
+            "--truths".into(),
+            truths_file.display().to_string(),
+            "--gateway".into(),
+            gateway.url(""),
+            "--event".into(),
+            "race-big".into(),
+            "--photos".into(),
+            total.to_string(),
+            "--failed".into(),
+            failed.to_string(),
+            "--no-bib".into(),
+            no_bib.to_string(),
+            "--bib".into(),
+            truths[0].number.to_string(),
+            "--bib-photos".into(),
+            with_bib.to_string(),
+            "--bib-video".into(),
+            "finish-line-cam".into(),
+            "--screenshot".into(),
+            screenshot.display().to_string(),
+        ],
+    )
     .await;
     assert_eq!(result["ok"], true, "{result}");
     for place in ["grid", "search"] {
@@ -547,6 +533,126 @@ async fn the_dashboard_shows_two_thousand_photos_with_boxes_and_finds_a_bib_with
         result["longestTaskMs"],
         result["domCards"],
         screenshot.display()
+    );
+    let _ = std::fs::remove_dir_all(&media);
+    let _ = std::fs::remove_dir_all(&artifacts);
+}
+
+/// An event opened after its history has moved on: more messages than the history keeps
+/// (about 100 here; 10,000 by default). The page is told `recovered: false` and fills its grid
+/// from `GET /v1/events/{eventId}/photos`, which lists every photo a page at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboard_opened_after_its_history_moved_on_shows_every_photo_from_the_listing() {
+    let dir = browser_dir();
+    assert!(
+        dir.join("node_modules/playwright-core").exists()
+            && Path::new("/usr/bin/chromium").exists(),
+        "run tests/run.sh (it installs Debian's chromium and `npm ci --prefix tests/browser`)"
+    );
+    let redis = RedisServer::start().await;
+    let prefix = unique_prefix("browser-late");
+    let media = std::env::temp_dir().join(&prefix);
+    let truths = write_race_photos(&media, Set::Normal, 2, 29);
+    let artifacts = std::env::temp_dir().join(format!("{prefix}-artifacts"));
+    let store = format!("file://{}", artifacts.display());
+    let history = "100";
+    let gateway = Gateway::start_with(
+        redis.url(),
+        &prefix,
+        &[
+            "--auth-disabled",
+            "--artifacts",
+            &store,
+            "--history-max",
+            history,
+        ],
+    )
+    .await;
+    let total = 300;
+    publish_big_event(&redis, &prefix, &artifacts, &media, &truths, total, 100).await;
+    let bus = ProgressBus::new(
+        redis.connection().await,
+        Keys::new(&prefix),
+        BusLimits::default(),
+    );
+    let event = EventId::parse("race-big").unwrap();
+    let first = bus.history_start(&event).await.unwrap().unwrap_or(0);
+    let last = bus.snapshot(&event).await.unwrap().last_seq;
+    assert!(
+        first > 1,
+        "the history has lost the event's start: it holds seq {first} to {last}"
+    );
+
+    // Through the API: pages of 64 give every photo with its job's state and last message.
+    let client = reqwest::Client::new();
+    let mut listed = std::collections::BTreeMap::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..100 {
+        let path = match &cursor {
+            Some(c) => format!("/v1/events/race-big/photos?limit=64&cursor={c}"),
+            None => "/v1/events/race-big/photos?limit=64".to_owned(),
+        };
+        let page: Value = client
+            .get(gateway.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for photo in page["photos"].as_array().expect("photos") {
+            listed.insert(photo["photoId"].as_str().unwrap().to_owned(), photo.clone());
+        }
+        cursor = page["nextCursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert!(cursor.is_none(), "the listing ends");
+    assert_eq!(listed.len(), total, "every photo listed");
+    for i in 0..total {
+        let photo = &listed[&format!("photo-{i:05}")];
+        let (state, has_bib) = big_event_outcome(i);
+        let (state, name) = match state {
+            JobState::Failed => ("failed", "photo:failed"),
+            _ => ("succeeded", "photo:completed"),
+        };
+        assert_eq!(photo["state"], state, "{photo}");
+        assert_eq!(photo["last"]["type"], name, "{photo}");
+        let number = &photo["last"]["data"]["plates"][0]["number"];
+        if has_bib {
+            assert_eq!(*number, json!(truths[i % truths.len()].number), "{photo}");
+        }
+    }
+
+    // The page, opened now, shows them all.
+    let failed = (0..total)
+        .filter(|i| big_event_outcome(*i).0 == JobState::Failed)
+        .count();
+    let no_bib = (0..total)
+        .filter(|i| big_event_outcome(*i) == (JobState::Succeeded, false))
+        .count();
+    let result = run_browser_script(
+        "late.mjs",
+        &[
+            "--gateway".into(),
+            gateway.url(""),
+            "--event".into(),
+            "race-big".into(),
+            "--photos".into(),
+            total.to_string(),
+            "--failed".into(),
+            failed.to_string(),
+            "--no-bib".into(),
+            no_bib.to_string(),
+        ],
+    )
+    .await;
+    assert_eq!(result["ok"], true, "{result}");
+    eprintln!(
+        "dashboard opened late ({total} photos, history seq {first}..{last}): {} listing \
+         pages, every photo in the grid {} ms after navigation",
+        result["listingPages"], result["allShownMs"]
     );
     let _ = std::fs::remove_dir_all(&media);
     let _ = std::fs::remove_dir_all(&artifacts);
