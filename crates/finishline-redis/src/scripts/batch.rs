@@ -167,42 +167,36 @@ impl Batch {
         self.declared.insert(event.id.as_str().to_owned());
     }
 
-    fn job(&mut self, job: &JobKeys) -> usize {
-        self.call.keys(&[&job.job, &job.history])
+    /// Opens an operation `code` on `job` of `event`: declares the event, passes the job's
+    /// keys, adds the head every operation starts with (code, job id, the job's keys, event
+    /// id) and counts it; the caller adds the operation's own arguments.
+    fn op(&mut self, code: &str, event: &EventKeys, job: &JobKeys, expect: Expect) -> &mut Call {
+        self.declare(event);
+        let kjob = self.call.keys(&[&job.job, &job.history]);
+        self.expect.push(expect);
+        self.ops += 1;
+        self.call
+            .arg(code)
+            .arg(job.id.as_str())
+            .arg(kjob)
+            .arg(event.id.as_str())
     }
 
     /// Starts a run of `job` (of `event`): marks it running, opens a new run (fencing
     /// token) and publishes `job:started`.
     pub fn start(&mut self, event: &EventKeys, job: &JobKeys, ts: &str) {
-        self.declare(event);
-        let kjob = self.job(job);
-        self.call
-            .arg("S")
-            .arg(job.id.as_str())
-            .arg(kjob)
-            .arg(event.id.as_str())
-            .arg(ts);
-        self.expect.push(Expect::Start);
-        self.ops += 1;
+        self.op("S", event, job, Expect::Start).arg(ts);
     }
 
     /// Publishes a progress message of run `step.run` of `job`.
     pub fn progress(&mut self, event: &EventKeys, job: &JobKeys, step: &Step<'_>) {
-        self.declare(event);
-        let kjob = self.job(job);
-        self.call
-            .arg("P")
-            .arg(job.id.as_str())
-            .arg(kjob)
-            .arg(event.id.as_str())
+        self.op("P", event, job, Expect::Progress)
             .arg(step.run)
             .arg(step.name.as_str())
             .arg(step.body)
             .arg(step.ts)
             .arg(step.stage.as_str())
             .arg(step.progress);
-        self.expect.push(Expect::Progress);
-        self.ops += 1;
     }
 
     /// Ends `job` exactly once and, when this call ends the job as succeeded, indexes
@@ -214,13 +208,7 @@ impl Batch {
         end: &End<'_>,
         index: Option<BibStep<'_>>,
     ) {
-        self.declare(event);
-        let kjob = self.job(job);
-        self.call
-            .arg("F")
-            .arg(job.id.as_str())
-            .arg(kjob)
-            .arg(event.id.as_str())
+        self.op("F", event, job, Expect::Finish)
             .arg(end.run)
             .arg(end.state.as_str())
             .arg(end.name.as_str())
@@ -241,8 +229,6 @@ impl Batch {
                 self.call.arg(0).arg(0);
             }
         }
-        self.expect.push(Expect::Finish);
-        self.ops += 1;
     }
 
     /// How many operations were added.
