@@ -133,6 +133,11 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_MISSED_HEARTBEATS", default_value_t = 5)]
     pub missed_heartbeats: usize,
 
+    /// Age after which a job that an interrupted enqueue counted but never queued (its
+    /// producer stopped between the two calls) is queued by the worker's repair sweep
+    #[arg(long, env = "FINISHLINE_REPAIR_AFTER", default_value = "60s", value_parser = parse_duration)]
+    pub repair_after: Duration,
+
     /// Largest photo accepted, in bytes, before decoding
     #[arg(long, env = "FINISHLINE_MAX_MEDIA_BYTES", default_value_t = 50 * 1024 * 1024)]
     pub max_media_bytes: u64,

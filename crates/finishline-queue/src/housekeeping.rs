@@ -1,11 +1,12 @@
-//! Promotion of due retries in bounded chunks, recovery of dead workers' tasks, queue depth.
+//! Promotion of due retries in bounded chunks, recovery of dead workers' tasks, the repair of
+//! interrupted enqueues, queue depth.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use finishline_bus::Keys;
-use finishline_redis::QueueKeys;
-use finishline_redis::RedisConn;
+use finishline_redis::repair::{self, Repaired};
 use finishline_redis::scripts::{hand_back, promote, stats};
+use finishline_redis::{EVENT_GROUPS, QueueKeys, RedisConn};
 use finishline_wire::JobKind;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +31,8 @@ pub struct QueueStats {
 /// Runs the housekeeping of one queue.
 pub struct Housekeeper {
     conn: RedisConn,
+    keys: Keys,
+    kind: JobKind,
     queue: QueueKeys,
 }
 
@@ -37,6 +40,8 @@ impl Housekeeper {
     pub fn new(conn: RedisConn, keys: &Keys, kind: JobKind) -> Self {
         Self {
             conn,
+            keys: keys.clone(),
+            kind,
             queue: keys.queue_keys(kind),
         }
     }
@@ -74,6 +79,28 @@ impl Housekeeper {
         Ok(moved)
     }
 
+    /// Pushes the jobs of this queue's kind that an interrupted enqueue left counted but
+    /// without a task, once they are older than `grace` (a producer still between its two
+    /// calls must not be overtaken), in every event group; returns what it did. Safe to run
+    /// on many workers at once (see `finishline_redis::repair`).
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached; the next sweep checks the rest.
+    pub async fn repair_unpushed(&self, grace: Duration) -> Result<Repaired, QueueError> {
+        let now_ms = u64::try_from(unix_now().as_millis()).unwrap_or(u64::MAX);
+        let cutoff_ms = now_ms.saturating_sub(u64::try_from(grace.as_millis()).unwrap_or(0));
+        let mut conn = self.conn.clone();
+        let mut total = Repaired::default();
+        for group in 0..EVENT_GROUPS {
+            let done =
+                repair::repair_group(&mut conn, &self.keys, self.kind, group, cutoff_ms, CHUNK)
+                    .await?;
+            total.checked += done.checked;
+            total.pushed += done.pushed;
+        }
+        Ok(total)
+    }
+
     /// The depth of the queue.
     ///
     /// # Errors
@@ -104,15 +131,28 @@ impl Housekeeper {
         Ok(hand_back::hand_back(&mut self.conn.clone(), &self.queue, worker_name, None).await?)
     }
 
-    /// Runs promotion and orphan recovery every `every` until `stop` fires. Errors are logged
-    /// and retried on the next round, never fatal.
-    pub async fn run(self, every: Duration, orphan_after: Duration, stop: CancellationToken) {
+    /// Runs promotion and orphan recovery every `every`, and the repair of interrupted
+    /// enqueues older than `repair_after` every quarter of that (at least every `every`), until
+    /// `stop` fires. Errors are logged and retried on the next round, never fatal.
+    pub async fn run(
+        self,
+        every: Duration,
+        orphan_after: Duration,
+        repair_after: Duration,
+        stop: CancellationToken,
+    ) {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let repair_every = every.max(repair_after / 4);
+        let mut last_repair: Option<Instant> = None;
         loop {
             tokio::select! {
                 () = stop.cancelled() => return,
                 _ = ticker.tick() => {}
+            }
+            if last_repair.is_none_or(|at| at.elapsed() >= repair_every) {
+                last_repair = Some(Instant::now());
+                self.log_repair(repair_after).await;
             }
             match self.promote_due().await {
                 Ok(0) => {}
@@ -131,6 +171,18 @@ impl Housekeeper {
                 Err(err) => {
                     tracing::warn!(queue = %self.queue.name, error = %err, "orphan recovery failed")
                 }
+            }
+        }
+    }
+
+    async fn log_repair(&self, repair_after: Duration) {
+        match self.repair_unpushed(repair_after).await {
+            Ok(Repaired { pushed: 0, .. }) => {}
+            Ok(done) => {
+                tracing::warn!(queue = %self.queue.name, pushed = done.pushed, checked = done.checked, "jobs of an interrupted enqueue pushed onto the queue")
+            }
+            Err(err) => {
+                tracing::warn!(queue = %self.queue.name, error = %err, "repair of interrupted enqueues failed")
             }
         }
     }

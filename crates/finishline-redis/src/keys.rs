@@ -132,6 +132,14 @@ impl Keys {
         format!("{}:failed", self.group_tag(group))
     }
 
+    /// Sorted set of the jobs of `kind` that enqueue created in event group `group` and the
+    /// repair sweep has not checked yet (score: when they were created, Unix ms of the Redis
+    /// server). The sweep pushes those an interrupted enqueue left without a task
+    /// ([`crate::repair`]).
+    pub fn enqueued(&self, group: u16, kind: JobKind) -> String {
+        format!("{}:enqueued:{}", self.group_tag(group), kind.as_str())
+    }
+
     /// List of a job's last 100 messages.
     pub fn job_history(&self, job_id: &JobId) -> String {
         format!("{}:job:{job_id}:history", self.job_tag(job_id))
@@ -289,6 +297,7 @@ mod tests {
             &numbers,
             &counts,
             &keys.media_index(&event, JobKind::Video),
+            &keys.enqueued(ev.group, JobKind::Photo),
         ] {
             assert_eq!(tag(key), group, "{key}");
         }

@@ -9,6 +9,7 @@ mod call;
 pub mod conn;
 mod keys;
 mod limits;
+pub mod repair;
 pub mod scripts;
 pub mod topology;
 

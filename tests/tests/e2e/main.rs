@@ -8,6 +8,7 @@ mod bib_index;
 mod browser;
 mod bus_counts;
 mod cluster;
+mod enqueue_repair;
 mod event_settings;
 mod hostile;
 mod js_client;

@@ -8,7 +8,10 @@
 //! - after it, before the push: the new jobs exist (queued, counted, `job:queued` published)
 //!   but no task does, and the producer was not answered (no 202). Enqueuing the same media
 //!   again finds the jobs, reads which never started, and pushes their stored payloads: the
-//!   push skips tasks the queue holds already, so this is safe whatever happened before.
+//!   push skips tasks the queue holds already, so this is safe whatever happened before. If
+//!   the producer never comes back, the repair sweep ([`crate::repair`]) finds the jobs in
+//!   their group's enqueued set once they are older than its grace and pushes them the same
+//!   way.
 //! - after the push: done; a repeated enqueue pushes nothing again.
 
 use std::sync::LazyLock;
@@ -19,12 +22,9 @@ use redis::aio::ConnectionLike;
 
 use super::{push, with_prelude};
 use crate::call::Call;
-use crate::{BusLimits, Error, EventKeys, JobKeys, Keys, QueueKeys};
+use crate::{BusLimits, Error, EventKeys, JobKeys, Keys, QueueKeys, repair};
 
 static SCRIPT: LazyLock<Script> = LazyLock::new(|| with_prelude(include_str!("enqueue.lua")));
-
-/// A job's state, run and payload, as read to decide whether to push it again.
-type JobFields = (Option<String>, Option<String>, Option<Vec<u8>>);
 
 /// One job to create, unless its media id has a job already.
 #[derive(Debug, Clone)]
@@ -80,7 +80,11 @@ impl Enqueue<'_> {
             .filter(|(_, created)| !created)
             .map(|(job_id, _)| job_id.as_str())
             .collect();
-        let unstarted = self.unstarted(conn, &existing).await?;
+        let existing: Vec<JobId> = existing
+            .into_iter()
+            .map(|id| JobId::parse(id).map_err(|err| Error::Malformed(err.to_string())))
+            .collect::<Result<_, _>>()?;
+        let unstarted = repair::unstarted(conn, self.keys, &existing).await?;
         tasks.extend(
             unstarted
                 .iter()
@@ -90,19 +94,29 @@ impl Enqueue<'_> {
         Ok(reply)
     }
 
-    async fn event_side<C: ConnectionLike + Send>(
+    /// The event side alone (`enqueue.lua`): creates, counts and announces the new jobs of
+    /// `jobs` and notes them in their group's enqueued set, but pushes no task. [`Self::run`]
+    /// calls it, then pushes; on its own it is what a producer that stopped half-way leaves
+    /// (the repair sweep's tests make that case with it). `position` is the queue's length
+    /// before the push.
+    ///
+    /// # Errors
+    /// Fails when Redis cannot be reached or answers malformed data.
+    pub async fn event_side<C: ConnectionLike + Send>(
         &self,
         conn: &mut C,
         jobs: &[NewJob<'_>],
         position: u64,
     ) -> Result<Vec<(String, bool)>, Error> {
         let mut call = Call::new(&SCRIPT);
+        let enqueued = self.keys.enqueued(self.event.group, self.kind);
         for key in [
             self.media_index,
             &self.event.event,
             &self.event.history,
             &self.event.settings,
             &self.event.stream,
+            &enqueued,
         ] {
             call.key(key);
         }
@@ -116,7 +130,7 @@ impl Enqueue<'_> {
             .arg(self.owner.map_or("", UserId::as_str))
             .arg(position);
         for job in jobs {
-            // Two keys per job, in order: the script finds job j's at 6 + 2j.
+            // Two keys per job, in order: the script finds job j's at 7 + 2j.
             call.keys(&[&job.job.job, &job.job.history]);
             call.arg(job.media_id.as_str())
                 .arg(job.job.id.as_str())
@@ -133,44 +147,6 @@ impl Enqueue<'_> {
         Ok(reply
             .into_iter()
             .map(|(job_id, created)| (job_id, created == 1))
-            .collect())
-    }
-
-    /// Of jobs that existed, those queued that never started, with their payloads: one read
-    /// each, sent together.
-    async fn unstarted<C: ConnectionLike + Clone + Send>(
-        &self,
-        conn: &mut C,
-        job_ids: &[&str],
-    ) -> Result<Vec<(String, Vec<u8>)>, Error> {
-        if job_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<JobId> = job_ids
-            .iter()
-            .map(|id| JobId::parse(*id).map_err(|err| Error::Malformed(err.to_string())))
-            .collect::<Result<_, _>>()?;
-        let reads: Vec<redis::Cmd> = ids
-            .iter()
-            .map(|id| {
-                let mut cmd = redis::cmd("HMGET");
-                cmd.arg(self.keys.job(id))
-                    .arg("state")
-                    .arg("run")
-                    .arg("payload");
-                cmd
-            })
-            .collect();
-        let fields: Vec<JobFields> = crate::query_each(conn, &reads).await?;
-        Ok(ids
-            .into_iter()
-            .zip(fields)
-            .filter_map(|(id, (state, run, payload))| {
-                (state.as_deref() == Some("queued") && run.is_none())
-                    .then_some(payload)
-                    .flatten()
-                    .map(|payload| (id.as_str().to_owned(), payload))
-            })
             .collect())
     }
 }

@@ -1,6 +1,8 @@
 //! `enqueue.lua` and `push.lua`: jobs created, announced and queued, idempotently per media
 //! id; an enqueue that stopped between its two calls is completed by enqueuing again.
 
+use finishline_redis::group_of;
+use finishline_redis::repair::{Repaired, repair_group};
 use finishline_redis::scripts::enqueue::{Enqueue, NewJob};
 use finishline_wire::{EventId, JobId, JobKind, MediaId, RequestId, UserId};
 
@@ -51,6 +53,7 @@ pub async fn enqueue(
 on_both!(
     enqueue_creates_queues_and_announces_each_job_once_per_media,
     an_enqueue_stopped_before_its_push_is_completed_by_enqueuing_again,
+    the_repair_sweep_pushes_what_an_enqueue_stopped_before_its_push_left_once,
 );
 
 async fn enqueue_creates_queues_and_announces_each_job_once_per_media(server: Server) {
@@ -176,4 +179,63 @@ async fn an_enqueue_stopped_before_its_push_is_completed_by_enqueuing_again(serv
     let event = EventId::parse("race").unwrap();
     let total: u64 = cmd(&mut conn, &["HGET", &keys.event(&event), "totalPhotos"]).await;
     assert_eq!(total, 2, "counted once");
+}
+
+async fn the_repair_sweep_pushes_what_an_enqueue_stopped_before_its_push_left_once(server: Server) {
+    let mut conn = server.conn().await;
+    let keys = keys();
+    let queue = keys.queue_keys(JobKind::Photo);
+    let group = group_of("race");
+    let enqueued = keys.enqueued(group, JobKind::Photo);
+    let (p1, p2) = (jid("race", "p1-1"), jid("race", "p2-1"));
+    enqueue(&mut conn, "race", &["p1", "p2"], 1, None).await;
+    let noted: Vec<String> = cmd(&mut conn, &["ZRANGE", &enqueued, "0", "-1"]).await;
+    assert_eq!(
+        noted.len(),
+        2,
+        "enqueue notes each new job in its group's set"
+    );
+    // As if the producer had stopped after the event side: no task for either job; p2 was
+    // started meanwhile another way (a run), so it is not pushed again.
+    let _: () = cmd(&mut conn, &["DEL", &queue.active, &queue.data]).await;
+    let p2_key = keys.job(&JobId::parse(&p2).unwrap());
+    let _: () = cmd(&mut conn, &["HSET", &p2_key, "run", "1"]).await;
+
+    // Younger than the grace: left alone.
+    let early = repair_group(&mut conn, &keys, JobKind::Photo, group, 1, 100).await;
+    assert_eq!(early.unwrap(), Repaired::default());
+    // Older: checked in chunks of one, the unstarted job pushed with its payload.
+    let far_future = 32_503_680_000_000; // year 3000, in Unix ms
+    let done = repair_group(&mut conn, &keys, JobKind::Photo, group, far_future, 1).await;
+    assert_eq!(
+        done.unwrap(),
+        Repaired {
+            checked: 2,
+            pushed: 1
+        }
+    );
+    let waiting: Vec<String> = cmd(&mut conn, &["LRANGE", &queue.active, "0", "-1"]).await;
+    assert_eq!(waiting, std::slice::from_ref(&p1));
+    let payload: String = cmd(&mut conn, &["HGET", &queue.data, &p1]).await;
+    assert_eq!(payload, format!("{{\"jobId\":\"{p1}\"}}"));
+    let left: u64 = cmd(&mut conn, &["ZCARD", &enqueued]).await;
+    assert_eq!(left, 0, "checked entries are dropped");
+
+    // A whole enqueue: its job is checked and not pushed twice; a sweep that stopped before
+    // dropping its entries (noted again by hand) pushes nothing twice either.
+    enqueue(&mut conn, "race", &["p3"], 1, None).await;
+    let _: () = cmd(&mut conn, &["ZADD", &enqueued, "0", &p1]).await;
+    let again = repair_group(&mut conn, &keys, JobKind::Photo, group, far_future, 100).await;
+    assert_eq!(
+        again.unwrap(),
+        Repaired {
+            checked: 2,
+            pushed: 0
+        }
+    );
+    let waiting: u64 = cmd(&mut conn, &["LLEN", &queue.active]).await;
+    assert_eq!(waiting, 2, "p1 and p3, once each");
+    let event = EventId::parse("race").unwrap();
+    let total: u64 = cmd(&mut conn, &["HGET", &keys.event(&event), "totalPhotos"]).await;
+    assert_eq!(total, 3, "counted once");
 }
