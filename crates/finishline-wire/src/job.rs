@@ -117,14 +117,35 @@ impl JobKind {
         }
     }
 
-    /// The progress (0–100) a job reports as it enters `stage` when its stages weigh the same:
-    /// the stages split 0–100 evenly, in order (a photo: detection 0, ocr 33, color 67).
-    /// `None` for a stage this kind does not have.
+    /// The progress (0–100) at which each of [`Self::stages`] starts, in the same order. A
+    /// photo's three stages weigh the same; a video's time goes to `detection` (every sampled
+    /// frame through the engine), so `probe` and the start of `frames` get a sliver and
+    /// `ocr` (merging the reads, storing thumbnails) the last few points.
+    fn stage_starts(self) -> &'static [u8] {
+        match self {
+            Self::Photo => &[0, 33, 67],
+            Self::Video => &[0, 2, 3, 96],
+        }
+    }
+
+    /// The progress (0–100) a job reports as it enters `stage` (a photo: detection 0, ocr 33,
+    /// color 67). `None` for a stage this kind does not have.
     pub fn stage_progress(self, stage: Stage) -> Option<u8> {
-        let stages = self.stages();
-        let index = stages.iter().position(|s| *s == stage)?;
-        let percent = (index * 100 + stages.len() / 2) / stages.len();
-        u8::try_from(percent).ok()
+        let index = self.stages().iter().position(|s| *s == stage)?;
+        self.stage_starts().get(index).copied()
+    }
+
+    /// The progress of a job `done` of `total` steps into `stage` (a video's frames): from the
+    /// stage's start up to one point below where the next stage starts (100 after the last),
+    /// so it never claims the next stage. `None` for a stage this kind does not have.
+    pub fn progress_within(self, stage: Stage, done: u64, total: u64) -> Option<u8> {
+        let index = self.stages().iter().position(|s| *s == stage)?;
+        let starts = self.stage_starts();
+        let start = u64::from(*starts.get(index)?);
+        let next = starts.get(index + 1).map_or(100, |n| u64::from(*n));
+        let span = next.saturating_sub(start + 1);
+        let within = span * done.min(total) / total.max(1);
+        u8::try_from(start + within).ok()
     }
 }
 
@@ -315,10 +336,34 @@ mod tests {
         assert_eq!(photo, [Some(0), Some(33), Some(67), None]);
         assert_eq!(JobKind::Video.stage_progress(Stage::Color), None);
         for kind in JobKind::ALL {
+            let starts: Vec<u8> = kind
+                .stages()
+                .iter()
+                .map(|stage| kind.stage_progress(*stage).expect("a start per stage"))
+                .collect();
+            assert_eq!(starts.len(), kind.stages().len(), "{kind:?}");
+            assert!(
+                starts.windows(2).all(|w| w[0] < w[1]),
+                "{kind:?}: {starts:?}"
+            );
+        }
+        for kind in JobKind::ALL {
             for stage in kind.stages() {
                 assert_eq!(Stage::parse(stage.as_str()), Some(*stage));
             }
         }
+    }
+
+    #[test]
+    fn progress_within_a_stage_rises_with_the_work_and_stops_below_the_next_stage() {
+        let video = JobKind::Video;
+        assert_eq!(video.progress_within(Stage::Detection, 0, 40), Some(3));
+        assert_eq!(video.progress_within(Stage::Detection, 20, 40), Some(49));
+        assert_eq!(video.progress_within(Stage::Detection, 40, 40), Some(95));
+        assert_eq!(video.progress_within(Stage::Detection, 99, 40), Some(95));
+        assert_eq!(video.progress_within(Stage::Detection, 1, 0), Some(3));
+        assert_eq!(video.progress_within(Stage::Ocr, 1, 1), Some(99));
+        assert_eq!(video.progress_within(Stage::Color, 1, 1), None);
     }
 
     #[test]
