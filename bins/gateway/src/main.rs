@@ -12,8 +12,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    finishline_service::init_telemetry(&config.log)?;
-    let shutdown = finishline_service::shutdown_token();
-    let app = finishline_service::started_or_exit(App::build(config).await);
-    app.run(shutdown).await
+    let log = config.log.clone();
+    finishline_service::serve(&log, App::build(config), App::run).await
 }

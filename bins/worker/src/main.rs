@@ -1,4 +1,5 @@
-//! The finishline worker: reads photo jobs from Redis and runs them through the pipeline.
+//! The finishline worker: reads photo and video jobs from Redis and runs them through the
+//! pipeline.
 
 use clap::Parser;
 use finishline_worker::{App, Config};
@@ -14,8 +15,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    finishline_service::init_telemetry(&config.log)?;
-    let shutdown = finishline_service::shutdown_token();
-    let app = finishline_service::started_or_exit(App::build(config).await);
-    app.run(shutdown).await
+    let log = config.log.clone();
+    finishline_service::serve(&log, App::build(config), App::run).await
 }
