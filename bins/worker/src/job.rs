@@ -1,8 +1,10 @@
 //! What photo and video jobs share: the fenced run, progress publishing at stage boundaries,
-//! and the bounded CPU pool. How a run ends (one method per outcome) and the apalis handler
-//! both kinds use are in `job/outcome.rs`.
+//! the success a run reports, and the bounded CPU pool. How a run ends (one method per
+//! outcome) and the apalis handler both kinds use are in `job/outcome.rs`; progress at the
+//! points of the kind's stage list, throttled within a stage, in `job/progress.rs`.
 
 mod outcome;
+mod progress;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,10 +13,12 @@ use std::time::{Duration, Instant};
 use finishline_bus::{Ack, BibIndex, BusError, BusWriter, Progress, ProgressBus};
 use finishline_media::{MediaError, VideoError};
 use finishline_queue::{Backoff, Retrier};
-use finishline_wire::{JobId, JobKind, MessageName, Stage};
+use finishline_wire::{EventId, JobId, JobKind, MediaJob, MediaRef, ProgressBody, Stage};
+use serde::Serialize;
 use tokio::sync::Semaphore;
 
-pub use outcome::handle;
+pub use outcome::{Processor, process};
+pub use progress::Reporter;
 
 /// Why a run did not produce a result.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +68,37 @@ pub struct Success {
     pub plates: usize,
     /// The job's sightings, added to its event's bib index by the step that ends the job.
     pub index: BibIndex,
+}
+
+/// How a kind's plates become bib index sightings: [`BibIndex::photo`], [`BibIndex::video`].
+pub type IndexPlates<P> = fn(EventId, &str, &str, &[P]) -> Result<BibIndex, BusError>;
+
+impl Success {
+    /// The success of `job` that found `plates`: `body` is its completed message, `result` what
+    /// `GET /v1/jobs/{jobId}` reports, and `index` turns the plates into sightings.
+    ///
+    /// # Errors
+    /// Fails when the body or a sighting cannot be encoded (never expected).
+    pub fn new<P>(
+        job: &MediaJob,
+        body: &impl Serialize,
+        result: serde_json::Value,
+        plates: &[P],
+        index: IndexPlates<P>,
+    ) -> Result<Self, RunError> {
+        let (event_id, media_id, job_id) = (job.event_id.clone(), &job.media_id, &job.job_id);
+        Ok(Self {
+            body: serde_json::to_string(body).map_err(encode_error)?,
+            result: result.to_string(),
+            plates: plates.len(),
+            index: index(event_id, media_id.as_str(), job_id.as_str(), plates)?,
+        })
+    }
+}
+
+/// A message that cannot be encoded (never expected) fails the run as a bus error.
+fn encode_error(err: serde_json::Error) -> RunError {
+    RunError::Bus(BusError::Malformed(err.to_string()))
 }
 
 /// A stage boundary reached after at least this much work since the run last heard from
@@ -139,24 +174,28 @@ impl JobRunner {
         &self.bus
     }
 
-    /// Publishes a progress message of a run at a stage boundary; `Superseded` when the job
-    /// was cancelled or a newer run owns it, which stops the run. After [`CONFIRM_AFTER`] of
-    /// work it waits for Redis' answer; before, it only queues the message.
+    /// Publishes `photo:progress` or `video:progress` of a run in `stage`; `Superseded` when
+    /// the job was cancelled or a newer run owns it, which stops the run. After
+    /// [`CONFIRM_AFTER`] of work it waits for Redis' answer; before, it only queues the message.
     pub async fn progress(
         &self,
-        job_id: &JobId,
+        job: &MediaJob,
         run: &Run,
-        name: MessageName,
-        body: String,
         stage: Stage,
         progress: u8,
     ) -> Result<(), RunError> {
+        let body = ProgressBody {
+            media: MediaRef::of(job),
+            progress,
+            stage,
+        };
         let message = Progress {
-            name,
-            body,
+            name: body.name(),
+            body: serde_json::to_string(&body).map_err(encode_error)?,
             stage,
             progress,
         };
+        let job_id = &job.job_id;
         let now_ms = u64::try_from(run.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let since = now_ms.saturating_sub(run.confirmed_ms.load(Ordering::Relaxed));
         if since < CONFIRM_AFTER.as_millis() as u64 {

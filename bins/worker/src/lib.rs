@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use apalis::prelude::*;
-use finishline_bus::{BusLimits, Keys, ProgressBus};
+use finishline_bus::{Keys, ProgressBus};
 use finishline_media::VideoTools;
 use finishline_queue::{Housekeeper, WorkerTuning, keep_alive, task_stream};
 use finishline_wire::{JobKind, MediaJob};
@@ -67,11 +67,7 @@ impl App {
         let conn =
             finishline_service::connect_redis(&config.redis, Duration::from_secs(10)).await?;
         let keys = Keys::new(&config.redis.key_prefix);
-        let limits = BusLimits {
-            history_max: config.retention.history_max,
-            retention: config.retention.retention,
-            ..BusLimits::default()
-        };
+        let limits = config.retention.bus_limits();
         // --durability replicated: every batch of the bus writer (job starts and ends, each
         // ending's settle) waits for a replica (WAIT 1); a batch no replica took fails and the
         // job's end is retried.
@@ -141,7 +137,6 @@ impl App {
                 Housekeeper::new(self.conn.clone(), &self.keys, kind).run(
                     Duration::from_secs(1),
                     self.tuning().orphan_after(),
-                    self.config.repair_after,
                     shutdown.clone(),
                 ),
             ));
@@ -278,7 +273,7 @@ impl App {
                 tuning,
                 signal,
                 self.processor.clone(),
-                photo::process_photo
+                job::process::<PhotoProcessor>
             ),
             JobKind::Video => consume!(
                 self,
@@ -287,7 +282,7 @@ impl App {
                 tuning,
                 signal,
                 self.videos.clone(),
-                video::process_video
+                job::process::<VideoProcessor>
             ),
         };
         let handed_back = Housekeeper::new(self.conn.clone(), &self.keys, kind)

@@ -3,17 +3,12 @@
 
 use std::sync::Arc;
 
-use apalis::prelude::{BoxDynError, Data};
 use finishline_artifacts::{ArtifactError, ArtifactStore, encode_thumbnail};
-use finishline_bus::{Ack, BibIndex};
+use finishline_bus::BibIndex;
 use finishline_media::{MediaError, MediaLimits, PhotoPipeline, SourceLoader, decode_photo};
-use finishline_queue::Delivery;
-use finishline_wire::{
-    ColorShare, ImageSize, JobKind, MediaJob, MediaRef, PhotoCompletedBody, Plate, ProgressBody,
-    Stage,
-};
+use finishline_wire::{ColorShare, ImageSize, JobKind, MediaJob, PhotoCompletedBody, Plate, Stage};
 
-use crate::job::{JobRunner, Run, RunError, Success, handle, record_stage};
+use crate::job::{JobRunner, Processor, Reporter, Run, RunError, Success, record_stage};
 use crate::settings::SettingsCache;
 
 /// Everything a photo job needs, shared by all jobs of a worker process.
@@ -33,7 +28,7 @@ pub struct PhotoProcessor {
 /// A thumbnail as made in the `color` stage: JPEG bytes, width, height.
 type Thumbnail = Result<(Vec<u8>, u32, u32), ArtifactError>;
 
-struct Recognised {
+pub struct Recognised {
     plates: Vec<Plate>,
     colors: Vec<ColorShare>,
     /// The path the gateway serves the thumbnail at, when one was stored.
@@ -75,47 +70,41 @@ impl PhotoProcessor {
         self.runner.cpu_threads()
     }
 
-    async fn process(&self, job: MediaJob, ack: Ack) -> Result<(), BoxDynError> {
-        let job = &job;
-        self.runner
-            .run(job, ack, |run| async move {
-                let found = self.recognise(job, &run).await?;
-                // Engines and event settings return plates best first.
-                let best = found.plates.first();
-                let body = serde_json::to_string(&PhotoCompletedBody {
-                    photo_id: job.media_id.as_str(),
-                    job_id: job.job_id.as_str(),
-                    plate_number: best.map(|p| p.number),
-                    confidence: best.map_or(0.0, |p| p.confidence),
-                    plates: &found.plates,
-                    colors: &found.colors,
-                    thumbnail: found.thumbnail.as_deref(),
-                    image_size: found.image_size,
-                })
-                .map_err(encode_error)?;
-                let result = serde_json::json!({ "plates": found.plates, "colors": found.colors })
-                    .to_string();
-                let index = BibIndex::photo(
-                    job.event_id.clone(),
-                    job.media_id.as_str(),
-                    job.job_id.as_str(),
-                    &found.plates,
-                )?;
-                Ok(Success {
-                    body,
-                    result,
-                    plates: found.plates.len(),
-                    index,
-                })
-            })
-            .await
+    /// Stores a photo's thumbnail; returns where the gateway serves it. A thumbnail that
+    /// cannot be made or stored is logged and left out: the bibs still count.
+    async fn store_thumbnail(&self, job: &MediaJob, jpeg: Option<Thumbnail>) -> Option<String> {
+        let (Some(store), Some(jpeg)) = (&self.artifacts, jpeg) else {
+            return None;
+        };
+        let stored = match jpeg {
+            Ok((jpeg, _, _)) => store.put_thumbnail(&job.job_id, jpeg).await,
+            Err(err) => Err(err),
+        };
+        match stored {
+            Ok(()) => Some(format!("/v1/jobs/{}/thumbnail", job.job_id)),
+            Err(err) => {
+                tracing::warn!(error = %err, "thumbnail not stored; the photo completes without one");
+                None
+            }
+        }
+    }
+}
+
+impl Processor for PhotoProcessor {
+    const KIND: JobKind = JobKind::Photo;
+
+    type Found = Recognised;
+
+    fn runner(&self) -> &JobRunner {
+        &self.runner
     }
 
     async fn recognise(&self, job: &MediaJob, run: &Run) -> Result<Recognised, RunError> {
+        let mut progress = Reporter::new(&self.runner, job, run);
         if self.pipeline.skips_media() {
             if self.noop_progress {
                 for stage in JobKind::Photo.stages() {
-                    self.progress(job, run, *stage).await?;
+                    progress.enter(*stage).await?;
                 }
             }
             return Ok(Recognised {
@@ -125,7 +114,7 @@ impl PhotoProcessor {
                 image_size: None,
             });
         }
-        self.progress(job, run, Stage::Detection).await?;
+        progress.enter(Stage::Detection).await?;
         let timer = std::time::Instant::now();
         let bytes = self.loader.load(&job.source).await?;
         let limits = self.limits.clone();
@@ -146,7 +135,7 @@ impl PhotoProcessor {
         );
         record_stage(JobKind::Photo, Stage::Detection, timer);
 
-        self.progress(job, run, Stage::Ocr).await?;
+        progress.enter(Stage::Ocr).await?;
         let timer = std::time::Instant::now();
         let photo = Arc::new(photo);
         let (pipeline, shared) = (self.pipeline.clone(), photo.clone());
@@ -158,7 +147,7 @@ impl PhotoProcessor {
         tracing::debug!(plates = plates.len(), "ocr done");
         record_stage(JobKind::Photo, Stage::Ocr, timer);
 
-        self.progress(job, run, Stage::Color).await?;
+        progress.enter(Stage::Color).await?;
         let timer = std::time::Instant::now();
         let pipeline = self.pipeline.clone();
         let make_thumbnail = self.artifacts.is_some();
@@ -183,60 +172,20 @@ impl PhotoProcessor {
         })
     }
 
-    /// Stores a photo's thumbnail; returns where the gateway serves it. A thumbnail that
-    /// cannot be made or stored is logged and left out: the bibs still count.
-    async fn store_thumbnail(&self, job: &MediaJob, jpeg: Option<Thumbnail>) -> Option<String> {
-        let (Some(store), Some(jpeg)) = (&self.artifacts, jpeg) else {
-            return None;
+    fn success(job: &MediaJob, found: Recognised) -> Result<Success, RunError> {
+        // Engines and event settings return plates best first.
+        let best = found.plates.first();
+        let body = PhotoCompletedBody {
+            photo_id: job.media_id.as_str(),
+            job_id: job.job_id.as_str(),
+            plate_number: best.map(|p| p.number),
+            confidence: best.map_or(0.0, |p| p.confidence),
+            plates: &found.plates,
+            colors: &found.colors,
+            thumbnail: found.thumbnail.as_deref(),
+            image_size: found.image_size,
         };
-        let stored = match jpeg {
-            Ok((jpeg, _, _)) => store.put_thumbnail(&job.job_id, jpeg).await,
-            Err(err) => Err(err),
-        };
-        match stored {
-            Ok(()) => Some(format!("/v1/jobs/{}/thumbnail", job.job_id)),
-            Err(err) => {
-                tracing::warn!(error = %err, "thumbnail not stored; the photo completes without one");
-                None
-            }
-        }
+        let result = serde_json::json!({ "plates": found.plates, "colors": found.colors });
+        Success::new(job, &body, result, &found.plates, BibIndex::photo)
     }
-
-    /// Publishes `photo:progress` as the run enters `stage`, at the progress the photo's stage
-    /// list gives it ([`JobKind::stage_progress`]).
-    async fn progress(&self, job: &MediaJob, run: &Run, stage: Stage) -> Result<(), RunError> {
-        let progress = JobKind::Photo.stage_progress(stage).unwrap_or(0);
-        let body = ProgressBody {
-            media: MediaRef::of(job),
-            progress,
-            stage,
-        };
-        let name = body.name();
-        let body = serde_json::to_string(&body).map_err(encode_error)?;
-        self.runner
-            .progress(&job.job_id, run, name, body, stage, progress)
-            .await
-    }
-}
-
-/// A message that cannot be encoded (never expected) fails the run as a bus error.
-pub fn encode_error(err: serde_json::Error) -> RunError {
-    RunError::Bus(finishline_bus::BusError::Malformed(err.to_string()))
-}
-
-/// The apalis handler of `photo-processing`.
-pub async fn process_photo(
-    delivery: Delivery,
-    processor: Data<Arc<PhotoProcessor>>,
-    ack: Data<Ack>,
-) -> Result<(), BoxDynError> {
-    let processor = &**processor;
-    handle(
-        &processor.runner,
-        JobKind::Photo,
-        delivery,
-        (*ack).clone(),
-        |job, ack| processor.process(job, ack),
-    )
-    .await
 }

@@ -1,13 +1,13 @@
 //! How a run of a job ends: exactly one outcome — success, superseded, a retry with backoff
 //! for a transient failure with attempts left, or a failure — recorded in Redis before the
-//! delivery is acked, one method each. Also the apalis handler photos and videos share, which
-//! fails poison payloads.
+//! delivery is acked, one method each. Also the apalis handler photos and videos share
+//! ([`process`], over a [`Processor`]), which fails poison payloads.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use apalis::prelude::BoxDynError;
+use apalis::prelude::{BoxDynError, Data};
 use finishline_bus::{Ack, BibIndex, Finish, RunOutcome};
 use finishline_queue::Delivery;
 use finishline_wire::{
@@ -16,6 +16,56 @@ use finishline_wire::{
 use tracing::Instrument;
 
 use super::{JobRunner, Run, RunError, Success};
+
+/// A processor of one kind of job (photos, videos): its stages, and the success it reports.
+/// [`process`] runs every delivery of its queue through them on the shared job runner.
+pub trait Processor: Send + Sync + 'static {
+    /// The kind of job, so the queue it consumes.
+    const KIND: JobKind;
+
+    /// What a run of this kind finds.
+    type Found: Send;
+
+    /// The job runner the processor runs its jobs on.
+    fn runner(&self) -> &JobRunner;
+
+    /// The stages of one run, each reported as it starts.
+    fn recognise(
+        &self,
+        job: &MediaJob,
+        run: &Run,
+    ) -> impl Future<Output = Result<Self::Found, RunError>> + Send;
+
+    /// The success a run that found `found` reports.
+    fn success(job: &MediaJob, found: Self::Found) -> Result<Success, RunError>;
+}
+
+/// The apalis handler of the queue of `P`'s kind (`photo-processing`, `video-processing`):
+/// each job through `P`'s stages, in a fenced run that ends with exactly one outcome.
+pub async fn process<P: Processor>(
+    delivery: Delivery,
+    processor: Data<Arc<P>>,
+    ack: Data<Ack>,
+) -> Result<(), BoxDynError> {
+    let processor = &**processor;
+    let runner = processor.runner();
+    handle(
+        runner,
+        P::KIND,
+        delivery,
+        (*ack).clone(),
+        |job, ack| async move {
+            let job = &job;
+            runner
+                .run(job, ack, |run| async move {
+                    let found = processor.recognise(job, &run).await?;
+                    P::success(job, found)
+                })
+                .await
+        },
+    )
+    .await
+}
 
 /// The apalis handler shared by photos and videos: one span per job (`job_id`, `event_id`,
 /// `request_id`, `photo_id` or `video_id`, `attempt`), poison payloads — and jobs of the other

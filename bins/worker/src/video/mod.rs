@@ -3,33 +3,29 @@
 //! detect and read on the CPU pool; progress = frames done ÷ frames expected), `ocr` (the reads
 //! of all frames merged into one entry per number with first and last seen times, and the
 //! thumbnail of each number's best frame stored: `thumbnails.rs`). Videos report no colours,
-//! so there is no `color` stage.
+//! so there is no `color` stage. The stages and where each starts on the 0–100 progress
+//! scale are [`JobKind::Video`]'s stage list, as for photos.
 //!
 //! The run stops between two frames when the job is cancelled or a newer run owns it; ffmpeg
 //! is killed then, and whenever the stream is dropped (worker shutdown).
 
 mod input;
-mod progress;
 mod thumbnails;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use apalis::prelude::{BoxDynError, Data};
 use finishline_artifacts::{ArtifactStore, encode_thumbnail};
-use finishline_bus::{Ack, BibIndex};
+use finishline_bus::BibIndex;
 use finishline_media::{
     FrameStream, MediaLimits, PhotoPipeline, PlateMerger, SourceLoader, VideoError, VideoTools,
 };
-use finishline_queue::Delivery;
 use finishline_wire::{JobKind, MediaJob, MediaSource, Stage, VideoCompletedBody, VideoPlate};
 
-use crate::job::{JobRunner, Run, RunError, Success, handle, record_stage};
-use crate::photo::encode_error;
+use crate::job::{JobRunner, Processor, Reporter, Run, RunError, Success, record_stage};
 use crate::settings::SettingsCache;
 use input::VideoInput;
-use progress::Reporter;
 use thumbnails::BestFrames;
 
 /// Settings of video jobs.
@@ -56,7 +52,7 @@ pub struct VideoProcessor {
     artifacts: Option<ArtifactStore>,
 }
 
-struct Recognised {
+pub struct Recognised {
     plates: Vec<VideoPlate>,
     duration_ms: u64,
 }
@@ -92,81 +88,6 @@ impl VideoProcessor {
         self
     }
 
-    async fn process(&self, job: MediaJob, ack: Ack) -> Result<(), BoxDynError> {
-        let job = &job;
-        self.runner
-            .run(job, ack, |run| async move {
-                let found = self.recognise(job, &run).await?;
-                let body = serde_json::to_string(&VideoCompletedBody {
-                    video_id: job.media_id.as_str(),
-                    job_id: job.job_id.as_str(),
-                    plates: &found.plates,
-                    duration_ms: found.duration_ms,
-                })
-                .map_err(encode_error)?;
-                let result = serde_json::json!({
-                    "plates": found.plates,
-                    "durationMs": found.duration_ms,
-                })
-                .to_string();
-                let index = BibIndex::video(
-                    job.event_id.clone(),
-                    job.media_id.as_str(),
-                    job.job_id.as_str(),
-                    &found.plates,
-                )?;
-                Ok(Success {
-                    body,
-                    result,
-                    plates: found.plates.len(),
-                    index,
-                })
-            })
-            .await
-    }
-
-    async fn recognise(&self, job: &MediaJob, run: &Run) -> Result<Recognised, RunError> {
-        let mut progress = Reporter::new(&self.runner, job, run);
-        progress.publish(Stage::Probe, 0).await?;
-        let timer = Instant::now();
-        let input = self.input(job, run.id).await?;
-        let info = self
-            .settings
-            .tools
-            .probe(input.path(), &self.limits)
-            .await?;
-        let expected = info.expected_frames(self.settings.fps);
-        tracing::info!(
-            duration_ms = info.duration_ms,
-            width = info.width,
-            height = info.height,
-            codec = %info.codec,
-            expected_frames = expected,
-            "video probed"
-        );
-        record_stage(JobKind::Video, Stage::Probe, timer);
-
-        progress.publish(Stage::Frames, 2).await?;
-        let frames = self
-            .settings
-            .tools
-            .frames(input.path(), &info, self.settings.fps)?;
-        let Scanned { merger, best } = self.scan(job, run, &mut progress, frames, expected).await?;
-
-        progress.publish(Stage::Ocr, 96).await?;
-        let timer = Instant::now();
-        let mut plates = self
-            .event_settings
-            .apply(&job.event_id, merger.into_plates())
-            .await?;
-        best.store(&job.job_id, &mut plates).await;
-        record_stage(JobKind::Video, Stage::Ocr, timer);
-        Ok(Recognised {
-            plates,
-            duration_ms: info.duration_ms,
-        })
-    }
-
     /// The `detection` stage: each sampled frame, as ffmpeg sends it, through the engine on
     /// the CPU pool; the reads merged per number, and a thumbnail of each frame that shows a
     /// number best so far. Stops between two frames when the run is no longer current.
@@ -187,7 +108,7 @@ impl VideoProcessor {
             if detection_started.is_none() {
                 record_stage(JobKind::Video, Stage::Frames, timer);
                 detection_started = Some(Instant::now());
-                progress.publish(Stage::Detection, 3).await?;
+                progress.enter(Stage::Detection).await?;
             }
             let pipeline = self.pipeline.clone();
             let photo = frame.photo;
@@ -214,10 +135,9 @@ impl VideoProcessor {
                 }
             }
             done += 1;
-            let percent = 3 + (92 * done.min(expected) / expected) as u8;
             // Between frames: a due progress message is fenced (it stops a cancelled or
             // superseded run); otherwise ask Redis directly.
-            if !progress.maybe_publish(Stage::Detection, percent).await? {
+            if !progress.advance(Stage::Detection, done, expected).await? {
                 self.runner.ensure_current(&job.job_id, run).await?;
             }
         }
@@ -260,19 +180,68 @@ impl VideoProcessor {
     }
 }
 
-/// The apalis handler of `video-processing`.
-pub async fn process_video(
-    delivery: Delivery,
-    processor: Data<Arc<VideoProcessor>>,
-    ack: Data<Ack>,
-) -> Result<(), BoxDynError> {
-    let processor = &**processor;
-    handle(
-        &processor.runner,
-        JobKind::Video,
-        delivery,
-        (*ack).clone(),
-        |job, ack| processor.process(job, ack),
-    )
-    .await
+impl Processor for VideoProcessor {
+    const KIND: JobKind = JobKind::Video;
+
+    type Found = Recognised;
+
+    fn runner(&self) -> &JobRunner {
+        &self.runner
+    }
+
+    async fn recognise(&self, job: &MediaJob, run: &Run) -> Result<Recognised, RunError> {
+        let mut progress = Reporter::new(&self.runner, job, run);
+        progress.enter(Stage::Probe).await?;
+        let timer = Instant::now();
+        let input = self.input(job, run.id).await?;
+        let info = self
+            .settings
+            .tools
+            .probe(input.path(), &self.limits)
+            .await?;
+        let expected = info.expected_frames(self.settings.fps);
+        tracing::info!(
+            duration_ms = info.duration_ms,
+            width = info.width,
+            height = info.height,
+            codec = %info.codec,
+            expected_frames = expected,
+            "video probed"
+        );
+        record_stage(JobKind::Video, Stage::Probe, timer);
+
+        progress.enter(Stage::Frames).await?;
+        let frames = self
+            .settings
+            .tools
+            .frames(input.path(), &info, self.settings.fps)?;
+        let Scanned { merger, best } = self.scan(job, run, &mut progress, frames, expected).await?;
+
+        progress.enter(Stage::Ocr).await?;
+        let timer = Instant::now();
+        let mut plates = self
+            .event_settings
+            .apply(&job.event_id, merger.into_plates())
+            .await?;
+        best.store(&job.job_id, &mut plates).await;
+        record_stage(JobKind::Video, Stage::Ocr, timer);
+        Ok(Recognised {
+            plates,
+            duration_ms: info.duration_ms,
+        })
+    }
+
+    fn success(job: &MediaJob, found: Recognised) -> Result<Success, RunError> {
+        let body = VideoCompletedBody {
+            video_id: job.media_id.as_str(),
+            job_id: job.job_id.as_str(),
+            plates: &found.plates,
+            duration_ms: found.duration_ms,
+        };
+        let result = serde_json::json!({
+            "plates": found.plates,
+            "durationMs": found.duration_ms,
+        });
+        Success::new(job, &body, result, &found.plates, BibIndex::video)
+    }
 }
