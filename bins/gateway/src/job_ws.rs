@@ -13,17 +13,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use finishline_bus::StreamMessage;
-use finishline_wire::{JobId, JobKind, JobState, JobStatus, MessageName};
+use finishline_bus::{ProgressBus, StreamMessage};
+use finishline_wire::{JobId, JobState, JobStatus, MessageName};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
-use crate::native_ws::{NativeState, answer, refuse, send};
+use crate::native_ws::{NativeState, answer, authorize, close, refuse, send};
 
 /// Watchers of single jobs: each gets the job's messages through a bounded channel; one that
 /// cannot keep up is dropped (its connection closes), never waited for.
@@ -109,28 +109,22 @@ pub async fn upgrade(
     Query(query): Query<JobQuery>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
-) -> Response {
-    let job_id = match JobId::parse(job_id) {
-        Ok(id) => id,
-        Err(err) => return refuse(StatusCode::BAD_REQUEST, "invalid_payload", err.to_string()),
-    };
-    let header_token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let claims = match state.auth.verify(query.token.as_deref().or(header_token)) {
-        Ok(claims) => claims,
-        Err(err) => return refuse(StatusCode::UNAUTHORIZED, "unauthorized", err.to_string()),
-    };
+) -> Result<Response, Response> {
+    let (job_id, claims) = authorize(
+        &state.auth,
+        JobId::parse(job_id),
+        query.token.as_deref(),
+        &headers,
+    )?;
     let status = match state.bus.job_status(&job_id).await {
         Ok(status) => status,
         Err(err) => {
             tracing::error!(error = %err, job_id = %job_id, "job lookup failed");
-            return refuse(
+            return Err(refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "the job store is unavailable; retry later".into(),
-            );
+            ));
         }
     };
     // Someone who may not watch the job learns nothing of it, not even that it exists.
@@ -139,14 +133,15 @@ pub async fn upgrade(
             || (claims.sub.is_some() && claims.sub.as_deref() == s.owner.as_deref())
     });
     if !allowed {
-        return refuse(
+        return Err(refuse(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no job {job_id} (unknown, expired, or not yours to watch)"),
-        );
+        ));
     }
-    ws.max_message_size(64 * 1024)
-        .on_upgrade(move |socket| serve(socket, state, job_id))
+    Ok(ws
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| serve(socket, state, job_id)))
 }
 
 async fn serve(mut socket: WebSocket, state: NativeState, job_id: JobId) {
@@ -155,10 +150,7 @@ async fn serve(mut socket: WebSocket, state: NativeState, job_id: JobId) {
     let mut live = state.gate.jobs.attach(&job_id, id, state.buffer);
     let result = run(&mut socket, &state, &job_id, &mut live).await;
     state.gate.jobs.detach(&job_id, id);
-    if let Err(reason) = result {
-        tracing::debug!(watcher = id, job_id = %job_id, reason, "job websocket closed");
-    }
-    let _ = socket.send(Message::Close(None)).await;
+    close(&mut socket, result, id, &job_id).await;
 }
 
 async fn run(
@@ -167,12 +159,7 @@ async fn run(
     job_id: &JobId,
     live: &mut mpsc::Receiver<StreamMessage>,
 ) -> Result<(), &'static str> {
-    let status = state
-        .bus
-        .job_status(job_id)
-        .await
-        .map_err(|_| "store unavailable")?
-        .ok_or("job expired")?;
+    let status = job_status(&state.bus, job_id).await?;
     // Messages already in the job's history are in the status; later ones come live.
     let mut last = status
         .history
@@ -200,6 +187,18 @@ async fn run(
     }
 }
 
+/// The status of a watched job, or why its connection closes: the store is unavailable, or
+/// the job expired since the upgrade looked it up.
+pub(crate) async fn job_status(
+    bus: &ProgressBus,
+    job_id: &JobId,
+) -> Result<JobStatus, &'static str> {
+    bus.job_status(job_id)
+        .await
+        .map_err(|_| "store unavailable")?
+        .ok_or("job expired")
+}
+
 /// A job as seed 003's status frames show it, kept up to date message by message.
 struct JobView(Map<String, Value>);
 
@@ -223,11 +222,7 @@ impl JobView {
         view.insert("stage".into(), json!(status.stage));
         view.insert("kind".into(), json!(status.kind));
         view.insert("eventId".into(), json!(status.event_id));
-        let media_field = match status.kind {
-            JobKind::Photo => "photoId",
-            JobKind::Video => "videoId",
-        };
-        view.insert(media_field.into(), json!(status.media_id));
+        view.insert(status.kind.id_field().into(), json!(status.media_id));
         view.insert("requestId".into(), json!(status.request_id));
         view.insert("attempts".into(), json!(status.attempts));
         if let Some(result) = &status.result {
@@ -304,6 +299,8 @@ impl JobView {
 
 #[cfg(test)]
 mod tests {
+    use finishline_wire::JobKind;
+
     use super::*;
 
     fn status(state: JobState) -> JobStatus {

@@ -14,7 +14,7 @@ use finishline_wire::EventId;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, Claims, bearer_token};
 use crate::relay::{Gate, native_frame};
 use crate::resume::Resume;
 
@@ -43,41 +43,55 @@ pub(crate) fn refuse(status: StatusCode, code: &str, message: String) -> Respons
         .into_response()
 }
 
+/// The id in a native WebSocket's path and the claims of its token (query `token`, else
+/// `Authorization: Bearer`), or the refusal to answer the upgrade with: 400 for a bad id, 401
+/// for a bad token.
+#[allow(clippy::result_large_err)] // the refusal is the upgrade's whole answer
+pub(crate) fn authorize<Id, E: std::fmt::Display>(
+    auth: &Authenticator,
+    id: Result<Id, E>,
+    query_token: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<(Id, Claims), Response> {
+    let id =
+        id.map_err(|err| refuse(StatusCode::BAD_REQUEST, "invalid_payload", err.to_string()))?;
+    let token = query_token.or_else(|| bearer_token(headers));
+    let claims = auth
+        .verify(token)
+        .map_err(|err| refuse(StatusCode::UNAUTHORIZED, "unauthorized", err.to_string()))?;
+    Ok((id, claims))
+}
+
 pub async fn upgrade(
     State(state): State<NativeState>,
     Path(event_id): Path<String>,
     query: Result<Query<NativeQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
-) -> Response {
+) -> Result<Response, Response> {
     let Ok(Query(query)) = query else {
-        return refuse(
+        return Err(refuse(
             StatusCode::BAD_REQUEST,
             "invalid_payload",
             "since must be a number".into(),
-        );
+        ));
     };
-    let event_id = match EventId::parse(event_id) {
-        Ok(id) => id,
-        Err(err) => return refuse(StatusCode::BAD_REQUEST, "invalid_payload", err.to_string()),
-    };
-    let header_token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let claims = match state.auth.verify(query.token.as_deref().or(header_token)) {
-        Ok(claims) => claims,
-        Err(err) => return refuse(StatusCode::UNAUTHORIZED, "unauthorized", err.to_string()),
-    };
+    let (event_id, claims) = authorize(
+        &state.auth,
+        EventId::parse(event_id),
+        query.token.as_deref(),
+        &headers,
+    )?;
     if !claims.may_watch(event_id.as_str()) {
-        return refuse(
+        return Err(refuse(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!("your token does not allow watching event {event_id}"),
-        );
+        ));
     }
-    ws.max_message_size(64 * 1024)
-        .on_upgrade(move |socket| serve(socket, state, event_id, query.since))
+    Ok(ws
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| serve(socket, state, event_id, query.since)))
 }
 
 async fn serve(mut socket: WebSocket, state: NativeState, event_id: EventId, since: Option<u64>) {
@@ -86,8 +100,19 @@ async fn serve(mut socket: WebSocket, state: NativeState, event_id: EventId, sin
     let mut live = state.gate.attach_native(&event_id, id, state.buffer);
     let result = run(&mut socket, &state, &event_id, since, &mut live).await;
     state.gate.detach_native(&event_id, id);
+    close(&mut socket, result, id, &event_id).await;
+}
+
+/// Ends a native WebSocket (watcher `id` of event or job `of`): logs why, when the server
+/// ended it, and sends the close frame.
+pub(crate) async fn close(
+    socket: &mut WebSocket,
+    result: Result<(), &'static str>,
+    id: u64,
+    of: &(dyn std::fmt::Display + Sync),
+) {
     if let Err(reason) = result {
-        tracing::debug!(subscriber = id, event_id = %event_id, reason, "native websocket closed");
+        tracing::debug!(watcher = id, of = %of, reason, "native websocket closed");
     }
     let _ = socket.send(Message::Close(None)).await;
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use socketioxide::extract::SocketRef;
 
 use super::JobMessage;
-use crate::job_ws::next_watcher_id;
+use crate::job_ws::{job_status, next_watcher_id};
 use crate::socket::{SocketState, is_subscribed};
 
 /// A namespace's mapping of a job's message to its event and payload.
@@ -43,12 +43,7 @@ async fn run(
     map: Mapper,
     live: &mut tokio::sync::mpsc::Receiver<StreamMessage>,
 ) -> Result<(), &'static str> {
-    let status = state
-        .bus
-        .job_status(job_id)
-        .await
-        .map_err(|_| "store unavailable")?
-        .ok_or("job expired")?;
+    let status = job_status(&state.bus, job_id).await?;
     let room = job_room(job_id);
     let mut last = since;
     for entry in &status.history {
