@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
@@ -95,6 +95,21 @@ async fn next_text(ws: &mut Ws) -> anyhow::Result<Option<String>> {
     Ok(None)
 }
 
+/// Reads text frames until `verdict` has one on a packet (the packet awaited, or a refusal);
+/// `closed` says what a server that closes first was waiting for.
+async fn await_packet(
+    ws: &mut Ws,
+    closed: &'static str,
+    verdict: impl Fn(&str) -> Option<anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    loop {
+        let packet = next_text(ws).await?.context(closed)?;
+        if let Some(verdict) = verdict(&packet) {
+            return verdict;
+        }
+    }
+}
+
 /// How far a connection attempt got, and when it got there: when an attempt times out, the
 /// stage alone would blame the last step for time the earlier ones took (one deadline covers
 /// the TCP connect, the upgrade, the open packet, the namespace and the subscribe).
@@ -158,32 +173,30 @@ async fn connect(args: &Args, event_id: &str, stage: &mut Stage) -> anyhow::Resu
     stage.enter("waiting for the namespace connect");
     ws.send(Message::text(format!("40/progress,{auth}")))
         .await?;
-    loop {
-        let packet = next_text(&mut ws)
-            .await?
-            .context("closed during the namespace connect")?;
+    await_packet(&mut ws, "closed during the namespace connect", |packet| {
         if packet.starts_with("40/progress,") {
-            break;
+            Some(Ok(()))
+        } else if packet.starts_with("44/progress,") {
+            Some(Err(anyhow!("namespace connect refused: {packet}")))
+        } else {
+            None
         }
-        if packet.starts_with("44/progress,") {
-            bail!("namespace connect refused: {packet}");
-        }
-    }
+    })
+    .await?;
     stage.enter("waiting for the subscribe ack");
     let subscribe = json!(["subscribe:event", { "eventId": event_id }]);
     ws.send(Message::text(format!("42/progress,1{subscribe}")))
         .await?;
-    loop {
-        let packet = next_text(&mut ws)
-            .await?
-            .context("closed before the subscribe ack")?;
-        if let Some(ack) = packet.strip_prefix("43/progress,1") {
-            if !ack.contains("\"success\":true") {
-                bail!("subscribe refused: {ack}");
-            }
-            return Ok(ws);
-        }
-    }
+    await_packet(&mut ws, "closed before the subscribe ack", |packet| {
+        let ack = packet.strip_prefix("43/progress,1")?;
+        Some(if ack.contains("\"success\":true") {
+            Ok(())
+        } else {
+            Err(anyhow!("subscribe refused: {ack}"))
+        })
+    })
+    .await?;
+    Ok(ws)
 }
 
 /// Reads deliveries until the server closes the connection.
