@@ -1,13 +1,12 @@
 //! Bib recognition end to end: generated race photos go through the HTTP API, the queue and a
 //! worker running the PP-OCR engine, and their bib numbers arrive in the event room; a worker
 //! without models fails photos with `engine_unavailable` instead of reporting them unread.
+//! Each end-to-end test runs on its own [`Rig`] (Redis, a gateway, a worker).
 
 use std::time::Duration;
 
 use finishline_bibgen::{BIB_COLORS, NamedColor, SHIRT_COLORS, Set};
-use finishline_tests::{
-    Gateway, RedisServer, SocketClient, Worker, media_dir, unique_prefix, write_race_photos,
-};
+use finishline_tests::{Rig, media_dir, write_race_photos};
 use serde_json::{Value, json};
 
 /// The colour of `palette` nearest (in RGB) to `hex` (`#rrggbb`), or `None` when `hex` is not
@@ -32,39 +31,22 @@ fn nearest_color(palette: &[NamedColor], hex: &str) -> Option<&'static str> {
         .map(|c| c.name)
 }
 
-async fn enqueue(gateway: &Gateway, event: &str, photos: Value) {
-    let response = reqwest::Client::new()
-        .post(gateway.url(&format!("/v1/events/{event}/photos")))
-        .json(&photos)
-        .send()
-        .await
-        .expect("POST photos");
-    assert_eq!(response.status().as_u16(), 202);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_race_photos_arrive_in_the_room_with_their_bib_numbers_and_colours() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("recognition");
-    let media = media_dir("recognition-media");
-    let truths = write_race_photos(&media, Set::Normal, 4, 21);
-    let gateway = Gateway::start(redis.url(), &prefix).await;
-    let worker = Worker::start(redis.url(), &prefix, &media).await;
+    let rig = Rig::builder("recognition").workers(1).start().await;
     assert!(
-        worker.log().contains("ppocr"),
+        rig.worker().log().contains("ppocr"),
         "the worker uses the ppocr engine (models from deploy/local/install-deps.sh):\n{}",
-        worker.log()
+        rig.worker().log()
     );
-    let client = SocketClient::connect(&gateway.url(""), None).await;
-    let ack = client
-        .call("subscribe:event", json!({ "eventId": "race-bibs" }))
-        .await;
-    assert_eq!(ack["success"], true, "{ack}");
+    let truths = write_race_photos(&rig.media, Set::Normal, 4, 21);
+    let client = rig.subscribed_client("race-bibs").await;
     let photos: Vec<Value> = truths
         .iter()
         .map(|t| json!({ "photoId": t.file.replace(".jpg", ""), "source": { "path": t.file } }))
         .collect();
-    enqueue(&gateway, "race-bibs", json!({ "photos": photos })).await;
+    rig.post_photos("race-bibs", &json!({ "photos": photos }))
+        .await;
     client
         .wait_for("event:completed", Duration::from_secs(90))
         .await;
@@ -151,39 +133,29 @@ async fn generated_race_photos_arrive_in_the_room_with_their_bib_numbers_and_col
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_without_any_ocr_engine_fails_photos_as_engine_unavailable_and_says_why() {
-    let redis = RedisServer::start().await;
-    let prefix = unique_prefix("no-models");
-    let media = media_dir("no-models-media");
     let empty_models = media_dir("no-models-dir");
-    let truths = write_race_photos(&media, Set::Normal, 1, 22);
-    let gateway = Gateway::start(redis.url(), &prefix).await;
     let models_flag = empty_models.display().to_string();
-    let worker = Worker::start_with(
-        redis.url(),
-        &prefix,
-        &media,
-        &[
+    let rig = Rig::builder("no-models")
+        .workers(1)
+        .worker_flags(&[
             "--models-dir",
             &models_flag,
             "--tesseract",
             "/nonexistent/tesseract",
             "--max-attempts",
             "1",
-        ],
-    )
-    .await;
-    assert!(
-        worker.log().contains("engine_unavailable"),
-        "the worker warns at start-up that no OCR engine is available:\n{}",
-        worker.log()
-    );
-    let client = SocketClient::connect(&gateway.url(""), None).await;
-    let ack = client
-        .call("subscribe:event", json!({ "eventId": "race-none" }))
+        ])
+        .start()
         .await;
-    assert_eq!(ack["success"], true, "{ack}");
+    assert!(
+        rig.worker().log().contains("engine_unavailable"),
+        "the worker warns at start-up that no OCR engine is available:\n{}",
+        rig.worker().log()
+    );
+    let truths = write_race_photos(&rig.media, Set::Normal, 1, 22);
+    let client = rig.subscribed_client("race-none").await;
     let photos = json!({ "photoId": "only", "source": { "path": truths[0].file } });
-    enqueue(&gateway, "race-none", photos).await;
+    rig.post_photos("race-none", &photos).await;
     client
         .wait_for("event:completed", Duration::from_secs(60))
         .await;
