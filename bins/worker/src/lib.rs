@@ -137,6 +137,7 @@ impl App {
                 Housekeeper::new(self.conn.clone(), &self.keys, kind).run(
                     Duration::from_secs(1),
                     self.tuning().orphan_after(),
+                    self.config.repair_after,
                     shutdown.clone(),
                 ),
             ));
