@@ -521,4 +521,27 @@ mod tests {
         };
         assert_eq!(not_worn_reason(&round, runner), None);
     }
+
+    #[test]
+    fn a_long_band_open_at_its_corners_needs_a_person_around_it() {
+        let mut band = shape_with_plain_below(1.0);
+        let shape = band.shape.as_mut().unwrap();
+        (shape.patch_width, shape.patch_height, shape.corners) = (4.0, 1.6, 2);
+        let chest = PersonScore {
+            around: 0.1,
+            above: 0.3,
+        };
+        assert_eq!(
+            not_worn_reason(&band, chest),
+            Some("a long band open at its corners with no person around it: a vehicle, not a bib")
+        );
+        let runner = PersonScore {
+            around: 0.4,
+            above: 0.3,
+        };
+        assert_eq!(not_worn_reason(&band, runner), None);
+        // The same proportions on a sheet whose four corners are paper: a wide bib.
+        band.shape.as_mut().unwrap().corners = 4;
+        assert_eq!(not_worn_reason(&band, chest), None);
+    }
 }
