@@ -147,8 +147,14 @@ impl PhotoPipeline for PpOcrPipeline {
             })
             .collect();
         let lines = self.read_lines(photo, &boxes)?;
-        for (_, line) in &lines {
-            tracing::trace!(text = %line.text, "text line read");
+        for (text_box, line) in &lines {
+            tracing::trace!(
+                text = %line.text,
+                corners = ?text_box.corners,
+                score = text_box.score,
+                probabilities = ?line.char_probabilities,
+                "text line read"
+            );
         }
         let mut person_around = |glyphs: &crate::worn::Glyphs| {
             self.person
