@@ -90,7 +90,7 @@ wait_until() {
 
 # ---------------------------------------------------------------- tools
 missing=()
-command -v podman >/dev/null 2>&1 || missing+=(podman)
+type -P podman >/dev/null || missing+=(podman)  # not `command -v`: the podman() wrapper above would answer
 command -v runc >/dev/null 2>&1 || missing+=(runc)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
