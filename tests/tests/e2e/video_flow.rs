@@ -493,36 +493,6 @@ fn token(mut claims: Value) -> String {
     .expect("sign a test token")
 }
 
-/// A video of the generated race photos, each held for 2 s (the last one twice as long).
-fn write_runners_video(media: &std::path::Path, truths: &[finishline_bibgen::GroundTruth]) {
-    let list = media.join("frames.txt");
-    let mut concat = String::new();
-    for truth in truths {
-        concat.push_str(&format!(
-            "file '{}'\nduration 2\n",
-            media.join(&truth.file).display()
-        ));
-    }
-    let last = truths.last().expect("photos");
-    concat.push_str(&format!("file '{}'\n", media.join(&last.file).display()));
-    std::fs::write(&list, concat).expect("concat list");
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "concat", "-safe", "0", "-i"])
-        .arg(&list)
-        .args([
-            "-vf",
-            "fps=10,format=yuv420p",
-            "-c:v",
-            "libx264",
-            "-crf",
-            "18",
-        ])
-        .arg(media.join("runners.mp4"))
-        .status()
-        .expect("ffmpeg is installed (deploy/local/install-deps.sh)");
-    assert!(status.success(), "ffmpeg encoded the video of bibs");
-}
-
 /// Mean absolute difference per channel between `thumbnail` and `photo` scaled to its size.
 fn difference(thumbnail: &image::RgbImage, photo: &std::path::Path) -> f64 {
     let photo = image::open(photo).expect("a generated photo").to_rgb8();
@@ -549,7 +519,7 @@ async fn a_video_of_two_runners_reports_each_bib_when_seen_with_a_thumbnail_serv
     // Two generated race photos, each held for 2 s: the first bib is on screen 0–2 s, the
     // second 2–4 s.
     let truths = finishline_tests::write_race_photos(media, finishline_bibgen::Set::Normal, 2, 41);
-    write_runners_video(media, &truths);
+    finishline_tests::write_runners_video(media, &truths, "runners.mp4");
     let _worker = rig
         .start_worker(&["--video-fps", "2", "--artifacts", &store])
         .await;
