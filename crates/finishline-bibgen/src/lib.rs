@@ -8,6 +8,36 @@
 //! seed and index give the same photo on every machine, so anyone can regenerate a set
 //! (`finishline-bibgen --set normal --n 100 --seed 1 --out dir`).
 
+/// `FromStr` and `Display` for an enum of a few named values (a flag's or a file name's), from
+/// one table: `named_values!(Type, "what", "the expected names", { Variant => "name" | "alias" })`.
+/// Parsing takes the name or an alias; display gives the name.
+macro_rules! named_values {
+    ($ty:ident, $what:literal, $expected:literal, {
+        $($variant:ident => $name:literal $(| $alias:literal)*),+ $(,)?
+    }) => {
+        impl std::str::FromStr for $ty {
+            type Err = String;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                match value {
+                    $($name $(| $alias)* => Ok(Self::$variant),)+
+                    other => Err(format!(
+                        concat!("unknown ", $what, " `{}`; expected ", $expected),
+                        other
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(match self {
+                    $(Self::$variant => $name,)+
+                })
+            }
+        }
+    };
+}
+
 pub mod race;
 mod scene;
 
@@ -51,25 +81,10 @@ pub enum Set {
     Small,
 }
 
-impl std::str::FromStr for Set {
-    type Err = String;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "normal" => Ok(Self::Normal),
-            "small" => Ok(Self::Small),
-            other => Err(format!("unknown set `{other}`; expected normal or small")),
-        }
-    }
-}
-
-impl std::fmt::Display for Set {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Normal => "normal",
-            Self::Small => "small",
-        })
-    }
-}
+named_values!(Set, "set", "normal or small", {
+    Normal => "normal",
+    Small => "small",
+});
 
 /// A colour with a name, for the palettes bibs and shirts are drawn from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

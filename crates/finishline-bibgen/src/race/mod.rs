@@ -41,27 +41,10 @@ pub enum Split {
     Heldout,
 }
 
-impl std::str::FromStr for Split {
-    type Err = String;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "tuning" => Ok(Self::Tuning),
-            "heldout" => Ok(Self::Heldout),
-            other => Err(format!(
-                "unknown split `{other}`; expected tuning or heldout"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Split {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Tuning => "tuning",
-            Self::Heldout => "heldout",
-        })
-    }
-}
+named_values!(Split, "split", "tuning or heldout", {
+    Tuning => "tuning",
+    Heldout => "heldout",
+});
 
 /// What kind of scene a photo shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -77,31 +60,12 @@ pub enum Category {
     BibFree,
 }
 
-impl std::str::FromStr for Category {
-    type Err = String;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "single" => Ok(Self::Single),
-            "distractor" => Ok(Self::Distractor),
-            "multi" => Ok(Self::Multi),
-            "bibfree" | "bib-free" => Ok(Self::BibFree),
-            other => Err(format!(
-                "unknown category `{other}`; expected single, distractor, multi or bibfree"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Category {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Single => "single",
-            Self::Distractor => "distractor",
-            Self::Multi => "multi",
-            Self::BibFree => "bibfree",
-        })
-    }
-}
+named_values!(Category, "category", "single, distractor, multi or bibfree", {
+    Single => "single",
+    Distractor => "distractor",
+    Multi => "multi",
+    BibFree => "bibfree" | "bib-free",
+});
 
 /// The generator of one split.
 pub struct RaceGenerator {
