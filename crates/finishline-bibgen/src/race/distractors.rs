@@ -155,6 +155,22 @@ pub(crate) fn layout(
     }
 }
 
+/// Grey posts `0.2 * th` wide, one at each left edge in `xs`, from `y + h` down to the ground
+/// but at most `most * th` long.
+fn posts_under(image: &mut RgbImage, xs: &[f32], y: f32, h: f32, th: f32, most: f32) {
+    let ground = image.height() as f32;
+    for &px in xs {
+        rect(
+            image,
+            px,
+            y + h,
+            0.2 * th,
+            (ground - y - h).min(most * th),
+            [128, 130, 134],
+        );
+    }
+}
+
 fn rect(image: &mut RgbImage, x: f32, y: f32, w: f32, h: f32, color: [u8; 3]) {
     if w >= 1.0 && h >= 1.0 {
         draw_filled_rect_mut(
@@ -170,8 +186,6 @@ impl Sign {
     /// Draws the sign with its object's top-left at (x, y).
     pub fn draw(&self, rng: &mut StdRng, image: &mut RgbImage, x: f32, y: f32) -> Distractor {
         let (w, h, th) = (self.w, self.h, self.th);
-        let pole = [128, 130, 134];
-        let ground = image.height() as f32;
         let plate_colors: &[[u8; 3]] = &[
             [24, 84, 190],
             [236, 110, 20],
@@ -194,16 +208,7 @@ impl Sign {
                 } else {
                     vec![x + 0.1 * w, x + 0.9 * w - 0.2 * th]
                 };
-                for px in posts {
-                    rect(
-                        image,
-                        px,
-                        y + h,
-                        0.2 * th,
-                        (ground - y - h).min(4.0 * th),
-                        pole,
-                    );
-                }
+                posts_under(image, &posts, y, h, th, 4.0);
                 if self.kind == "street-sign" {
                     rect(
                         image,
@@ -217,14 +222,7 @@ impl Sign {
                 rect(image, x, y, w, h, plate);
             }
             "speed-sign" => {
-                rect(
-                    image,
-                    x + w / 2.0 - 0.1 * th,
-                    y + h / 2.0,
-                    0.2 * th,
-                    (ground - y - h / 2.0).min(4.0 * th),
-                    pole,
-                );
+                posts_under(image, &[x + w / 2.0 - 0.1 * th], y, h / 2.0, th, 4.0);
                 let (cx, cy, r) = ((x + w / 2.0) as i32, (y + h / 2.0) as i32, (w / 2.0) as i32);
                 draw_filled_circle_mut(image, (cx, cy), r, Rgb([206, 24, 30]));
                 draw_filled_circle_mut(
@@ -235,22 +233,8 @@ impl Sign {
                 );
             }
             "clock" => {
-                rect(
-                    image,
-                    x + 0.1 * w,
-                    y + h,
-                    0.2 * th,
-                    (ground - y - h).min(3.0 * th),
-                    pole,
-                );
-                rect(
-                    image,
-                    x + 0.9 * w - 0.2 * th,
-                    y + h,
-                    0.2 * th,
-                    (ground - y - h).min(3.0 * th),
-                    pole,
-                );
+                let posts = [x + 0.1 * w, x + 0.9 * w - 0.2 * th];
+                posts_under(image, &posts, y, h, th, 3.0);
                 rect(
                     image,
                     x - 0.1 * th,
