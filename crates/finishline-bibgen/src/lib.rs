@@ -159,14 +159,8 @@ pub const SHIRT_COLORS: &[NamedColor] = &[
     },
 ];
 
-/// An axis-aligned box in photo pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BibBox {
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
-}
+/// An axis-aligned box in photo pixels: the wire's box, so truth and reads compare directly.
+pub use finishline_wire::BoundingBox as BibBox;
 
 /// What is in a generated photo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -128,7 +128,7 @@ impl MessageName {
 }
 
 /// An axis-aligned box in pixels of the (orientation-corrected) photo.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BoundingBox {
     pub x: u32,
     pub y: u32,
