@@ -27,20 +27,28 @@ pub trait BibRead {
         Self: Sized;
 }
 
+/// The [`BibRead`] methods that only touch the fields both read types name alike: `number`,
+/// `confidence` and `corrected_from`.
+macro_rules! read_fields {
+    () => {
+        fn number(&self) -> u64 {
+            self.number
+        }
+
+        fn confidence(&self) -> f32 {
+            self.confidence
+        }
+
+        fn correct_to(&mut self, listed: u64) {
+            self.corrected_from = Some(self.number);
+            self.number = listed;
+            self.confidence *= CORRECTION_FACTOR;
+        }
+    };
+}
+
 impl BibRead for Plate {
-    fn number(&self) -> u64 {
-        self.number
-    }
-
-    fn confidence(&self) -> f32 {
-        self.confidence
-    }
-
-    fn correct_to(&mut self, listed: u64) {
-        self.corrected_from = Some(self.number);
-        self.number = listed;
-        self.confidence *= CORRECTION_FACTOR;
-    }
+    read_fields!();
 
     fn absorb(&mut self, other: Self) {
         if other.confidence > self.confidence {
@@ -55,19 +63,7 @@ impl BibRead for Plate {
 }
 
 impl BibRead for VideoPlate {
-    fn number(&self) -> u64 {
-        self.number
-    }
-
-    fn confidence(&self) -> f32 {
-        self.confidence
-    }
-
-    fn correct_to(&mut self, listed: u64) {
-        self.corrected_from = Some(self.number);
-        self.number = listed;
-        self.confidence *= CORRECTION_FACTOR;
-    }
+    read_fields!();
 
     /// The bib was on screen whenever either read saw it.
     fn absorb(&mut self, other: Self) {
