@@ -23,25 +23,13 @@ pub fn dominant_colors(image: &RgbImage, k: usize) -> Vec<ColorShare> {
         return Vec::new();
     }
     let sample = downscale(image);
-    let lab: Vec<Lab> = sample
-        .chunks_exact(3)
-        .map(|p| {
-            Srgb::new(p[0], p[1], p[2])
-                .into_format::<f32>()
-                .into_linear()
-                .into_color()
-        })
-        .collect();
-    let result = get_kmeans_hamerly(k.min(lab.len()), 20, 0.5, false, &lab, 0x5eed);
-    let mut colors: Vec<ColorShare> = Lab::sort_indexed_colors(&result.centroids, &result.indices)
+    let pixels = sample.chunks_exact(3).map(|p| [p[0], p[1], p[2]]);
+    let mut colors: Vec<ColorShare> = lab_clusters(pixels, k)
         .into_iter()
-        .filter(|c| c.percentage >= MIN_SHARE)
-        .map(|c| {
-            let rgb: Srgb<u8> = Srgb::from_linear(palette::LinSrgb::from_color(c.centroid));
-            ColorShare {
-                hex: hex_of([rgb.red, rgb.green, rgb.blue]),
-                share: (c.percentage * 1000.0).round() / 1000.0,
-            }
+        .filter(|(_, share)| *share >= MIN_SHARE)
+        .map(|(lab, share)| ColorShare {
+            hex: hex(lab),
+            share: (share * 1000.0).round() / 1000.0,
         })
         .collect();
     colors.sort_by(|a, b| b.share.total_cmp(&a.share));
@@ -50,11 +38,15 @@ pub fn dominant_colors(image: &RgbImage, k: usize) -> Vec<ColorShare> {
 
 /// Lab clusters of some pixels, largest first: (centroid, share).
 fn clusters(pixels: &[[u8; 3]], k: usize) -> Vec<(Lab, f32)> {
-    if pixels.is_empty() {
-        return Vec::new();
-    }
+    let mut found = lab_clusters(pixels.iter().copied(), k);
+    found.sort_by(|a, b| b.1.total_cmp(&a.1));
+    found
+}
+
+/// k-means (seeded, so repeatable) of some pixels in CIE Lab: (centroid, share), in
+/// the order of kmeans_colors' `sort_indexed_colors`; none for no pixels.
+fn lab_clusters(pixels: impl Iterator<Item = [u8; 3]>, k: usize) -> Vec<(Lab, f32)> {
     let lab: Vec<Lab> = pixels
-        .iter()
         .map(|p| {
             Srgb::new(p[0], p[1], p[2])
                 .into_format::<f32>()
@@ -62,13 +54,14 @@ fn clusters(pixels: &[[u8; 3]], k: usize) -> Vec<(Lab, f32)> {
                 .into_color()
         })
         .collect();
+    if lab.is_empty() {
+        return Vec::new();
+    }
     let result = get_kmeans_hamerly(k.min(lab.len()), 20, 0.5, false, &lab, 0x5eed);
-    let mut found: Vec<(Lab, f32)> = Lab::sort_indexed_colors(&result.centroids, &result.indices)
+    Lab::sort_indexed_colors(&result.centroids, &result.indices)
         .into_iter()
         .map(|c| (c.centroid, c.percentage))
-        .collect();
-    found.sort_by(|a, b| b.1.total_cmp(&a.1));
-    found
+        .collect()
 }
 
 fn lab_distance(a: &Lab, b: &Lab) -> f32 {
