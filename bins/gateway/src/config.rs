@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use finishline_service::{LogArgs, RedisArgs, RetentionArgs, parse_duration};
+use finishline_service::{ServiceArgs, parse_duration};
 
 /// Serves the HTTP API (enqueue, snapshots, health) and relays every progress message from
 /// Redis to the Socket.IO rooms `event:<eventId>` of namespace /progress.
@@ -12,13 +12,7 @@ use finishline_service::{LogArgs, RedisArgs, RetentionArgs, parse_duration};
 #[command(name = "finishline-gateway", version)]
 pub struct Config {
     #[command(flatten)]
-    pub redis: RedisArgs,
-
-    #[command(flatten)]
-    pub retention: RetentionArgs,
-
-    #[command(flatten)]
-    pub log: LogArgs,
+    pub service: ServiceArgs,
 
     /// Where the workers store photo thumbnails: a local folder as file:///path
     #[arg(long, env = "FINISHLINE_ARTIFACTS", default_value = finishline_artifacts::DEFAULT_ARTIFACTS)]

@@ -129,15 +129,17 @@ impl App {
         let authenticator = authenticator(&config)?;
         let metrics_handle = finishline_service::init_metrics()?;
         let conn =
-            finishline_service::connect_redis(&config.redis, Duration::from_secs(10)).await?;
+            finishline_service::connect_redis(&config.service.redis, Duration::from_secs(10))
+                .await?;
         let tail_conn =
-            finishline_service::connect_redis(&config.redis, Duration::from_secs(30)).await?;
-        let keys = Keys::new(&config.redis.key_prefix);
-        let limits = config.retention.bus_limits();
+            finishline_service::connect_redis(&config.service.redis, Duration::from_secs(30))
+                .await?;
+        let keys = Keys::new(&config.service.redis.key_prefix);
+        let limits = config.service.retention.bus_limits();
         let bus = ProgressBus::new(conn.clone(), keys.clone(), limits);
         // --durability replicated: the 202 waits for a replica (WAIT 1) or becomes a 503.
         let producer = Producer::new(
-            conn.with_durability(config.redis.durability()),
+            conn.with_durability(config.service.redis.durability()),
             keys.clone(),
             ProducerConfig {
                 limits,
@@ -241,8 +243,8 @@ impl App {
         let addr = self.local_addr()?;
         tracing::info!(
             %addr,
-            redis = %self.config.redis.redacted_url(),
-            prefix = %self.config.redis.key_prefix,
+            redis = %self.config.service.redis.redacted_url(),
+            prefix = %self.config.service.redis.key_prefix,
             "gateway listening; Socket.IO namespaces /progress, /file-processing, /jobs, /queue"
         );
         let relay = tokio::spawn(relay::run_relay(

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use finishline_service::{LogArgs, RedisArgs, RetentionArgs, parse_duration};
+use finishline_service::{ServiceArgs, parse_duration};
 use finishline_wire::JobKind;
 
 /// Consumes photo and video jobs from Redis, runs detection → ocr → color on each photo and
@@ -14,13 +14,7 @@ use finishline_wire::JobKind;
 #[command(name = "finishline-worker", version)]
 pub struct Config {
     #[command(flatten)]
-    pub redis: RedisArgs,
-
-    #[command(flatten)]
-    pub retention: RetentionArgs,
-
-    #[command(flatten)]
-    pub log: LogArgs,
+    pub service: ServiceArgs,
 
     /// Folder that `{ path }` sources are resolved under; paths that leave it are refused
     #[arg(long, env = "FINISHLINE_MEDIA_ROOT", default_value = "./media")]

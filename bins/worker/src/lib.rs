@@ -65,14 +65,15 @@ impl App {
             tracing::info!(ffmpeg = %version, "video tools found");
         }
         let conn =
-            finishline_service::connect_redis(&config.redis, Duration::from_secs(10)).await?;
-        let keys = Keys::new(&config.redis.key_prefix);
-        let limits = config.retention.bus_limits();
+            finishline_service::connect_redis(&config.service.redis, Duration::from_secs(10))
+                .await?;
+        let keys = Keys::new(&config.service.redis.key_prefix);
+        let limits = config.service.retention.bus_limits();
         // --durability replicated: every batch of the bus writer (job starts and ends, each
         // ending's settle) waits for a replica (WAIT 1); a batch no replica took fails and the
         // job's end is retried.
         let bus = ProgressBus::new(
-            conn.with_durability(config.redis.durability()),
+            conn.with_durability(config.service.redis.durability()),
             keys.clone(),
             limits,
         );
@@ -109,7 +110,7 @@ impl App {
         let queues: Vec<&str> = self.kinds.iter().map(|k| k.queue_name()).collect();
         tracing::info!(
             worker = %self.base_name,
-            redis = %self.config.redis.redacted_url(),
+            redis = %self.config.service.redis.redacted_url(),
             prefix = %self.keys.prefix(),
             pipeline = self.processor.pipeline_name(),
             concurrency = self.config.concurrency,

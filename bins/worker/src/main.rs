@@ -15,6 +15,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let log = config.log.clone();
+    let log = config.service.log.clone();
     finishline_service::serve(&log, App::build(config), App::run).await
 }

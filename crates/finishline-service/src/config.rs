@@ -5,6 +5,20 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+/// The flags every finishline binary starts with: Redis, retention and logging, in that
+/// order in `--help`. Each binary flattens it into its own `Config`.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceArgs {
+    #[command(flatten)]
+    pub redis: RedisArgs,
+
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
 /// Where Redis is and which keys are ours.
 #[derive(Debug, Clone, Args)]
 pub struct RedisArgs {

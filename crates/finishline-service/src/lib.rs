@@ -10,7 +10,8 @@ mod shutdown;
 mod telemetry;
 
 pub use config::{
-    DurabilityMode, LogArgs, LogFormat, RedisArgs, RetentionArgs, parse_duration, redact_url,
+    DurabilityMode, LogArgs, LogFormat, RedisArgs, RetentionArgs, ServiceArgs, parse_duration,
+    redact_url,
 };
 pub use finishline_redis::{Durability, RedisConn, Topology, is_not_replicated};
 pub use health::{Readiness, health_routes};
