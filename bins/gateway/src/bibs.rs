@@ -59,7 +59,8 @@ pub(crate) fn parse_number(raw: &str, what: &str) -> Result<u64, ApiError> {
     })
 }
 
-fn parse_limit(raw: Option<&str>, default: usize) -> Result<usize, ApiError> {
+/// A page size from `?limit=`: `default` when absent, else 1 to [`MAX_BIB_PAGE`].
+pub(crate) fn parse_limit(raw: Option<&str>, default: usize) -> Result<usize, ApiError> {
     let Some(raw) = raw else {
         return Ok(default);
     };

@@ -12,12 +12,13 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use finishline_bus::{BusError, MAX_BIB_PAGE, ProgressBus};
+use finishline_bus::{BusError, ProgressBus};
 use finishline_wire::{EventId, JobId, JobKind};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::auth::Claims;
+use crate::bibs::parse_limit;
 use crate::http::{ApiError, ApiPath, ApiQuery, HttpState, require_reader};
 
 /// Photos per page when the client does not say.
@@ -58,16 +59,6 @@ struct PhotoPage {
     next_cursor: Option<String>,
 }
 
-fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
-    let Some(raw) = raw else {
-        return Ok(DEFAULT_PHOTOS);
-    };
-    raw.parse::<usize>()
-        .ok()
-        .filter(|n| (1..=MAX_BIB_PAGE).contains(n))
-        .ok_or_else(|| ApiError::invalid(format!("limit must be 1 to {MAX_BIB_PAGE}, not {raw:?}")))
-}
-
 fn parse_cursor(raw: Option<&str>) -> Result<u64, ApiError> {
     match raw {
         None => Ok(0),
@@ -87,7 +78,7 @@ async fn list_photos(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<PhotoPage>, ApiError> {
     require_reader(&claims, &event_id)?;
-    let limit = parse_limit(query.limit.as_deref())?;
+    let limit = parse_limit(query.limit.as_deref(), DEFAULT_PHOTOS)?;
     let cursor = parse_cursor(query.cursor.as_deref())?;
     let (pairs, next) = scan_media(&state.bus, &event_id, cursor, limit).await?;
     let photos = read_jobs(&state.bus, pairs).await?;
@@ -173,10 +164,10 @@ mod tests {
 
     #[test]
     fn limits_and_cursors_are_checked() {
-        assert_eq!(parse_limit(None).unwrap(), DEFAULT_PHOTOS);
-        assert_eq!(parse_limit(Some("1000")).unwrap(), 1000);
+        assert_eq!(parse_limit(None, DEFAULT_PHOTOS).unwrap(), DEFAULT_PHOTOS);
+        assert_eq!(parse_limit(Some("1000"), DEFAULT_PHOTOS).unwrap(), 1000);
         for bad in ["0", "1001", "x", "-3"] {
-            assert!(parse_limit(Some(bad)).is_err(), "{bad}");
+            assert!(parse_limit(Some(bad), DEFAULT_PHOTOS).is_err(), "{bad}");
         }
         assert_eq!(parse_cursor(None).unwrap(), 0);
         assert_eq!(parse_cursor(Some("17")).unwrap(), 17);
