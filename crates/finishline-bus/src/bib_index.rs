@@ -46,20 +46,7 @@ impl BibIndex {
         job_id: &str,
         plates: &[Plate],
     ) -> Result<Self, BusError> {
-        let sightings = photo_sightings(photo_id, job_id, plates)
-            .into_iter()
-            .map(|(number, photo)| {
-                Ok((
-                    number,
-                    "p",
-                    serde_json::to_string(&photo).map_err(encode_error)?,
-                ))
-            })
-            .collect::<Result<_, BusError>>()?;
-        Ok(Self {
-            event_id,
-            sightings,
-        })
+        Self::encoded(event_id, "p", photo_sightings(photo_id, job_id, plates))
     }
 
     /// The sightings of a completed video: one per number.
@@ -72,14 +59,20 @@ impl BibIndex {
         job_id: &str,
         plates: &[VideoPlate],
     ) -> Result<Self, BusError> {
-        let sightings = video_sightings(video_id, job_id, plates)
+        Self::encoded(event_id, "v", video_sightings(video_id, job_id, plates))
+    }
+
+    /// One sighting per number, of `kind` (`p` or `v`), each encoded as JSON.
+    fn encoded<T: serde::Serialize>(
+        event_id: EventId,
+        kind: &'static str,
+        sightings: Vec<(u64, T)>,
+    ) -> Result<Self, BusError> {
+        let sightings = sightings
             .into_iter()
-            .map(|(number, video)| {
-                Ok((
-                    number,
-                    "v",
-                    serde_json::to_string(&video).map_err(encode_error)?,
-                ))
+            .map(|(number, sighting)| {
+                let json = serde_json::to_string(&sighting).map_err(encode_error)?;
+                Ok((number, kind, json))
             })
             .collect::<Result<_, BusError>>()?;
         Ok(Self {
