@@ -153,45 +153,17 @@ fn encode(bus: &ProgressBus, events: &JobEvents, ops: &[Op]) -> Plan {
     let event_of = |job_id| events.get(job_id).flatten();
     for op in ops {
         let route = match op {
-            Op::Start { job_id, ts, .. } => match event_of(job_id) {
-                Some(event_id) => {
-                    let event = keys.event_keys(event_id);
-                    let b = batch_for(&mut plan, &event);
-                    plan.batches[b].start(&event, &keys.job_keys(job_id), ts);
-                    Route::Sent(b)
-                }
-                None => Route::UnknownJob,
-            },
-            Op::Progress { job_id, .. } => match event_of(job_id) {
-                Some(event_id) => {
-                    let event = keys.event_keys(event_id);
-                    let b = batch_for(&mut plan, &event);
-                    encode_progress(keys, &mut plan.batches[b], &event, op);
-                    Route::Sent(b)
-                }
-                None => Route::UnknownJob,
-            },
-            Op::Finish { job_id, ack, .. } => {
-                let route = match event_of(job_id) {
+            Op::Start { job_id, .. } | Op::Progress { job_id, .. } | Op::Finish { job_id, .. } => {
+                match event_of(job_id) {
                     Some(event_id) => {
                         let event = keys.event_keys(event_id);
                         let b = batch_for(&mut plan, &event);
-                        encode_finish(keys, &mut plan.batches[b], &event, op);
+                        encode_job_op(keys, &mut plan.batches[b], &event, op);
                         Route::Sent(b)
                     }
-                    // The job is gone: its delivery is settled all the same.
+                    // The job is gone: a finish's delivery is settled all the same (below).
                     None => Route::UnknownJob,
-                };
-                if let Some(ack) = ack {
-                    plan.settles.push(PendingSettle {
-                        ack: ack.clone(),
-                        after: match route {
-                            Route::Sent(b) => Some(b),
-                            _ => None,
-                        },
-                    });
                 }
-                route
             }
             Op::Ack(ack) => {
                 plan.settles.push(PendingSettle {
@@ -202,9 +174,28 @@ fn encode(bus: &ProgressBus, events: &JobEvents, ops: &[Op]) -> Plan {
             }
             Op::Barrier { .. } => Route::Local,
         };
+        if let Op::Finish { ack: Some(ack), .. } = op {
+            plan.settles.push(PendingSettle {
+                ack: ack.clone(),
+                after: match route {
+                    Route::Sent(b) => Some(b),
+                    _ => None,
+                },
+            });
+        }
         plan.routes.push(route);
     }
     plan
+}
+
+/// Adds a job's operation (a start, a progress message or an end) to its group's batch.
+fn encode_job_op(keys: &Keys, batch: &mut Batch, event: &EventKeys, op: &Op) {
+    match op {
+        Op::Start { job_id, ts, .. } => batch.start(event, &keys.job_keys(job_id), ts),
+        Op::Progress { .. } => encode_progress(keys, batch, event, op),
+        Op::Finish { .. } => encode_finish(keys, batch, event, op),
+        Op::Ack(_) | Op::Barrier { .. } => {}
+    }
 }
 
 /// Adds a progress message (an `Op::Progress`) to its group's batch.
