@@ -108,7 +108,10 @@ impl BusWriter {
             .map_err(|_| BusError::Unavailable("the bus writer has stopped".to_owned()))
     }
 
-    async fn wait<T>(rx: oneshot::Receiver<Result<T, BusError>>) -> Result<T, BusError> {
+    /// Queues the operation `op` builds around a reply channel and waits for the answer.
+    async fn ask<T>(&self, op: impl FnOnce(Reply<T>) -> Op) -> Result<T, BusError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(op(reply)).await?;
         rx.await
             .map_err(|_| BusError::Unavailable("the bus writer has stopped".to_owned()))?
     }
@@ -119,14 +122,12 @@ impl BusWriter {
     /// # Errors
     /// Fails when Redis cannot be reached.
     pub async fn start_run(&self, job_id: &JobId) -> Result<RunOutcome, BusError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Op::Start {
+        self.ask(|reply| Op::Start {
             job_id: job_id.clone(),
             ts: now_rfc3339(),
             reply,
         })
-        .await?;
-        Self::wait(rx).await
+        .await
     }
 
     /// Publishes a progress message and waits for Redis' verdict: its `seq`, or `None` when
@@ -141,10 +142,8 @@ impl BusWriter {
         run: u64,
         message: Progress,
     ) -> Result<Option<u64>, BusError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(progress_op(job_id, run, message, Some(reply), false))
-            .await?;
-        Self::wait(rx).await
+        self.ask(|reply| progress_op(job_id, run, message, Some(reply), false))
+            .await
     }
 
     /// Queues a progress message without waiting for it: under load a newer operation of the
@@ -192,8 +191,7 @@ impl BusWriter {
         ack: Option<Ack>,
         index: Option<BibIndex>,
     ) -> Result<bool, BusError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Op::Finish {
+        self.ask(|reply| Op::Finish {
             job_id: job_id.clone(),
             run: run.unwrap_or(0),
             state: finish.state,
@@ -206,8 +204,7 @@ impl BusWriter {
             index,
             reply,
         })
-        .await?;
-        Self::wait(rx).await
+        .await
     }
 
     /// Settles a delivery after every operation sent before it, without waiting.
