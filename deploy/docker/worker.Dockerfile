@@ -29,7 +29,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 # hub); install-models.sh converts the person model with a few pinned Python packages.
 FROM ${PYTHON_IMAGE} AS models
 WORKDIR /src
-COPY deploy/local/install-models.sh deploy/local/tflite_to_onnx.py deploy/local/quantize_detector.py deploy/local/
+COPY deploy/local/install-models.sh deploy/local/find-pip.sh deploy/local/tflite_to_onnx.py deploy/local/quantize_detector.py deploy/local/
 RUN apt-get update && apt-get install -y --no-install-recommends unzip \
  && FINISHLINE_MODELS_DIR=/models deploy/local/install-models.sh
 

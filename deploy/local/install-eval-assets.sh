@@ -45,18 +45,7 @@ for f in "${SKIMAGE_FILES[@]}"; do [ -s "$SKIMAGE_DIR/$f" ] || all_present=0; do
 if [ "$all_present" = 1 ]; then
   exit 0
 fi
-PIP=""
-for candidate in pip3 pip; do
-  if command -v "$candidate" >/dev/null 2>&1; then PIP="$candidate"; break; fi
-done
-if [ -z "$PIP" ]; then
-  if python3 -m pip --version >/dev/null 2>&1; then PIP="python3 -m pip"; else
-    echo "==> installing Debian package: python3-pip"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
-    PIP="pip3"
-  fi
-fi
+. deploy/local/find-pip.sh
 mkdir -p "$CACHE_DIR" "$SKIMAGE_DIR"
 if [ ! -s "$CACHE_DIR/$SKIMAGE_WHEEL" ]; then
   echo "==> downloading the scikit-image wheel (its sample photographs) from PyPI into $CACHE_DIR"

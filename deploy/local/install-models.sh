@@ -42,19 +42,7 @@ if ! command -v unzip >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq unzip >/dev/null
 fi
-PIP=""
-for candidate in pip3 pip; do
-  if command -v "$candidate" >/dev/null 2>&1; then PIP="$candidate"; break; fi
-done
-if [ -z "$PIP" ]; then
-  if python3 -m pip --version >/dev/null 2>&1; then PIP="python3 -m pip"; else
-    SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    echo "==> installing Debian package: python3-pip"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
-    PIP="pip3"
-  fi
-fi
+. deploy/local/find-pip.sh
 
 mkdir -p "$CACHE_DIR" "$MODELS_DIR"
 if [ ! -s "$CACHE_DIR/$RAPIDOCR_WHEEL" ] || [ ! -s "$CACHE_DIR/$ORT_WHEEL" ]; then

@@ -1,0 +1,16 @@
+# Sourced (from the repository root) by the install scripts that fetch wheels from PyPI: sets
+# PIP to a pip that runs (pip3, pip or python3 -m pip), installing Debian's python3-pip when
+# there is none.
+PIP=""
+for candidate in pip3 pip; do
+  if command -v "$candidate" >/dev/null 2>&1; then PIP="$candidate"; break; fi
+done
+if [ -z "$PIP" ]; then
+  if python3 -m pip --version >/dev/null 2>&1; then PIP="python3 -m pip"; else
+    SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    echo "==> installing Debian package: python3-pip"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
+    PIP="pip3"
+  fi
+fi
