@@ -12,8 +12,15 @@
     eventId: null, socket: null, lastSeq: 0, seqs: [], photos: new Map(), videos: new Map(),
     counts: null, token: null,
   };
-  // Exposed for tests and debugging (never holds the token).
-  window.__finishline = { state, get socket() { return state.socket; } };
+  // A new element with an optional class and text; grid.js, videos.js and search.js use it.
+  function el(tag, cls, value) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (value !== undefined) node.textContent = value;
+    return node;
+  }
+  // Exposed for tests and debugging (never holds the token), and el for the other scripts.
+  window.__finishline = { state, el, get socket() { return state.socket; } };
 
   function takeTokenFromUrl() {
     const url = new URL(window.location.href);

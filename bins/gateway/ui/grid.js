@@ -23,12 +23,7 @@
   const images = new Map(); // thumbnail path → object URL (fetched with the token)
   fl.grid = grid;
 
-  function el(tag, cls, value) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (value !== undefined) node.textContent = value;
-    return node;
-  }
+  const el = fl.el;
 
   /// The thumbnail as an <img>: with a token it is fetched with the Authorization header and
   /// shown from an object URL (an <img src> cannot send the header).

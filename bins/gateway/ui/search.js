@@ -10,12 +10,7 @@
   // Exposed for tests and debugging.
   window.__finishline.search = search;
 
-  function text(tag, cls, value) {
-    const el = document.createElement(tag);
-    if (cls) el.className = cls;
-    if (value !== undefined) el.textContent = value;
-    return el;
-  }
+  const text = window.__finishline.el;
 
   async function getJson(path) {
     const headers = {};

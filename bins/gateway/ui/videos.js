@@ -11,12 +11,7 @@
   const videos = {};
   fl.videos = videos;
 
-  function el(tag, cls, value) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (value !== undefined) node.textContent = value;
-    return node;
-  }
+  const el = fl.el;
 
   const seconds = (ms) => (ms / 1000).toFixed(1) + " s";
 
