@@ -18,12 +18,13 @@
 use finishline_wire::{EventId, JobId, JobKind, MediaId, MessageName, job_room};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use socketioxide::ParserError;
 use socketioxide::SocketIo;
-use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, SocketRef};
 
 use super::{Connected, JobMessage, emit_to, may_follow};
 use crate::auth::Claims;
-use crate::socket::{SocketState, claims, note_subscription, over_limits};
+use crate::socket::{SocketState, claims, note_subscription, on_request, over_limits};
 
 pub const NAMESPACE: &str = "/file-processing";
 
@@ -31,8 +32,15 @@ pub static CONNECTED: Connected = Connected::new();
 
 /// This namespace's handlers, registered by its connect middleware (see [`super::register`]).
 pub fn setup(socket: &SocketRef, _claims: &Claims) {
-    socket.on("subscribe:file", subscribe);
-    socket.on("unsubscribe:file", unsubscribe);
+    let invalid = |socket: &SocketRef, ack, err: ParserError| {
+        let message = format!("{err}; expected a payload like {{ \"fileId\": \"v1\" }}");
+        refuse(socket, ack, "invalid_payload", message);
+    };
+    on_request(socket, "subscribe:file", invalid, subscribe);
+    let invalid = |socket: &SocketRef, ack, err: ParserError| {
+        refuse(socket, ack, "invalid_payload", err.to_string());
+    };
+    on_request(socket, "unsubscribe:file", invalid, unsubscribe);
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,19 +97,7 @@ async fn resolve(
     Ok(None)
 }
 
-async fn subscribe(
-    socket: SocketRef,
-    TryData(payload): TryData<FileRequest>,
-    ack: AckSender,
-    State(state): State<SocketState>,
-) {
-    let request = match payload {
-        Ok(request) => request,
-        Err(err) => {
-            let message = format!("{err}; expected a payload like {{ \"fileId\": \"v1\" }}");
-            return refuse(&socket, ack, "invalid_payload", message);
-        }
-    };
+async fn subscribe(socket: SocketRef, state: SocketState, request: FileRequest, ack: AckSender) {
     let status = match resolve(&state, &socket, &request).await {
         Ok(status) => status,
         Err(err) => {
@@ -140,16 +136,7 @@ async fn subscribe(
     let _ = socket.emit("subscribed", &subscribed);
 }
 
-async fn unsubscribe(
-    socket: SocketRef,
-    TryData(payload): TryData<FileRequest>,
-    ack: AckSender,
-    State(state): State<SocketState>,
-) {
-    let request = match payload {
-        Ok(request) => request,
-        Err(err) => return refuse(&socket, ack, "invalid_payload", err.to_string()),
-    };
+async fn unsubscribe(socket: SocketRef, state: SocketState, request: FileRequest, ack: AckSender) {
     if let Ok(Some(status)) = resolve(&state, &socket, &request).await {
         let room = job_room(&status.job_id);
         socket.leave(room.clone());

@@ -3,9 +3,11 @@
 
 use finishline_wire::{EventId, EventSnapshot, event_room};
 use serde::{Deserialize, Serialize};
-use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, SocketRef};
 
-use super::{SocketState, claims, failure, invalid_payload, note_subscription, over_limits};
+use super::{
+    SocketState, claims, failure, invalid_payload_ack, note_subscription, on_request, over_limits,
+};
 use crate::resume::Resume;
 
 #[derive(Debug, Deserialize)]
@@ -33,26 +35,23 @@ struct SubscribeAck<'a> {
 
 /// Registers `subscribe:event` and `unsubscribe:event` on a socket of `/progress`.
 pub(super) fn register(socket: &SocketRef) {
-    socket.on("subscribe:event", subscribe);
-    socket.on("unsubscribe:event", unsubscribe);
+    let example = r#"{ "eventId": "evt_1", "since": 42 }"#;
+    on_request(
+        socket,
+        "subscribe:event",
+        invalid_payload_ack(example),
+        subscribe,
+    );
+    let example = r#"{ "eventId": "evt_1" }"#;
+    on_request(
+        socket,
+        "unsubscribe:event",
+        invalid_payload_ack(example),
+        unsubscribe,
+    );
 }
 
-async fn subscribe(
-    socket: SocketRef,
-    TryData(payload): TryData<SubscribeEvent>,
-    ack: AckSender,
-    State(state): State<SocketState>,
-) {
-    let request = match payload {
-        Ok(request) => request,
-        Err(err) => {
-            let _ = ack.send(&invalid_payload(
-                &err,
-                r#"{ "eventId": "evt_1", "since": 42 }"#,
-            ));
-            return;
-        }
-    };
+async fn subscribe(socket: SocketRef, state: SocketState, request: SubscribeEvent, ack: AckSender) {
     if let Some(refusal) = over_limits(&socket, &state.limits, &event_room(&request.event_id)) {
         let _ = ack.send(&failure("rate_limited", refusal));
         return;
@@ -115,19 +114,12 @@ async fn subscribe(
 
 async fn unsubscribe(
     socket: SocketRef,
-    TryData(payload): TryData<UnsubscribeEvent>,
+    state: SocketState,
+    request: UnsubscribeEvent,
     ack: AckSender,
-    State(state): State<SocketState>,
 ) {
-    match payload {
-        Ok(request) => {
-            socket.leave(event_room(&request.event_id));
-            note_subscription(&socket, &event_room(&request.event_id), false);
-            state.gate.forget(socket.id).await;
-            let _ = ack.send(&serde_json::json!({ "success": true }));
-        }
-        Err(err) => {
-            let _ = ack.send(&invalid_payload(&err, r#"{ "eventId": "evt_1" }"#));
-        }
-    }
+    socket.leave(event_room(&request.event_id));
+    note_subscription(&socket, &event_room(&request.event_id), false);
+    state.gate.forget(socket.id).await;
+    let _ = ack.send(&serde_json::json!({ "success": true }));
 }

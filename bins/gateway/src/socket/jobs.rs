@@ -3,9 +3,11 @@
 
 use finishline_wire::{JobId, job_room};
 use serde::Deserialize;
-use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, SocketRef};
 
-use super::{SocketState, claims, failure, invalid_payload, note_subscription, over_limits};
+use super::{
+    SocketState, claims, failure, invalid_payload_ack, note_subscription, on_request, over_limits,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -13,25 +15,25 @@ struct JobRequest {
     job_id: JobId,
 }
 
+const EXAMPLE: &str = r#"{ "jobId": "01K…" }"#;
+
 /// Registers `subscribe:job` and `unsubscribe:job` on a socket of `/progress`.
 pub(super) fn register(socket: &SocketRef) {
-    socket.on("subscribe:job", subscribe);
-    socket.on("unsubscribe:job", unsubscribe);
+    on_request(
+        socket,
+        "subscribe:job",
+        invalid_payload_ack(EXAMPLE),
+        subscribe,
+    );
+    on_request(
+        socket,
+        "unsubscribe:job",
+        invalid_payload_ack(EXAMPLE),
+        unsubscribe,
+    );
 }
 
-async fn subscribe(
-    socket: SocketRef,
-    TryData(payload): TryData<JobRequest>,
-    ack: AckSender,
-    State(state): State<SocketState>,
-) {
-    let request = match payload {
-        Ok(request) => request,
-        Err(err) => {
-            let _ = ack.send(&invalid_payload(&err, r#"{ "jobId": "01K…" }"#));
-            return;
-        }
-    };
+async fn subscribe(socket: SocketRef, state: SocketState, request: JobRequest, ack: AckSender) {
     if let Some(refusal) = over_limits(&socket, &state.limits, &job_room(&request.job_id)) {
         let _ = ack.send(&failure("rate_limited", refusal));
         return;
@@ -64,15 +66,8 @@ async fn subscribe(
     }));
 }
 
-async fn unsubscribe(socket: SocketRef, TryData(payload): TryData<JobRequest>, ack: AckSender) {
-    match payload {
-        Ok(request) => {
-            socket.leave(job_room(&request.job_id));
-            note_subscription(&socket, &job_room(&request.job_id), false);
-            let _ = ack.send(&serde_json::json!({ "success": true }));
-        }
-        Err(err) => {
-            let _ = ack.send(&invalid_payload(&err, r#"{ "jobId": "01K…" }"#));
-        }
-    }
+async fn unsubscribe(socket: SocketRef, _: SocketState, request: JobRequest, ack: AckSender) {
+    socket.leave(job_room(&request.job_id));
+    note_subscription(&socket, &job_room(&request.job_id), false);
+    let _ = ack.send(&serde_json::json!({ "success": true }));
 }

@@ -8,11 +8,14 @@ mod admission;
 mod events;
 mod jobs;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use finishline_bus::ProgressBus;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use socketioxide::ParserError;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
 pub(crate) use admission::{
@@ -60,6 +63,44 @@ pub(crate) fn invalid_payload(err: &dyn std::fmt::Display, example: &str) -> Val
         "invalid_payload",
         format!("{err}; expected a payload like {example}"),
     )
+}
+
+/// Registers `event` on `socket`: its payload, read as `T`, goes to `handle` with the socket,
+/// the state and the ack; a payload that does not read is answered by `refuse` instead (each
+/// namespace words that answer its own way) and `handle` is not called.
+pub(crate) fn on_request<T, R, H, Fut>(
+    socket: &SocketRef,
+    event: &'static str,
+    refuse: R,
+    handle: H,
+) where
+    T: DeserializeOwned + Send + Sync + 'static,
+    R: FnOnce(&SocketRef, AckSender, ParserError) + Clone + Send + Sync + 'static,
+    H: FnOnce(SocketRef, SocketState, T, AckSender) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    socket.on(
+        event,
+        move |socket: SocketRef,
+              TryData(payload): TryData<T>,
+              ack: AckSender,
+              State(state): State<SocketState>| async move {
+            match payload {
+                Ok(request) => handle(socket, state, request, ack).await,
+                Err(err) => refuse(&socket, ack, err),
+            }
+        },
+    );
+}
+
+/// The `refuse` of [`on_request`] for `/progress`: an `invalid_payload` failure ack that shows
+/// `example`.
+fn invalid_payload_ack(
+    example: &'static str,
+) -> impl FnOnce(&SocketRef, AckSender, ParserError) + Clone + Send + Sync + 'static {
+    move |_, ack, err| {
+        let _ = ack.send(&invalid_payload(&err, example));
+    }
 }
 
 /// Logs a connected socket. Its handlers are already registered, by [`authenticate`].
