@@ -292,28 +292,51 @@ impl Generator {
         n: u32,
         seed: u64,
     ) -> Result<Vec<GroundTruth>, BibgenError> {
-        std::fs::create_dir_all(dir).map_err(|source| BibgenError::Write {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let mut truths = Vec::new();
-        for index in 0..n {
+        let photo = |index, file| {
             let photo = self.photo(set, seed, index)?;
-            let file = format!("photo-{:04}.jpg", index + 1);
-            let path = dir.join(&file);
-            std::fs::write(&path, &photo.jpeg)
-                .map_err(|source| BibgenError::Write { path, source })?;
-            truths.push(GroundTruth {
-                file,
-                ..photo.truth
-            });
-        }
-        let path = dir.join("ground-truth.json");
-        let json = serde_json::json!({ "set": set, "seed": seed, "width": self.width, "height": self.height, "photos": truths });
-        std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap_or_default())
-            .map_err(|source| BibgenError::Write { path, source })?;
-        Ok(truths)
+            Ok((
+                photo.jpeg,
+                GroundTruth {
+                    file,
+                    ..photo.truth
+                },
+            ))
+        };
+        write_photos(
+            dir,
+            n,
+            photo,
+            |truths| serde_json::json!({ "set": set, "seed": seed, "width": self.width, "height": self.height, "photos": truths }),
+        )
     }
+}
+
+/// Writes photos `0..n` to `dir` as `photo-0001.jpg`…, each from `photo(index, file name)`:
+/// its JPEG bytes and its truth (which names the file); then `ground-truth.json`, the JSON
+/// `manifest` makes of all the truths. Returns the truths.
+pub(crate) fn write_photos<T>(
+    dir: &Path,
+    n: u32,
+    mut photo: impl FnMut(u32, String) -> Result<(Vec<u8>, T), BibgenError>,
+    manifest: impl FnOnce(&[T]) -> serde_json::Value,
+) -> Result<Vec<T>, BibgenError> {
+    std::fs::create_dir_all(dir).map_err(|source| BibgenError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut truths = Vec::new();
+    for index in 0..n {
+        let file = format!("photo-{:04}.jpg", index + 1);
+        let path = dir.join(&file);
+        let (jpeg, truth) = photo(index, file)?;
+        std::fs::write(&path, &jpeg).map_err(|source| BibgenError::Write { path, source })?;
+        truths.push(truth);
+    }
+    let path = dir.join("ground-truth.json");
+    let json = manifest(&truths);
+    std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap_or_default())
+        .map_err(|source| BibgenError::Write { path, source })?;
+    Ok(truths)
 }
 
 /// Lighting, blur and sensor noise.

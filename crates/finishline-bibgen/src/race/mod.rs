@@ -249,26 +249,21 @@ impl RaceGenerator {
     /// # Errors
     /// `Write` when the folder or a file cannot be written, or any error of [`Self::photo`].
     pub fn write_set(&self, dir: &Path, n: u32, seed: u64) -> Result<Vec<RaceTruth>, BibgenError> {
-        std::fs::create_dir_all(dir).map_err(|source| BibgenError::Write {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let mut truths = Vec::new();
-        for index in 0..n {
+        let photo = |index, file| {
             let photo = self.photo(seed, index)?;
-            let file = format!("photo-{:04}.jpg", index + 1);
-            let path = dir.join(&file);
-            std::fs::write(&path, &photo.jpeg)
-                .map_err(|source| BibgenError::Write { path, source })?;
-            truths.push(RaceTruth {
-                file,
-                ..photo.truth
-            });
-        }
-        let path = dir.join("ground-truth.json");
-        let json = serde_json::json!({ "split": self.split, "seed": seed, "photos": truths });
-        std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap_or_default())
-            .map_err(|source| BibgenError::Write { path, source })?;
-        Ok(truths)
+            Ok((
+                photo.jpeg,
+                RaceTruth {
+                    file,
+                    ..photo.truth
+                },
+            ))
+        };
+        crate::write_photos(
+            dir,
+            n,
+            photo,
+            |truths| serde_json::json!({ "split": self.split, "seed": seed, "photos": truths }),
+        )
     }
 }
