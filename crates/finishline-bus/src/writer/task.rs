@@ -192,70 +192,56 @@ fn encode(bus: &ProgressBus, events: &JobEvents, ops: &[Op]) -> Plan {
 fn encode_job_op(keys: &Keys, batch: &mut Batch, event: &EventKeys, op: &Op) {
     match op {
         Op::Start { job_id, ts, .. } => batch.start(event, &keys.job_keys(job_id), ts),
-        Op::Progress { .. } => encode_progress(keys, batch, event, op),
-        Op::Finish { .. } => encode_finish(keys, batch, event, op),
+        Op::Progress {
+            job_id,
+            run,
+            message,
+            ts,
+            ..
+        } => {
+            let step = Step {
+                run: *run,
+                name: message.name,
+                body: &message.body,
+                ts,
+                stage: message.stage,
+                progress: message.progress,
+            };
+            batch.progress(event, &keys.job_keys(job_id), &step);
+        }
+        Op::Finish {
+            job_id,
+            run,
+            state,
+            name,
+            body,
+            ts,
+            result,
+            error,
+            index,
+            ..
+        } => {
+            let end = End {
+                run: *run,
+                state: *state,
+                name: *name,
+                body,
+                ts,
+                result,
+                error,
+            };
+            let index_keys = index.as_ref().map(|i| keys.bib_index(i.event_id()));
+            let bibs = index
+                .as_ref()
+                .zip(index_keys.as_ref())
+                .map(|(index, keys)| BibStep {
+                    keys,
+                    sightings: index.sightings(),
+                });
+            batch.finish(event, &keys.job_keys(job_id), &end, bibs);
+        }
         Op::Ack(_) | Op::Barrier { .. } => {}
     }
-}
-
-/// Adds a progress message (an `Op::Progress`) to its group's batch.
-fn encode_progress(keys: &Keys, batch: &mut Batch, event: &EventKeys, op: &Op) {
-    let Op::Progress {
-        job_id,
-        run,
-        message,
-        ts,
-        ..
-    } = op
-    else {
-        return;
-    };
-    let step = Step {
-        run: *run,
-        name: message.name,
-        body: &message.body,
-        ts,
-        stage: message.stage,
-        progress: message.progress,
-    };
-    batch.progress(event, &keys.job_keys(job_id), &step);
-}
-
-/// Adds a job end (an `Op::Finish`) to its group's batch.
-fn encode_finish(keys: &Keys, batch: &mut Batch, event: &EventKeys, op: &Op) {
-    let Op::Finish {
-        job_id,
-        run,
-        state,
-        name,
-        body,
-        ts,
-        result,
-        error,
-        index,
-        ..
-    } = op
-    else {
-        return;
-    };
-    let end = End {
-        run: *run,
-        state: *state,
-        name: *name,
-        body,
-        ts,
-        result,
-        error,
-    };
-    let index_keys = index.as_ref().map(|i| keys.bib_index(i.event_id()));
-    let bibs = index
-        .as_ref()
-        .zip(index_keys.as_ref())
-        .map(|(index, keys)| BibStep {
-            keys,
-            sightings: index.sightings(),
-        });
-    batch.finish(event, &keys.job_keys(job_id), &end, bibs);
 }
 
 fn missing() -> BusError {
