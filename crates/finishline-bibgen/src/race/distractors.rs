@@ -183,6 +183,21 @@ fn rect(image: &mut RgbImage, x: f32, y: f32, w: f32, h: f32, color: [u8; 3]) {
 }
 
 impl Sign {
+    /// A plate behind the sign's text (object at (x, y)), in text heights: `[left margin, top
+    /// margin, extra width, height]`.
+    fn text_panel(&self, image: &mut RgbImage, x: f32, y: f32, size: [f32; 4], color: [u8; 3]) {
+        let (iw, ih) = (self.mask.ink_w() as f32, self.mask.ink_h() as f32);
+        let [left, top, wider, high] = size;
+        rect(
+            image,
+            x + self.tx - left * ih,
+            y + self.ty - top * ih,
+            iw + wider * ih,
+            high * ih,
+            color,
+        );
+    }
+
     /// Draws the sign with its object's top-left at (x, y).
     pub fn draw(&self, rng: &mut StdRng, image: &mut RgbImage, x: f32, y: f32) -> Distractor {
         let (w, h, th) = (self.w, self.h, self.th);
@@ -281,20 +296,12 @@ impl Sign {
                         Rgb([150, 150, 150]),
                     );
                 }
-                let (iw, ih) = (self.mask.ink_w() as f32, self.mask.ink_h() as f32);
                 let panel = if self.text.contains(' ') {
                     [244, 214, 40]
                 } else {
                     [246, 246, 244]
                 };
-                rect(
-                    image,
-                    x + self.tx - 0.25 * ih,
-                    y + self.ty - 0.2 * ih,
-                    iw + 0.5 * ih,
-                    1.4 * ih,
-                    panel,
-                );
+                self.text_panel(image, x, y, [0.25, 0.2, 0.5, 1.4], panel);
             }
             _ => {
                 let wall = [
@@ -308,16 +315,8 @@ impl Sign {
                 for (fx, fy) in [(0.08, 0.08), (0.7, 0.08), (0.08, 0.6), (0.7, 0.6)] {
                     rect(image, x + fx * w, y + fy * h, 0.2 * w, 0.3 * h, win);
                 }
-                let (iw, ih) = (self.mask.ink_w() as f32, self.mask.ink_h() as f32);
                 if rng.random_bool(0.6) {
-                    rect(
-                        image,
-                        x + self.tx - 0.3 * ih,
-                        y + self.ty - 0.25 * ih,
-                        iw + 0.6 * ih,
-                        1.5 * ih,
-                        [24, 60, 150],
-                    );
+                    self.text_panel(image, x, y, [0.3, 0.25, 0.6, 1.5], [24, 60, 150]);
                     text_color = [246, 246, 244];
                 }
             }
