@@ -271,13 +271,7 @@ impl Generator {
         let (mut image, truth) = scene::draw(&mut rng, &font, set, self.width, self.height);
         image = degrade(&mut rng, image);
         let quality = rng.random_range(75..=92u8);
-        let mut jpeg = Vec::new();
-        image
-            .write_with_encoder(JpegEncoder::new_with_quality(
-                Cursor::new(&mut jpeg),
-                quality,
-            ))
-            .map_err(|err| BibgenError::Encode(err.to_string()))?;
+        let jpeg = encode_jpeg(&image, quality)?;
         Ok(GeneratedPhoto { image, jpeg, truth })
     }
 
@@ -309,6 +303,18 @@ impl Generator {
             |truths| serde_json::json!({ "set": set, "seed": seed, "width": self.width, "height": self.height, "photos": truths }),
         )
     }
+}
+
+/// The JPEG bytes of `image` at `quality` (1–100).
+pub(crate) fn encode_jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>, BibgenError> {
+    let mut jpeg = Vec::new();
+    image
+        .write_with_encoder(JpegEncoder::new_with_quality(
+            Cursor::new(&mut jpeg),
+            quality,
+        ))
+        .map_err(|err| BibgenError::Encode(err.to_string()))?;
+    Ok(jpeg)
 }
 
 /// Writes photos `0..n` to `dir` as `photo-0001.jpg`…, each from `photo(index, file name)`:

@@ -17,11 +17,9 @@ mod scene;
 mod tests;
 mod truth;
 
-use std::io::Cursor;
 use std::path::Path;
 
 use image::RgbImage;
-use image::codecs::jpeg::JpegEncoder;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -221,13 +219,7 @@ impl RaceGenerator {
         if quality < 50 {
             conditions.push("low-jpeg-quality".to_owned());
         }
-        let mut jpeg = Vec::new();
-        image
-            .write_with_encoder(JpegEncoder::new_with_quality(
-                Cursor::new(&mut jpeg),
-                quality,
-            ))
-            .map_err(|err| BibgenError::Encode(err.to_string()))?;
+        let jpeg = crate::encode_jpeg(&image, quality)?;
         let truth = RaceTruth {
             file: String::new(),
             split: self.split,
