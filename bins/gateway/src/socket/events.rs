@@ -3,10 +3,12 @@
 
 use finishline_wire::{EventId, EventSnapshot, event_room};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use socketioxide::extract::{AckSender, SocketRef};
 
 use super::{
-    SocketState, claims, failure, invalid_payload_ack, note_subscription, on_request, over_limits,
+    SocketState, admit_to, claims, failure, invalid_payload_ack, note_subscription, on_request,
+    store_unavailable,
 };
 use crate::resume::Resume;
 
@@ -52,45 +54,11 @@ pub(super) fn register(socket: &SocketRef) {
 }
 
 async fn subscribe(socket: SocketRef, state: SocketState, request: SubscribeEvent, ack: AckSender) {
-    if let Some(refusal) = over_limits(&socket, &state.limits, &event_room(&request.event_id)) {
-        let _ = ack.send(&failure("rate_limited", refusal));
-        return;
-    }
-    if !claims(&socket).is_some_and(|c| c.may_watch(request.event_id.as_str())) {
-        let _ = ack.send(&failure(
-            "forbidden",
-            format!(
-                "your token does not allow watching event {}",
-                request.event_id
-            ),
-        ));
-        return;
-    }
-    let snapshot = match state.bus.snapshot(&request.event_id).await {
-        Ok(snapshot) => snapshot,
-        Err(err) => {
-            tracing::error!(error = %err, event_id = %request.event_id, "snapshot failed");
-            let _ = ack.send(&failure(
-                "internal",
-                "the progress store is unavailable; try again",
-            ));
-            return;
-        }
-    };
-    let resume = Resume::of(
-        &state.bus,
-        &request.event_id,
-        snapshot.last_seq,
-        request.since,
-    );
-    let Resume { after, recovered } = match resume.await {
-        Ok(resume) => resume,
-        Err(err) => {
-            tracing::error!(error = %err, "history lookup failed");
-            let _ = ack.send(&failure(
-                "internal",
-                "the progress store is unavailable; try again",
-            ));
+    let admitted = admit_event(&socket, &state, &request).await;
+    let (snapshot, Resume { after, recovered }) = match admitted {
+        Ok(admitted) => admitted,
+        Err(refusal) => {
+            let _ = ack.send(&refusal);
             return;
         }
     };
@@ -110,6 +78,40 @@ async fn subscribe(socket: SocketRef, state: SocketState, request: SubscribeEven
         socket.join(event_room(&request.event_id));
     }
     metrics::counter!("finishline_gateway_subscriptions_total", "kind" => "event").increment(1);
+}
+
+/// The checks and reads before an event subscription: the event's snapshot and where its
+/// replay starts, or the failure ack.
+async fn admit_event(
+    socket: &SocketRef,
+    state: &SocketState,
+    request: &SubscribeEvent,
+) -> Result<(EventSnapshot, Resume), Value> {
+    admit_to(socket, state, &event_room(&request.event_id))?;
+    if !claims(socket).is_some_and(|c| c.may_watch(request.event_id.as_str())) {
+        return Err(failure(
+            "forbidden",
+            format!(
+                "your token does not allow watching event {}",
+                request.event_id
+            ),
+        ));
+    }
+    let snapshot = state.bus.snapshot(&request.event_id).await.map_err(|err| {
+        tracing::error!(error = %err, event_id = %request.event_id, "snapshot failed");
+        store_unavailable()
+    })?;
+    let resume = Resume::of(
+        &state.bus,
+        &request.event_id,
+        snapshot.last_seq,
+        request.since,
+    );
+    let resume = resume.await.map_err(|err| {
+        tracing::error!(error = %err, "history lookup failed");
+        store_unavailable()
+    })?;
+    Ok((snapshot, resume))
 }
 
 async fn unsubscribe(

@@ -3,10 +3,12 @@
 
 use finishline_wire::{JobId, job_room};
 use serde::Deserialize;
+use serde_json::Value;
 use socketioxide::extract::{AckSender, SocketRef};
 
 use super::{
-    SocketState, claims, failure, invalid_payload_ack, note_subscription, on_request, over_limits,
+    SocketState, admit_to, claims, failure, invalid_payload_ack, note_subscription, on_request,
+    store_unavailable,
 };
 
 #[derive(Debug, Deserialize)]
@@ -34,36 +36,32 @@ pub(super) fn register(socket: &SocketRef) {
 }
 
 async fn subscribe(socket: SocketRef, state: SocketState, request: JobRequest, ack: AckSender) {
-    if let Some(refusal) = over_limits(&socket, &state.limits, &job_room(&request.job_id)) {
-        let _ = ack.send(&failure("rate_limited", refusal));
-        return;
-    }
-    let status = match state.bus.job_status(&request.job_id).await {
-        Ok(status) => status,
-        Err(err) => {
-            tracing::error!(error = %err, job_id = %request.job_id, "job lookup failed");
-            let _ = ack.send(&failure(
-                "internal",
-                "the progress store is unavailable; try again",
-            ));
-            return;
-        }
-    };
+    let answer = join(&socket, &state, &request.job_id).await;
+    let _ = ack.send(&answer.unwrap_or_else(|refusal| refusal));
+}
+
+/// Joins the job's room when the socket may watch the job; the ack: the job's status without
+/// its history, or the failure.
+async fn join(socket: &SocketRef, state: &SocketState, job_id: &JobId) -> Result<Value, Value> {
+    admit_to(socket, state, &job_room(job_id))?;
+    let status = state.bus.job_status(job_id).await.map_err(|err| {
+        tracing::error!(error = %err, job_id = %job_id, "job lookup failed");
+        store_unavailable()
+    })?;
     let allowed = status
         .as_ref()
-        .is_some_and(|s| claims(&socket).is_some_and(|c| c.may_watch(&s.event_id)));
+        .is_some_and(|s| claims(socket).is_some_and(|c| c.may_watch(&s.event_id)));
     let Some(mut status) = status.filter(|_| allowed) else {
-        let _ = ack.send(&failure("not_found", format!("no job {}", request.job_id)));
-        return;
+        return Err(failure("not_found", format!("no job {job_id}")));
     };
-    socket.join(job_room(&request.job_id));
-    note_subscription(&socket, &job_room(&request.job_id), true);
+    socket.join(job_room(job_id));
+    note_subscription(socket, &job_room(job_id), true);
     status.history.clear();
-    let _ = ack.send(&serde_json::json!({
+    Ok(serde_json::json!({
         "success": true,
-        "room": job_room(&request.job_id),
+        "room": job_room(job_id),
         "status": status,
-    }));
+    }))
 }
 
 async fn unsubscribe(socket: SocketRef, _: SocketState, request: JobRequest, ack: AckSender) {

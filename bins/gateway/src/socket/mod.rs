@@ -65,6 +65,20 @@ pub(crate) fn invalid_payload(err: &dyn std::fmt::Display, example: &str) -> Val
     )
 }
 
+/// `Err` with a `rate_limited` failure ack when the socket may not join `room` now (see
+/// [`over_limits`]).
+fn admit_to(socket: &SocketRef, state: &SocketState, room: &str) -> Result<(), Value> {
+    match over_limits(socket, &state.limits, room) {
+        Some(refusal) => Err(failure("rate_limited", refusal)),
+        None => Ok(()),
+    }
+}
+
+/// The failure ack when the progress store does not answer (the caller logs the cause).
+fn store_unavailable() -> Value {
+    failure("internal", "the progress store is unavailable; try again")
+}
+
 /// Registers `event` on `socket`: its payload, read as `T`, goes to `handle` with the socket,
 /// the state and the ack; a payload that does not read is answered by `refuse` instead (each
 /// namespace words that answer its own way) and `handle` is not called.
