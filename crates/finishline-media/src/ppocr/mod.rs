@@ -5,7 +5,7 @@
 //! line upright, reads it, and keeps the lines that are bibs (`bib.rs`). The split by concern:
 //! `session.rs` (files, runtime, session pool), `detect.rs` (DB post-processing and crops),
 //! `recognize.rs` (CTC decoding), `person.rs` (a person around a number), `bib.rs` (which lines
-//! are worn bibs, confidence, colours).
+//! are worn bibs, confidence, colours), `widen.rs` (a second, wider read of doubtful digit lines).
 
 mod bib;
 mod crop;
@@ -13,6 +13,7 @@ mod detect;
 mod person;
 mod recognize;
 mod session;
+mod widen;
 
 use finishline_wire::{ColorShare, Plate};
 
@@ -114,6 +115,43 @@ impl PpOcrPipeline {
             .with(|session| recognize::recognise(session, &self.alphabet, &crops))?;
         Ok(kept.into_iter().zip(read).collect())
     }
+
+    /// Reads every doubtful digit line again from a wider box and keeps the wider read where it got
+    /// back a digit the first box had cut off (`widen.rs`).
+    fn second_look(
+        &self,
+        photo: &Photo,
+        mut lines: Vec<(TextBox, ReadLine)>,
+    ) -> Result<Vec<(TextBox, ReadLine)>, MediaError> {
+        let digit_lines: Vec<usize> = (0..lines.len())
+            .filter(|&i| widen::worth_a_second_look(&lines[i].0, &lines[i].1))
+            .collect();
+        let wider: Vec<TextBox> = digit_lines
+            .iter()
+            .map(|&i| widen::widened(&lines[i].0))
+            .collect();
+        if wider.is_empty() {
+            return Ok(lines);
+        }
+        let reread = self.read_lines(photo, &wider)?;
+        if reread.len() != digit_lines.len() {
+            return Ok(lines);
+        }
+        for (&i, (wide_box, wide_read)) in digit_lines.iter().zip(reread) {
+            let taken = widen::better(&lines[i].1, &wide_read);
+            tracing::trace!(
+                first = %lines[i].1.text,
+                wider = %wide_read.text,
+                probabilities = ?wide_read.char_probabilities,
+                taken = taken.is_some(),
+                "digit line read again wider"
+            );
+            if let Some(read) = taken {
+                lines[i] = (wide_box, read);
+            }
+        }
+        Ok(lines)
+    }
 }
 
 impl PhotoPipeline for PpOcrPipeline {
@@ -146,7 +184,7 @@ impl PhotoPipeline for PpOcrPipeline {
                 score: candidate.score,
             })
             .collect();
-        let lines = self.read_lines(photo, &boxes)?;
+        let lines = self.second_look(photo, self.read_lines(photo, &boxes)?)?;
         for (text_box, line) in &lines {
             tracing::trace!(
                 text = %line.text,
