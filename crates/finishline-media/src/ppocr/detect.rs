@@ -14,8 +14,8 @@ use imageproc::contours::{BorderType, find_contours};
 use imageproc::geometry::convex_hull;
 use imageproc::point::Point;
 use ort::session::Session;
-use ort::value::Tensor;
 
+use super::session::run_model;
 use crate::MediaError;
 
 /// Long side of the image the detector sees. Measured on the generated sets (100 photos each,
@@ -127,31 +127,29 @@ pub(crate) fn detect_text(
             input[channel * plane + i] = f32::from(pixel[2 - channel]) / 127.5 - 1.0;
         }
     }
-    let engine = |err: &dyn std::fmt::Display| {
-        MediaError::EngineUnavailable(format!("ppocr detection failed: {err}"))
-    };
-    let tensor = Tensor::from_array(([1usize, 3, height as usize, width as usize], input))
-        .map_err(|err| engine(&err))?;
-    let outputs = session
-        .run(ort::inputs![tensor])
-        .map_err(|err| engine(&err))?;
-    let (shape, probabilities) = outputs[0]
-        .try_extract_tensor::<f32>()
-        .map_err(|err| engine(&err))?;
-    let (map_height, map_width) = match shape[..] {
-        [1, 1, h, w] => (h as u32, w as u32),
-        _ => return Err(engine(&format!("unexpected output shape {shape:?}"))),
-    };
-    let map = ProbabilityMap {
-        width: map_width,
-        height: map_height,
-        values: probabilities,
-    };
-    let scale = [
-        image.width() as f32 / map_width as f32,
-        image.height() as f32 / map_height as f32,
-    ];
-    Ok(boxes_from_map(&map, scale, image.width(), image.height()))
+    let shape = vec![1, 3, height as usize, width as usize];
+    run_model(
+        session,
+        "ppocr detection",
+        shape,
+        input,
+        |shape, probabilities| {
+            let (map_height, map_width) = match *shape {
+                [1, 1, h, w] => (h as u32, w as u32),
+                _ => return Err(format!("unexpected output shape {shape:?}")),
+            };
+            let map = ProbabilityMap {
+                width: map_width,
+                height: map_height,
+                values: probabilities,
+            };
+            let scale = [
+                image.width() as f32 / map_width as f32,
+                image.height() as f32 / map_height as f32,
+            ];
+            Ok(boxes_from_map(&map, scale, image.width(), image.height()))
+        },
+    )
 }
 
 /// The detector's output: text probability per pixel, row-major.

@@ -16,8 +16,8 @@
 
 use image::RgbImage;
 use ort::session::Session;
-use ort::value::Tensor;
 
+use super::session::run_model;
 use crate::MediaError;
 use crate::worn::{Glyphs, PersonScore};
 
@@ -67,25 +67,26 @@ pub(crate) fn person_around(
             }
         }
     }
-    let engine = |err: &dyn std::fmt::Display| {
-        MediaError::EngineUnavailable(format!("person model failed: {err}"))
-    };
-    let tensor = Tensor::from_array(([1usize, INPUT, INPUT, 3], input)).map_err(|e| engine(&e))?;
-    let outputs = session.run(ort::inputs![tensor]).map_err(|e| engine(&e))?;
-    let (shape, probabilities) = outputs[0]
-        .try_extract_tensor::<f32>()
-        .map_err(|e| engine(&e))?;
-    if probabilities.len() != INPUT * INPUT {
-        return Err(engine(&format!("unexpected output shape {shape:?}")));
-    }
-    let mean = |pixels: &[usize]| {
-        if pixels.is_empty() {
-            return 0.0;
-        }
-        pixels.iter().map(|&i| probabilities[i]).sum::<f32>() / pixels.len() as f32
-    };
-    Ok(PersonScore {
-        around: mean(&ring),
-        above: mean(&above),
-    })
+    let shape = vec![1, INPUT, INPUT, 3];
+    run_model(
+        session,
+        "person model",
+        shape,
+        input,
+        |shape, probabilities| {
+            if probabilities.len() != INPUT * INPUT {
+                return Err(format!("unexpected output shape {shape:?}"));
+            }
+            let mean = |pixels: &[usize]| {
+                if pixels.is_empty() {
+                    return 0.0;
+                }
+                pixels.iter().map(|&i| probabilities[i]).sum::<f32>() / pixels.len() as f32
+            };
+            Ok(PersonScore {
+                around: mean(&ring),
+                above: mean(&above),
+            })
+        },
+    )
 }

@@ -7,9 +7,9 @@
 
 use image::RgbImage;
 use ort::session::Session;
-use ort::value::Tensor;
 
 use super::detect::resize_rgb;
+use super::session::run_model;
 use crate::MediaError;
 
 const LINE_HEIGHT: u32 = 48;
@@ -91,9 +91,6 @@ pub(crate) fn recognise(
     let mut order: Vec<usize> = (0..lines.len()).collect();
     order.sort_by_key(|&i| lines[i].width());
     let mut results = vec![None; lines.len()];
-    let engine = |err: &dyn std::fmt::Display| {
-        MediaError::EngineUnavailable(format!("ppocr recognition failed: {err}"))
-    };
     for batch in order.chunks(BATCH) {
         let width = batch
             .iter()
@@ -120,30 +117,33 @@ pub(crate) fn recognise(
             }
             debug_assert!(line_width <= width);
         }
-        let tensor = Tensor::from_array(([batch.len(), 3, height, width], input))
-            .map_err(|err| engine(&err))?;
-        let outputs = session
-            .run(ort::inputs![tensor])
-            .map_err(|err| engine(&err))?;
-        let (shape, probabilities) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(|err| engine(&err))?;
-        let (steps, classes) = match shape[..] {
-            [n, t, c] if n as usize == batch.len() && c as usize == alphabet.len() => {
-                (t as usize, c as usize)
-            }
-            _ => {
-                return Err(engine(&format!(
-                    "unexpected output shape {shape:?} for {} classes",
-                    alphabet.len()
-                )));
-            }
-        };
-        for (slot, &i) in batch.iter().enumerate() {
-            let start = slot * steps * classes;
-            results[i] =
-                Some(alphabet.decode(&probabilities[start..start + steps * classes], classes));
-        }
+        let shape = vec![batch.len(), 3, height, width];
+        run_model(
+            session,
+            "ppocr recognition",
+            shape,
+            input,
+            |shape, probabilities| {
+                let (steps, classes) = match *shape {
+                    [n, t, c] if n as usize == batch.len() && c as usize == alphabet.len() => {
+                        (t as usize, c as usize)
+                    }
+                    _ => {
+                        return Err(format!(
+                            "unexpected output shape {shape:?} for {} classes",
+                            alphabet.len()
+                        ));
+                    }
+                };
+                for (slot, &i) in batch.iter().enumerate() {
+                    let start = slot * steps * classes;
+                    results[i] = Some(
+                        alphabet.decode(&probabilities[start..start + steps * classes], classes),
+                    );
+                }
+                Ok(())
+            },
+        )?;
     }
     Ok(results.into_iter().flatten().collect())
 }

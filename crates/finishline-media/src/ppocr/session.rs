@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use ort::environment::Environment;
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
+use ort::value::Tensor;
 
 use crate::MediaError;
 
@@ -208,4 +209,27 @@ impl SessionPool {
         self.give_back(session);
         result
     }
+}
+
+/// Runs a model on one `f32` tensor and hands its first output (shape, values) to `read`.
+/// Every ONNX Runtime error, and an output `read` rejects, is `EngineUnavailable`, prefixed
+/// with `what` ("ppocr detection", "person model", …).
+pub(crate) fn run_model<R>(
+    session: &mut Session,
+    what: &str,
+    shape: Vec<usize>,
+    input: Vec<f32>,
+    read: impl FnOnce(&[i64], &[f32]) -> Result<R, String>,
+) -> Result<R, MediaError> {
+    let engine = |err: &dyn std::fmt::Display| {
+        MediaError::EngineUnavailable(format!("{what} failed: {err}"))
+    };
+    let tensor = Tensor::from_array((shape, input)).map_err(|err| engine(&err))?;
+    let outputs = session
+        .run(ort::inputs![tensor])
+        .map_err(|err| engine(&err))?;
+    let (shape, values) = outputs[0]
+        .try_extract_tensor::<f32>()
+        .map_err(|err| engine(&err))?;
+    read(shape, values).map_err(|err| engine(&err))
 }
