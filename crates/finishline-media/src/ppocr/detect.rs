@@ -269,27 +269,19 @@ fn upright(rect: RotatedRect) -> RotatedRect {
     }
 }
 
+/// The whole pixels the corners cover along one axis (0 = x, 1 = y), clamped to `0..size`.
+fn span(corners: &[Corner; 4], axis: usize, size: u32) -> (u32, u32) {
+    let clamp = |v: f32| v.clamp(0.0, (size - 1) as f32) as u32;
+    let low = corners.iter().map(|c| c[axis]).fold(f32::MAX, f32::min);
+    let high = corners.iter().map(|c| c[axis]).fold(f32::MIN, f32::max);
+    (clamp(low.floor()), clamp(high.ceil()))
+}
+
 /// Mean probability inside the rectangle (PaddleOCR's "fast" box score).
 fn box_score(map: &ProbabilityMap<'_>, rect: &RotatedRect) -> f32 {
     let corners = rect.corners();
-    let clamp_x = |v: f32| v.clamp(0.0, (map.width - 1) as f32);
-    let clamp_y = |v: f32| v.clamp(0.0, (map.height - 1) as f32);
-    let x0 = clamp_x(
-        corners
-            .iter()
-            .map(|c| c[0])
-            .fold(f32::MAX, f32::min)
-            .floor(),
-    ) as u32;
-    let x1 = clamp_x(corners.iter().map(|c| c[0]).fold(f32::MIN, f32::max).ceil()) as u32;
-    let y0 = clamp_y(
-        corners
-            .iter()
-            .map(|c| c[1])
-            .fold(f32::MAX, f32::min)
-            .floor(),
-    ) as u32;
-    let y1 = clamp_y(corners.iter().map(|c| c[1]).fold(f32::MIN, f32::max).ceil()) as u32;
+    let (x0, x1) = span(&corners, 0, map.width);
+    let (y0, y1) = span(&corners, 1, map.height);
     let (mut sum, mut count) = (0.0f32, 0u32);
     for y in y0..=y1 {
         for x in x0..=x1 {
