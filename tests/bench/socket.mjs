@@ -54,7 +54,7 @@ const RATE = Number(flag("rate", smoke ? 20 : 100));
 const SECONDS = Number(flag("seconds", smoke ? 1 : 10));
 const FANOUT = flag("fanout", smoke ? "50" : "1000,10000").split(",").map(Number);
 const EVENTS = Number(flag("events", smoke ? 2 : 10));
-const DELIVERIES = Number(flag("deliveries", smoke ? 2000 : 1_000_000));
+const DELIVERIES = Number(flag("deliveries", smoke ? 20_000 : 1_000_000));
 const ROUNDS = Number(flag("rounds", smoke ? 2 : 3));
 // How Node's messages reach socket.io: a QueueEvents relay in the server (queue-events), the
 // worker emitting through the Redis adapter's channel (emitter), or both, each its own side
