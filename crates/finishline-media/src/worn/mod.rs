@@ -504,6 +504,28 @@ mod tests {
     }
 
     #[test]
+    fn a_patch_on_a_busy_shirt_is_worn_only_with_someone_clearly_above_it() {
+        let mut busy = shape_with_plain_below(1.0);
+        busy.not_worn = Some("no plain shirt around the patch");
+        let faint = PersonScore {
+            around: 0.3,
+            above: 0.4,
+        };
+        assert_eq!(
+            not_worn_reason(&busy, faint),
+            Some("no plain shirt around the patch")
+        );
+        let chest = PersonScore {
+            around: 0.3,
+            above: 0.8,
+        };
+        assert_eq!(not_worn_reason(&busy, chest), None);
+        // Someone above does not excuse the other refusals.
+        busy.not_worn = Some("the colour around the patch runs on: a wall or a sign, not a shirt");
+        assert!(not_worn_reason(&busy, chest).is_some());
+    }
+
+    #[test]
     fn a_round_plate_needs_a_person_around_it() {
         let mut round = shape_with_plain_below(1.0);
         round.shape.as_mut().unwrap().corners = 0;
