@@ -1,6 +1,6 @@
 //! The decision: the shape around a number and what the person model saw, weighed.
 
-use super::Surroundings;
+use super::{RING, Surroundings};
 
 /// What the person model saw around a number (0–1 each, see `ppocr/person.rs`): its mean
 /// probability on a ring around the digits, and above them (chest, neck and head).
@@ -55,7 +55,8 @@ const SOMEONE_ABOVE: f32 = 0.5;
 /// some person around it (≥ 0.5), and a person clearly around it (≥ 0.6) is enough alone (a
 /// bib on a crowded or folded shirt whose shape the test cannot follow). In every case, a
 /// number with nobody above it must sit on a plain shirt below, and a round plate or a long
-/// band open at its corners needs a person around it. A patch on a busy shirt is worn when
+/// band open at its corners needs a person around it. A patch framed all round by a thin ring
+/// is never worn, whatever the person model says. A patch on a busy shirt is worn when
 /// someone is clearly above it.
 /// Thresholds chosen on the tuning split (ARCHITECTURE.md, "Recognition").
 ///
@@ -76,6 +77,11 @@ pub fn not_worn_reason(around: &Surroundings, person: PersonScore) -> Option<&'s
         return Some(
             "a long band open at its corners with no person around it: a vehicle, not a bib",
         );
+    }
+    if around.not_worn == Some(RING) {
+        // The person model can score a ringed disc like a face: 0.76-0.82 on the tuning
+        // split's speed signs, which the `person.around` override below would let through.
+        return around.not_worn;
     }
     if person.around >= 0.6 {
         return None;
