@@ -24,8 +24,8 @@ pub use client::{Received, SocketClient};
 pub use gateway::Gateway;
 pub use http_source::PhotoServer;
 pub use media::{
-    photo_png_bytes, write_corrupt_jpeg, write_corrupt_video, write_photo, write_race_photos,
-    write_runners_video, write_test_pattern_video, write_video,
+    photo_png_bytes, protocol_color_names, write_corrupt_jpeg, write_corrupt_video, write_photo,
+    write_race_photos, write_runners_video, write_test_pattern_video, write_video,
 };
 pub use media_dir::{MediaDir, media_dir};
 pub use process::{binary, free_port, models_dir, unique_prefix, wait_until};

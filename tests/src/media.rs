@@ -109,6 +109,17 @@ pub fn write_race_photos(
         .expect("write the race photos")
 }
 
+/// The PROTOCOL.md colour names a generated photo's colour may be given: the generator's
+/// palette has two shades outside the list, and one between two of its names.
+pub fn protocol_color_names(generator_name: &str) -> Vec<&str> {
+    match generator_name {
+        "light-blue" => vec!["blue"],
+        "light-green" => vec!["green"],
+        "teal" => vec!["blue", "green"],
+        other => vec![other],
+    }
+}
+
 /// Writes `out` into `dir`: a video of the generated race photos `truths` (in `dir`), each on
 /// screen for 2 s (the last one twice as long), 10 fps H.264, so each bib is seen for a known
 /// time.

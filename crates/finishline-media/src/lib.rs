@@ -28,4 +28,4 @@ pub use ppocr::{Detector, PpOcrConfig, PpOcrPipeline};
 pub use settings::{BibRead, CORRECTION_FACTOR, apply_event_settings};
 pub use source::{MediaLimits, SourceLoader};
 pub use video::{Frame, FrameStream, VideoError, VideoInfo, VideoTools};
-pub use video_plates::PlateMerger;
+pub use video_plates::{BestReads, PlateMerger};

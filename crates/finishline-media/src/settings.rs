@@ -225,8 +225,7 @@ mod tests {
             confidence,
             first_seen_ms: first,
             last_seen_ms: last,
-            corrected_from: None,
-            thumbnail: None,
+            ..VideoPlate::default()
         }
     }
 

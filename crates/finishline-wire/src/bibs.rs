@@ -171,8 +171,8 @@ mod tests {
                 confidence: 0.7,
                 first_seen_ms: 1000,
                 last_seen_ms: 2000,
-                corrected_from: None,
                 thumbnail: Some("/v1/jobs/j2/thumbnails/5".into()),
+                ..VideoPlate::default()
             },
             VideoPlate {
                 number: 5,
@@ -181,6 +181,7 @@ mod tests {
                 last_seen_ms: 1500,
                 corrected_from: Some(6),
                 thumbnail: Some("/v1/jobs/j2/thumbnails/6".into()),
+                ..VideoPlate::default()
             },
         ];
         let sightings = video_sightings("v1", "j2", &plates);

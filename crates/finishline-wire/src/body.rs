@@ -5,7 +5,7 @@
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::{ColorShare, JobKind, MediaJob, MessageName, Plate, Stage};
+use crate::{ColorName, ColorShare, JobKind, MediaJob, MessageName, Plate, Stage};
 
 /// Whose message a body is: the media id under its kind's field (`photoId` or `videoId`,
 /// [`JobKind::id_field`]), then `jobId`. The bodies of both kinds flatten it first, so a photo
@@ -99,8 +99,9 @@ impl FailedBody<'_> {
     }
 }
 
-/// One bib seen in a video: the number, how sure the reads were, and when it was on screen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One bib seen in a video: the number, how sure the reads were, when it was on screen, and
+/// its colours in the frame where it was read best.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VideoPlate {
     pub number: u64,
@@ -117,6 +118,27 @@ pub struct VideoPlate {
     /// highest confidence (`/v1/jobs/{jobId}/thumbnails/{number}`), when the worker stored one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<String>,
+    /// The bib's colour, `#rrggbb`, and the shirt's around it, in the frame where the number
+    /// was read with the highest confidence (as [`Plate::bib_color`] for a photo), when named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bib_color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shirt_color: Option<String>,
+    /// `bibColor` and `shirtColor` by name, from PROTOCOL.md's fixed list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bib_color_name: Option<ColorName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shirt_color_name: Option<ColorName>,
+}
+
+impl VideoPlate {
+    /// Takes the colours of `read`, the number's best read in a frame.
+    pub fn paint(&mut self, read: &Plate) {
+        self.bib_color.clone_from(&read.bib_color);
+        self.shirt_color.clone_from(&read.shirt_color);
+        self.bib_color_name = read.bib_color_name;
+        self.shirt_color_name = read.shirt_color_name;
+    }
 }
 
 /// Body of `video:completed`.

@@ -119,12 +119,12 @@ impl JobKind {
 
     /// The progress (0–100) at which each of [`Self::stages`] starts, in the same order. A
     /// photo's three stages weigh the same; a video's time goes to `detection` (every sampled
-    /// frame through the engine), so `probe` and the start of `frames` get a sliver and
-    /// `ocr` (merging the reads, storing thumbnails) the last few points.
+    /// frame through the engine), so `probe` and the start of `frames` get a sliver, and
+    /// `ocr` (merging the reads, storing thumbnails) and `color` the last few points.
     fn stage_starts(self) -> &'static [u8] {
         match self {
             Self::Photo => &[0, 33, 67],
-            Self::Video => &[0, 2, 3, 96],
+            Self::Video => &[0, 2, 3, 96, 98],
         }
     }
 
@@ -218,9 +218,15 @@ impl Stage {
     /// The stages of a photo job, in order.
     pub const PHOTO: [Stage; 3] = [Stage::Detection, Stage::Ocr, Stage::Color];
 
-    /// The stages of a video job, in order. Videos report no colours, so no `color` stage:
-    /// `detection` runs over the sampled frames as they stream, `ocr` merges their reads.
-    pub const VIDEO: [Stage; 4] = [Stage::Probe, Stage::Frames, Stage::Detection, Stage::Ocr];
+    /// The stages of a video job, in order: `detection` runs over the sampled frames as they
+    /// stream, `ocr` merges their reads, `color` gives each bib the colours of its best frame.
+    pub const VIDEO: [Stage; 5] = [
+        Stage::Probe,
+        Stage::Frames,
+        Stage::Detection,
+        Stage::Ocr,
+        Stage::Color,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -328,13 +334,15 @@ mod tests {
             JobKind::Photo.stages(),
             [Stage::Detection, Stage::Ocr, Stage::Color]
         );
-        assert!(!JobKind::Video.stages().contains(&Stage::Color));
+        // PROTOCOL.md's order, stage for stage.
+        let video: Vec<&str> = JobKind::Video.stages().iter().map(|s| s.as_str()).collect();
+        assert_eq!(video, ["probe", "frames", "detection", "ocr", "color"]);
         let photo: Vec<Option<u8>> = [Stage::Detection, Stage::Ocr, Stage::Color, Stage::Probe]
             .into_iter()
             .map(|stage| JobKind::Photo.stage_progress(stage))
             .collect();
         assert_eq!(photo, [Some(0), Some(33), Some(67), None]);
-        assert_eq!(JobKind::Video.stage_progress(Stage::Color), None);
+        assert_eq!(JobKind::Video.stage_progress(Stage::Color), Some(98));
         for kind in JobKind::ALL {
             let starts: Vec<u8> = kind
                 .stages()
@@ -362,8 +370,9 @@ mod tests {
         assert_eq!(video.progress_within(Stage::Detection, 40, 40), Some(95));
         assert_eq!(video.progress_within(Stage::Detection, 99, 40), Some(95));
         assert_eq!(video.progress_within(Stage::Detection, 1, 0), Some(3));
-        assert_eq!(video.progress_within(Stage::Ocr, 1, 1), Some(99));
-        assert_eq!(video.progress_within(Stage::Color, 1, 1), None);
+        assert_eq!(video.progress_within(Stage::Ocr, 1, 1), Some(97));
+        assert_eq!(video.progress_within(Stage::Color, 1, 1), Some(99));
+        assert_eq!(JobKind::Photo.progress_within(Stage::Probe, 1, 1), None);
     }
 
     #[test]

@@ -323,8 +323,7 @@ mod tests {
             confidence: 0.5,
             first_seen_ms: 500,
             last_seen_ms: 1500,
-            corrected_from: None,
-            thumbnail: None,
+            ..VideoPlate::default()
         };
         let v = serde_json::to_value(&plate).unwrap();
         assert_eq!(v["firstSeenMs"], 500);

@@ -39,8 +39,8 @@ fn video_plate(thumbnail: Option<&str>) -> VideoPlate {
         confidence: 0.5,
         first_seen_ms: 500,
         last_seen_ms: 1500,
-        corrected_from: None,
         thumbnail: thumbnail.map(str::to_owned),
+        ..VideoPlate::default()
     }
 }
 
@@ -52,7 +52,13 @@ fn pinned() -> Vec<(MessageName, String, &'static str)> {
         share: 0.25,
     }];
     let video_plates = [
-        video_plate(Some("/v1/jobs/j2/thumbnails/77")),
+        VideoPlate {
+            bib_color: Some("#f0f0f0".to_owned()),
+            shirt_color: Some("#b01020".to_owned()),
+            bib_color_name: Some(ColorName::White),
+            shirt_color_name: Some(ColorName::Red),
+            ..video_plate(Some("/v1/jobs/j2/thumbnails/77"))
+        },
         video_plate(None),
     ];
     let json = |body: serde_json::Result<String>| body.expect("a body encodes");
@@ -133,7 +139,8 @@ fn pinned() -> Vec<(MessageName, String, &'static str)> {
             concat!(
                 r#"{"videoId":"v1","jobId":"j2","plates":["#,
                 r#"{"number":77,"confidence":0.5,"firstSeenMs":500,"lastSeenMs":1500,"#,
-                r#""thumbnail":"/v1/jobs/j2/thumbnails/77"},"#,
+                r##""thumbnail":"/v1/jobs/j2/thumbnails/77","bibColor":"#f0f0f0","##,
+                r##""shirtColor":"#b01020","bibColorName":"white","shirtColorName":"red"},"##,
                 r#"{"number":77,"confidence":0.5,"firstSeenMs":500,"lastSeenMs":1500}],"#,
                 r#""durationMs":4000}"#
             ),

@@ -353,8 +353,8 @@ async fn publish_big_event(
         confidence: 0.88,
         first_seen_ms: 4_200,
         last_seen_ms: 9_800,
-        corrected_from: None,
         thumbnail: Some(format!("/v1/jobs/{job_id}/thumbnails/{number}")),
+        ..VideoPlate::default()
     }];
     let body = json!({ "videoId": video.as_str(), "jobId": job_id, "plates": plates, "durationMs": 20_000 });
     let index = BibIndex::video(event.clone(), video.as_str(), job_id.as_str(), &plates).unwrap();

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use finishline_bibgen::{BIB_COLORS, NamedColor, SHIRT_COLORS, Set};
-use finishline_tests::{Rig, media_dir, write_race_photos};
+use finishline_tests::{Rig, media_dir, protocol_color_names, write_race_photos};
 use serde_json::{Value, json};
 
 /// The colour of `palette` nearest (in RGB) to `hex` (`#rrggbb`), or `None` when `hex` is not
@@ -93,20 +93,13 @@ async fn generated_race_photos_arrive_in_the_room_with_their_bib_numbers_and_col
                 "{photo_id}: {key} {hex} is nearest the generator's {nearest}, it drew {truth_name}: {plate}"
             );
         }
-        // This generator's palette names two shades outside PROTOCOL.md's list.
-        let named = |name: &str| match name {
-            "light-blue" => vec!["blue"],
-            "light-green" => vec!["green"],
-            "teal" => vec!["blue", "green"],
-            other => vec![other.to_owned().leak() as &str],
-        };
         for (key, truth_name) in [
             ("bibColorName", truth.bib_color.as_str()),
             ("shirtColorName", truth.shirt_color.as_str()),
         ] {
             let name = plate[key].as_str().unwrap_or_default();
             assert!(
-                named(truth_name).contains(&name),
+                protocol_color_names(truth_name).contains(&name),
                 "{photo_id}: {key} {name:?}, the generator drew {truth_name}: {plate}"
             );
         }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use finishline_tests::{
-    Gateway, PhotoServer, Received, Rig, SocketClient, Worker, media_dir, wait_until,
-    write_corrupt_video, write_photo, write_test_pattern_video, write_video,
+    Gateway, PhotoServer, Received, Rig, SocketClient, Worker, media_dir, protocol_color_names,
+    wait_until, write_corrupt_video, write_photo, write_test_pattern_video, write_video,
 };
 use finishline_wire::{JobKind, Stage};
 use serde_json::{Value, json};
@@ -108,7 +108,8 @@ async fn a_video_reports_rising_progress_in_stage_order_then_its_duration_and_co
         .collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "seq rises: {seqs:?}");
 
-    let order: Vec<&str> = JobKind::Video.stages().iter().map(|s| s.as_str()).collect();
+    // PROTOCOL.md's video stages, in its order.
+    let order = ["probe", "frames", "detection", "ocr", "color"];
     let progress = named(&messages, "video:progress");
     let steps: Vec<(usize, u64)> = progress
         .iter()
@@ -574,6 +575,27 @@ async fn a_video_of_two_runners_reports_each_bib_when_seen_with_a_thumbnail_serv
     );
     assert!(second["lastSeenMs"].as_u64().unwrap() >= 3000, "{done}");
     assert_eq!(plates.len(), 2, "no other number is invented: {done}");
+    // The `color` stage: each bib's colours by name, as the generator drew them.
+    for (truth, plate) in truths.iter().zip([first, second]) {
+        for (key, drawn) in [
+            ("bibColorName", truth.bib_color.as_str()),
+            ("shirtColorName", truth.shirt_color.as_str()),
+        ] {
+            let name = plate[key].as_str().unwrap_or_default();
+            assert!(
+                protocol_color_names(drawn).contains(&name),
+                "bib {}: {key} {name:?}, the generator drew {drawn}: {plate}",
+                truth.number
+            );
+        }
+        for key in ["bibColor", "shirtColor"] {
+            let hex = plate[key].as_str().unwrap_or_default();
+            assert!(
+                hex.len() == 7 && hex.starts_with('#'),
+                "{key} is #rrggbb: {plate}"
+            );
+        }
+    }
     eprintln!("video bibs: {}", serde_json::to_string(plates).unwrap());
 
     // Each bib's thumbnail: served to a watcher of the event with cache headers, a JPEG of

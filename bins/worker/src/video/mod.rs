@@ -2,9 +2,10 @@
 //! sampling), `detection` (each sampled frame, as it streams, through the photo pipeline's
 //! detect and read on the CPU pool; progress = frames done ÷ frames expected), `ocr` (the reads
 //! of all frames merged into one entry per number with first and last seen times, and the
-//! thumbnail of each number's best frame stored: `thumbnails.rs`). Videos report no colours,
-//! so there is no `color` stage. The stages and where each starts on the 0–100 progress
-//! scale are [`JobKind::Video`]'s stage list, as for photos.
+//! thumbnail of each number's best frame stored: `thumbnails.rs`), `color` (each number takes
+//! the bib and shirt colours measured in the frame where it was read best). The stages and
+//! where each starts on the 0–100 progress scale are [`JobKind::Video`]'s stage list, as for
+//! photos.
 //!
 //! The run stops between two frames when the job is cancelled or a newer run owns it; ffmpeg
 //! is killed then, and whenever the stream is dropped (worker shutdown).
@@ -89,8 +90,8 @@ impl VideoProcessor {
     }
 
     /// The `detection` stage: each sampled frame, as ffmpeg sends it, through the engine on
-    /// the CPU pool; the reads merged per number, and a thumbnail of each frame that shows a
-    /// number best so far. Stops between two frames when the run is no longer current.
+    /// the CPU pool (with each read's colours named, as a photo's `color` stage does); the
+    /// reads merged per number, and a thumbnail of each frame that shows a number best so far. Stops between two frames when the run is no longer current.
     async fn scan(
         &self,
         job: &MediaJob,
@@ -119,7 +120,9 @@ impl VideoProcessor {
                     if candidates.is_empty() {
                         return Ok((Vec::new(), photo));
                     }
-                    Ok((pipeline.read(&photo, &candidates)?, photo))
+                    let mut plates = pipeline.read(&photo, &candidates)?;
+                    finishline_media::name_plate_colors(&photo.image, &mut plates);
+                    Ok((plates, photo))
                 })
                 .await?
                 .map_err(RunError::Media)?;
@@ -219,12 +222,15 @@ impl Processor for VideoProcessor {
 
         progress.enter(Stage::Ocr).await?;
         let timer = Instant::now();
-        let mut plates = self
-            .event_settings
-            .apply(&job.event_id, merger.into_plates())
-            .await?;
+        let (merged, reads) = merger.into_plates();
+        let mut plates = self.event_settings.apply(&job.event_id, merged).await?;
         best.store(&job.job_id, &mut plates).await;
         record_stage(JobKind::Video, Stage::Ocr, timer);
+
+        progress.enter(Stage::Color).await?;
+        let timer = Instant::now();
+        reads.paint(&mut plates);
+        record_stage(JobKind::Video, Stage::Color, timer);
         Ok(Recognised {
             plates,
             duration_ms: info.duration_ms,

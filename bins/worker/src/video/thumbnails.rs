@@ -78,7 +78,7 @@ mod tests {
             first_seen_ms: 0,
             last_seen_ms: 500,
             corrected_from,
-            thumbnail: None,
+            ..VideoPlate::default()
         }
     }
 
