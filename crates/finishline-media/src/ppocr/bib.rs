@@ -42,6 +42,11 @@ pub fn bib_number(text: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The probability of a read's least sure character (1 for no character).
+pub(crate) fn weakest(char_probabilities: &[f32]) -> f32 {
+    char_probabilities.iter().copied().fold(1.0f32, f32::min)
+}
+
 /// Combines the per-character probabilities and the detection score (see the module comment).
 pub fn confidence(char_probabilities: &[f32], detection_score: f32) -> f32 {
     if char_probabilities.is_empty() {
@@ -50,7 +55,7 @@ pub fn confidence(char_probabilities: &[f32], detection_score: f32) -> f32 {
     let n = char_probabilities.len() as f32;
     let log_sum: f32 = char_probabilities.iter().map(|p| p.max(1e-6).ln()).sum();
     let geometric_mean = (log_sum / n).exp();
-    let weakest = char_probabilities.iter().copied().fold(1.0f32, f32::min);
+    let weakest = weakest(char_probabilities);
     let detection = (detection_score / 0.6).min(1.0);
     ((geometric_mean + weakest) / 2.0 * detection).clamp(0.0, 1.0)
 }

@@ -10,7 +10,7 @@
 //! Tuning split, seed 4 (300 photos): 2 of the 17 misread bibs fixed ("873" → 1873,
 //! "647" → 6147), one wrong bib fewer, 50 second reads, CPU median unchanged.
 
-use super::bib::bib_number;
+use super::bib::{bib_number, weakest};
 use super::detect::TextBox;
 use super::recognize::ReadLine;
 
@@ -21,11 +21,7 @@ const DOUBTFUL_BOX: f32 = 0.65;
 
 /// Whether a digit line is doubtful enough to be read again.
 pub(crate) fn worth_a_second_look(text_box: &TextBox, read: &ReadLine) -> bool {
-    let weakest = read
-        .char_probabilities
-        .iter()
-        .copied()
-        .fold(1.0f32, f32::min);
+    let weakest = weakest(&read.char_probabilities);
     let number = bib_number(&read.text).is_some_and(|_| digits(&read.text).len() >= MIN_DIGITS);
     number && (weakest < SURE_CHARACTER || text_box.score < DOUBTFUL_BOX)
 }
