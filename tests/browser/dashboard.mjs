@@ -13,7 +13,7 @@
 // the search results: within 3 px across and within max(3 px, a quarter of the bib's height)
 // up or down on screen (the worker's box is the digits' line, the truth the whole bib).
 // With --video ID --video-bibs 12,34 (a video the harness enqueued), the video's line must
-// show a timeline marker with its best frame's thumbnail for each of those bibs, and the
+// show a timeline marker with its best frame's thumbnail and its colour names for each of those bibs, and the
 // search for the first bib must show the video with its thumbnail.
 // The result carries the page's first contentful paint and the boxes' worst offsets.
 // Prints one JSON line { ok, violations, ... } and exits 0 when ok.
@@ -142,10 +142,12 @@ try {
     }, videoId, { timeout: 20000 });
     video = await page.evaluate((id) => [...document.querySelectorAll(`[data-video="${id}"] .timeline .mark`)].map((m) => {
       const i = m.querySelector("img");
-      return { bib: m.dataset.bib, width: i.naturalWidth, height: i.naturalHeight };
+      return { bib: m.dataset.bib, width: i.naturalWidth, height: i.naturalHeight, title: m.title };
     }), videoId);
     check(JSON.stringify(video.map((m) => m.bib).sort()) === JSON.stringify([...videoBibs].sort()), `timeline markers ${JSON.stringify(video)}, expected bibs ${videoBibs}`);
     check(video.every((m) => Math.max(m.width, m.height) === 320), `timeline thumbnails are not 320 px on their long side: ${JSON.stringify(video)}`);
+    // The video's color stage: each marker names its bib's and shirt's colours.
+    check(video.every((m) => /bib \w+ · shirt \w+/.test(m.title)), `timeline markers name their colours: ${JSON.stringify(video.map((m) => m.title))}`);
   }
   const paint = await page.evaluate(() => {
     const fcp = performance.getEntriesByName("first-contentful-paint")[0];

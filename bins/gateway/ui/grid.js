@@ -153,6 +153,7 @@
   }
   grid.card = card;
   grid.thumbnailImage = thumbnailImage;
+  grid.colourNames = colourNames;
 
   function rebuildList() {
     const counts = { all: 0, failed: 0, nobib: 0, cancelled: 0 };

@@ -30,7 +30,8 @@
       mark.dataset.bib = String(plate.number);
       mark.style.left = "min(" + left.toFixed(2) + "%, 100% - 5.5rem)";
       mark.style.top = lane * LANE_H + "px";
-      mark.title = "#" + plate.number + " seen from " + seconds(plate.firstSeenMs) + " to " + seconds(plate.lastSeenMs) + " · " + Math.round(plate.confidence * 100) + "%";
+      const colours = fl.grid.colourNames(plate);
+      mark.title = "#" + plate.number + " seen from " + seconds(plate.firstSeenMs) + " to " + seconds(plate.lastSeenMs) + " · " + Math.round(plate.confidence * 100) + "%" + (colours ? " · " + colours : "");
       if (plate.thumbnail) mark.appendChild(fl.grid.thumbnailImage(plate.thumbnail));
       mark.appendChild(el("b", "", "#" + plate.number + " · " + seconds(plate.firstSeenMs)));
       const seen = el("i", "seen");
