@@ -91,7 +91,8 @@ impl VideoProcessor {
 
     /// The `detection` stage: each sampled frame, as ffmpeg sends it, through the engine on
     /// the CPU pool (with each read's colours named, as a photo's `color` stage does); the
-    /// reads merged per number, and a thumbnail of each frame that shows a number best so far. Stops between two frames when the run is no longer current.
+    /// reads merged per number, and a thumbnail of each frame that shows a number best so far.
+    /// Stops between two frames when the run is no longer current.
     async fn scan(
         &self,
         job: &MediaJob,
