@@ -5,10 +5,12 @@
 //! line upright, reads it, and keeps the lines that are bibs (`bib.rs`). The split by concern:
 //! `session.rs` (files, runtime, session pool), `detect.rs` (DB post-processing and crops),
 //! `recognize.rs` (CTC decoding), `person.rs` (a person around a number), `bib.rs` (which lines
-//! are worn bibs, confidence, colours), `widen.rs` (a second, wider read of doubtful digit lines).
+//! are worn bibs, confidence, colours), `widen.rs` (a second, wider read of doubtful digit lines), `deblur.rs` (a read of motion-streaked
+//! lines with the streak undone).
 
 mod bib;
 mod crop;
+mod deblur;
 mod detect;
 mod person;
 mod recognize;
@@ -152,6 +154,68 @@ impl PpOcrPipeline {
         }
         Ok(lines)
     }
+
+    /// Reads every line streaked by motion again with the streak undone (`deblur.rs`) and keeps
+    /// the read whose weakest character is surest.
+    fn unstreaked(
+        &self,
+        photo: &Photo,
+        mut lines: Vec<(TextBox, ReadLine)>,
+    ) -> Result<Vec<(TextBox, ReadLine)>, MediaError> {
+        let mut tried = Vec::new();
+        let mut sharpened = Vec::new();
+        for (i, (text_box, _)) in lines.iter().enumerate() {
+            let Some(crop) = crop::crop_upright(&photo.image, text_box) else {
+                continue;
+            };
+            let line = recognize::to_line(&crop)?;
+            if let Some(length) = deblur::streak(&line) {
+                for noise in deblur::NOISE_RATIOS {
+                    tried.push((i, length));
+                    sharpened.push(deblur::deconvolve(&line, length, noise));
+                }
+            }
+        }
+        if sharpened.is_empty() {
+            return Ok(lines);
+        }
+        let reads = self
+            .recognition
+            .with(|session| recognize::recognise(session, &self.alphabet, &sharpened))?;
+        let sureness = |read: &ReadLine| {
+            if read.text.is_empty() {
+                0.0
+            } else {
+                bib::weakest(&read.char_probabilities)
+            }
+        };
+        let mut best: Vec<Option<ReadLine>> = vec![None; lines.len()];
+        for ((i, length), read) in tried.into_iter().zip(reads) {
+            let first = &lines[i].1;
+            let so_far = best[i].as_ref().map_or(sureness(first), &sureness);
+            let taken = bib_number(&read.text).is_some()
+                && sureness(&read) >= deblur::SURE
+                && sureness(&read) > so_far;
+            tracing::trace!(
+                first = %first.text,
+                first_sureness = sureness(first),
+                unstreaked = %read.text,
+                length,
+                probabilities = ?read.char_probabilities,
+                taken,
+                "streaked line read again"
+            );
+            if taken {
+                best[i] = Some(read);
+            }
+        }
+        for (line, read) in lines.iter_mut().zip(best) {
+            if let Some(read) = read {
+                line.1 = read;
+            }
+        }
+        Ok(lines)
+    }
 }
 
 impl PhotoPipeline for PpOcrPipeline {
@@ -185,6 +249,7 @@ impl PhotoPipeline for PpOcrPipeline {
             })
             .collect();
         let lines = self.second_look(photo, self.read_lines(photo, &boxes)?)?;
+        let lines = self.unstreaked(photo, lines)?;
         for (text_box, line) in &lines {
             tracing::trace!(
                 text = %line.text,

@@ -75,7 +75,7 @@ impl Alphabet {
 }
 
 /// A crop scaled to the line height, keeping its aspect ratio.
-fn to_line(crop: &RgbImage) -> Result<RgbImage, MediaError> {
+pub(crate) fn to_line(crop: &RgbImage) -> Result<RgbImage, MediaError> {
     let ratio = crop.width() as f32 / crop.height().max(1) as f32;
     let width = ((LINE_HEIGHT as f32 * ratio).ceil() as u32).clamp(8, MAX_LINE_WIDTH);
     resize_rgb(crop, width, LINE_HEIGHT)
