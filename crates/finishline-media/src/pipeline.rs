@@ -12,6 +12,9 @@ pub struct BibCandidate {
     /// The region as a rotated quadrilateral (top-left, top-right, bottom-right, bottom-left,
     /// in photo pixels) when the engine finds one; `None` means the bounding box itself.
     pub corners: Option<[[f32; 2]; 4]>,
+    /// Found as one glyph alone on a plain patch rather than as a line of text: the PP-OCR
+    /// engine judges it without its person model (which fires on clutter at that scale).
+    pub lone_glyph: bool,
 }
 
 /// The stages of a photo: detection → ocr → color. Implementations are CPU-bound and

@@ -7,9 +7,12 @@ use std::path::PathBuf;
 
 use finishline_bibgen::{Generator, Set};
 use finishline_media::ppocr::{
-    DETECTION_MODEL, DETECTION_MODEL_INT8, ONNXRUNTIME_LIBRARY, RECOGNITION_MODEL,
+    DETECTION_MODEL, DETECTION_MODEL_INT8, ONNXRUNTIME_LIBRARY, RECOGNITION_MODEL, TextBox,
 };
-use finishline_media::{MediaLimits, PhotoPipeline, PpOcrConfig, PpOcrPipeline, decode_photo};
+use finishline_media::{
+    BibCandidate, MediaLimits, PhotoPipeline, PpOcrConfig, PpOcrPipeline, decode_photo,
+};
+use finishline_wire::ColorName;
 
 fn models_dir() -> PathBuf {
     std::env::var_os("FINISHLINE_MODELS_DIR").map_or_else(
@@ -125,4 +128,76 @@ fn missing_models_make_the_engine_unavailable_with_the_path_and_the_install_comm
         "{message}"
     );
     std::fs::remove_dir_all(&empty).ok();
+}
+
+/// A 3200×2400 photo: a red shirt on green, a white bib on it, and a
+/// one-digit number 70 pixels tall in the bib's middle. Returns the photo and the digit's box.
+fn one_digit_photo(digit: &str) -> (finishline_media::Photo, [f32; 4]) {
+    use imageproc::drawing::{draw_filled_rect_mut, draw_text_mut, text_size};
+    use imageproc::rect::Rect;
+    let font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+    let bytes = std::fs::read(font_path)
+        .unwrap_or_else(|err| panic!("{font_path}: {err}; run deploy/local/install-deps.sh"));
+    let font = ab_glyph::FontVec::try_from_vec(bytes).expect("a valid font");
+    let mut image = image::RgbImage::from_pixel(3200, 2400, image::Rgb([90, 110, 90]));
+    draw_filled_rect_mut(
+        &mut image,
+        Rect::at(1000, 500).of_size(420, 450),
+        image::Rgb([200, 40, 40]),
+    );
+    draw_filled_rect_mut(
+        &mut image,
+        Rect::at(1120, 660).of_size(180, 150),
+        image::Rgb([245, 245, 240]),
+    );
+    let scale = ab_glyph::PxScale::from(70.0 / 0.73);
+    let (w, h) = text_size(scale, &font, digit);
+    let (x, y) = (1210 - w as i32 / 2, 735 - h as i32 / 2);
+    draw_text_mut(
+        &mut image,
+        image::Rgb([20, 20, 20]),
+        x,
+        y,
+        scale,
+        &font,
+        digit,
+    );
+    let glyph = [
+        x as f32,
+        y as f32,
+        (x + w as i32) as f32,
+        (y + h as i32) as f32,
+    ];
+    (finishline_media::Photo { image }, glyph)
+}
+
+/// A lone glyph (what `lone.rs` adds when the text detector misses a one-digit bib) is read
+/// and judged without the person model: on a bib on a shirt it is a bib, with both colours.
+#[test]
+fn a_lone_glyph_on_a_bib_is_read_as_a_one_digit_bib_with_its_colours() {
+    let Some(engine) = engine() else { return };
+    let (photo, glyph) = one_digit_photo("7");
+    let text_box = TextBox::around_glyph(glyph, 0.7);
+    let candidate = BibCandidate {
+        bounding_box: finishline_media::ppocr::bounding_box(&text_box),
+        score: text_box.score,
+        corners: Some(text_box.corners),
+        lone_glyph: true,
+    };
+    let plates = engine.read(&photo, &[candidate]).unwrap();
+    assert_eq!(
+        plates.iter().map(|p| p.number).collect::<Vec<_>>(),
+        vec![7],
+        "{plates:?}"
+    );
+    assert_eq!(
+        plates[0].bib_color_name,
+        Some(ColorName::White),
+        "{plates:?}"
+    );
+    assert_eq!(
+        plates[0].shirt_color_name,
+        Some(ColorName::Red),
+        "{plates:?}"
+    );
 }

@@ -21,7 +21,7 @@ use fast_image_resize::{PixelType, ResizeOptions, Resizer};
 use finishline_wire::{BoundingBox, ColorShare, Plate};
 use image::GrayImage;
 
-use self::lines::{LineParams, Polarity, TextLine, group_lines, segment};
+use self::lines::{LineParams, Polarity, TextLine, group_lines, lone_blobs, segment};
 use self::tesseract::{DIGITS, Tesseract, Verdict, classify};
 use crate::color_name::ExposureGain;
 use crate::worn::{Glyphs, PersonScore, not_worn_reason, surroundings};
@@ -213,6 +213,7 @@ impl PhotoPipeline for ClassicalPipeline {
                     },
                     score: (line.score * 1000.0).round() / 1000.0,
                     corners: None,
+                    lone_glyph: false,
                 }
             })
             .collect())
@@ -277,6 +278,40 @@ impl PhotoPipeline for ClassicalPipeline {
 }
 
 /// Intersection over union of two lines' boxes.
+/// Glyph-sized blobs alone on their row, found on the photo scaled to `long_side`, as
+/// photo-pixel boxes `[x0, y0, x1, y1]`: where a one-digit bib may be that a line detector does
+/// not see. `heights` are the blob heights kept, in pixels at that scale.
+pub(crate) fn lone_glyphs(
+    image: &image::RgbImage,
+    long_side: u32,
+    heights: std::ops::RangeInclusive<u32>,
+) -> Vec<[f32; 4]> {
+    let (gray, scale) = downscale_to(image::imageops::grayscale(image), long_side);
+    let long = gray.width().max(gray.height());
+    if long < 16 {
+        return Vec::new();
+    }
+    let params = LineParams {
+        block_radius: (long / 50).max(10),
+        contrast: 15,
+        min_height: *heights.start(),
+        max_height: *heights.end(),
+    };
+    let mut found = Vec::new();
+    for polarity in Polarity::BOTH {
+        let seg = segment(&gray, polarity, &params);
+        found.extend(lone_blobs(&seg.blobs).into_iter().map(|blob| {
+            [
+                blob.x0 as f32 / scale,
+                blob.y0 as f32 / scale,
+                (blob.x1 + 1) as f32 / scale,
+                (blob.y1 + 1) as f32 / scale,
+            ]
+        }));
+    }
+    found
+}
+
 fn iou(a: &TextLine, b: &TextLine) -> f32 {
     let w = (a.x1.min(b.x1) + 1).saturating_sub(a.x0.max(b.x0));
     let h = (a.y1.min(b.y1) + 1).saturating_sub(a.y0.max(b.y0));
@@ -287,12 +322,17 @@ fn iou(a: &TextLine, b: &TextLine) -> f32 {
 
 /// The gray image at most `DETECTION_LONG_SIDE` on the long side, and the scale applied.
 fn downscale(gray: GrayImage) -> (GrayImage, f32) {
+    downscale_to(gray, DETECTION_LONG_SIDE)
+}
+
+/// The gray image at most `long_side` on the long side, and the scale applied.
+fn downscale_to(gray: GrayImage, long_side: u32) -> (GrayImage, f32) {
     let (w, h) = gray.dimensions();
     let long = w.max(h);
-    if long <= DETECTION_LONG_SIDE {
+    if long <= long_side {
         return (gray, 1.0);
     }
-    let scale = DETECTION_LONG_SIDE as f32 / long as f32;
+    let scale = long_side as f32 / long as f32;
     let dw = ((w as f32 * scale).round() as u32).max(1);
     let dh = ((h as f32 * scale).round() as u32).max(1);
     let mut dst = Image::new(dw, dh, PixelType::U8);

@@ -139,7 +139,13 @@ pub fn plates(
             continue;
         }
         let (glyphs, around) = glyphs_and_surroundings(image, gain, text_box);
-        let person = person_around(&glyphs)?;
+        // A lone glyph is judged strictly, as by the Tesseract fallback: the person model,
+        // run on a crop 20 glyph heights wide, scores clutter at that scale as a person.
+        let person = if text_box.lone_glyph {
+            PersonScore::default()
+        } else {
+            person_around(&glyphs)?
+        };
         let verdict = not_worn_reason(&around, person);
         tracing::debug!(
             text = %read.text,
@@ -192,7 +198,7 @@ pub fn plates(
 /// the glyphs on most photos, but falls inside them on some fonts and sharp photos (then the
 /// ink itself hides the patch) and the unclipped box is: the first that shows a worn number
 /// wins, the core's verdict otherwise.
-fn glyphs_and_surroundings(
+pub(crate) fn glyphs_and_surroundings(
     image: &RgbImage,
     gain: ExposureGain,
     text_box: &TextBox,
@@ -256,6 +262,7 @@ mod tests {
             TextBox {
                 corners: [[x, y], [x + w, y], [x + w, y + h], [x, y + h]],
                 score: 0.8,
+                lone_glyph: false,
             },
             ReadLine {
                 text: text.to_owned(),

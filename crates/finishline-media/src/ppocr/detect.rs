@@ -38,6 +38,8 @@ pub struct TextBox {
     pub corners: [Corner; 4],
     /// Mean text probability inside the box before unclipping, 0–1.
     pub score: f32,
+    /// Found as one glyph alone on a plain patch (`lone.rs`), not by the text detector.
+    pub lone_glyph: bool,
 }
 
 impl TextBox {
@@ -72,6 +74,19 @@ impl TextBox {
             ]
         };
         [at(-1.0, -1.0), at(1.0, -1.0), at(1.0, 1.0), at(-1.0, 1.0)]
+    }
+
+    /// The box the detector would give around a lone upright glyph `[x0, y0, x1, y1]`: grown
+    /// by `area × ratio / perimeter` on each side, so that `core` gives the glyph back.
+    pub fn around_glyph([x0, y0, x1, y1]: [f32; 4], score: f32) -> Self {
+        let (w, h) = (x1 - x0, y1 - y0);
+        let grow = w * h * UNCLIP_RATIO / (2.0 * (w + h)).max(1.0);
+        let (a, b, c, d) = (x0 - grow, y0 - grow, x1 + grow, y1 + grow);
+        Self {
+            corners: [[a, b], [c, b], [c, d], [a, d]],
+            score,
+            lone_glyph: true,
+        }
     }
 
     pub fn center(&self) -> Corner {
@@ -349,7 +364,11 @@ pub(crate) fn boxes_from_map(
                 ((y + 0.5) * scale[1]).clamp(0.0, max_y),
             ]
         });
-        let text_box = TextBox { corners, score };
+        let text_box = TextBox {
+            corners,
+            score,
+            lone_glyph: false,
+        };
         if text_box.width() > 3.0 && text_box.height() > 3.0 {
             boxes.push(text_box);
         }
@@ -412,7 +431,17 @@ mod tests {
         let grown = TextBox {
             corners: [[-6.4, -6.4], [46.4, -6.4], [46.4, 16.4], [-6.4, 16.4]],
             score: 0.9,
+            lone_glyph: false,
         };
+        let around = TextBox::around_glyph([0.0, 0.0, 40.0, 10.0], 0.9);
+        for (a, b) in around
+            .corners
+            .iter()
+            .flatten()
+            .zip(grown.corners.iter().flatten())
+        {
+            assert!((a - b).abs() < 1e-3, "{around:?} against {grown:?}");
+        }
         let core = grown.core();
         for (got, want) in core
             .iter()

@@ -5,13 +5,15 @@
 //! line upright, reads it, and keeps the lines that are bibs (`bib.rs`). The split by concern:
 //! `session.rs` (files, runtime, session pool), `detect.rs` (DB post-processing and crops),
 //! `recognize.rs` (CTC decoding), `person.rs` (a person around a number), `bib.rs` (which lines
-//! are worn bibs, confidence, colours), `widen.rs` (a second, wider read of doubtful digit lines), `deblur.rs` (a read of motion-streaked
-//! lines with the streak undone).
+//! are worn bibs, confidence, colours), `widen.rs` (a second, wider read of doubtful digit
+//! lines), `deblur.rs` (a read of motion-streaked lines with the streak undone), `lone.rs`
+//! (one-digit bibs the text detector does not see).
 
 mod bib;
 mod crop;
 mod deblur;
 mod detect;
+mod lone;
 mod person;
 mod recognize;
 mod session;
@@ -20,7 +22,7 @@ mod widen;
 use finishline_wire::{ColorShare, Plate};
 
 use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
-pub use bib::{MIN_CONFIDENCE, bib_number, confidence};
+pub use bib::{MIN_CONFIDENCE, bib_number, bounding_box, confidence};
 pub use detect::{DETECTION_LONG_SIDE, TextBox};
 pub use person::PERSON_MODEL;
 use recognize::Alphabet;
@@ -83,13 +85,18 @@ impl PpOcrPipeline {
         })
     }
 
-    /// Every text line of the photo (bibs and anything else), as rotated boxes.
+    /// Every text line of the photo (bibs and anything else), as rotated boxes, then the lone
+    /// glyphs on plain patches that no line covers (`lone.rs`).
     ///
     /// # Errors
     /// `EngineUnavailable` when ONNX Runtime fails.
     pub fn text_lines(&self, photo: &Photo) -> Result<Vec<TextBox>, MediaError> {
-        self.detection
-            .with(|session| detect::detect_text(session, &photo.image))
+        let mut boxes = self
+            .detection
+            .with(|session| detect::detect_text(session, &photo.image))?;
+        let lone = lone::lone_glyphs_on_patches(&photo.image, &boxes);
+        boxes.extend(lone);
+        Ok(boxes)
     }
 
     /// Reads the given lines of the photo; lines too small to crop read as empty.
@@ -231,6 +238,7 @@ impl PhotoPipeline for PpOcrPipeline {
                 bounding_box: bib::bounding_box(&text_box),
                 score: text_box.score,
                 corners: Some(text_box.corners),
+                lone_glyph: text_box.lone_glyph,
             })
             .collect())
     }
@@ -246,6 +254,7 @@ impl PhotoPipeline for PpOcrPipeline {
                     [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
                 }),
                 score: candidate.score,
+                lone_glyph: candidate.lone_glyph,
             })
             .collect();
         let lines = self.second_look(photo, self.read_lines(photo, &boxes)?)?;
