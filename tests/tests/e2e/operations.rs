@@ -55,6 +55,24 @@ async fn health_and_metrics_report_what_happened() {
         .wait_for("event:completed", Duration::from_secs(30))
         .await;
 
+    // The worker counts a job once its finish (the script that also publishes the completion)
+    // has returned, so the last count may land just after the room heard `event:completed`.
+    let url = worker.url("/metrics");
+    wait_until("six succeeded jobs counted", Duration::from_secs(5), || {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let Ok(response) = http.get(&url).send().await else {
+                return false;
+            };
+            let text = response.text().await.unwrap_or_default();
+            sample(
+                &text,
+                "finishline_worker_jobs_total",
+                &[r#"outcome="succeeded""#],
+            ) == Some(6.0)
+        }
+    })
+    .await;
     let worker_metrics = http
         .get(worker.url("/metrics"))
         .send()
