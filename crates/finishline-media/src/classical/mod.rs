@@ -278,15 +278,14 @@ impl PhotoPipeline for ClassicalPipeline {
 }
 
 /// Intersection over union of two lines' boxes.
-/// Glyph-sized blobs alone on their row, found on the photo scaled to `long_side`, as
-/// photo-pixel boxes `[x0, y0, x1, y1]`: where a one-digit bib may be that a line detector does
-/// not see. `heights` are the blob heights kept, in pixels at that scale.
+/// Glyph-sized blobs alone on their row, as boxes `[x0, y0, x1, y1]` in the image's pixels:
+/// where a one-digit bib may be that a line detector does not see. `heights` are the blob
+/// heights kept.
 pub(crate) fn lone_glyphs(
     image: &image::RgbImage,
-    long_side: u32,
     heights: std::ops::RangeInclusive<u32>,
 ) -> Vec<[f32; 4]> {
-    let (gray, scale) = downscale_to(image::imageops::grayscale(image), long_side);
+    let gray = image::imageops::grayscale(image);
     let long = gray.width().max(gray.height());
     if long < 16 {
         return Vec::new();
@@ -302,10 +301,10 @@ pub(crate) fn lone_glyphs(
         let seg = segment(&gray, polarity, &params);
         found.extend(lone_blobs(&seg.blobs).into_iter().map(|blob| {
             [
-                blob.x0 as f32 / scale,
-                blob.y0 as f32 / scale,
-                (blob.x1 + 1) as f32 / scale,
-                (blob.y1 + 1) as f32 / scale,
+                blob.x0 as f32,
+                blob.y0 as f32,
+                (blob.x1 + 1) as f32,
+                (blob.y1 + 1) as f32,
             ]
         }));
     }
@@ -322,17 +321,12 @@ fn iou(a: &TextLine, b: &TextLine) -> f32 {
 
 /// The gray image at most `DETECTION_LONG_SIDE` on the long side, and the scale applied.
 fn downscale(gray: GrayImage) -> (GrayImage, f32) {
-    downscale_to(gray, DETECTION_LONG_SIDE)
-}
-
-/// The gray image at most `long_side` on the long side, and the scale applied.
-fn downscale_to(gray: GrayImage, long_side: u32) -> (GrayImage, f32) {
     let (w, h) = gray.dimensions();
     let long = w.max(h);
-    if long <= long_side {
+    if long <= DETECTION_LONG_SIDE {
         return (gray, 1.0);
     }
-    let scale = long_side as f32 / long as f32;
+    let scale = DETECTION_LONG_SIDE as f32 / long as f32;
     let dw = ((w as f32 * scale).round() as u32).max(1);
     let dh = ((h as f32 * scale).round() as u32).max(1);
     let mut dst = Image::new(dw, dh, PixelType::U8);
