@@ -174,12 +174,7 @@ impl PhotoPipeline for ClassicalPipeline {
         if long < 16 {
             return Ok(Vec::new());
         }
-        let params = LineParams {
-            block_radius: (long / 50).max(10),
-            contrast: 15,
-            min_height: 9,
-            max_height: (long / 5).max(10),
-        };
+        let params = line_params(long, 9..=(long / 5).max(10));
         let mut found: Vec<TextLine> = Vec::new();
         for polarity in Polarity::BOTH {
             let seg = segment(&gray, polarity, &params);
@@ -277,7 +272,18 @@ impl PhotoPipeline for ClassicalPipeline {
     }
 }
 
-/// Intersection over union of two lines' boxes.
+/// How an image `long` pixels on its long side is cut into blobs of the given heights: ink is
+/// 15 levels off the mean of the square reaching a fiftieth of the long side (at least 10
+/// pixels) each way.
+fn line_params(long: u32, heights: std::ops::RangeInclusive<u32>) -> LineParams {
+    LineParams {
+        block_radius: (long / 50).max(10),
+        contrast: 15,
+        min_height: *heights.start(),
+        max_height: *heights.end(),
+    }
+}
+
 /// Glyph-sized blobs alone on their row, as boxes `[x0, y0, x1, y1]` in the image's pixels:
 /// where a one-digit bib may be that a line detector does not see. `heights` are the blob
 /// heights kept.
@@ -290,12 +296,7 @@ pub(crate) fn lone_glyphs(
     if long < 16 {
         return Vec::new();
     }
-    let params = LineParams {
-        block_radius: (long / 50).max(10),
-        contrast: 15,
-        min_height: *heights.start(),
-        max_height: *heights.end(),
-    };
+    let params = line_params(long, heights);
     let mut found = Vec::new();
     for polarity in Polarity::BOTH {
         let seg = segment(&gray, polarity, &params);
@@ -311,6 +312,7 @@ pub(crate) fn lone_glyphs(
     found
 }
 
+/// Intersection over union of two lines' boxes.
 fn iou(a: &TextLine, b: &TextLine) -> f32 {
     let w = (a.x1.min(b.x1) + 1).saturating_sub(a.x0.max(b.x0));
     let h = (a.y1.min(b.y1) + 1).saturating_sub(a.y0.max(b.y0));
