@@ -3,6 +3,8 @@
 //! These tests need the models of deploy/local/install-models.sh. Without them they fail and
 //! say so, unless `FINISHLINE_SKIP_MODEL_TESTS=1` asks to skip them (then they say that too).
 
+mod support;
+
 use std::path::PathBuf;
 
 use finishline_bibgen::{Generator, Set};
@@ -135,10 +137,7 @@ fn missing_models_make_the_engine_unavailable_with_the_path_and_the_install_comm
 fn one_digit_photo(digit: &str) -> (finishline_media::Photo, [f32; 4]) {
     use imageproc::drawing::{draw_filled_rect_mut, draw_text_mut, text_size};
     use imageproc::rect::Rect;
-    let font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
-    let bytes = std::fs::read(font_path)
-        .unwrap_or_else(|err| panic!("{font_path}: {err}; run deploy/local/install-deps.sh"));
-    let font = ab_glyph::FontVec::try_from_vec(bytes).expect("a valid font");
+    let font = support::classical_bibs::load_font();
     let mut image = image::RgbImage::from_pixel(3200, 2400, image::Rgb([90, 110, 90]));
     draw_filled_rect_mut(
         &mut image,

@@ -14,6 +14,28 @@ fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
         .find_map(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
+/// Waits up to `timeout` until the first sample of `name` with `labels` scraped from `url` is
+/// `want`.
+async fn wait_for_sample(
+    http: &reqwest::Client,
+    url: &str,
+    (name, labels): (&str, &[&str]),
+    want: f64,
+    timeout: Duration,
+) {
+    wait_until(&format!("{name} {labels:?} = {want}"), timeout, || {
+        let (http, url) = (http.clone(), url.to_owned());
+        async move {
+            let Ok(response) = http.get(&url).send().await else {
+                return false;
+            };
+            let text = response.text().await.unwrap_or_default();
+            sample(&text, name, labels) == Some(want)
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_metrics_report_what_happened() {
     let rig = Rig::builder("ops").workers(1).start().await;
@@ -57,21 +79,13 @@ async fn health_and_metrics_report_what_happened() {
 
     // The worker counts a job once its finish (the script that also publishes the completion)
     // has returned, so the last count may land just after the room heard `event:completed`.
-    let url = worker.url("/metrics");
-    wait_until("six succeeded jobs counted", Duration::from_secs(5), || {
-        let (http, url) = (http.clone(), url.clone());
-        async move {
-            let Ok(response) = http.get(&url).send().await else {
-                return false;
-            };
-            let text = response.text().await.unwrap_or_default();
-            sample(
-                &text,
-                "finishline_worker_jobs_total",
-                &[r#"outcome="succeeded""#],
-            ) == Some(6.0)
-        }
-    })
+    wait_for_sample(
+        &http,
+        &worker.url("/metrics"),
+        ("finishline_worker_jobs_total", &[r#"outcome="succeeded""#]),
+        6.0,
+        Duration::from_secs(5),
+    )
     .await;
     let worker_metrics = http
         .get(worker.url("/metrics"))
@@ -107,20 +121,12 @@ async fn health_and_metrics_report_what_happened() {
         Some(6.0)
     );
     // The queue sampler runs every 2 s: wait for a sample taken after the run.
-    let url = worker.url("/metrics");
-    wait_until(
-        "a queue sample after the run",
+    wait_for_sample(
+        &http,
+        &worker.url("/metrics"),
+        ("finishline_queue_jobs", &[r#"state="waiting""#]),
+        0.0,
         Duration::from_secs(10),
-        || {
-            let (http, url) = (http.clone(), url.clone());
-            async move {
-                let Ok(response) = http.get(&url).send().await else {
-                    return false;
-                };
-                let text = response.text().await.unwrap_or_default();
-                sample(&text, "finishline_queue_jobs", &[r#"state="waiting""#]) == Some(0.0)
-            }
-        },
     )
     .await;
     let worker_metrics = http
