@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 deploy/local/install-deps.sh --with-js
 
+# One build from scratch gains nothing from incremental state, which doubled the target dir.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 echo "==> cargo fmt --check, cargo clippy -D warnings"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
