@@ -23,7 +23,10 @@ use super::detect::TextBox;
 use super::recognize::ReadLine;
 use crate::MediaError;
 use crate::color_name::ExposureGain;
-use crate::worn::{Glyphs, PersonScore, Surroundings, not_worn_reason, surroundings};
+use crate::worn::{
+    Evidence, Glyphs, PersonScore, Surroundings, looks_worn, not_worn_reason, surroundings,
+    worn_probability,
+};
 
 /// Plates below this confidence are not reported.
 pub const MIN_CONFIDENCE: f32 = 0.5;
@@ -146,11 +149,35 @@ pub fn plates(
         } else {
             person_around(&glyphs)?
         };
-        let verdict = not_worn_reason(&around, person);
+        let evidence = Evidence {
+            around: &around,
+            person,
+            glyphs: &glyphs,
+            digits: read.text.chars().filter(char::is_ascii_digit).count(),
+            confidence,
+            box_score: text_box.score,
+            image: image.dimensions(),
+        };
+        // The model decides, but for a lone glyph (its own strict search in `lone.rs`; too few
+        // of them to learn from). The rules' verdict names the reason when the model refuses a
+        // number they refuse too, and is logged for tests/recognition/train-worn-model.sh.
+        let rules = not_worn_reason(&around, person);
+        let worn = worn_probability(&evidence);
+        let verdict = if text_box.lone_glyph {
+            rules
+        } else if looks_worn(worn) {
+            None
+        } else {
+            Some(rules.unwrap_or("the evidence around it does not add up to a worn bib"))
+        };
         tracing::debug!(
             text = %read.text,
             worn = verdict.is_none(),
             reason = verdict.unwrap_or("worn"),
+            worn_probability = worn,
+            rules_worn = rules.is_none(),
+            lone = text_box.lone_glyph,
+            features = ?evidence.features(),
             person = person.around,
             above = person.above,
             shape = ?around.shape,
@@ -289,8 +316,13 @@ mod tests {
                 *pixel = image::Rgb([244, 244, 240]);
             }
         }
-        // No person model here: the shape around the digits decides.
-        let found = plates(&image, &lines, &mut |_| Ok(PersonScore::NONE)).unwrap();
+        // The person model sees a runner around every line: the banner's year is dropped for
+        // the word beside it, before anything is weighed.
+        let runner = PersonScore {
+            around: 0.9,
+            above: 0.8,
+        };
+        let found = plates(&image, &lines, &mut |_| Ok(runner)).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].number, 4821);
         assert_eq!(

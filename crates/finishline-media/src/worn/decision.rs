@@ -58,7 +58,7 @@ const SOMEONE_ABOVE: f32 = 0.5;
 /// band open at its corners needs a person around it. A patch framed all round by a thin ring
 /// is never worn, whatever the person model says. A patch on a busy shirt is worn when
 /// someone is clearly above it.
-/// Thresholds chosen on the tuning split (ARCHITECTURE.md, "Recognition").
+/// Thresholds chosen on the tuning split (docs/recognition.md).
 ///
 /// Returns why the number is not worn, or `None` when it is.
 pub fn not_worn_reason(around: &Surroundings, person: PersonScore) -> Option<&'static str> {

@@ -11,12 +11,14 @@
 //! The same measurement gives the colours people search by: the paper is the bib's colour, the
 //! shirt around it is the shirt's (on both sides and below, so an arm or a neighbour covering
 //! one side does not decide it). No model of a person ships in the registries that fires on
-//! every drawn runner of our evaluation sets (ARCHITECTURE.md, "Recognition"), so this
-//! geometric test decides, and the PP-OCR engine's person model (`ppocr/person.rs`) may vouch
-//! for a bib whose shirt it cannot follow; every engine (PP-OCR, the Tesseract fallback, video
-//! frames) uses it.
+//! every drawn runner of our evaluation sets (docs/recognition.md), so this
+//! geometric test measures the evidence. The PP-OCR engine (photos and video frames) adds its
+//! person model's scores (`ppocr/person.rs`) and lets a learned model weigh it all
+//! (`learned.rs`); the rules in `decision.rs` decide for the Tesseract fallback and for lone
+//! glyphs, and name the reason a number is refused.
 
 mod decision;
+mod learned;
 mod ring;
 mod sample;
 
@@ -27,6 +29,7 @@ use finishline_wire::Plate;
 use crate::color_name::{ExposureGain, Lab, bib_and_shirt_names, hex};
 
 pub use decision::{PersonScore, not_worn_reason};
+pub use learned::{Evidence, looks_worn, worn_probability};
 pub use ring::RING;
 use ring::ringed;
 use sample::{Reach, Sample, Sampler, dominant, paper_corners};

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Fits the worn-number model the PP-OCR engine decides with
+# (crates/finishline-media/src/worn/worn_model.json), on the tuning split only.
+#
+# It generates the tuning sets (finishline-bibgen race --split tuning: DejaVu and Liberation
+# fonts, scikit-image photographs; never the held-out fonts, photographs or seeds), runs the
+# recognition bench over them with --trace, which logs the evidence about every read number
+# ("bib decision" lines with `features=[…]`), labels each number worn when its digits' centre
+# lies on a true bib's sheet, and fits a gradient-boosted tree ensemble with scikit-learn
+# (tests/recognition/train_worn_model.py, which also prints the leave-one-seed-out check).
+#
+# Usage: tests/recognition/train-worn-model.sh [--check]
+#   --check   only print the leave-one-seed-out figures; leave the model file alone
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+CACHE_DIR="${FINISHLINE_CACHE_DIR:-$HOME/.cache/finishline}"
+PYDEPS_DIR="$CACHE_DIR/pydeps-train_worn_model"
+PYDEPS=(scikit-learn==1.9.1 numpy==2.4.6)
+WORK="${TRAIN_WORN_DIR:-target/train-worn-model}"
+# seed:photos; the generator's photos depend on both
+SETS=(3:200 4:300 5:200 11:300 12:300 13:300)
+
+. deploy/local/find-pip.sh
+if [ ! -f "$PYDEPS_DIR/.complete" ]; then
+  echo "==> installing ${PYDEPS[*]} into $PYDEPS_DIR"
+  rm -rf "$PYDEPS_DIR"
+  $PIP install --quiet --disable-pip-version-check --root-user-action=ignore \
+    --no-warn-script-location --target "$PYDEPS_DIR" "${PYDEPS[@]}"
+  touch "$PYDEPS_DIR/.complete"
+fi
+
+# A model of other features than the trainer's (they were just changed) would stop the engine
+# at its first decision: the logs are then made with a model of the new features and no trees.
+PYTHONPATH="$PYDEPS_DIR" PYTHONNOUSERSITE=1 python3 tests/recognition/train_worn_model.py \
+  --out crates/finishline-media/src/worn/worn_model.json --neutral-if-stale
+
+echo "==> building finishline-bibgen and recognition-bench (release)"
+cargo build --release --quiet -p finishline-bibgen -p finishline-tests --example recognition-bench
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+
+args=()
+for set in "${SETS[@]}"; do
+  seed="${set%%:*}" n="${set##*:}" dir="$WORK/tuning-$seed"
+  if [ ! -f "$dir/ground-truth.json" ]; then
+    echo "==> generating tuning seed $seed ($n photos) in $dir"
+    "$target_dir/release/finishline-bibgen" race --split tuning --n "$n" --seed "$seed" --out "$dir"
+  fi
+  if [ ! -f "$dir/trace.log" ]; then
+    echo "==> reading tuning seed $seed with --trace"
+    NO_COLOR=1 "$target_dir/release/examples/recognition-bench" --files "$dir"/*.jpg --trace \
+      > "$dir/trace.log.part" 2>&1
+    mv "$dir/trace.log.part" "$dir/trace.log"
+  fi
+  args+=("$dir")
+done
+
+PYTHONPATH="$PYDEPS_DIR" PYTHONNOUSERSITE=1 python3 tests/recognition/train_worn_model.py \
+  --out crates/finishline-media/src/worn/worn_model.json "$@" "${args[@]}"
