@@ -24,7 +24,10 @@ use image::GrayImage;
 use self::lines::{LineParams, Polarity, TextLine, group_lines, lone_blobs, segment};
 use self::tesseract::{DIGITS, Tesseract, Verdict, classify};
 use crate::color_name::ExposureGain;
-use crate::worn::{Glyphs, PersonScore, not_worn_reason, surroundings};
+use crate::worn::{
+    Evidence, FALLBACK_THRESHOLD, Glyphs, PersonScore, not_worn_reason, surroundings,
+    worn_probability,
+};
 use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
 
 /// Detection runs on the photo scaled to at most this long side (12 MP photos cost too much
@@ -240,22 +243,32 @@ impl PhotoPipeline for ClassicalPipeline {
             let Ok(number) = digits.parse::<u64>() else {
                 continue;
             };
-            // The same test as the PP-OCR engine's, without its person model: the shape
-            // around the number alone decides, so this fallback is never the laxer one.
+            // The PP-OCR engine's evidence without its person model: the rules and the learned
+            // model must both find the number worn, so this fallback is never the laxer one.
             let b = &candidate.bounding_box;
             let (x0, y0) = (b.x as f32, b.y as f32);
             let (x1, y1) = (x0 + b.w as f32, y0 + b.h as f32);
             let glyphs = Glyphs::from_corners([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
             let around = surroundings(&photo.image, gain, glyphs);
-            if let Some(why) = not_worn_reason(&around, PersonScore::NONE) {
+            let confidence = calibrate(confidence, candidate.score);
+            let evidence = Evidence {
+                around: &around,
+                person: PersonScore::NONE,
+                glyphs: &glyphs,
+                digits: digits.len(),
+                confidence,
+                box_score: candidate.score,
+                image: photo.image.dimensions(),
+            };
+            let verdict = not_worn_reason(&around, PersonScore::NONE).or_else(|| {
+                (worn_probability(&evidence) < FALLBACK_THRESHOLD)
+                    .then_some("the evidence around it does not add up to a worn bib")
+            });
+            if let Some(why) = verdict {
                 tracing::debug!(%digits, reason = why, "digits not worn: not a bib");
                 continue;
             }
-            let mut plate = Plate::new(
-                number,
-                calibrate(confidence, candidate.score),
-                candidate.bounding_box,
-            );
+            let mut plate = Plate::new(number, confidence, candidate.bounding_box);
             around.paint(&mut plate);
             match plates.iter_mut().find(|p| p.number == plate.number) {
                 Some(same) if same.confidence >= plate.confidence => {}

@@ -29,7 +29,7 @@ use finishline_wire::Plate;
 use crate::color_name::{ExposureGain, Lab, bib_and_shirt_names, hex};
 
 pub use decision::{PersonScore, not_worn_reason};
-pub use learned::{Evidence, looks_worn, worn_probability};
+pub use learned::{Evidence, FALLBACK_THRESHOLD, looks_worn, worn_probability};
 pub use ring::RING;
 use ring::ringed;
 use sample::{Reach, Sample, Sampler, dominant, paper_corners};
