@@ -1,6 +1,7 @@
 //! The decision: the shape around a number and what the person model saw, weighed.
 
-use super::{RING, Surroundings};
+use super::Surroundings;
+use super::reasons::{NO_SHIRT, RING, SHORT_BELOW};
 
 /// What the person model saw around a number (0–1 each, see `ppocr/person.rs`): its mean
 /// probability on a ring around the digits, and above them (chest, neck and head).
@@ -87,8 +88,8 @@ pub fn not_worn_reason(around: &Surroundings, person: PersonScore) -> Option<&'s
         return None;
     }
     match around.not_worn {
-        Some("the shirt does not go on below the patch") if person.around >= 0.5 => None,
-        Some("no plain shirt around the patch") if person.above >= SOMEONE_ABOVE => None,
+        Some(SHORT_BELOW) if person.around >= 0.5 => None,
+        Some(NO_SHIRT) if person.above >= SOMEONE_ABOVE => None,
         reason => reason,
     }
 }

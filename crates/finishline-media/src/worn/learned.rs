@@ -2,27 +2,16 @@
 //!
 //! A small gradient-boosted tree ensemble (`worn_model.json`) weighs the shape of the shirt
 //! around the patch, what the person model saw, and how the digits were read. It was fitted on
-//! the tuning split only, by `tests/recognition/train-worn-model.sh` (which says how), with the score
-//! rising with each person score (monotonic constraints): an engine that sees no person is
-//! never laxer than one that does.
+//! the tuning split only, by `tests/recognition/train-worn-model.sh` (which says how), with
+//! the score rising with each person score (monotonic constraints): an engine that sees no
+//! person is never laxer than one that does.
 
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use super::reasons::ONE_HOT;
 use super::{Glyphs, PersonScore, Surroundings};
-
-/// The shape test's verdicts, in the order the model's one-hot features use them.
-const SHAPE_REASONS: [&str; 8] = [
-    "worn",
-    "the shirt does not go on below the patch",
-    "no plain shirt around the patch",
-    "the colour around the patch is a thin rim: a sign, not a shirt",
-    "the colour around the patch runs on: a wall or a sign, not a shirt",
-    "no plain patch around the digits",
-    "the plain colour runs on sideways: no patch",
-    "a thin ring of one colour frames the patch: a sign, not a bib",
-];
 
 /// A shirt that runs on past the shape test's limit, in digit heights.
 const OPEN: f64 = 10.0;
@@ -117,9 +106,13 @@ impl Evidence<'_> {
             .abs();
         out[20] = f64::from(self.confidence);
         out[21] = f64::from(self.box_score);
-        let reason = self.around.not_worn.unwrap_or("worn");
-        if let Some(i) = SHAPE_REASONS.iter().position(|known| *known == reason) {
-            out[22 + i] = 1.0;
+        match self.around.not_worn {
+            None => out[22] = 1.0,
+            Some(reason) => {
+                if let Some(i) = ONE_HOT.iter().position(|known| *known == reason) {
+                    out[23 + i] = 1.0;
+                }
+            }
         }
         out
     }
@@ -268,7 +261,7 @@ mod tests {
     #[test]
     fn a_number_in_a_ring_with_nobody_around_is_not_worn() {
         let mut around = bib_on_a_shirt();
-        around.not_worn = Some("a thin ring of one colour frames the patch: a sign, not a bib");
+        around.not_worn = Some(crate::worn::reasons::RING);
         if let Some(shape) = around.shape.as_mut() {
             shape.corners = 0;
             shape.plain = [1.0, 1.0, 0.5];
@@ -283,11 +276,11 @@ mod tests {
         // The monotonic constraints the model was fitted with, checked on the embedded trees
         // over shapes of every kind: an engine that sees no person is never laxer.
         let glyphs = digits(20.0);
-        let reasons = SHAPE_REASONS.iter().map(|reason| Some(*reason));
+        let reasons = ONE_HOT.iter().map(|reason| Some(*reason));
         for not_worn in std::iter::once(None).chain(reasons) {
             for plain_below in [0.5, 0.9, 1.0] {
                 let mut around = bib_on_a_shirt();
-                around.not_worn = not_worn.filter(|reason| *reason != "worn");
+                around.not_worn = not_worn;
                 if let Some(shape) = around.shape.as_mut() {
                     shape.plain[2] = plain_below;
                 }

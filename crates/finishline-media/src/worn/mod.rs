@@ -19,6 +19,7 @@
 
 mod decision;
 mod learned;
+mod reasons;
 mod ring;
 mod sample;
 
@@ -30,7 +31,7 @@ use crate::color_name::{ExposureGain, Lab, bib_and_shirt_names, hex};
 
 pub use decision::{PersonScore, not_worn_reason};
 pub use learned::{Evidence, FALLBACK_THRESHOLD, looks_worn, worn_probability};
-pub use ring::RING;
+pub use reasons::RING;
 use ring::ringed;
 use sample::{Reach, Sample, Sampler, dominant, paper_corners};
 
@@ -180,17 +181,17 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
     };
     // 1. The paper: a plain colour just around the digits.
     let Some((paper, paper_raw, paper_share)) = dominant(&paper_ring(&sampler)) else {
-        found.not_worn = Some("outside the photo");
+        found.not_worn = Some(reasons::OUTSIDE);
         return found;
     };
     found.paper = Some(paper_raw);
     if paper_share < 0.45 {
-        found.not_worn = Some("no plain patch around the digits");
+        found.not_worn = Some(reasons::NO_PATCH);
         return found;
     }
     // 2. The patch: how far the paper reaches on each side.
     let Some(patch) = patch(&sampler, &paper) else {
-        found.not_worn = Some("the plain colour runs on sideways: no patch");
+        found.not_worn = Some(reasons::NO_PATCH_EDGE);
         return found;
     };
     found.patch = Some(patch);
@@ -203,7 +204,7 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
             found.not_worn = Some(if ringed(&sampler, &paper, patch) {
                 RING
             } else {
-                "no plain shirt around the patch"
+                reasons::NO_SHIRT
             });
             return found;
         }
@@ -381,13 +382,13 @@ fn torso(
     let runs_on = |reach: Reach| matches!(reach, Reach::RunsOn);
     let rim = |reach: Reach| matches!(reach, Reach::Ends(d) if d < RIM * h);
     let not_worn = if runs_on(to_left) || runs_on(to_right) || !(ends(to_left) || ends(to_right)) {
-        Some("the colour around the patch runs on: a wall or a sign, not a shirt")
+        Some(reasons::RUNS_ON)
     } else if rim(to_left) && rim(to_right) {
         // A shirt shows beside a bib on at least one side; a sign's rim is a thin frame.
-        Some("the colour around the patch is a thin rim: a sign, not a shirt")
+        Some(reasons::THIN_RIM)
     } else if below.is_some_and(|d| d < TORSO_BELOW * h) {
         // A torso goes on below a bib; a car door or a sign ends just under its number.
-        Some("the shirt does not go on below the patch")
+        Some(reasons::SHORT_BELOW)
     } else {
         None
     };

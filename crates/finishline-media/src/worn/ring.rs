@@ -6,8 +6,6 @@ use super::sample::{Reach, Sampler, dominant};
 use super::{GAP, Patch, SAME};
 use crate::color_name::Lab;
 
-/// Why a number is not worn when its patch is framed by a ring (see [`ringed`]).
-pub const RING: &str = "a thin ring of one colour frames the patch: a sign, not a bib";
 /// How thin (digit heights, beyond the gap) a ring is on every side. The tuning split's speed
 /// signs measure 0.25-0.33 beside the patch; bibs on narrow shirts as little, which is why the
 /// ring must also be thin above and below. Tuning seeds 4 and 5: 5 false reports fewer, no bib
