@@ -20,6 +20,7 @@ import argparse
 import collections
 import json
 import math
+import os
 import re
 import sys
 
@@ -140,7 +141,8 @@ def main():
                 print(f"{args.out} had other features: wrote a model with none of its trees")
         return
     data = {folder: read_folder(folder) for folder in args.folders}
-    print("folder                 numbers  worn | rules read/false | model read/false")
+    width = max(len(os.path.basename(f)) for f in args.folders)
+    print(f"{'held out':<{width}} numbers  worn | rules read/false | model read/false")
     total = np.zeros(4, int)
     for held in args.folders:
         model = fit([r for f in args.folders if f != held for r in data[f]])
@@ -149,9 +151,10 @@ def main():
         kept = [r["rule_worn"] if r["lone"] else w for r, w in zip(rows, worn)]
         rules, learned = reported(rows, [r["rule_worn"] for r in rows]), reported(rows, kept)
         total += np.array(rules + learned)
-        print(f"{held:<22} {len(rows):>7} {sum(r['label'] for r in rows):>5} | "
+        print(f"{os.path.basename(held):<{width}} {len(rows):>7} "
+              f"{sum(r['label'] for r in rows):>5} | "
               f"{rules[0]:>5} / {rules[1]:<4}      | {learned[0]:>5} / {learned[1]}")
-    print(f"{'all, each held out':<36} | {total[0]:>5} / {total[1]:<4}      | "
+    print(f"{'all, each held out':<{width + 14}} | {total[0]:>5} / {total[1]:<4}      | "
           f"{total[2]:>5} / {total[3]}")
     if args.check:
         return
