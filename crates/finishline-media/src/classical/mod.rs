@@ -25,8 +25,8 @@ use self::lines::{LineParams, Polarity, TextLine, group_lines, lone_blobs, segme
 use self::tesseract::{DIGITS, Tesseract, Verdict, classify};
 use crate::color_name::ExposureGain;
 use crate::worn::{
-    Evidence, FALLBACK_THRESHOLD, Glyphs, PersonScore, not_worn_reason, surroundings,
-    worn_probability,
+    Evidence, FALLBACK_THRESHOLD, Glyphs, PersonScore, WEAK_EVIDENCE, not_worn_reason,
+    surroundings, worn_probability,
 };
 use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
 
@@ -261,8 +261,7 @@ impl PhotoPipeline for ClassicalPipeline {
                 image: photo.image.dimensions(),
             };
             let verdict = not_worn_reason(&around, PersonScore::NONE).or_else(|| {
-                (worn_probability(&evidence) < FALLBACK_THRESHOLD)
-                    .then_some("the evidence around it does not add up to a worn bib")
+                (worn_probability(&evidence) < FALLBACK_THRESHOLD).then_some(WEAK_EVIDENCE)
             });
             if let Some(why) = verdict {
                 tracing::debug!(%digits, reason = why, "digits not worn: not a bib");

@@ -24,8 +24,8 @@ use super::recognize::ReadLine;
 use crate::MediaError;
 use crate::color_name::ExposureGain;
 use crate::worn::{
-    Evidence, Glyphs, PersonScore, Surroundings, looks_worn, not_worn_reason, surroundings,
-    worn_probability,
+    Evidence, Glyphs, PersonScore, Surroundings, WEAK_EVIDENCE, looks_worn, not_worn_reason,
+    surroundings, worn_probability,
 };
 
 /// Plates below this confidence are not reported.
@@ -168,7 +168,7 @@ pub fn plates(
         } else if looks_worn(worn) {
             None
         } else {
-            Some(rules.unwrap_or("the evidence around it does not add up to a worn bib"))
+            Some(rules.unwrap_or(WEAK_EVIDENCE))
         };
         tracing::debug!(
             text = %read.text,

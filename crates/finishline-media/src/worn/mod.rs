@@ -31,7 +31,7 @@ use crate::color_name::{ExposureGain, Lab, bib_and_shirt_names, hex};
 
 pub use decision::{PersonScore, not_worn_reason};
 pub use learned::{Evidence, FALLBACK_THRESHOLD, looks_worn, worn_probability};
-pub use reasons::RING;
+pub use reasons::{RING, WEAK_EVIDENCE};
 use ring::ringed;
 use sample::{Reach, Sample, Sampler, dominant, paper_corners};
 

@@ -11,6 +11,8 @@ pub const THIN_RIM: &str = "the colour around the patch is a thin rim: a sign, n
 pub const SHORT_BELOW: &str = "the shirt does not go on below the patch";
 /// A patch framed by a thin ring (see `ring.rs`).
 pub const RING: &str = "a thin ring of one colour frames the patch: a sign, not a bib";
+/// Not the shape test's: the learned model refused a number its rules let through.
+pub const WEAK_EVIDENCE: &str = "the evidence around it does not add up to a worn bib";
 
 /// The reasons the learned model knows, in the order of its features `sr1`…`sr7` (`sr0` is a
 /// number the shape test finds worn; `OUTSIDE` has no feature of its own).
