@@ -179,26 +179,7 @@ fn leaf_value(tree: &[Node], x: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::worn::Shape;
-
-    fn bib_on_a_shirt() -> Surroundings {
-        Surroundings {
-            paper: Some([245, 245, 245]),
-            shirt: Some([200, 32, 42]),
-            patch: None,
-            not_worn: None,
-            shape: Some(Shape {
-                left: Some(1.5),
-                right: Some(1.5),
-                below: Some(2.5),
-                above: Some(2.0),
-                plain: [1.0, 1.0, 1.0],
-                patch_width: 3.0,
-                patch_height: 2.0,
-                corners: 4,
-            }),
-        }
-    }
+    use crate::worn::tests::shape_with_plain_below;
 
     fn digits(half_height: f32) -> Glyphs {
         Glyphs {
@@ -248,7 +229,7 @@ mod tests {
 
     #[test]
     fn a_number_on_a_plain_patch_on_a_shirt_with_a_person_around_is_worn() {
-        let around = bib_on_a_shirt();
+        let around = shape_with_plain_below(1.0);
         let glyphs = digits(30.0);
         let runner = PersonScore {
             around: 0.9,
@@ -260,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_number_in_a_ring_with_nobody_around_is_not_worn() {
-        let mut around = bib_on_a_shirt();
+        let mut around = shape_with_plain_below(1.0);
         around.not_worn = Some(crate::worn::reasons::RING);
         if let Some(shape) = around.shape.as_mut() {
             shape.corners = 0;
@@ -279,7 +260,7 @@ mod tests {
         let reasons = ONE_HOT.iter().map(|reason| Some(*reason));
         for not_worn in std::iter::once(None).chain(reasons) {
             for plain_below in [0.5, 0.9, 1.0] {
-                let mut around = bib_on_a_shirt();
+                let mut around = shape_with_plain_below(1.0);
                 around.not_worn = not_worn;
                 if let Some(shape) = around.shape.as_mut() {
                     shape.plain[2] = plain_below;

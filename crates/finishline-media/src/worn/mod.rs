@@ -512,7 +512,9 @@ mod tests {
         assert_eq!(found.not_worn, Some("no plain patch around the digits"));
     }
 
-    fn shape_with_plain_below(plain_below: f32) -> Surroundings {
+    /// A bib-like shape (a shirt a digit height wide beside the patch, ending 2.5 below it)
+    /// whose band below the patch is this plain.
+    pub(super) fn shape_with_plain_below(plain_below: f32) -> Surroundings {
         Surroundings {
             paper: Some([245, 245, 245]),
             shirt: Some([200, 32, 42]),
