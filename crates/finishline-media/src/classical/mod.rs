@@ -260,11 +260,19 @@ impl PhotoPipeline for ClassicalPipeline {
                 box_score: candidate.score,
                 image: photo.image.dimensions(),
             };
-            let verdict = not_worn_reason(&around, PersonScore::NONE).or_else(|| {
-                (worn_probability(&evidence) < FALLBACK_THRESHOLD).then_some(WEAK_EVIDENCE)
-            });
-            if let Some(why) = verdict {
-                tracing::debug!(%digits, reason = why, "digits not worn: not a bib");
+            let rules = not_worn_reason(&around, PersonScore::NONE);
+            let worn = worn_probability(&evidence);
+            let verdict = rules.or_else(|| (worn < FALLBACK_THRESHOLD).then_some(WEAK_EVIDENCE));
+            tracing::debug!(
+                text = %digits,
+                worn = verdict.is_none(),
+                reason = verdict.unwrap_or("worn"),
+                worn_probability = worn,
+                rules_worn = rules.is_none(),
+                features = ?evidence.features(),
+                "bib decision"
+            );
+            if verdict.is_some() {
                 continue;
             }
             let mut plate = Plate::new(number, confidence, candidate.bounding_box);
