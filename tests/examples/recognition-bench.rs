@@ -8,7 +8,7 @@
 //! Report the `heldout` split: its seeds, fonts and background photographs were never used
 //! while the recognizer was tuned (on `tuning`).
 //!
-//! `cargo run --release -p finishline-tests --example recognition-bench -- --split heldout --n 400`
+//! `cargo run --release -p finishline-tests --example recognition-bench -- --split heldout --n 200 --seed 20,21,22,23`
 
 use std::path::PathBuf;
 
@@ -16,7 +16,7 @@ use anyhow::Context;
 use clap::Parser;
 use finishline_bibgen::race::{RaceGenerator, Split};
 use finishline_media::{Detector, PhotoPipeline, PpOcrConfig, PpOcrPipeline};
-use finishline_tests::recognition::{Scores, cost_cell, recognise};
+use finishline_tests::recognition::{Scores, cost_cell, recognise, table_by_seed};
 use image::imageops::FilterType;
 
 /// Runs a recognition engine over generated race photos and prints its accuracy and speed.
@@ -25,12 +25,13 @@ struct Args {
     /// heldout (report this) or tuning (what the thresholds were chosen on)
     #[arg(long, default_value = "heldout")]
     split: Split,
-    /// How many photos (categories interleave: 35% single, 20% distractor, 30% multi, 15% bib-free)
+    /// How many photos per seed (categories interleave: 35% single, 20% distractor, 30% multi, 15% bib-free)
     #[arg(long, default_value_t = 200)]
     n: u32,
-    /// Seed of the photos: the same seed always gives the same photos
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Seed of the photos: the same seed always gives the same photos. Several seeds
+    /// (`20,21,22,23`) print a column per seed, all photos pooled, and the seeds' range
+    #[arg(long, value_delimiter = ',', default_value = "1", num_args = 1..)]
+    seed: Vec<u64>,
     /// Engine: ppocr (PP-OCRv4 on ONNX Runtime) or classical (imageproc detector + tesseract)
     #[arg(long, default_value = "ppocr")]
     engine: String,
@@ -130,38 +131,64 @@ fn main() -> anyhow::Result<()> {
     }
     let generator = RaceGenerator::new(args.split).context("cannot start the photo generator")?;
     let engine = engine(&args)?;
-    let mut scores = Scores::default();
-    for index in 0..args.n {
-        let mut generated = generator.photo(args.seed, index)?;
-        generated.truth.file = format!("photo-{:04}.jpg", index + 1);
-        if let Some(size) = args.fit {
-            generated.jpeg = fit_photo(&generated.jpeg, size)?;
+    let several = args.seed.len() > 1;
+    let mut pooled = Scores::default();
+    let mut by_seed = Vec::new();
+    for &seed in &args.seed {
+        let mut scores = Scores::default();
+        for index in 0..args.n {
+            let mut generated = generator.photo(seed, index)?;
+            generated.truth.file = if several {
+                format!("seed {seed} photo-{:04}.jpg", index + 1)
+            } else {
+                format!("photo-{:04}.jpg", index + 1)
+            };
+            if let Some(size) = args.fit {
+                generated.jpeg = fit_photo(&generated.jpeg, size)?;
+            }
+            let (plates, cost) = recognise(engine.as_ref(), &generated.jpeg)?;
+            if args.verbose {
+                let read: Vec<String> = plates
+                    .iter()
+                    .map(|p| format!("{} ({:.2})", p.number, p.confidence))
+                    .collect();
+                let truth: Vec<u64> = generated.truth.bibs.iter().map(|b| b.number).collect();
+                println!(
+                    "{} {:<10} truth {truth:?} read [{}] {}",
+                    generated.truth.file,
+                    generated.truth.category.to_string(),
+                    read.join(", "),
+                    cost_cell(&[cost])
+                );
+            }
+            scores.add(&generated.truth, &plates, cost);
+            if several {
+                pooled.add(&generated.truth, &plates, cost);
+            }
         }
-        let (plates, cost) = recognise(engine.as_ref(), &generated.jpeg)?;
-        if args.verbose {
-            let read: Vec<String> = plates
-                .iter()
-                .map(|p| format!("{} ({:.2})", p.number, p.confidence))
-                .collect();
-            let truth: Vec<u64> = generated.truth.bibs.iter().map(|b| b.number).collect();
-            println!(
-                "#{index:04} {:<10} truth {truth:?} read [{}] {}",
-                generated.truth.category.to_string(),
-                read.join(", "),
-                cost_cell(&[cost])
-            );
-        }
-        scores.add(&generated.truth, &plates, cost);
+        by_seed.push((seed, scores));
     }
     let fitted = args
         .fit
         .map_or(String::new(), |(w, h)| format!(", scaled to {w}×{h}"));
+    let seeds: Vec<String> = args.seed.iter().map(u64::to_string).collect();
     println!(
-        "recognition-bench: engine {} ({:?} detector), split {}, {} photos{fitted}, seed {}, one thread",
-        args.engine, args.detector, args.split, args.n, args.seed
+        "recognition-bench: engine {} ({:?} detector), split {}, {} photos per seed{fitted}, seed {}, one thread",
+        args.engine,
+        args.detector,
+        args.split,
+        args.n,
+        seeds.join(", ")
     );
-    println!("| measure | {} |\n| --- | --- |", args.split);
-    println!("{}", scores.table());
+    let scores = if several {
+        println!("{}", table_by_seed(&by_seed, &pooled));
+        pooled
+    } else {
+        let (_, scores) = by_seed.pop().context("no seed given")?;
+        println!("| measure | {} |\n| --- | --- |", args.split);
+        println!("{}", scores.table());
+        scores
+    };
     if args.failures > 0 && !scores.failures.is_empty() {
         println!(
             "\nfailure examples ({} of {} photos with anything wrong):",

@@ -219,45 +219,149 @@ impl Scores {
         }
     }
 
+    /// The measures, each with its ratio (`None` for the time per photo).
+    fn measures(&self) -> [(&'static str, Option<Ratio>); 11] {
+        [
+            ("single-bib top-1", Some(self.single_top1)),
+            (
+                "top-1 with a distractor beside the bib",
+                Some(self.distractor_top1),
+            ),
+            (
+                "multi-runner recall (legible bibs)",
+                Some(self.multi_recall),
+            ),
+            ("multi-runner precision", Some(self.multi_precision)),
+            (
+                "bib-free photos with any bib reported",
+                Some(self.bibfree_false),
+            ),
+            ("recall, all photos (legible bibs)", Some(self.recall)),
+            ("recall counting illegible bibs too", Some(self.recall_any)),
+            ("precision, all photos", Some(self.precision)),
+            ("bib colour by name", Some(self.bib_color)),
+            ("shirt colour by name", Some(self.shirt_color)),
+            ("ms per photo, one core", None),
+        ]
+    }
+
     /// The table the benchmark prints (and the README shows).
     pub fn table(&self) -> String {
-        [
-            format!("| single-bib top-1 | {} |", self.single_top1.cell().trim()),
-            format!(
-                "| top-1 with a distractor beside the bib | {} |",
-                self.distractor_top1.cell().trim()
-            ),
-            format!(
-                "| multi-runner recall (legible bibs) | {} |",
-                self.multi_recall.cell().trim()
-            ),
-            format!(
-                "| multi-runner precision | {} |",
-                self.multi_precision.cell().trim()
-            ),
-            format!(
-                "| bib-free photos with any bib reported | {} |",
-                self.bibfree_false.cell().trim()
-            ),
-            format!(
-                "| recall, all photos (legible bibs) | {} |",
-                self.recall.cell().trim()
-            ),
-            format!(
-                "| recall counting illegible bibs too | {} |",
-                self.recall_any.cell().trim()
-            ),
-            format!(
-                "| precision, all photos | {} |",
-                self.precision.cell().trim()
-            ),
-            format!("| bib colour by name | {} |", self.bib_color.cell().trim()),
-            format!(
-                "| shirt colour by name | {} |",
-                self.shirt_color.cell().trim()
-            ),
-            format!("| ms per photo, one core | {} |", cost_cell(&self.costs)),
-        ]
-        .join("\n")
+        self.measures()
+            .into_iter()
+            .map(|(measure, ratio)| {
+                let cell = ratio.map_or_else(|| cost_cell(&self.costs), |r| r.cell());
+                format!("| {measure} | {} |", cell.trim())
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The table of several seeds: a column per seed, then all photos pooled, then the range of
+/// the seeds' figures (one seed moves a category's rate by several points, so a single seed's
+/// figure is not the result). Times are the CPU median per photo (p95 in brackets).
+pub fn table_by_seed(seeds: &[(u64, Scores)], pooled: &Scores) -> String {
+    let mut lines = Vec::new();
+    let columns: Vec<String> = seeds
+        .iter()
+        .map(|(seed, _)| format!("seed {seed}"))
+        .collect();
+    lines.push(format!(
+        "| measure | {} | all seeds | range over seeds |",
+        columns.join(" | ")
+    ));
+    lines.push(format!("|{}", " --- |".repeat(columns.len() + 3)));
+    for (row, (measure, pooled_ratio)) in pooled.measures().into_iter().enumerate() {
+        let per_seed: Vec<Option<Ratio>> = seeds.iter().map(|(_, s)| s.measures()[row].1).collect();
+        let (cells, all, range) = match pooled_ratio {
+            Some(all) => {
+                let percents: Vec<f64> = per_seed
+                    .iter()
+                    .flatten()
+                    .filter_map(Ratio::percent)
+                    .collect();
+                let range = match (
+                    percents.iter().copied().reduce(f64::min),
+                    percents.iter().copied().reduce(f64::max),
+                ) {
+                    (Some(low), Some(high)) => format!("{low:.1}–{high:.1}%"),
+                    _ => "–".to_owned(),
+                };
+                let cells = per_seed
+                    .iter()
+                    .map(|r| r.map_or_else(String::new, |r| r.cell().trim().to_owned()))
+                    .collect::<Vec<_>>();
+                (cells, all.cell().trim().to_owned(), range)
+            }
+            None => {
+                let cpu = |costs: &[Cost]| {
+                    let cpu: Vec<f64> = costs.iter().filter_map(|c| c.cpu_ms).collect();
+                    let (median, p95) = median_p95(&cpu);
+                    (median, format!("{median:.0} ({p95:.0})"))
+                };
+                let per: Vec<(f64, String)> = seeds.iter().map(|(_, s)| cpu(&s.costs)).collect();
+                let low = per.iter().map(|p| p.0).reduce(f64::min).unwrap_or(0.0);
+                let high = per.iter().map(|p| p.0).reduce(f64::max).unwrap_or(0.0);
+                (
+                    per.into_iter().map(|p| p.1).collect(),
+                    cpu(&pooled.costs).1,
+                    format!("{low:.0}–{high:.0} ms"),
+                )
+            }
+        };
+        lines.push(format!(
+            "| {measure} | {} | {all} | {range} |",
+            cells.join(" | ")
+        ));
+    }
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scores(single: (u32, u32), cpu_ms: f64) -> Scores {
+        Scores {
+            single_top1: Ratio {
+                hits: single.0,
+                of: single.1,
+            },
+            costs: vec![Cost {
+                wall_ms: cpu_ms,
+                cpu_ms: Some(cpu_ms),
+            }],
+            ..Scores::default()
+        }
+    }
+
+    #[test]
+    fn the_seed_table_has_a_column_per_seed_the_pooled_counts_and_the_range() {
+        let seeds = [(20, scores((9, 10), 150.0)), (21, scores((6, 10), 170.0))];
+        let pooled = Scores {
+            single_top1: Ratio { hits: 15, of: 20 },
+            costs: seeds.iter().flat_map(|(_, s)| s.costs.clone()).collect(),
+            ..Scores::default()
+        };
+        let table = table_by_seed(&seeds, &pooled);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0],
+            "| measure | seed 20 | seed 21 | all seeds | range over seeds |"
+        );
+        assert_eq!(lines[1], "| --- | --- | --- | --- | --- |");
+        assert_eq!(
+            lines[2],
+            "| single-bib top-1 | 90.0% (9/10) | 60.0% (6/10) | 75.0% (15/20) | 60.0–90.0% |"
+        );
+        assert!(
+            lines.contains(&"| bib-free photos with any bib reported | – | – | – | – |"),
+            "{table}"
+        );
+        assert_eq!(
+            lines.last().copied(),
+            Some("| ms per photo, one core | 150 (150) | 170 (170) | 170 (170) | 150–170 ms |")
+        );
     }
 }
