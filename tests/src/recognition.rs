@@ -272,22 +272,16 @@ pub fn table_by_seed(seeds: &[(u64, Scores)], pooled: &Scores) -> String {
         columns.join(" | ")
     ));
     lines.push(format!("|{}", " --- |".repeat(columns.len() + 3)));
+    let by_seed: Vec<_> = seeds.iter().map(|(_, s)| s.measures()).collect();
     for (row, (measure, pooled_ratio)) in pooled.measures().into_iter().enumerate() {
-        let per_seed: Vec<Option<Ratio>> = seeds.iter().map(|(_, s)| s.measures()[row].1).collect();
         let (cells, all, range) = match pooled_ratio {
             Some(all) => {
-                let percents: Vec<f64> = per_seed
-                    .iter()
-                    .flatten()
-                    .filter_map(Ratio::percent)
-                    .collect();
-                let range = match (
-                    percents.iter().copied().reduce(f64::min),
-                    percents.iter().copied().reduce(f64::max),
-                ) {
-                    (Some(low), Some(high)) => format!("{low:.1}–{high:.1}%"),
-                    _ => "–".to_owned(),
-                };
+                let per_seed: Vec<Option<Ratio>> = by_seed.iter().map(|m| m[row].1).collect();
+                let range = spread(per_seed.iter().flatten().filter_map(Ratio::percent))
+                    .map_or_else(
+                        || "–".to_owned(),
+                        |(low, high)| format!("{low:.1}–{high:.1}%"),
+                    );
                 let cells = per_seed
                     .iter()
                     .map(|r| r.map_or_else(String::new, |r| r.cell().trim().to_owned()))
@@ -301,8 +295,7 @@ pub fn table_by_seed(seeds: &[(u64, Scores)], pooled: &Scores) -> String {
                     (median, format!("{median:.0} ({p95:.0})"))
                 };
                 let per: Vec<(f64, String)> = seeds.iter().map(|(_, s)| cpu(&s.costs)).collect();
-                let low = per.iter().map(|p| p.0).reduce(f64::min).unwrap_or(0.0);
-                let high = per.iter().map(|p| p.0).reduce(f64::max).unwrap_or(0.0);
+                let (low, high) = spread(per.iter().map(|p| p.0)).unwrap_or((0.0, 0.0));
                 (
                     per.into_iter().map(|p| p.1).collect(),
                     cpu(&pooled.costs).1,
@@ -316,6 +309,14 @@ pub fn table_by_seed(seeds: &[(u64, Scores)], pooled: &Scores) -> String {
         ));
     }
     lines.join("\n")
+}
+
+/// The lowest and highest of some values, if there are any.
+fn spread(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    values.fold(None, |acc, v| match acc {
+        None => Some((v, v)),
+        Some((low, high)) => Some((low.min(v), high.max(v))),
+    })
 }
 
 #[cfg(test)]
