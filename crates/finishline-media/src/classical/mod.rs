@@ -24,10 +24,7 @@ use image::GrayImage;
 use self::lines::{LineParams, Polarity, TextLine, group_lines, lone_blobs, segment};
 use self::tesseract::{DIGITS, Tesseract, Verdict, classify};
 use crate::color_name::ExposureGain;
-use crate::worn::{
-    Evidence, FALLBACK_THRESHOLD, Glyphs, PersonScore, WEAK_EVIDENCE, not_worn_reason,
-    surroundings, worn_probability,
-};
+use crate::worn::{Evidence, Glyphs, PersonScore, Policy, decide, surroundings};
 use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
 
 /// Detection runs on the photo scaled to at most this long side (12 MP photos cost too much
@@ -260,19 +257,7 @@ impl PhotoPipeline for ClassicalPipeline {
                 box_score: candidate.score,
                 image: photo.image.dimensions(),
             };
-            let rules = not_worn_reason(&around, PersonScore::NONE);
-            let worn = worn_probability(&evidence);
-            let verdict = rules.or_else(|| (worn < FALLBACK_THRESHOLD).then_some(WEAK_EVIDENCE));
-            tracing::debug!(
-                text = %digits,
-                worn = verdict.is_none(),
-                reason = verdict.unwrap_or("worn"),
-                worn_probability = worn,
-                rules_worn = rules.is_none(),
-                features = ?evidence.features(),
-                "bib decision"
-            );
-            if verdict.is_some() {
+            if decide(&digits, &evidence, Policy::Fallback).is_some() {
                 continue;
             }
             let mut plate = Plate::new(number, confidence, candidate.bounding_box);

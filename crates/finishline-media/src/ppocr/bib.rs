@@ -23,10 +23,7 @@ use super::detect::TextBox;
 use super::recognize::ReadLine;
 use crate::MediaError;
 use crate::color_name::ExposureGain;
-use crate::worn::{
-    Evidence, Glyphs, PersonScore, Surroundings, WEAK_EVIDENCE, looks_worn, not_worn_reason,
-    surroundings, worn_probability,
-};
+use crate::worn::{Evidence, Glyphs, PersonScore, Policy, Surroundings, decide, surroundings};
 
 /// Plates below this confidence are not reported.
 pub const MIN_CONFIDENCE: f32 = 0.5;
@@ -159,33 +156,13 @@ pub fn plates(
             image: image.dimensions(),
         };
         // The model decides, but for a lone glyph (its own strict search in `lone.rs`; too few
-        // of them to learn from). The rules' verdict names the reason when the model refuses a
-        // number they refuse too, and is logged for tests/recognition/train-worn-model.sh.
-        let rules = not_worn_reason(&around, person);
-        let worn = worn_probability(&evidence);
-        let verdict = if text_box.lone_glyph {
-            rules
-        } else if looks_worn(worn) {
-            None
+        // of them to learn from).
+        let policy = if text_box.lone_glyph {
+            Policy::Rules
         } else {
-            Some(rules.unwrap_or(WEAK_EVIDENCE))
+            Policy::Model
         };
-        tracing::debug!(
-            text = %read.text,
-            worn = verdict.is_none(),
-            reason = verdict.unwrap_or("worn"),
-            worn_probability = worn,
-            rules_worn = rules.is_none(),
-            lone = text_box.lone_glyph,
-            features = ?evidence.features(),
-            person = person.around,
-            above = person.above,
-            shape = ?around.shape,
-            glyphs = ?glyphs,
-            box_height = text_box.height(),
-            "bib decision"
-        );
-        if verdict.is_some() {
+        if decide(&read.text, &evidence, policy).is_some() {
             continue;
         }
         reads.push(Read {

@@ -22,6 +22,7 @@ mod learned;
 mod reasons;
 mod ring;
 mod sample;
+mod verdict;
 
 use image::RgbImage;
 
@@ -34,6 +35,7 @@ pub use learned::{Evidence, FALLBACK_THRESHOLD, looks_worn, worn_probability};
 pub use reasons::{RING, WEAK_EVIDENCE};
 use ring::ringed;
 use sample::{Reach, Sample, Sampler, dominant, paper_corners};
+pub use verdict::{Policy, decide};
 
 /// Colours closer than this (ΔE) are "the same" when marching across a patch or a shirt.
 const SAME: f32 = 22.0;
