@@ -27,6 +27,13 @@ pub struct Cost {
     pub cpu_ms: Option<f64>,
 }
 
+impl Cost {
+    /// The CPU milliseconds, or the wall-clock ones where the kernel gives no CPU time.
+    pub fn ms(&self) -> f64 {
+        self.cpu_ms.unwrap_or(self.wall_ms)
+    }
+}
+
 /// CPU time of the calling thread so far, from `/proc/thread-self/schedstat` (nanoseconds on
 /// the CPU, the first field).
 fn thread_cpu_ms() -> Option<f64> {
@@ -260,7 +267,8 @@ impl Scores {
 
 /// The table of several seeds: a column per seed, then all photos pooled, then the range of
 /// the seeds' figures (one seed moves a category's rate by several points, so a single seed's
-/// figure is not the result). Times are the CPU median per photo (p95 in brackets).
+/// figure is not the result). Times are the CPU median per photo (p95 in brackets), or the
+/// wall-clock one where the kernel gives no CPU time (not Linux).
 pub fn table_by_seed(seeds: &[(u64, Scores)], pooled: &Scores) -> String {
     let mut lines = Vec::new();
     let columns: Vec<String> = seeds
@@ -289,16 +297,16 @@ pub fn table_by_seed(seeds: &[(u64, Scores)], pooled: &Scores) -> String {
                 (cells, all.cell().trim().to_owned(), range)
             }
             None => {
-                let cpu = |costs: &[Cost]| {
-                    let cpu: Vec<f64> = costs.iter().filter_map(|c| c.cpu_ms).collect();
-                    let (median, p95) = median_p95(&cpu);
+                let time = |costs: &[Cost]| {
+                    let ms: Vec<f64> = costs.iter().map(Cost::ms).collect();
+                    let (median, p95) = median_p95(&ms);
                     (median, format!("{median:.0} ({p95:.0})"))
                 };
-                let per: Vec<(f64, String)> = seeds.iter().map(|(_, s)| cpu(&s.costs)).collect();
+                let per: Vec<(f64, String)> = seeds.iter().map(|(_, s)| time(&s.costs)).collect();
                 let (low, high) = spread(per.iter().map(|p| p.0)).unwrap_or((0.0, 0.0));
                 (
                     per.into_iter().map(|p| p.1).collect(),
-                    cpu(&pooled.costs).1,
+                    time(&pooled.costs).1,
                     format!("{low:.0}–{high:.0} ms"),
                 )
             }
@@ -335,6 +343,28 @@ mod tests {
             }],
             ..Scores::default()
         }
+    }
+
+    #[test]
+    fn without_cpu_times_the_seed_table_gives_wall_clock_times() {
+        let wall = |ms: f64| Scores {
+            costs: vec![Cost {
+                wall_ms: ms,
+                cpu_ms: None,
+            }],
+            ..Scores::default()
+        };
+        let seeds = [(1, wall(200.0)), (2, wall(240.0))];
+        let pooled = Scores {
+            costs: seeds.iter().flat_map(|(_, s)| s.costs.clone()).collect(),
+            ..Scores::default()
+        };
+        let table = table_by_seed(&seeds, &pooled);
+        assert_eq!(
+            table.lines().last(),
+            Some("| ms per photo, one core | 200 (200) | 240 (240) | 240 (240) | 200–240 ms |"),
+            "{table}"
+        );
     }
 
     #[test]
