@@ -14,8 +14,9 @@
 //! every drawn runner of our evaluation sets (docs/recognition.md), so this
 //! geometric test measures the evidence. The PP-OCR engine (photos and video frames) adds its
 //! person model's scores (`ppocr/person.rs`) and lets a learned model weigh it all
-//! (`learned.rs`); the rules in `decision.rs` decide for the Tesseract fallback and for lone
-//! glyphs, and name the reason a number is refused.
+//! (`learned.rs`); the rules in `decision.rs` decide alone for lone glyphs, must agree with a
+//! stricter model for the Tesseract fallback, and name the reason a number is refused.
+//! `verdict.rs` applies each engine's policy and logs every decision.
 
 mod decision;
 mod learned;
