@@ -56,8 +56,10 @@ fn verdict(policy: Policy, rules: Option<&'static str>, worn: f64) -> Option<&'s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::worn::reasons::RING;
 
-    const SIGN: Option<&str> = Some("a round plate with no person around it: a sign, not a bib");
+    /// A refusal by the rules.
+    const SIGN: Option<&str> = Some(RING);
 
     #[test]
     fn the_model_decides_a_line_and_the_rules_name_its_refusal() {
@@ -81,8 +83,8 @@ mod tests {
             Some(WEAK_EVIDENCE)
         );
         assert_eq!(verdict(Policy::Fallback, None, FALLBACK_THRESHOLD), None);
-        // Below the main engine's threshold but above its own: the fallback sees no person,
-        // so every number scores as if nobody were around it.
+        // The fallback's threshold is lower than the main engine's: without a person model,
+        // every number it reads scores as if nobody were around it.
         assert!(!looks_worn(FALLBACK_THRESHOLD));
     }
 }
