@@ -2,6 +2,11 @@
 //! --cluster-enabled yes`, joined by `redis-cli --cluster create … --cluster-replicas 1`), with
 //! a short node timeout so a killed primary's replica takes over within seconds. Every node is
 //! killed and its folder removed on drop.
+//!
+//! Each node gets its cluster bus port (`--cluster-port`) from the OS like its client port.
+//! By default Redis takes the client port + 10000. That port may be in use by some other
+//! socket, and above client port 55535 Redis refuses to start at all. A node that exits at
+//! start (a port taken between the OS's answer and the bind) is started again on new ports.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -14,8 +19,14 @@ const NODE_TIMEOUT_MS: u64 = 1_000;
 
 struct Node {
     port: u16,
+    bus_port: u16,
     child: Option<Child>,
 }
+
+/// How many times a node is started on fresh ports before the cluster gives up.
+const START_ATTEMPTS: usize = 3;
+/// How long a starting node may take to answer.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A running cluster.
 pub struct RedisCluster {
@@ -37,15 +48,8 @@ impl RedisCluster {
             dir,
         };
         for _ in 0..6 {
-            let port = free_port();
-            let child = cluster.spawn(port);
-            cluster.nodes.push(Node {
-                port,
-                child: Some(child),
-            });
-        }
-        for node in &cluster.nodes {
-            wait_answers(node.port).await;
+            let node = cluster.start_node().await;
+            cluster.nodes.push(node);
         }
         let addresses: Vec<String> = cluster
             .nodes
@@ -69,11 +73,34 @@ impl RedisCluster {
         cluster
     }
 
-    fn spawn(&self, port: u16) -> Child {
-        let dir = self.dir.join(port.to_string());
+    /// A new node on ports the OS says are free, answering; tried again on other ports when
+    /// it cannot start.
+    async fn start_node(&self) -> Node {
+        let mut failures = Vec::new();
+        for _ in 0..START_ATTEMPTS {
+            let port = free_port();
+            let bus_port = std::iter::repeat_with(free_port)
+                .find(|&bus| bus != port)
+                .expect("a second free port");
+            let mut node = Node {
+                port,
+                bus_port,
+                child: Some(self.spawn(port, bus_port)),
+            };
+            match self.answers(&mut node).await {
+                Ok(()) => return node,
+                Err(why) => failures.push(why),
+            }
+        }
+        panic!("no redis-server node would start: {failures:#?}");
+    }
+
+    fn spawn(&self, port: u16, bus_port: u16) -> Child {
+        let dir = self.node_dir(port);
         std::fs::create_dir_all(&dir).expect("node dir");
         Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--cluster-port", &bus_port.to_string()])
             .args(["--save", "", "--appendonly", "no"])
             .args(["--cluster-enabled", "yes"])
             .args(["--cluster-node-timeout", &NODE_TIMEOUT_MS.to_string()])
@@ -81,10 +108,47 @@ impl RedisCluster {
             .arg(dir.join("nodes.conf"))
             .arg("--dir")
             .arg(&dir)
+            .arg("--logfile")
+            .arg(dir.join("redis.log"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server must be installed")
+    }
+
+    fn node_dir(&self, port: u16) -> PathBuf {
+        self.dir.join(port.to_string())
+    }
+
+    /// Waits until `node` answers. When it exits first or stays silent, it is stopped and the
+    /// error holds the end of its log.
+    async fn answers(&self, node: &mut Node) -> Result<(), String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        let child = node.child.as_mut().expect("a started node");
+        let why = loop {
+            if connect(node.port).await.is_ok() {
+                return Ok(());
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                break format!("exited ({status})");
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break format!("silent for {START_TIMEOUT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        node.child = None;
+        let log =
+            std::fs::read_to_string(self.node_dir(node.port).join("redis.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(3).collect();
+        Err(format!(
+            "redis-server on {} (bus {}) {why}: {}",
+            node.port,
+            node.bus_port,
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        ))
     }
 
     /// `redis+cluster://` with every node, as REDIS_URL.
@@ -142,15 +206,22 @@ impl RedisCluster {
     /// Starts a killed node again on its port and folder: with its cluster config it rejoins,
     /// as a replica of the node that took over its slots.
     pub async fn restart(&mut self, port: u16) {
-        let child = self.spawn(port);
-        let node = self
+        let at = self
             .nodes
-            .iter_mut()
-            .find(|n| n.port == port)
+            .iter()
+            .position(|n| n.port == port)
             .expect("a node of ours");
-        assert!(node.child.is_none(), "the node runs already");
-        node.child = Some(child);
-        wait_answers(port).await;
+        let mut node = Node {
+            port,
+            bus_port: self.nodes[at].bus_port,
+            child: None,
+        };
+        assert!(self.nodes[at].child.is_none(), "the node runs already");
+        node.child = Some(self.spawn(port, node.bus_port));
+        if let Err(why) = self.answers(&mut node).await {
+            panic!("{why}");
+        }
+        self.nodes[at] = node;
     }
 
     /// The port of the primary serving `key`, as a live node sees it.
@@ -203,17 +274,6 @@ async fn cluster_info(port: u16) -> Option<String> {
         .query_async(&mut conn)
         .await
         .ok()
-}
-
-async fn wait_answers(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while connect(port).await.is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "redis-server on {port} did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 impl Drop for RedisCluster {
