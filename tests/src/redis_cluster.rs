@@ -1,7 +1,8 @@
 //! A throw-away Redis Cluster on loopback: 3 primaries and 3 replicas (`redis-server
 //! --cluster-enabled yes`, joined by `redis-cli --cluster create … --cluster-replicas 1`), with
-//! a short node timeout so a killed primary's replica takes over within seconds. Every node is
-//! killed and its folder removed on drop.
+//! a short node timeout so a killed primary's replica takes over within seconds. `start`
+//! returns once every replica has synced with its primary. Every node is killed and its folder
+//! removed on drop.
 //!
 //! Each node gets its cluster bus port (`--cluster-port`) from the OS like its client port.
 //! By default Redis takes the client port + 10000. That port may be in use by some other
@@ -70,7 +71,34 @@ impl RedisCluster {
             String::from_utf8_lossy(&created.stderr)
         );
         cluster.wait_ok(Duration::from_secs(30)).await;
+        cluster.wait_replicated(Duration::from_secs(30)).await;
         cluster
+    }
+
+    /// Waits until every replica's link to its primary is up and every primary has a replica
+    /// online. Until then a write that waits for a replica (`--durability replicated`) times
+    /// out: a fresh cluster says `cluster_state:ok` before its replicas have synced.
+    pub async fn wait_replicated(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        for node in self.nodes.iter().filter(|n| n.child.is_some()) {
+            loop {
+                let info = replication_info(node.port).await.unwrap_or_default();
+                let synced = if info.contains("role:master") {
+                    info.contains("state=online")
+                } else {
+                    info.contains("master_link_status:up")
+                };
+                if synced {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "node {} not replicating: {info}",
+                    node.port
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 
     /// A new node on ports the OS says are free, answering; tried again on other ports when
@@ -265,6 +293,15 @@ async fn connect(port: u16) -> redis::RedisResult<redis::aio::MultiplexedConnect
     redis::Client::open(format!("redis://127.0.0.1:{port}"))?
         .get_multiplexed_async_connection()
         .await
+}
+
+async fn replication_info(port: u16) -> Option<String> {
+    let mut conn = connect(port).await.ok()?;
+    redis::cmd("INFO")
+        .arg("replication")
+        .query_async(&mut conn)
+        .await
+        .ok()
 }
 
 async fn cluster_info(port: u16) -> Option<String> {

@@ -19,8 +19,10 @@ async fn post_photos(gateway: &Gateway, event: &str, photos: &[Value]) -> Value 
         .send()
         .await
         .expect("POST photos");
-    assert_eq!(response.status().as_u16(), 202);
-    response.json().await.expect("JSON body")
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("JSON body");
+    assert_eq!(status, 202, "POST photos: {body}");
+    body
 }
 
 /// `n` photos of 32 × 32 pixels in `media`, as the body's list.
