@@ -14,6 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::process::free_port;
+use crate::redis_server::server_pid;
 
 /// How long a node may be silent before its replica takes over.
 const NODE_TIMEOUT_MS: u64 = 1_000;
@@ -148,13 +149,15 @@ impl RedisCluster {
         self.dir.join(port.to_string())
     }
 
-    /// Waits until `node` answers. When it exits first or stays silent, it is stopped and the
-    /// error holds the end of its log.
+    /// Waits until `node` answers: a server on its port reports the node's process id (another
+    /// test's Redis may have taken the port first). When it exits first or stays silent, it is
+    /// stopped and the error holds the end of its log.
     async fn answers(&self, node: &mut Node) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         let child = node.child.as_mut().expect("a started node");
+        let url = format!("redis://127.0.0.1:{}", node.port);
         let why = loop {
-            if connect(node.port).await.is_ok() {
+            if server_pid(&url).await == Some(child.id()) {
                 return Ok(());
             }
             if let Ok(Some(status)) = child.try_wait() {

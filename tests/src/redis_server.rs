@@ -146,7 +146,7 @@ impl Drop for RedisServer {
 }
 
 /// The process id of the Redis answering at `url` (`INFO server`), if one answers.
-async fn server_pid(url: &str) -> Option<u32> {
+pub(crate) async fn server_pid(url: &str) -> Option<u32> {
     let client = redis::Client::open(url).ok()?;
     let mut conn = client.get_multiplexed_async_connection().await.ok()?;
     let info: String = redis::cmd("INFO")
