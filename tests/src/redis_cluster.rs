@@ -80,21 +80,35 @@ impl RedisCluster {
     /// online. Until then a write that waits for a replica (`--durability replicated`) times
     /// out: a fresh cluster says `cluster_state:ok` before its replicas have synced.
     pub async fn wait_replicated(&self, timeout: Duration) {
+        self.wait_every_node(timeout, ["INFO", "replication"], "replicating", |info| {
+            if info.contains("role:master") {
+                info.contains("state=online")
+            } else {
+                info.contains("master_link_status:up")
+            }
+        })
+        .await;
+    }
+
+    /// Waits until what every live node answers to `command` satisfies `ready`; panics after
+    /// `timeout` with the node's last answer, as not `what`.
+    async fn wait_every_node(
+        &self,
+        timeout: Duration,
+        command: [&str; 2],
+        what: &str,
+        ready: impl Fn(&str) -> bool,
+    ) {
         let deadline = Instant::now() + timeout;
         for node in self.nodes.iter().filter(|n| n.child.is_some()) {
             loop {
-                let info = replication_info(node.port).await.unwrap_or_default();
-                let synced = if info.contains("role:master") {
-                    info.contains("state=online")
-                } else {
-                    info.contains("master_link_status:up")
-                };
-                if synced {
+                let answer = info(node.port, command).await.unwrap_or_default();
+                if ready(&answer) {
                     break;
                 }
                 assert!(
                     Instant::now() < deadline,
-                    "node {} not replicating: {info}",
+                    "node {} not {what}: {answer}",
                     node.port
                 );
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -203,21 +217,10 @@ impl RedisCluster {
 
     /// Waits until every live node reports `cluster_state:ok`.
     pub async fn wait_ok(&self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        for node in self.nodes.iter().filter(|n| n.child.is_some()) {
-            loop {
-                let info = cluster_info(node.port).await.unwrap_or_default();
-                if info.contains("cluster_state:ok") {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "node {} not ok: {info}",
-                    node.port
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
+        self.wait_every_node(timeout, ["CLUSTER", "INFO"], "ok", |info| {
+            info.contains("cluster_state:ok")
+        })
+        .await;
     }
 
     /// Kills (SIGKILL) the primary serving `key`; returns its port.
@@ -298,22 +301,10 @@ async fn connect(port: u16) -> redis::RedisResult<redis::aio::MultiplexedConnect
         .await
 }
 
-async fn replication_info(port: u16) -> Option<String> {
+/// A node's answer to an info command (`CLUSTER INFO`, `INFO replication`).
+async fn info(port: u16, [name, arg]: [&str; 2]) -> Option<String> {
     let mut conn = connect(port).await.ok()?;
-    redis::cmd("INFO")
-        .arg("replication")
-        .query_async(&mut conn)
-        .await
-        .ok()
-}
-
-async fn cluster_info(port: u16) -> Option<String> {
-    let mut conn = connect(port).await.ok()?;
-    redis::cmd("CLUSTER")
-        .arg("INFO")
-        .query_async(&mut conn)
-        .await
-        .ok()
+    redis::cmd(name).arg(arg).query_async(&mut conn).await.ok()
 }
 
 impl Drop for RedisCluster {
