@@ -311,7 +311,7 @@ fn place(
             _ => (
                 rng.random_range(0.0..(wf - sign.w).max(1.0)),
                 if matches!(sign.kind, "vehicle" | "building") {
-                    rng.random_range((0.4 * hf).min(hf - sign.h).max(0.0)..(hf - sign.h).max(1.0))
+                    low_in_frame(rng, hf, sign.h)
                 } else {
                     rng.random_range(0.0..(hf - sign.h).max(1.0))
                 },
@@ -333,4 +333,18 @@ fn place(
         return Some((x, y));
     }
     None
+}
+
+/// A top for something `height` tall standing on the ground: in the lower 60% of a frame `hf`
+/// tall when it fits there, else as high as it must be (within a pixel of the top when it is
+/// taller than the frame; the caller's bounds check then refuses it).
+pub(crate) fn low_in_frame(rng: &mut StdRng, hf: f32, height: f32) -> f32 {
+    let lowest = (hf - height).max(0.0);
+    let highest = (0.4 * hf).min(lowest);
+    if highest < lowest.max(1.0) {
+        rng.random_range(highest..lowest.max(1.0))
+    } else {
+        // A vehicle or a building taller than 60% of the frame fits only at `lowest`.
+        highest
+    }
 }

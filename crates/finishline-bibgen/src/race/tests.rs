@@ -191,3 +191,18 @@ fn a_bib_smeared_by_more_than_a_digit_is_illegible_and_a_sharp_one_legible() {
     };
     assert!(!smear(0.0, 0).leaves_legible(&tiny), "digits 8 px tall");
 }
+
+#[test]
+fn a_vehicle_taller_than_the_lower_part_of_the_frame_is_placed_not_a_panic() {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    // 70 of 100 pixels tall: only y = 30 keeps it in the frame. Sampling 30..30 panicked
+    // ("cannot sample empty range"; `race --split tuning --seed 112` died at photo 33).
+    assert_eq!(scene::low_in_frame(&mut rng, 100.0, 70.0), 30.0);
+    for _ in 0..100 {
+        let y = scene::low_in_frame(&mut rng, 100.0, 20.0);
+        assert!((40.0..80.0).contains(&y), "{y}");
+    }
+    // Taller than the frame: near the top, and the caller's bounds check refuses it.
+    assert!(scene::low_in_frame(&mut rng, 100.0, 130.0) < 1.0);
+}
