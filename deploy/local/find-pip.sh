@@ -14,3 +14,16 @@ if [ -z "$PIP" ]; then
     PIP="pip3"
   fi
 fi
+
+# pip_target DIR PACKAGE...: installs the packages into DIR once (DIR/.complete marks a
+# finished install; an interrupted one is redone from scratch).
+pip_target() {
+  local dir="$1"; shift
+  if [ ! -f "$dir/.complete" ]; then
+    echo "==> installing $* into $dir"
+    rm -rf "$dir"
+    $PIP install --quiet --disable-pip-version-check --root-user-action=ignore \
+      --no-warn-script-location --target "$dir" "$@"
+    touch "$dir/.complete"
+  fi
+}

@@ -22,13 +22,7 @@ WORK="${TRAIN_WORN_DIR:-target/train-worn-model}"
 SETS=(3:200 4:300 5:200 11:300 12:300 13:300)
 
 . deploy/local/find-pip.sh
-if [ ! -f "$PYDEPS_DIR/.complete" ]; then
-  echo "==> installing ${PYDEPS[*]} into $PYDEPS_DIR"
-  rm -rf "$PYDEPS_DIR"
-  $PIP install --quiet --disable-pip-version-check --root-user-action=ignore \
-    --no-warn-script-location --target "$PYDEPS_DIR" "${PYDEPS[@]}"
-  touch "$PYDEPS_DIR/.complete"
-fi
+pip_target "$PYDEPS_DIR" "${PYDEPS[@]}"
 
 # A model of other features than the trainer's (they were just changed) would stop the engine
 # at its first decision: the logs are then made with a model of the new features and no trees.

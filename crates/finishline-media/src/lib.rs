@@ -24,7 +24,7 @@ pub use color::{bib_and_shirt_colors, dominant_colors, name_plate_colors};
 pub use color_name::{ExposureGain, Lab, bib_and_shirt_names, color_name, hex};
 pub use decode::{Photo, decode_photo};
 pub use error::MediaError;
-pub use pipeline::{BibCandidate, NoopPipeline, PhotoPipeline, UnavailablePipeline};
+pub use pipeline::{BibCandidate, FoundBy, NoopPipeline, PhotoPipeline, UnavailablePipeline};
 pub use ppocr::{Detector, PpOcrConfig, PpOcrPipeline};
 pub use settings::{BibRead, CORRECTION_FACTOR, apply_event_settings};
 pub use source::{MediaLimits, SourceLoader};

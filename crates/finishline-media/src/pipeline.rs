@@ -12,9 +12,22 @@ pub struct BibCandidate {
     /// The region as a rotated quadrilateral (top-left, top-right, bottom-right, bottom-left,
     /// in photo pixels) when the engine finds one; `None` means the bounding box itself.
     pub corners: Option<[[f32; 2]; 4]>,
-    /// Found as one glyph alone on a plain patch rather than as a line of text: the PP-OCR
-    /// engine judges it without its person model (which fires on clutter at that scale).
-    pub lone_glyph: bool,
+    /// How the engine found it; the PP-OCR engine judges each kind its own way.
+    pub found_by: FoundBy,
+}
+
+/// How a candidate line was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FoundBy {
+    /// The engine's text detector, over the whole photo.
+    #[default]
+    Detector,
+    /// The text detector on a closer look where the bib map sees a bib that no line covers
+    /// (PP-OCR, `ppocr/closer.rs`): its read must be surer.
+    CloserLook,
+    /// One glyph alone on a plain patch rather than a line of text (`ppocr/lone.rs`): judged
+    /// without the person model, which fires on clutter at that scale.
+    LoneGlyph,
 }
 
 /// The stages of a photo: detection → ocr → color. Implementations are CPU-bound and

@@ -8,7 +8,7 @@
 
 mod support;
 
-use finishline_media::{ClassicalPipeline, MediaError, Photo, PhotoPipeline};
+use finishline_media::{ClassicalPipeline, FoundBy, MediaError, Photo, PhotoPipeline};
 use support::classical_bibs::{self, SceneSpec, overlaps};
 
 /// The engine, or `None` when tesseract is absent and the skip is asked for explicitly.
@@ -124,7 +124,7 @@ fn candidates_from_elsewhere_that_hold_no_line_are_read_as_nothing() {
         },
         score: 0.9,
         corners: None,
-        lone_glyph: false,
+        found_by: FoundBy::Detector,
     };
     assert!(engine.read(&photo, &[candidate]).expect("ocr").is_empty());
 }

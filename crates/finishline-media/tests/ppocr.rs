@@ -12,7 +12,7 @@ use finishline_media::ppocr::{
     DETECTION_MODEL, DETECTION_MODEL_INT8, ONNXRUNTIME_LIBRARY, RECOGNITION_MODEL, TextBox,
 };
 use finishline_media::{
-    BibCandidate, MediaLimits, PhotoPipeline, PpOcrConfig, PpOcrPipeline, decode_photo,
+    BibCandidate, FoundBy, MediaLimits, PhotoPipeline, PpOcrConfig, PpOcrPipeline, decode_photo,
 };
 use finishline_wire::ColorName;
 
@@ -132,9 +132,9 @@ fn missing_models_make_the_engine_unavailable_with_the_path_and_the_install_comm
     std::fs::remove_dir_all(&empty).ok();
 }
 
-/// A 3200×2400 photo: a red shirt on green, a white bib on it, and a
-/// one-digit number 70 pixels tall in the bib's middle. Returns the photo and the digit's box.
-fn one_digit_photo(digit: &str) -> (finishline_media::Photo, [f32; 4]) {
+/// A 3200×2400 photo: a red shirt on green, a white bib on it, and `number` (one digit in
+/// most tests) 70 pixels tall in the bib's middle. Returns the photo and the digits' box.
+fn bib_photo(number: &str) -> (finishline_media::Photo, [f32; 4]) {
     use imageproc::drawing::{draw_filled_rect_mut, draw_text_mut, text_size};
     use imageproc::rect::Rect;
     let font = support::classical_bibs::load_font();
@@ -144,13 +144,14 @@ fn one_digit_photo(digit: &str) -> (finishline_media::Photo, [f32; 4]) {
         Rect::at(1000, 500).of_size(420, 450),
         image::Rgb([200, 40, 40]),
     );
+    let scale = ab_glyph::PxScale::from(70.0 / 0.73);
+    let (w, h) = text_size(scale, &font, number);
+    let patch = 180.max(w + 60);
     draw_filled_rect_mut(
         &mut image,
-        Rect::at(1120, 660).of_size(180, 150),
+        Rect::at(1210 - patch as i32 / 2, 660).of_size(patch, 150),
         image::Rgb([245, 245, 240]),
     );
-    let scale = ab_glyph::PxScale::from(70.0 / 0.73);
-    let (w, h) = text_size(scale, &font, digit);
     let (x, y) = (1210 - w as i32 / 2, 735 - h as i32 / 2);
     draw_text_mut(
         &mut image,
@@ -159,7 +160,7 @@ fn one_digit_photo(digit: &str) -> (finishline_media::Photo, [f32; 4]) {
         y,
         scale,
         &font,
-        digit,
+        number,
     );
     let glyph = [
         x as f32,
@@ -175,13 +176,13 @@ fn one_digit_photo(digit: &str) -> (finishline_media::Photo, [f32; 4]) {
 #[test]
 fn a_lone_glyph_on_a_bib_is_read_as_a_one_digit_bib_with_its_colours() {
     let Some(engine) = engine() else { return };
-    let (photo, glyph) = one_digit_photo("7");
+    let (photo, glyph) = bib_photo("7");
     let text_box = TextBox::around_glyph(glyph, 0.7);
     let candidate = BibCandidate {
         bounding_box: finishline_media::ppocr::bounding_box(&text_box),
         score: text_box.score,
         corners: Some(text_box.corners),
-        lone_glyph: true,
+        found_by: FoundBy::LoneGlyph,
     };
     let plates = engine.read(&photo, &[candidate]).unwrap();
     assert_eq!(
@@ -199,4 +200,36 @@ fn a_lone_glyph_on_a_bib_is_read_as_a_one_digit_bib_with_its_colours() {
         Some(ColorName::Red),
         "{plates:?}"
     );
+}
+
+/// The bib map (`bib_map.rs`, trained on generated photos) sees a bib drawn by other code: a
+/// four-digit number on a white patch on a shirt. The same photo without the patch and its
+/// digits has no bib.
+#[test]
+fn the_bib_map_sees_a_bib_on_a_shirt_and_nothing_on_the_bare_shirt() {
+    let Some(engine) = engine() else { return };
+    let (photo, glyph) = bib_photo("4816");
+    let regions = engine.bib_regions(&photo).unwrap();
+    let (cx, cy) = ((glyph[0] + glyph[2]) / 2.0, (glyph[1] + glyph[3]) / 2.0);
+    assert!(
+        regions
+            .iter()
+            .any(|r| (r[0]..=r[2]).contains(&cx) && (r[1]..=r[3]).contains(&cy)),
+        "no region around the digits at ({cx}, {cy}): {regions:?}"
+    );
+    // Nothing off the bib: every region lies on the shirt (1000–1420 × 500–950).
+    assert!(
+        regions
+            .iter()
+            .all(|r| r[0] >= 1000.0 && r[2] <= 1420.0 && r[1] >= 500.0 && r[3] <= 950.0),
+        "{regions:?}"
+    );
+    let (bare, _) = bib_photo("");
+    let mut bare = bare;
+    imageproc::drawing::draw_filled_rect_mut(
+        &mut bare.image,
+        imageproc::rect::Rect::at(1120, 660).of_size(180, 150),
+        image::Rgb([200, 40, 40]),
+    );
+    assert_eq!(engine.bib_regions(&bare).unwrap(), Vec::<[f32; 4]>::new());
 }

@@ -25,7 +25,7 @@ use self::lines::{LineParams, Polarity, TextLine, group_lines, lone_blobs, segme
 use self::tesseract::{DIGITS, Tesseract, Verdict, classify};
 use crate::color_name::ExposureGain;
 use crate::worn::{Evidence, Glyphs, PersonScore, Policy, decide, surroundings};
-use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
+use crate::{BibCandidate, FoundBy, MediaError, Photo, PhotoPipeline, dominant_colors};
 
 /// Detection runs on the photo scaled to at most this long side (12 MP photos cost too much
 /// at full size, and bib digits stay well above the smallest blob kept).
@@ -208,7 +208,7 @@ impl PhotoPipeline for ClassicalPipeline {
                     },
                     score: (line.score * 1000.0).round() / 1000.0,
                     corners: None,
-                    lone_glyph: false,
+                    found_by: FoundBy::Detector,
                 }
             })
             .collect())

@@ -96,6 +96,7 @@ mod tests {
     use imageproc::rect::Rect;
 
     use super::*;
+    use crate::FoundBy;
 
     /// A 3200×2400 photo with a dark upright stroke 70 pixels tall (a "1", 19 pixels at the
     /// detector's scale): on a white bib on a red shirt that ends two heights below it, or on
@@ -131,7 +132,7 @@ mod tests {
     fn a_lone_stroke_in_the_middle_of_a_bib_becomes_one_candidate_on_it() {
         let found = lone_glyphs_on_patches(&photo(true), &[]);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].lone_glyph);
+        assert_eq!(found[0].found_by, FoundBy::LoneGlyph);
         let [x, y] = found[0].center();
         assert!(
             (1195.0..1225.0).contains(&x) && (720.0..750.0).contains(&y),
@@ -149,7 +150,7 @@ mod tests {
                 [1150.0, 790.0],
             ],
             score: 0.8,
-            lone_glyph: false,
+            found_by: FoundBy::Detector,
         };
         assert!(lone_glyphs_on_patches(&photo(true), &[line]).is_empty());
     }

@@ -6,10 +6,14 @@
 //! `session.rs` (files, runtime, session pool), `detect.rs` (DB post-processing and crops),
 //! `recognize.rs` (CTC decoding), `person.rs` (a person around a number), `bib.rs` (which lines
 //! are worn bibs, confidence, colours), `widen.rs` (a second, wider read of doubtful digit
-//! lines), `deblur.rs` (a read of motion-streaked lines with the streak undone), `lone.rs`
-//! (one-digit bibs the text detector does not see).
+//! lines), `deblur.rs` (a read of motion-streaked lines with the streak undone), `bib_map.rs`
+//! (a small trained network that says where bibs' digits are) and `closer.rs` (the detector
+//! again, at full resolution, where the map sees a bib no line covers), `lone.rs` (one-digit
+//! bibs the text detector does not see).
 
 mod bib;
+mod bib_map;
+mod closer;
 mod crop;
 mod deblur;
 mod detect;
@@ -38,6 +42,7 @@ pub struct PpOcrPipeline {
     detection: SessionPool,
     recognition: SessionPool,
     person: SessionPool,
+    bib_map: SessionPool,
     alphabet: Alphabet,
 }
 
@@ -58,6 +63,7 @@ impl PpOcrPipeline {
         let detection = SessionPool::open(&config.detection_model(), &library)?;
         let recognition = SessionPool::open(&config.recognition_model(), &library)?;
         let person = SessionPool::open(&config.person_model(), &library)?;
+        let bib_map = SessionPool::embedded("bib_map.onnx", bib_map::MODEL, &library)?;
         let characters = recognition.with(|session| {
             session
                 .metadata()
@@ -81,12 +87,14 @@ impl PpOcrPipeline {
             detection,
             recognition,
             person,
+            bib_map,
             alphabet,
         })
     }
 
-    /// Every text line of the photo (bibs and anything else), as rotated boxes, then the lone
-    /// glyphs on plain patches that no line covers (`lone.rs`).
+    /// Every text line of the photo (bibs and anything else), as rotated boxes; then the lines
+    /// found by a closer look where the bib map sees a bib that no line covers (`closer.rs`);
+    /// then the lone glyphs on plain patches that no line covers (`lone.rs`).
     ///
     /// # Errors
     /// `EngineUnavailable` when ONNX Runtime fails.
@@ -94,9 +102,39 @@ impl PpOcrPipeline {
         let mut boxes = self
             .detection
             .with(|session| detect::detect_text(session, &photo.image))?;
+        let regions = self
+            .bib_map
+            .with(|session| bib_map::bib_regions(session, &photo.image))?;
+        for region in &regions {
+            if closer::covered(region, &boxes) {
+                continue;
+            }
+            let found = self
+                .detection
+                .with(|session| closer::closer_look(session, &photo.image, region))?;
+            tracing::trace!(
+                bounds = ?region.bounds,
+                peak = region.peak,
+                lines = found.len(),
+                "closer look at a bib the detector missed"
+            );
+            boxes.extend(found);
+        }
         let lone = lone::lone_glyphs_on_patches(&photo.image, &boxes);
         boxes.extend(lone);
         Ok(boxes)
+    }
+
+    /// Where the bib map sees bibs' digits (`bib_map.rs`), as `[x0, y0, x1, y1]` in photo
+    /// pixels, most probable first.
+    ///
+    /// # Errors
+    /// `EngineUnavailable` when ONNX Runtime fails.
+    pub fn bib_regions(&self, photo: &Photo) -> Result<Vec<[f32; 4]>, MediaError> {
+        let regions = self
+            .bib_map
+            .with(|session| bib_map::bib_regions(session, &photo.image))?;
+        Ok(regions.into_iter().map(|region| region.bounds).collect())
     }
 
     /// Reads the given lines of the photo; lines too small to crop read as empty.
@@ -238,7 +276,7 @@ impl PhotoPipeline for PpOcrPipeline {
                 bounding_box: bib::bounding_box(&text_box),
                 score: text_box.score,
                 corners: Some(text_box.corners),
-                lone_glyph: text_box.lone_glyph,
+                found_by: text_box.found_by,
             })
             .collect())
     }
@@ -254,7 +292,7 @@ impl PhotoPipeline for PpOcrPipeline {
                     [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
                 }),
                 score: candidate.score,
-                lone_glyph: candidate.lone_glyph,
+                found_by: candidate.found_by,
             })
             .collect();
         let lines = self.second_look(photo, self.read_lines(photo, &boxes)?)?;

@@ -142,9 +142,27 @@ fn environment(library: &Path) -> Result<Environment, MediaError> {
     Ok(environment)
 }
 
+/// Where a model comes from: a file in the models folder, or bytes built into this crate.
+enum Model {
+    File(PathBuf),
+    Embedded {
+        name: &'static str,
+        bytes: &'static [u8],
+    },
+}
+
+impl std::fmt::Display for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Embedded { name, .. } => write!(f, "{name} (built in)"),
+        }
+    }
+}
+
 /// Sessions of one model; a run takes one (creating it when none is idle) and gives it back.
 pub(crate) struct SessionPool {
-    model: PathBuf,
+    model: Model,
     environment: Environment,
     idle: Mutex<Vec<Session>>,
 }
@@ -152,9 +170,22 @@ pub(crate) struct SessionPool {
 impl SessionPool {
     /// Loads the model once (so a broken file fails here, at start-up) and keeps that session.
     pub(crate) fn open(model: &Path, library: &Path) -> Result<Self, MediaError> {
+        Self::start(Model::File(model.to_path_buf()), library)
+    }
+
+    /// Like `open`, for a model built into the crate (`include_bytes!`).
+    pub(crate) fn embedded(
+        name: &'static str,
+        bytes: &'static [u8],
+        library: &Path,
+    ) -> Result<Self, MediaError> {
+        Self::start(Model::Embedded { name, bytes }, library)
+    }
+
+    fn start(model: Model, library: &Path) -> Result<Self, MediaError> {
         let environment = environment(library)?;
         let pool = Self {
-            model: model.to_path_buf(),
+            model,
             environment,
             idle: Mutex::new(Vec::new()),
         };
@@ -167,10 +198,10 @@ impl SessionPool {
         let unavailable = |err: &dyn std::fmt::Display| {
             MediaError::EngineUnavailable(format!(
                 "ppocr: cannot load the model {}: {err}",
-                self.model.display()
+                self.model
             ))
         };
-        Session::builder(&self.environment)
+        let mut builder = Session::builder(&self.environment)
             .map_err(|err| unavailable(&err))?
             .with_optimization_level(GraphOptimizationLevel::All)
             .map_err(|err| unavailable(&err))?
@@ -179,9 +210,12 @@ impl SessionPool {
             .with_inter_threads(1)
             .map_err(|err| unavailable(&err))?
             .with_intra_op_spinning(false)
-            .map_err(|err| unavailable(&err))?
-            .commit_from_file(&self.model)
-            .map_err(|err| unavailable(&err))
+            .map_err(|err| unavailable(&err))?;
+        match &self.model {
+            Model::File(path) => builder.commit_from_file(path),
+            Model::Embedded { bytes, .. } => builder.commit_from_memory(bytes),
+        }
+        .map_err(|err| unavailable(&err))
     }
 
     fn give_back(&self, session: Session) {

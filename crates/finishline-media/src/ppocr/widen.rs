@@ -47,7 +47,7 @@ pub(crate) fn widened(text_box: &TextBox) -> TextBox {
     TextBox {
         corners: [out(tl, -1.0), out(tr, 1.0), out(br, 1.0), out(bl, -1.0)],
         score: text_box.score,
-        lone_glyph: text_box.lone_glyph,
+        found_by: text_box.found_by,
     }
 }
 
@@ -100,6 +100,7 @@ fn mean(values: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FoundBy;
 
     fn read(text: &str, p: &[f32]) -> ReadLine {
         ReadLine {
@@ -144,7 +145,7 @@ mod tests {
         let line = TextBox {
             corners: [[0.0, 0.0], [40.0, 0.0], [40.0, 20.0], [0.0, 20.0]],
             score: 0.8,
-            lone_glyph: false,
+            found_by: FoundBy::Detector,
         };
         assert!(worth_a_second_look(&line, &read("873", &[0.99, 0.99, 0.6])));
         assert!(!worth_a_second_look(
@@ -168,7 +169,7 @@ mod tests {
         let line = TextBox {
             corners: [[10.0, 10.0], [50.0, 10.0], [50.0, 30.0], [10.0, 30.0]],
             score: 0.7,
-            lone_glyph: false,
+            found_by: FoundBy::Detector,
         };
         let wide = widened(&line);
         assert_eq!(

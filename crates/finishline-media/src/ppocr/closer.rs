@@ -1,0 +1,133 @@
+//! A closer look where the bib map (`bib_map.rs`) sees a bib and the text detector found no
+//! line: the photo's own pixels around the region, cropped and scaled so the digits are about
+//! `DIGITS_AT` pixels tall (where the detector reads best, docs/recognition.md), go through
+//! the same detector. The lines it finds there are judged like any other.
+
+use image::{RgbImage, imageops};
+use ort::session::Session;
+
+use super::bib::bounding_box;
+use super::bib_map::BibRegion;
+use super::detect::{TextBox, detect_text_at};
+use crate::{FoundBy, MediaError};
+
+/// The digits' height the crop is scaled to, in the detector's pixels.
+const DIGITS_AT: f32 = 40.0;
+/// The digits' height per height of the map's region (the region spreads past the digits:
+/// 0.55–0.72 on tuning seed 4's missed bibs).
+const DIGITS_PER_REGION: f32 = 0.6;
+/// A line covers a region only when its glyphs are at most this many times as tall as the
+/// region's digits seem to be.
+const MAX_COVER: f32 = 4.0;
+/// Scaling limits: a crop is enlarged at most this much (upscaling does not add detail)…
+const MAX_UPSCALE: f32 = 3.0;
+/// … and its long side is at most this many pixels at the detector.
+const MAX_SIDE: f32 = 640.0;
+
+/// Whether one of `lines` covers the region's centre and fits its digits: a box many times
+/// taller than them (the detector sometimes frames a whole torso) reads nothing.
+pub(crate) fn covered(region: &BibRegion, lines: &[TextBox]) -> bool {
+    let [x, y] = region.center();
+    let digits = DIGITS_PER_REGION * (region.bounds[3] - region.bounds[1]);
+    lines.iter().any(|line| {
+        let b = bounding_box(line);
+        (b.x as f32..=(b.x + b.w) as f32).contains(&x)
+            && (b.y as f32..=(b.y + b.h) as f32).contains(&y)
+            && core_height(line) <= MAX_COVER * digits
+    })
+}
+
+/// The short side of a line's box before the detector's unclipping.
+fn core_height(line: &TextBox) -> f32 {
+    let [tl, tr, _, bl] = line.core();
+    let side = |a: [f32; 2], b: [f32; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+    side(tl, tr).min(side(tl, bl))
+}
+
+/// The crop around a region, in photo pixels: `[x0, y0, x1, y1]`, inside the photo.
+fn crop_around(region: &BibRegion, width: u32, height: u32) -> [u32; 4] {
+    let [x0, y0, x1, y1] = region.bounds;
+    let (w, h) = (x1 - x0, y1 - y0);
+    // The map's region is the digits shrunk a little and rounded to its cells: grow it by a
+    // digit's height and then some on the sides (the first or last digit may lie outside),
+    // and by most of a digit's height above and below (a rotated bib's line is taller).
+    let side = 0.8 * h + 0.25 * w;
+    let clamp = |v: f32, max: u32| v.round().clamp(0.0, max as f32) as u32;
+    [
+        clamp(x0 - side, width),
+        clamp(y0 - 0.9 * h, height),
+        clamp(x1 + side, width),
+        clamp(y1 + 0.9 * h, height),
+    ]
+}
+
+/// The detector's input size for a crop whose digits are about `digits` pixels tall.
+fn input_size(crop_width: u32, crop_height: u32, digits: f32) -> (u32, u32) {
+    let long = crop_width.max(crop_height) as f32;
+    let ratio = (DIGITS_AT / digits.max(1.0))
+        .min(MAX_UPSCALE)
+        .min(MAX_SIDE / long.max(1.0));
+    let round32 = |side: u32| (((side as f32 * ratio) / 32.0).round() as u32 * 32).max(32);
+    (round32(crop_width), round32(crop_height))
+}
+
+/// The lines the detector finds on a closer look at `region`, in photo pixels; only those
+/// whose centre lies near the region (not a neighbour's text caught in the crop).
+pub(crate) fn closer_look(
+    session: &mut Session,
+    image: &RgbImage,
+    region: &BibRegion,
+) -> Result<Vec<TextBox>, MediaError> {
+    let [x0, y0, x1, y1] = crop_around(region, image.width(), image.height());
+    if x1 <= x0 + 2 || y1 <= y0 + 2 {
+        return Ok(Vec::new());
+    }
+    let crop = imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
+    let digits = DIGITS_PER_REGION * (region.bounds[3] - region.bounds[1]);
+    let size = input_size(crop.width(), crop.height(), digits);
+    let lines = detect_text_at(session, &crop, size)?;
+    let [rx0, ry0, rx1, ry1] = region.bounds;
+    let near = |[x, y]: [f32; 2]| {
+        (rx0 - digits..=rx1 + digits).contains(&x) && (ry0 - digits..=ry1 + digits).contains(&y)
+    };
+    Ok(lines
+        .into_iter()
+        .map(|mut line| {
+            for corner in &mut line.corners {
+                corner[0] += x0 as f32;
+                corner[1] += y0 as f32;
+            }
+            line.found_by = FoundBy::CloserLook;
+            line
+        })
+        .filter(|line| near(line.center()))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_crop_grows_around_the_digits_and_stays_in_the_photo() {
+        let region = BibRegion {
+            bounds: [100.0, 100.0, 200.0, 140.0],
+            peak: 0.9,
+        };
+        // 40 tall, 100 wide: 57 on each side, 36 above and below.
+        assert_eq!(crop_around(&region, 1000, 1000), [43, 64, 257, 176]);
+        assert_eq!(crop_around(&region, 220, 150), [43, 64, 220, 150]);
+    }
+
+    #[test]
+    fn small_digits_are_enlarged_to_the_detectors_best_height_within_limits() {
+        // Digits 20 tall: twice as large.
+        assert_eq!(input_size(200, 100, 20.0), (416, 192));
+        // Digits 5 tall: at most three times.
+        assert_eq!(input_size(100, 50, 5.0), (288, 160));
+        // Digits 400 tall: a tenth.
+        assert_eq!(input_size(1600, 800, 400.0), (160, 96));
+        // Digits 40 tall in a 1600-wide crop: at most 640 on the long side.
+        assert_eq!(input_size(1600, 800, 40.0), (640, 320));
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Trains the bib map the PP-OCR engine looks closer with
+# (crates/finishline-media/src/ppocr/bib_map.onnx), on the tuning split only.
+#
+# It generates tuning photos (finishline-bibgen race --split tuning: DejaVu and Liberation
+# fonts, scikit-image photographs; never the held-out fonts, photographs or seeds) from seeds
+# 101–113 that nothing else uses, trains tests/recognition/train_bib_map.py on them for
+# MINUTES (default 40) with PyTorch on the CPU, exports ONNX, and checks the model on tuning
+# seeds 3 and 4 (not trained on). PyTorch's wheel from PyPI pulls CUDA libraries (about
+# 3 GB) even on a CPU-only machine; it goes to the cache below, not the system.
+#
+# Usage: tests/recognition/train-bib-map.sh [MINUTES]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+MINUTES="${1:-40}"
+CACHE_DIR="${FINISHLINE_CACHE_DIR:-$HOME/.cache/finishline}"
+PYDEPS_DIR="$CACHE_DIR/pydeps-train_bib_map"
+PYDEPS=(torch==2.15.0 onnx numpy==2.4.6 pillow scipy onnxruntime==1.32.0)
+WORK="${TRAIN_BIB_MAP_DIR:-target/train-bib-map}"
+TRAIN_SEEDS=(101 102 103 104 105 106 107 108 109 110 111 113)
+CHECK_SEEDS=(3 4)
+
+. deploy/local/find-pip.sh
+pip_target "$PYDEPS_DIR" "${PYDEPS[@]}"
+
+echo "==> building finishline-bibgen (release)"
+cargo build --release --quiet -p finishline-bibgen
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+
+generate() {
+  local seed="$1" dir="$WORK/tuning-$1"
+  if [ ! -f "$dir/ground-truth.json" ]; then
+    echo "==> generating tuning seed $seed (200 photos) in $dir" >&2
+    "$target_dir/release/finishline-bibgen" race --split tuning --n 200 --seed "$seed" \
+      --out "$dir" >&2
+  fi
+  echo "$dir"
+}
+train=() check=()
+for seed in "${TRAIN_SEEDS[@]}"; do train+=("$(generate "$seed")"); done
+for seed in "${CHECK_SEEDS[@]}"; do check+=("$(generate "$seed")"); done
+
+model=crates/finishline-media/src/ppocr/bib_map.onnx
+PYTHONPATH="$PYDEPS_DIR" PYTHONNOUSERSITE=1 python3 tests/recognition/train_bib_map.py \
+  --out "$model" --minutes "$MINUTES" "${train[@]}"
+PYTHONPATH="$PYDEPS_DIR" PYTHONNOUSERSITE=1 python3 tests/recognition/train_bib_map.py \
+  --check "$model" "${check[@]}"
