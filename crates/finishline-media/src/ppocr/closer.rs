@@ -11,6 +11,10 @@ use super::bib_map::BibRegion;
 use super::detect::{TextBox, detect_text_at};
 use crate::{FoundBy, MediaError};
 
+/// At most this many closer looks per photo, at the most probable regions: each costs a
+/// detector run, and a photo must not cost without bound (tuning seed 4: at most 4, in 1 of
+/// 200 photos).
+pub(crate) const MAX_LOOKS: usize = 8;
 /// The digits' height the crop is scaled to, in the detector's pixels.
 const DIGITS_AT: f32 = 40.0;
 /// The digits' height per height of the map's region (the region spreads past the digits:

@@ -105,10 +105,16 @@ impl PpOcrPipeline {
         let regions = self
             .bib_map
             .with(|session| bib_map::bib_regions(session, &photo.image))?;
+        let mut looks = 0;
         for region in &regions {
+            if looks == closer::MAX_LOOKS {
+                break;
+            }
+            // Lines found on an earlier look cover a bib the map splits in two.
             if closer::covered(region, &boxes) {
                 continue;
             }
+            looks += 1;
             let found = self
                 .detection
                 .with(|session| closer::closer_look(session, &photo.image, region))?;
