@@ -242,8 +242,12 @@ pub(crate) fn glyphs_and_surroundings(
 
 /// Whether `read`'s digits' centre lies inside `other`'s box.
 fn same_place(read: &Read<'_>, other: &Read<'_>) -> bool {
-    let [x, y] = read.glyphs.center;
-    let b = bounding_box(other.text_box);
+    box_holds(other.text_box, read.glyphs.center)
+}
+
+/// Whether the point lies inside the line's bounding box (edges included).
+pub(crate) fn box_holds(line: &TextBox, [x, y]: [f32; 2]) -> bool {
+    let b = bounding_box(line);
     (b.x as f32..=(b.x + b.w) as f32).contains(&x) && (b.y as f32..=(b.y + b.h) as f32).contains(&y)
 }
 

@@ -11,7 +11,7 @@
 use image::RgbImage;
 use ort::session::Session;
 
-use super::detect::resize_rgb;
+use super::detect::{planes, resize_rgb, scaled_to_32};
 use super::session::run_model;
 use crate::MediaError;
 
@@ -50,16 +50,9 @@ pub(crate) fn bib_regions(
 ) -> Result<Vec<BibRegion>, MediaError> {
     let (width, height) = (image.width(), image.height());
     let ratio = LONG_SIDE as f32 / width.max(height) as f32;
-    let round32 = |side: u32| (((side as f32 * ratio) / 32.0).round() as u32 * 32).max(32);
-    let (input_width, input_height) = (round32(width), round32(height));
+    let (input_width, input_height) = scaled_to_32(width, height, ratio);
     let resized = resize_rgb(image, input_width, input_height)?;
-    let plane = (input_width * input_height) as usize;
-    let mut input = vec![0f32; 3 * plane];
-    for (i, pixel) in resized.pixels().enumerate() {
-        for channel in 0..3 {
-            input[channel * plane + i] = f32::from(pixel[channel]) / 255.0 - 0.5;
-        }
-    }
+    let input = planes(&resized, [0, 1, 2], 255.0, 0.5);
     let shape = vec![1, 3, input_height as usize, input_width as usize];
     run_model(session, "bib map", shape, input, |shape, logits| {
         let (map_height, map_width) = match *shape {

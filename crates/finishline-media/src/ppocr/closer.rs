@@ -6,9 +6,9 @@
 use image::{RgbImage, imageops};
 use ort::session::Session;
 
-use super::bib::bounding_box;
+use super::bib::box_holds;
 use super::bib_map::BibRegion;
-use super::detect::{TextBox, detect_text_at};
+use super::detect::{TextBox, detect_text_at, distance, scaled_to_32};
 use crate::{FoundBy, MediaError};
 
 /// At most this many closer looks per photo, at the most probable regions: each costs a
@@ -31,21 +31,22 @@ const MAX_SIDE: f32 = 640.0;
 /// Whether one of `lines` covers the region's centre and fits its digits: a box many times
 /// taller than them (the detector sometimes frames a whole torso) reads nothing.
 pub(crate) fn covered(region: &BibRegion, lines: &[TextBox]) -> bool {
-    let [x, y] = region.center();
-    let digits = DIGITS_PER_REGION * (region.bounds[3] - region.bounds[1]);
-    lines.iter().any(|line| {
-        let b = bounding_box(line);
-        (b.x as f32..=(b.x + b.w) as f32).contains(&x)
-            && (b.y as f32..=(b.y + b.h) as f32).contains(&y)
-            && core_height(line) <= MAX_COVER * digits
-    })
+    let centre = region.center();
+    let digits = digits_height(region);
+    lines
+        .iter()
+        .any(|line| box_holds(line, centre) && core_height(line) <= MAX_COVER * digits)
+}
+
+/// How tall the region's digits seem to be.
+fn digits_height(region: &BibRegion) -> f32 {
+    DIGITS_PER_REGION * (region.bounds[3] - region.bounds[1])
 }
 
 /// The short side of a line's box before the detector's unclipping.
 fn core_height(line: &TextBox) -> f32 {
     let [tl, tr, _, bl] = line.core();
-    let side = |a: [f32; 2], b: [f32; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
-    side(tl, tr).min(side(tl, bl))
+    distance(tl, tr).min(distance(tl, bl))
 }
 
 /// The crop around a region, in photo pixels: `[x0, y0, x1, y1]`, inside the photo.
@@ -71,8 +72,7 @@ fn input_size(crop_width: u32, crop_height: u32, digits: f32) -> (u32, u32) {
     let ratio = (DIGITS_AT / digits.max(1.0))
         .min(MAX_UPSCALE)
         .min(MAX_SIDE / long.max(1.0));
-    let round32 = |side: u32| (((side as f32 * ratio) / 32.0).round() as u32 * 32).max(32);
-    (round32(crop_width), round32(crop_height))
+    scaled_to_32(crop_width, crop_height, ratio)
 }
 
 /// The lines the detector finds on a closer look at `region`, in photo pixels; only those
@@ -87,7 +87,7 @@ pub(crate) fn closer_look(
         return Ok(Vec::new());
     }
     let crop = imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
-    let digits = DIGITS_PER_REGION * (region.bounds[3] - region.bounds[1]);
+    let digits = digits_height(region);
     let size = input_size(crop.width(), crop.height(), digits);
     let lines = detect_text_at(session, &crop, size)?;
     let [rx0, ry0, rx1, ry1] = region.bounds;

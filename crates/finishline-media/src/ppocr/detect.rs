@@ -98,7 +98,7 @@ impl TextBox {
     }
 }
 
-fn distance(a: Corner, b: Corner) -> f32 {
+pub(crate) fn distance(a: Corner, b: Corner) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
 }
 
@@ -123,8 +123,27 @@ const MAX_UPSCALE: f32 = 2.0;
 /// twice), both sides multiples of 32.
 fn input_size(width: u32, height: u32) -> (u32, u32) {
     let ratio = (DETECTION_LONG_SIDE as f32 / width.max(height) as f32).min(MAX_UPSCALE);
+    scaled_to_32(width, height, ratio)
+}
+
+/// `width` × `height` scaled by `ratio`, each side rounded to a multiple of 32 (at least 32):
+/// the input sizes the detector and the bib map take.
+pub(crate) fn scaled_to_32(width: u32, height: u32, ratio: f32) -> (u32, u32) {
     let round32 = |side: u32| (((side as f32 * ratio) / 32.0).round() as u32 * 32).max(32);
     (round32(width), round32(height))
+}
+
+/// A model's input from an image: one plane per channel, channel `c` taken from the pixels'
+/// channel `order[c]`, each value `v / divisor - minus`.
+pub(crate) fn planes(image: &RgbImage, order: [usize; 3], divisor: f32, minus: f32) -> Vec<f32> {
+    let plane = (image.width() * image.height()) as usize;
+    let mut input = vec![0f32; 3 * plane];
+    for (i, pixel) in image.pixels().enumerate() {
+        for (channel, &from) in order.iter().enumerate() {
+            input[channel * plane + i] = f32::from(pixel[from]) / divisor - minus;
+        }
+    }
+    input
 }
 
 /// Finds the text lines of a photo.
@@ -143,14 +162,8 @@ pub(crate) fn detect_text_at(
     (width, height): (u32, u32),
 ) -> Result<Vec<TextBox>, MediaError> {
     let resized = resize_rgb(image, width, height)?;
-    let plane = (width * height) as usize;
-    let mut input = vec![0f32; 3 * plane];
     // PaddleOCR models are trained on BGR, scaled to −1…1.
-    for (i, pixel) in resized.pixels().enumerate() {
-        for channel in 0..3 {
-            input[channel * plane + i] = f32::from(pixel[2 - channel]) / 127.5 - 1.0;
-        }
-    }
+    let input = planes(&resized, [2, 1, 0], 127.5, 1.0);
     let shape = vec![1, 3, height as usize, width as usize];
     run_model(
         session,

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use image::RgbImage;
 
-use super::bib::{bounding_box, glyphs_and_surroundings};
+use super::bib::{box_holds, glyphs_and_surroundings};
 use super::detect::{TextBox, resize_rgb};
 use crate::color_name::ExposureGain;
 
@@ -36,12 +36,8 @@ const SCORE: f32 = 0.7;
 /// Boxes around the lone glyphs on plain patches that none of `lines` covers.
 pub(crate) fn lone_glyphs_on_patches(image: &RgbImage, lines: &[TextBox]) -> Vec<TextBox> {
     let covered = |[x0, y0, x1, y1]: [f32; 4]| {
-        let (x, y) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        lines.iter().any(|line| {
-            let b = bounding_box(line);
-            (b.x as f32..=(b.x + b.w) as f32).contains(&x)
-                && (b.y as f32..=(b.y + b.h) as f32).contains(&y)
-        })
+        let centre = [(x0 + x1) / 2.0, (y0 + y1) / 2.0];
+        lines.iter().any(|line| box_holds(line, centre))
     };
     let gain = ExposureGain::of(image);
     // Scaled in colour, then made gray by the blob finder: past the scaling, the search costs
