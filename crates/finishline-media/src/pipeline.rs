@@ -17,10 +17,9 @@ pub struct BibCandidate {
 }
 
 /// How a candidate line was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FoundBy {
     /// The engine's text detector, over the whole photo.
-    #[default]
     Detector,
     /// The text detector on a closer look where the bib map sees a bib that no line covers
     /// (PP-OCR, `ppocr/closer.rs`): its read must be surer.
