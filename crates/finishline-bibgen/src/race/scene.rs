@@ -344,7 +344,8 @@ pub(crate) fn low_in_frame(rng: &mut StdRng, hf: f32, height: f32) -> f32 {
     if highest < lowest.max(1.0) {
         rng.random_range(highest..lowest.max(1.0))
     } else {
-        // A vehicle or a building taller than 60% of the frame fits only at `lowest`.
-        highest
+        // A vehicle or a building taller than 60% of the frame fits only at `lowest` (here
+        // `highest == lowest`: the range above would be empty).
+        lowest
     }
 }
