@@ -34,13 +34,8 @@ if ! command -v kubectl >/dev/null 2>&1; then
 fi
 
 PYDEPS_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/finishline/pydeps-kubernetes-validate"
-if [ ! -f "$PYDEPS_DIR/.complete" ]; then
-  echo "==> installing $VALIDATE_PIN into $PYDEPS_DIR"
-  rm -rf "$PYDEPS_DIR"
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-    --no-warn-script-location --only-binary=:all: --target "$PYDEPS_DIR" "$VALIDATE_PIN"
-  touch "$PYDEPS_DIR/.complete"
-fi
+. deploy/local/find-pip.sh
+pip_target "$PYDEPS_DIR" --only-binary=:all: "$VALIDATE_PIN"
 
 out=target/k8s
 mkdir -p "$out"

@@ -66,14 +66,7 @@ if [ ! -s "$CACHE_DIR/$MEDIAPIPE_WHEEL" ]; then
   $PIP download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
     --platform manylinux_2_17_x86_64 --dest "$CACHE_DIR" mediapipe==0.10.14
 fi
-if [ ! -f "$PYDEPS_DIR/.complete" ]; then
-  echo "==> installing the converter's Python packages into $PYDEPS_DIR"
-  rm -rf "$PYDEPS_DIR"
-  $PIP install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-script-location \
-    --only-binary=:all: \
-    --target "$PYDEPS_DIR" "${CONVERTER_DEPS[@]}"
-  touch "$PYDEPS_DIR/.complete"
-fi
+pip_target "$PYDEPS_DIR" --only-binary=:all: "${CONVERTER_DEPS[@]}"
 TFLITE_TMP="$(mktemp -d)"
 trap 'rm -rf "$TFLITE_TMP"' EXIT
 for m in "${PERSON_MODELS[@]}"; do
@@ -87,13 +80,7 @@ for m in "${PERSON_MODELS[@]}"; do
   mv "$MODELS_DIR/$m.onnx.tmp" "$MODELS_DIR/$m.onnx"
 done
 if [ ! -s "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx" ]; then
-  if [ ! -f "$QUANTIZER_DIR/.complete" ]; then
-    echo "==> installing the quantizer's Python packages into $QUANTIZER_DIR"
-    rm -rf "$QUANTIZER_DIR"
-    $PIP install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-script-location \
-      --only-binary=:all: --target "$QUANTIZER_DIR" "$CACHE_DIR/$ORT_WHEEL" "${QUANTIZER_DEPS[@]}"
-    touch "$QUANTIZER_DIR/.complete"
-  fi
+  pip_target "$QUANTIZER_DIR" --only-binary=:all: "$CACHE_DIR/$ORT_WHEEL" "${QUANTIZER_DEPS[@]}"
   if [ ! -s "$CACHE_DIR/$SKIMAGE_WHEEL" ]; then
     echo "==> downloading the scikit-image wheel (calibration photographs) into $CACHE_DIR"
     $PIP download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
