@@ -15,8 +15,9 @@ if [ -z "$PIP" ]; then
   fi
 fi
 
-# pip_target DIR PACKAGE...: installs the packages into DIR once (DIR/.complete marks a
-# finished install; an interrupted one is redone from scratch).
+# pip_target DIR [PIP-OPTION...] PACKAGE...: installs the packages into DIR once
+# (DIR/.complete marks a finished install; an interrupted one is redone from scratch). Options
+# such as --only-binary=:all: pass through to pip install.
 pip_target() {
   local dir="$1"; shift
   if [ ! -f "$dir/.complete" ]; then

@@ -224,8 +224,7 @@ fn the_bib_map_sees_a_bib_on_a_shirt_and_nothing_on_the_bare_shirt() {
             .all(|r| r[0] >= 1000.0 && r[2] <= 1420.0 && r[1] >= 500.0 && r[3] <= 950.0),
         "{regions:?}"
     );
-    let (bare, _) = bib_photo("");
-    let mut bare = bare;
+    let (mut bare, _) = bib_photo("");
     imageproc::drawing::draw_filled_rect_mut(
         &mut bare.image,
         imageproc::rect::Rect::at(1120, 660).of_size(180, 150),
