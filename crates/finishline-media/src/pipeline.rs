@@ -14,6 +14,9 @@ pub struct BibCandidate {
     pub corners: Option<[[f32; 2]; 4]>,
     /// How the engine found it; the PP-OCR engine judges each kind its own way.
     pub found_by: FoundBy,
+    /// How surely the PP-OCR engine's bib map sees a bib's digits here (0–1); `None` for an
+    /// engine without one.
+    pub bib_map: Option<f32>,
 }
 
 /// How a candidate line was found.

@@ -125,6 +125,7 @@ fn candidates_from_elsewhere_that_hold_no_line_are_read_as_nothing() {
         score: 0.9,
         corners: None,
         found_by: FoundBy::Detector,
+        bib_map: None,
     };
     assert!(engine.read(&photo, &[candidate]).expect("ocr").is_empty());
 }

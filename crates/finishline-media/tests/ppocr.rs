@@ -183,6 +183,7 @@ fn a_lone_glyph_on_a_bib_is_read_as_a_one_digit_bib_with_its_colours() {
         score: text_box.score,
         corners: Some(text_box.corners),
         found_by: FoundBy::LoneGlyph,
+        bib_map: None,
     };
     let plates = engine.read(&photo, &[candidate]).unwrap();
     assert_eq!(

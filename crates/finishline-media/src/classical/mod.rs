@@ -209,6 +209,7 @@ impl PhotoPipeline for ClassicalPipeline {
                     score: (line.score * 1000.0).round() / 1000.0,
                     corners: None,
                     found_by: FoundBy::Detector,
+                    bib_map: None,
                 }
             })
             .collect())
@@ -256,6 +257,7 @@ impl PhotoPipeline for ClassicalPipeline {
                 confidence,
                 box_score: candidate.score,
                 image: photo.image.dimensions(),
+                bib_map: None,
             };
             if decide(&digits, &evidence, Policy::Fallback).is_some() {
                 continue;

@@ -165,6 +165,7 @@ pub fn plates(
             confidence,
             box_score: text_box.score,
             image: image.dimensions(),
+            bib_map: text_box.bib_map,
         };
         // The model decides, but for a lone glyph (its own strict search in `lone.rs`; too few
         // of them to learn from).
@@ -297,6 +298,7 @@ mod tests {
                 corners: [[x, y], [x + w, y], [x + w, y + h], [x, y + h]],
                 score: 0.8,
                 found_by: FoundBy::Detector,
+                bib_map: None,
             },
             ReadLine {
                 text: text.to_owned(),

@@ -14,6 +14,7 @@ use ort::session::Session;
 use super::detect::{planes, resize_rgb, scaled_to_32};
 use super::session::run_model;
 use crate::MediaError;
+use crate::worn::Glyphs;
 
 /// The network, embedded: it is part of this crate's code, not a download.
 pub(crate) static MODEL: &[u8] = include_bytes!("bib_map.onnx");
@@ -40,14 +41,51 @@ impl BibRegion {
     }
 }
 
-/// The bib regions of a photo, most probable first.
+/// The map of one photo: per cell, the probability that it lies on a bib's digits.
+pub(crate) struct BibMap {
+    probability: Vec<f32>,
+    width: usize,
+    height: usize,
+    /// Photo pixels per cell, across and down.
+    scale: [f32; 2],
+}
+
+impl BibMap {
+    /// The bib regions, most probable first.
+    pub(crate) fn regions(&self) -> Vec<BibRegion> {
+        regions(&self.probability, self.width, self.height, self.scale)
+    }
+
+    /// How surely the map sees a bib's digits under `glyphs`: the mean probability at 7 × 5
+    /// points spread over the glyphs' frame (90% of its width, 80% of its height, so a box a
+    /// little larger than its digits still samples them).
+    pub(crate) fn under(&self, glyphs: &Glyphs) -> f32 {
+        let mut sum = 0.0;
+        for i in 0..7 {
+            for j in 0..5 {
+                let s = (i as f32 / 3.0 - 1.0) * 0.9 * glyphs.half_width;
+                let t = (j as f32 / 2.0 - 1.0) * 0.8 * glyphs.half_height;
+                let x = glyphs.center[0] + s * glyphs.u[0] + t * glyphs.v[0];
+                let y = glyphs.center[1] + s * glyphs.u[1] + t * glyphs.v[1];
+                let cell = |v: f32, scale: f32, cells: usize| {
+                    ((v / scale).floor().max(0.0) as usize).min(cells - 1)
+                };
+                let (cx, cy) = (
+                    cell(x, self.scale[0], self.width),
+                    cell(y, self.scale[1], self.height),
+                );
+                sum += self.probability[cy * self.width + cx];
+            }
+        }
+        sum / 35.0
+    }
+}
+
+/// The bib map of a photo.
 ///
 /// # Errors
 /// `EngineUnavailable` when ONNX Runtime fails; `Corrupt` when the photo cannot be scaled.
-pub(crate) fn bib_regions(
-    session: &mut Session,
-    image: &RgbImage,
-) -> Result<Vec<BibRegion>, MediaError> {
+pub(crate) fn bib_map(session: &mut Session, image: &RgbImage) -> Result<BibMap, MediaError> {
     let (width, height) = (image.width(), image.height());
     let ratio = LONG_SIDE as f32 / width.max(height) as f32;
     let (input_width, input_height) = scaled_to_32(width, height, ratio);
@@ -56,7 +94,7 @@ pub(crate) fn bib_regions(
     let shape = vec![1, 3, input_height as usize, input_width as usize];
     run_model(session, "bib map", shape, input, |shape, logits| {
         let (map_height, map_width) = match *shape {
-            [1, 1, h, w] => (h as usize, w as usize),
+            [1, 1, h, w] if h > 0 && w > 0 => (h as usize, w as usize),
             _ => return Err(format!("unexpected output shape {shape:?}")),
         };
         if map_width * STRIDE as usize != input_width as usize {
@@ -64,12 +102,15 @@ pub(crate) fn bib_regions(
                 "map {map_width} wide for an input {input_width} wide"
             ));
         }
-        let probability: Vec<f32> = logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())).collect();
-        let scale = [
-            width as f32 / map_width as f32,
-            height as f32 / map_height as f32,
-        ];
-        Ok(regions(&probability, map_width, map_height, scale))
+        Ok(BibMap {
+            probability: logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())).collect(),
+            width: map_width,
+            height: map_height,
+            scale: [
+                width as f32 / map_width as f32,
+                height as f32 / map_height as f32,
+            ],
+        })
     })
 }
 
@@ -146,6 +187,37 @@ mod tests {
             ]
         );
         assert_eq!(found[0].center(), [20.0, 10.0]);
+    }
+
+    #[test]
+    fn a_number_is_scored_by_the_map_under_its_glyphs_only() {
+        // 8 × 4 cells of 10 × 10 pixels; the left half of rows 1–2 is a bib's digits.
+        let mut probability = vec![0.0; 32];
+        for y in 1..3 {
+            for x in 0..4 {
+                probability[y * 8 + x] = 1.0;
+            }
+        }
+        let map = BibMap {
+            probability,
+            width: 8,
+            height: 4,
+            scale: [10.0, 10.0],
+        };
+        let glyphs = |corners| Glyphs::from_corners(corners);
+        let on = glyphs([[2.0, 11.0], [38.0, 11.0], [38.0, 29.0], [2.0, 29.0]]);
+        let off = glyphs([[42.0, 11.0], [78.0, 11.0], [78.0, 29.0], [42.0, 29.0]]);
+        let half = glyphs([[22.0, 11.0], [58.0, 11.0], [58.0, 29.0], [22.0, 29.0]]);
+        assert_eq!(map.under(&on), 1.0);
+        assert_eq!(map.under(&off), 0.0);
+        assert!(
+            (0.3..0.7).contains(&map.under(&half)),
+            "{}",
+            map.under(&half)
+        );
+        // A box reaching past the photo samples its edge cells, never outside the map.
+        let outside = glyphs([[-50.0, -50.0], [150.0, -50.0], [150.0, 90.0], [-50.0, 90.0]]);
+        assert!((0.0..=1.0).contains(&map.under(&outside)));
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct TextBox {
     pub score: f32,
     /// How the line was found.
     pub found_by: FoundBy,
+    /// How surely the bib map sees a bib's digits under the line's glyphs (0–1,
+    /// `bib_map.rs`); `None` until measured.
+    pub bib_map: Option<f32>,
 }
 
 impl TextBox {
@@ -86,6 +89,7 @@ impl TextBox {
             corners: [[a, b], [c, b], [c, d], [a, d]],
             score,
             found_by: FoundBy::LoneGlyph,
+            bib_map: None,
         }
     }
 
@@ -390,6 +394,7 @@ pub(crate) fn boxes_from_map(
             corners,
             score,
             found_by: FoundBy::Detector,
+            bib_map: None,
         };
         if text_box.width() > 3.0 && text_box.height() > 3.0 {
             boxes.push(text_box);
@@ -454,6 +459,7 @@ mod tests {
             corners: [[-6.4, -6.4], [46.4, -6.4], [46.4, 16.4], [-6.4, 16.4]],
             score: 0.9,
             found_by: FoundBy::Detector,
+            bib_map: None,
         };
         let around = TextBox::around_glyph([0.0, 0.0, 40.0, 10.0], 0.9);
         for (a, b) in around

@@ -147,6 +147,7 @@ mod tests {
             ],
             score: 0.8,
             found_by: FoundBy::Detector,
+            bib_map: None,
         };
         assert!(lone_glyphs_on_patches(&photo(true), &[line]).is_empty());
     }

@@ -25,6 +25,7 @@ mod widen;
 
 use finishline_wire::{ColorShare, Plate};
 
+use crate::worn::Glyphs;
 use crate::{BibCandidate, MediaError, Photo, PhotoPipeline, dominant_colors};
 pub use bib::{MIN_CONFIDENCE, bib_number, bounding_box, confidence};
 pub use detect::{DETECTION_LONG_SIDE, TextBox};
@@ -94,7 +95,8 @@ impl PpOcrPipeline {
 
     /// Every text line of the photo (bibs and anything else), as rotated boxes; then the lines
     /// found by a closer look where the bib map sees a bib that no line covers (`closer.rs`);
-    /// then the lone glyphs on plain patches that no line covers (`lone.rs`).
+    /// then the lone glyphs on plain patches that no line covers (`lone.rs`). Each carries how
+    /// surely the bib map sees a bib's digits under it, which the worn decision weighs.
     ///
     /// # Errors
     /// `EngineUnavailable` when ONNX Runtime fails.
@@ -102,9 +104,10 @@ impl PpOcrPipeline {
         let mut boxes = self
             .detection
             .with(|session| detect::detect_text(session, &photo.image))?;
-        let regions = self
+        let map = self
             .bib_map
-            .with(|session| bib_map::bib_regions(session, &photo.image))?;
+            .with(|session| bib_map::bib_map(session, &photo.image))?;
+        let regions = map.regions();
         let mut looks = 0;
         for region in &regions {
             if looks == closer::MAX_LOOKS {
@@ -128,6 +131,9 @@ impl PpOcrPipeline {
         }
         let lone = lone::lone_glyphs_on_patches(&photo.image, &boxes);
         boxes.extend(lone);
+        for text_box in &mut boxes {
+            text_box.bib_map = Some(map.under(&Glyphs::from_corners(text_box.core())));
+        }
         Ok(boxes)
     }
 
@@ -137,10 +143,14 @@ impl PpOcrPipeline {
     /// # Errors
     /// `EngineUnavailable` when ONNX Runtime fails.
     pub fn bib_regions(&self, photo: &Photo) -> Result<Vec<[f32; 4]>, MediaError> {
-        let regions = self
+        let map = self
             .bib_map
-            .with(|session| bib_map::bib_regions(session, &photo.image))?;
-        Ok(regions.into_iter().map(|region| region.bounds).collect())
+            .with(|session| bib_map::bib_map(session, &photo.image))?;
+        Ok(map
+            .regions()
+            .into_iter()
+            .map(|region| region.bounds)
+            .collect())
     }
 
     /// Reads the given lines of the photo; lines too small to crop read as empty.
@@ -283,6 +293,7 @@ impl PhotoPipeline for PpOcrPipeline {
                 score: text_box.score,
                 corners: Some(text_box.corners),
                 found_by: text_box.found_by,
+                bib_map: text_box.bib_map,
             })
             .collect())
     }
@@ -299,6 +310,7 @@ impl PhotoPipeline for PpOcrPipeline {
                 }),
                 score: candidate.score,
                 found_by: candidate.found_by,
+                bib_map: candidate.bib_map,
             })
             .collect();
         let lines = self.second_look(photo, self.read_lines(photo, &boxes)?)?;

@@ -48,6 +48,7 @@ pub(crate) fn widened(text_box: &TextBox) -> TextBox {
         corners: [out(tl, -1.0), out(tr, 1.0), out(br, 1.0), out(bl, -1.0)],
         score: text_box.score,
         found_by: text_box.found_by,
+        bib_map: text_box.bib_map,
     }
 }
 
@@ -146,6 +147,7 @@ mod tests {
             corners: [[0.0, 0.0], [40.0, 0.0], [40.0, 20.0], [0.0, 20.0]],
             score: 0.8,
             found_by: FoundBy::Detector,
+            bib_map: None,
         };
         assert!(worth_a_second_look(&line, &read("873", &[0.99, 0.99, 0.6])));
         assert!(!worth_a_second_look(
@@ -170,6 +172,7 @@ mod tests {
             corners: [[10.0, 10.0], [50.0, 10.0], [50.0, 30.0], [10.0, 30.0]],
             score: 0.7,
             found_by: FoundBy::Detector,
+            bib_map: None,
         };
         let wide = widened(&line);
         assert_eq!(

@@ -71,6 +71,9 @@ pub struct Evidence<'a> {
     pub confidence: f32,
     pub box_score: f32,
     pub image: (u32, u32),
+    /// How surely the bib map sees a bib's digits under them (PP-OCR engine only): not one of
+    /// the model's features, a second opinion on its verdict (`verdict.rs`).
+    pub bib_map: Option<f32>,
 }
 
 impl Evidence<'_> {
@@ -208,6 +211,7 @@ mod tests {
             confidence: 0.99,
             box_score: 0.85,
             image: (1600, 1200),
+            bib_map: None,
         }
     }
 

@@ -13,6 +13,8 @@ pub const SHORT_BELOW: &str = "the shirt does not go on below the patch";
 pub const RING: &str = "a thin ring of one colour frames the patch: a sign, not a bib";
 /// Not the shape test's: the learned model refused a number its rules let through.
 pub const WEAK_EVIDENCE: &str = "the evidence around it does not add up to a worn bib";
+/// Not the shape test's: the bib map (`ppocr/bib_map.rs`) sees no bib's digits there.
+pub const OFF_THE_MAP: &str = "the bib map sees no bib's digits there";
 
 /// The reasons the learned model knows, in the order of its features `sr1`…`sr7` (`sr0` is a
 /// number the shape test finds worn; `OUTSIDE` has no feature of its own).
