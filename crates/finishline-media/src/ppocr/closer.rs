@@ -1,7 +1,8 @@
 //! A closer look where the bib map (`bib_map.rs`) sees a bib and the text detector found no
 //! line: the photo's own pixels around the region, cropped and scaled so the digits are about
 //! `DIGITS_AT` pixels tall (where the detector reads best, docs/recognition.md), go through
-//! the same detector. The lines it finds there are judged like any other.
+//! the same detector. The lines it finds there are judged like any other; where it finds
+//! none, the region itself is read as a line (`map_line`).
 
 use image::{RgbImage, imageops};
 use ort::session::Session;
@@ -23,6 +24,9 @@ const DIGITS_PER_REGION: f32 = 0.6;
 /// A line covers a region only when its glyphs are at most this many times as tall as the
 /// region's digits seem to be.
 const MAX_COVER: f32 = 4.0;
+/// The smallest digits (pixels tall) read from the map's own box: below this a person cannot
+/// read a bib either (the generator's legibility limit).
+const MIN_MAP_DIGITS: f32 = 10.0;
 /// Scaling limits: a crop is enlarged at most this much (upscaling does not add detail)…
 const MAX_UPSCALE: f32 = 3.0;
 /// … and its long side is at most this many pixels at the detector.
@@ -75,6 +79,27 @@ fn input_size(crop_width: u32, crop_height: u32, digits: f32) -> (u32, u32) {
     scaled_to_32(crop_width, crop_height, ratio)
 }
 
+/// The region itself as a line to read, for when the detector finds none there (a dark or
+/// noisy photo whose digits the map still sees): the region's box, grown by a third of the
+/// digits' height on each end, inside the photo. Its read is judged like a closer look's
+/// (`CLOSER_LOOK_CONFIDENCE`) and must be a number the worn test takes. A region whose digits
+/// would be under `MIN_MAP_DIGITS` pixels tall is a sliver of the map, not a line.
+pub(crate) fn map_line(region: &BibRegion, (width, height): (u32, u32)) -> Option<TextBox> {
+    let [x0, y0, x1, y1] = region.bounds;
+    if digits_height(region) < MIN_MAP_DIGITS {
+        return None;
+    }
+    let grow = digits_height(region) / 3.0;
+    let (x0, x1) = ((x0 - grow).max(0.0), (x1 + grow).min(width as f32));
+    let (y0, y1) = (y0.max(0.0), y1.min(height as f32));
+    (x1 - x0 > 2.0 && y1 - y0 > 2.0).then_some(TextBox {
+        corners: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]],
+        score: region.peak,
+        found_by: FoundBy::CloserLook,
+        bib_map: None,
+    })
+}
+
 /// The lines the detector finds on a closer look at `region`, in photo pixels; only those
 /// whose centre lies near the region (not a neighbour's text caught in the crop).
 pub(crate) fn closer_look(
@@ -121,6 +146,26 @@ mod tests {
         // 40 tall, 100 wide: 57 on each side, 36 above and below.
         assert_eq!(crop_around(&region, 1000, 1000), [43, 64, 257, 176]);
         assert_eq!(crop_around(&region, 220, 150), [43, 64, 220, 150]);
+    }
+
+    #[test]
+    fn the_maps_own_box_is_the_region_grown_along_the_line_unless_a_sliver() {
+        let region = BibRegion {
+            bounds: [100.0, 100.0, 200.0, 150.0],
+            peak: 0.95,
+        };
+        // Digits 30 tall: 10 more on each end, inside the photo.
+        let line = map_line(&region, (205, 1000)).expect("a line");
+        assert_eq!(
+            line.corners,
+            [[90.0, 100.0], [205.0, 100.0], [205.0, 150.0], [90.0, 150.0]]
+        );
+        assert_eq!(line.found_by, FoundBy::CloserLook);
+        let sliver = BibRegion {
+            bounds: [257.0, 617.0, 264.0, 631.0],
+            peak: 0.88,
+        };
+        assert_eq!(map_line(&sliver, (724, 1086)), None);
     }
 
     #[test]

@@ -109,6 +109,7 @@ impl PpOcrPipeline {
             .with(|session| bib_map::bib_map(session, &photo.image))?;
         let regions = map.regions();
         let mut looks = 0;
+        let mut unseen = Vec::new();
         for region in &regions {
             if looks == closer::MAX_LOOKS {
                 break;
@@ -121,6 +122,9 @@ impl PpOcrPipeline {
             let found = self
                 .detection
                 .with(|session| closer::closer_look(session, &photo.image, region))?;
+            if found.is_empty() {
+                unseen.extend(closer::map_line(region, photo.image.dimensions()));
+            }
             tracing::trace!(
                 bounds = ?region.bounds,
                 peak = region.peak,
@@ -130,7 +134,15 @@ impl PpOcrPipeline {
             boxes.extend(found);
         }
         let lone = lone::lone_glyphs_on_patches(&photo.image, &boxes);
+        // The map's own boxes where a closer look found no line come last: a lone glyph found
+        // there is the better box.
+        unseen.retain(|line| {
+            !lone
+                .iter()
+                .any(|glyph| bib::box_holds(line, glyph.center()))
+        });
         boxes.extend(lone);
+        boxes.extend(unseen);
         for text_box in &mut boxes {
             text_box.bib_map = Some(map.under(&Glyphs::from_corners(text_box.core())));
         }
