@@ -60,16 +60,15 @@ impl BibMap {
     /// points spread over the glyphs' frame (90% of its width, 80% of its height, so a box a
     /// little larger than its digits still samples them).
     pub(crate) fn under(&self, glyphs: &Glyphs) -> f32 {
+        let cell = |v: f32, scale: f32, cells: usize| {
+            ((v / scale).floor().max(0.0) as usize).min(cells - 1)
+        };
         let mut sum = 0.0;
         for i in 0..7 {
             for j in 0..5 {
                 let s = (i as f32 / 3.0 - 1.0) * 0.9 * glyphs.half_width;
                 let t = (j as f32 / 2.0 - 1.0) * 0.8 * glyphs.half_height;
-                let x = glyphs.center[0] + s * glyphs.u[0] + t * glyphs.v[0];
-                let y = glyphs.center[1] + s * glyphs.u[1] + t * glyphs.v[1];
-                let cell = |v: f32, scale: f32, cells: usize| {
-                    ((v / scale).floor().max(0.0) as usize).min(cells - 1)
-                };
+                let [x, y] = glyphs.at(s, t);
                 let (cx, cy) = (
                     cell(x, self.scale[0], self.width),
                     cell(y, self.scale[1], self.height),

@@ -86,10 +86,11 @@ fn input_size(crop_width: u32, crop_height: u32, digits: f32) -> (u32, u32) {
 /// would be under `MIN_MAP_DIGITS` pixels tall is a sliver of the map, not a line.
 pub(crate) fn map_line(region: &BibRegion, (width, height): (u32, u32)) -> Option<TextBox> {
     let [x0, y0, x1, y1] = region.bounds;
-    if digits_height(region) < MIN_MAP_DIGITS {
+    let digits = digits_height(region);
+    if digits < MIN_MAP_DIGITS {
         return None;
     }
-    let grow = digits_height(region) / 3.0;
+    let grow = digits / 3.0;
     let (x0, x1) = ((x0 - grow).max(0.0), (x1 + grow).min(width as f32));
     let (y0, y1) = (y0.max(0.0), y1.min(height as f32));
     (x1 - x0 > 2.0 && y1 - y0 > 2.0).then_some(TextBox {

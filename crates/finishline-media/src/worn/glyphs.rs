@@ -45,7 +45,7 @@ impl Glyphs {
     }
 
     /// The photo point at `s` along the line and `t` across it, from the centre.
-    pub(super) fn at(&self, s: f32, t: f32) -> [f32; 2] {
+    pub(crate) fn at(&self, s: f32, t: f32) -> [f32; 2] {
         [
             self.center[0] + s * self.u[0] + t * self.v[0],
             self.center[1] + s * self.u[1] + t * self.v[1],
