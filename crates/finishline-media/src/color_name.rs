@@ -87,6 +87,11 @@ fn wheel_hue(rgb: [u8; 3]) -> f32 {
     hue.rem_euclid(360.0)
 }
 
+/// A channel this bright may have been cut off by the camera.
+const CLIPPED: u8 = 240;
+/// From this hue to 185° a colour is cyan, green unless its blue channel is clipped.
+const CYAN_FROM: f32 = 170.0;
+
 /// The name of a colour (see the module comment for the rule).
 pub fn color_name(rgb: [u8; 3]) -> ColorName {
     let lab = Lab::from_rgb(rgb);
@@ -128,7 +133,10 @@ pub fn color_name(rgb: [u8; 3]) -> ColorName {
                 ColorName::Brown
             }
         }
-        h if h < 185.0 => ColorName::Green,
+        h if h < CYAN_FROM => ColorName::Green,
+        // A light blue photographed too bright clips its blue channel first, and what is left
+        // reads cyan (hue 180–185): the blue it was.
+        h if h < 185.0 && rgb[2] < CLIPPED => ColorName::Green,
         h if h < 258.0 => ColorName::Blue,
         h if h < 290.0 => ColorName::Purple,
         _ => {
@@ -262,6 +270,22 @@ mod tests {
             })
             .collect();
         assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    #[test]
+    fn an_overexposed_light_blue_is_blue_and_a_cyan_green_stays_green() {
+        // What the bench measured on light blue (#6caeec) bibs in over-exposed photos.
+        for clipped in [
+            [167, 251, 253],
+            [163, 248, 251],
+            [153, 240, 246],
+            [169, 251, 251],
+        ] {
+            assert_eq!(name(clipped), ColorName::Blue, "{clipped:?}");
+        }
+        // The same hue with its blue channel intact, and a clipped green, stay green.
+        assert_eq!(name([40, 200, 205]), ColorName::Green);
+        assert_eq!(name([150, 255, 170]), ColorName::Green);
     }
 
     #[test]
