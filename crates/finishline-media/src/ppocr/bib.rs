@@ -136,6 +136,10 @@ pub fn plates(
         let Some(number) = bib_number(&read.text) else {
             continue;
         };
+        if number == 0 {
+            tracing::debug!(text = %read.text, "no bib is numbered 0: a digit cut off or an O");
+            continue;
+        }
         if worded.iter().any(|word| same_text_line(text_box, word)) {
             tracing::debug!(text = %read.text, "digits beside a word: not a bib");
             continue;
@@ -307,15 +311,8 @@ mod tests {
         )
     }
 
-    #[test]
-    fn digits_beside_a_word_on_one_line_are_a_banner_not_a_bib() {
-        let lines = vec![
-            line(100.0, 50.0, 300.0, 60.0, "CITY RUN"),
-            // A word space away: the grown boxes touch, the glyphs are ~1 height apart.
-            line(390.0, 52.0, 160.0, 60.0, "2026"),
-            line(500.0, 600.0, 200.0, 90.0, "4821"),
-        ];
-        // The bib: white paper 505..695 × 605..685 on a red shirt; the rest is grass.
+    /// A bib, white paper 505..695 × 605..685, on a red shirt; the rest is grass.
+    fn bib_on_a_red_shirt() -> RgbImage {
         let mut image = RgbImage::from_pixel(1000, 900, image::Rgb([70, 130, 60]));
         for (x, y, pixel) in image.enumerate_pixels_mut() {
             if (380..820).contains(&x) && (500..800).contains(&y) {
@@ -325,6 +322,35 @@ mod tests {
                 *pixel = image::Rgb([244, 244, 240]);
             }
         }
+        image
+    }
+
+    #[test]
+    fn a_zero_on_a_bib_is_not_reported() {
+        let runner = PersonScore {
+            around: 0.9,
+            above: 0.8,
+        };
+        let image = bib_on_a_red_shirt();
+        for text in ["0", "0000"] {
+            let lines = vec![line(500.0, 600.0, 200.0, 90.0, text)];
+            let found = plates(&image, &lines, &mut |_| Ok(runner)).unwrap();
+            assert!(found.is_empty(), "{text}: {found:?}");
+        }
+        let lines = vec![line(500.0, 600.0, 200.0, 90.0, "4821")];
+        let found = plates(&image, &lines, &mut |_| Ok(runner)).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn digits_beside_a_word_on_one_line_are_a_banner_not_a_bib() {
+        let lines = vec![
+            line(100.0, 50.0, 300.0, 60.0, "CITY RUN"),
+            // A word space away: the grown boxes touch, the glyphs are ~1 height apart.
+            line(390.0, 52.0, 160.0, 60.0, "2026"),
+            line(500.0, 600.0, 200.0, 90.0, "4821"),
+        ];
+        let image = bib_on_a_red_shirt();
         // The person model sees a runner around every line: the banner's year is dropped for
         // the word beside it, before anything is weighed.
         let runner = PersonScore {
