@@ -165,6 +165,9 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
     found
 }
 
+/// A ring around the digits with this share of one colour needs no filtering of ink.
+const PLAIN_RING: f32 = 0.5;
+
 /// The samples of a ring just around the digits, where a bib's paper is.
 fn paper_ring(sampler: &Sampler<'_>) -> Vec<Sample> {
     let h = sampler.glyphs.height();
@@ -173,6 +176,12 @@ fn paper_ring(sampler: &Sampler<'_>) -> Vec<Sample> {
     ring.extend(sampler.band((-hu, hu), (hv + 0.1 * h, hv + 0.35 * h)));
     ring.extend(sampler.band((-hu - 0.35 * h, -hu - 0.1 * h), (-hv, hv)));
     ring.extend(sampler.band((hu + 0.1 * h, hu + 0.35 * h), (-hv, hv)));
+    // A ring that is mostly one colour is the paper's, whatever its lightness: light digits on
+    // a coloured bib are common, and the filter below would keep only the digits' spill and a
+    // white shirt beside the bib.
+    if dominant(&ring).is_some_and(|(_, _, share)| share >= PLAIN_RING) {
+        return ring;
+    }
     // Paper is lighter than ink: where ink spills into the ring (italic or heavy digits), keep
     // the ring's samples at least as light as the median of the glyph box itself.
     let mut inside: Vec<f32> = sampler
@@ -378,6 +387,31 @@ mod tests {
         assert!(paper[0] > 220 && paper[2] < 40, "{found:?}");
         let shirt = found.shirt.unwrap();
         assert!(shirt[0] > 180 && shirt[1] < 60, "{found:?}");
+    }
+
+    #[test]
+    fn white_digits_on_a_green_bib_on_a_white_shirt_give_a_green_bib() {
+        // Heavy white strokes cover most of the glyph box and spill past it above and below
+        // (the detector's box is a little short of the digits); the paper shows a fifth of a
+        // digit height beside them, and the white shirt beyond.
+        let mut image = RgbImage::from_pixel(600, 600, Rgb([90, 140, 70]));
+        fill(&mut image, [170, 150, 430, 560], [245, 245, 242]); // shirt
+        fill(&mut image, [252, 262, 348, 340], [24, 112, 48]); // paper
+        for x in (262..340).step_by(10) {
+            fill(&mut image, [x, 270, x + 7, 330], [250, 250, 250]);
+        }
+        let glyphs = Glyphs::from_corners([
+            [260.0, 280.0],
+            [340.0, 280.0],
+            [340.0, 320.0],
+            [260.0, 320.0],
+        ]);
+        let found = surroundings(&image, ExposureGain(1.0), glyphs);
+        let paper = found.paper.expect("a paper colour");
+        assert!(paper[1] > 90 && paper[0] < 60, "{found:?}");
+        let (bib, shirt) = bib_and_shirt_names(paper, found.shirt);
+        assert_eq!(bib, finishline_wire::ColorName::Green, "{found:?}");
+        assert_eq!(shirt, Some(finishline_wire::ColorName::White), "{found:?}");
     }
 
     #[test]
