@@ -125,7 +125,7 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
         shape: None,
     };
     // 1. The paper: a plain colour just around the digits.
-    let Some((paper, paper_raw, paper_share)) = dominant(&paper_ring(&sampler)) else {
+    let Some((paper, paper_raw, paper_share)) = paper_colour(&sampler) else {
         found.not_worn = Some(reasons::OUTSIDE);
         return found;
     };
@@ -168,8 +168,9 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
 /// A ring around the digits with this share of one colour needs no filtering of ink.
 const PLAIN_RING: f32 = 0.5;
 
-/// The samples of a ring just around the digits, where a bib's paper is.
-fn paper_ring(sampler: &Sampler<'_>) -> Vec<Sample> {
+/// The commonest colour of a ring just around the digits, where a bib's paper is, with its
+/// share of the ring.
+fn paper_colour(sampler: &Sampler<'_>) -> Option<(Lab, [u8; 3], f32)> {
     let h = sampler.glyphs.height();
     let (hu, hv) = (sampler.glyphs.half_width, sampler.glyphs.half_height);
     let mut ring = sampler.band((-hu, hu), (-hv - 0.35 * h, -hv - 0.1 * h));
@@ -179,8 +180,9 @@ fn paper_ring(sampler: &Sampler<'_>) -> Vec<Sample> {
     // A ring that is mostly one colour is the paper's, whatever its lightness: light digits on
     // a coloured bib are common, and the filter below would keep only the digits' spill and a
     // white shirt beside the bib.
-    if dominant(&ring).is_some_and(|(_, _, share)| share >= PLAIN_RING) {
-        return ring;
+    let plain = dominant(&ring);
+    if plain.is_some_and(|(_, _, share)| share >= PLAIN_RING) {
+        return plain;
     }
     // Paper is lighter than ink: where ink spills into the ring (italic or heavy digits), keep
     // the ring's samples at least as light as the median of the glyph box itself.
@@ -200,10 +202,10 @@ fn paper_ring(sampler: &Sampler<'_>) -> Vec<Sample> {
             })
             .collect();
         if light.len() * 10 >= ring.len() * 3 {
-            ring = light;
+            return dominant(&light);
         }
     }
-    ring
+    plain
 }
 
 /// Three parallel starting points across the digits at `t` (above or below them).
@@ -362,18 +364,23 @@ mod tests {
         }
     }
 
-    /// Digits (bars of ink) at 260..340 × 280..320 on a paper patch 230..370 × 250..350.
-    fn digits_on_paper(image: &mut RgbImage, paper: [u8; 3]) -> Glyphs {
-        fill(image, [230, 250, 370, 350], paper);
-        for x in (262..340).step_by(14) {
-            fill(image, [x, 280, x + 7, 320], [20, 20, 20]);
-        }
+    /// The glyphs' frame the tests draw digits in: 260..340 × 280..320.
+    fn glyph_frame() -> Glyphs {
         Glyphs::from_corners([
             [260.0, 280.0],
             [340.0, 280.0],
             [340.0, 320.0],
             [260.0, 320.0],
         ])
+    }
+
+    /// Digits (bars of ink) at 260..340 × 280..320 on a paper patch 230..370 × 250..350.
+    fn digits_on_paper(image: &mut RgbImage, paper: [u8; 3]) -> Glyphs {
+        fill(image, [230, 250, 370, 350], paper);
+        for x in (262..340).step_by(14) {
+            fill(image, [x, 280, x + 7, 320], [20, 20, 20]);
+        }
+        glyph_frame()
     }
 
     #[test]
@@ -400,12 +407,7 @@ mod tests {
         for x in (262..340).step_by(10) {
             fill(&mut image, [x, 270, x + 7, 330], [250, 250, 250]);
         }
-        let glyphs = Glyphs::from_corners([
-            [260.0, 280.0],
-            [340.0, 280.0],
-            [340.0, 320.0],
-            [260.0, 320.0],
-        ]);
+        let glyphs = glyph_frame();
         let found = surroundings(&image, ExposureGain(1.0), glyphs);
         let paper = found.paper.expect("a paper colour");
         assert!(paper[1] > 90 && paper[0] < 60, "{found:?}");
@@ -481,12 +483,7 @@ mod tests {
         let image = RgbImage::from_fn(600, 600, |x, y| {
             Rgb([((x * 7 + y * 3) % 256) as u8, ((x * 13) % 256) as u8, 90])
         });
-        let glyphs = Glyphs::from_corners([
-            [260.0, 280.0],
-            [340.0, 280.0],
-            [340.0, 320.0],
-            [260.0, 320.0],
-        ]);
+        let glyphs = glyph_frame();
         let found = surroundings(&image, ExposureGain(1.0), glyphs);
         assert_eq!(found.not_worn, Some("no plain patch around the digits"));
     }
