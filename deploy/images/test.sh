@@ -254,7 +254,7 @@ wait_ready() {
 wait_ready 1 2
 say "ready and healthy: gateway, worker-1, worker-2"
 
-# What the worker image carries: the PP-OCRv4 engine loaded (models and libonnxruntime),
+# What the worker image carries: the PP-OCR engine loaded (models and libonnxruntime),
 # tesseract for the classical engine, ffmpeg/ffprobe for videos; and it runs unprivileged.
 podman logs "$NAME-worker-1" 2>&1 | grep 'recognition engine chosen' | grep -q '"pipeline":"ppocr' \
   || die "worker-1 did not choose the ppocr engine: $(podman logs "$NAME-worker-1" 2>&1 | grep 'engine' | tail -n 1)"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the bib-recognition files into models/ at the repo root (or $FINISHLINE_MODELS_DIR):
-# the PP-OCRv4 detection and recognition ONNX models (from the PyPI wheel rapidocr-onnxruntime
-# 1.4.4; the character list is inside the recognition model) and libonnxruntime.so (from the
-# PyPI wheel onnxruntime 1.32.0), plus MediaPipe's person model selfie_segmentation.onnx,
+# the PP-OCRv4 text detection model (from the PyPI wheel rapidocr-onnxruntime 1.4.4), the
+# PP-OCRv6 small text recognition model (from the PyPI wheel rapidocr 3.10.0; the character
+# list is inside the model) and libonnxruntime.so (from the PyPI wheel onnxruntime 1.32.0), plus MediaPipe's person model selfie_segmentation.onnx,
 # converted from the .tflite file inside the PyPI wheel mediapipe 0.10.14
 # (Apache-2.0) by deploy/local/tflite_to_onnx.py, whose Python dependencies (tflite, onnx, numpy)
 # go into a private folder in the wheel cache, so nothing system-wide changes. Wheels and
@@ -17,6 +17,7 @@ cd "$(dirname "$0")/../.."
 MODELS_DIR="${FINISHLINE_MODELS_DIR:-models}"
 CACHE_DIR="${FINISHLINE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/finishline/wheels}"
 RAPIDOCR_WHEEL="rapidocr_onnxruntime-1.4.4-py3-none-any.whl"
+RAPIDOCR3_WHEEL="rapidocr-3.10.0-py3-none-any.whl"
 ORT_WHEEL="onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl"
 MEDIAPIPE_WHEEL="mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 # The converter's dependencies, pinned; installed with --target into this folder only.
@@ -27,7 +28,7 @@ QUANTIZER_DEPS=(onnx==1.23.2 numpy==2.4.6 pillow==13.0.0)
 QUANTIZER_DIR="$CACHE_DIR/pydeps-quantize_detector"
 SKIMAGE_WHEEL="scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 PERSON_MODELS=(selfie_segmentation)
-FILES=(ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx libonnxruntime.so.1.32.0
+FILES=(ch_PP-OCRv4_det_infer.onnx PP-OCRv6_rec_small.onnx libonnxruntime.so.1.32.0
   selfie_segmentation.onnx ch_PP-OCRv4_det_infer.int8.onnx)
 
 all_present=1
@@ -45,17 +46,18 @@ fi
 . deploy/local/find-pip.sh
 
 mkdir -p "$CACHE_DIR" "$MODELS_DIR"
-if [ ! -s "$CACHE_DIR/$RAPIDOCR_WHEEL" ] || [ ! -s "$CACHE_DIR/$ORT_WHEEL" ]; then
+if [ ! -s "$CACHE_DIR/$RAPIDOCR_WHEEL" ] || [ ! -s "$CACHE_DIR/$RAPIDOCR3_WHEEL" ] \
+  || [ ! -s "$CACHE_DIR/$ORT_WHEEL" ]; then
   echo "==> downloading the recognition wheels from PyPI into $CACHE_DIR"
   $PIP download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
     --platform manylinux_2_28_x86_64 --dest "$CACHE_DIR" \
-    rapidocr-onnxruntime==1.4.4 onnxruntime==1.32.0
+    rapidocr-onnxruntime==1.4.4 rapidocr==3.10.0 onnxruntime==1.32.0
 fi
 
-echo "==> extracting the PP-OCRv4 models and libonnxruntime into $MODELS_DIR"
+echo "==> extracting the PP-OCR models and libonnxruntime into $MODELS_DIR"
 unzip -o -j -q "$CACHE_DIR/$RAPIDOCR_WHEEL" \
-  'rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx' \
-  'rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx' -d "$MODELS_DIR"
+  'rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx' -d "$MODELS_DIR"
+unzip -o -j -q "$CACHE_DIR/$RAPIDOCR3_WHEEL" 'rapidocr/models/PP-OCRv6_rec_small.onnx' -d "$MODELS_DIR"
 unzip -o -j -q "$CACHE_DIR/$ORT_WHEEL" 'onnxruntime/capi/libonnxruntime.so.1.32.0' -d "$MODELS_DIR"
 ln -sf libonnxruntime.so.1.32.0 "$MODELS_DIR/libonnxruntime.so"
 

@@ -20,8 +20,9 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_MEDIA_ROOT", default_value = "./media")]
     pub media_root: PathBuf,
 
-    /// Recognition engine. ppocr: PP-OCRv4 detection and recognition on ONNX Runtime (needs the
-    /// files of deploy/local/install-models.sh in --models-dir; refuses to start without them).
+    /// Recognition engine. ppocr: PP-OCRv4 detection and PP-OCRv6 recognition on ONNX Runtime
+    /// (needs the files of deploy/local/install-models.sh in --models-dir; refuses to start
+    /// without them).
     /// classical: a contrast-blob bib detector with Tesseract reading each line (needs Debian's
     /// tesseract-ocr; refuses to start without it). auto: ppocr when its files load, else
     /// classical when tesseract runs, else an engine whose ocr stage fails every photo with
@@ -30,7 +31,7 @@ pub struct Config {
     #[arg(long, env = "FINISHLINE_PIPELINE", default_value = "auto", value_parser = ["auto", "ppocr", "classical", "noop"])]
     pub pipeline: String,
 
-    /// Folder with the PP-OCRv4 models and libonnxruntime (deploy/local/install-models.sh)
+    /// Folder with the PP-OCR models and libonnxruntime (deploy/local/install-models.sh)
     #[arg(long, env = "FINISHLINE_MODELS_DIR", default_value = "models")]
     pub models_dir: PathBuf,
 

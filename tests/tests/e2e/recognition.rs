@@ -207,10 +207,13 @@ fn a_held_out_sample_reads_bibs_and_rarely_takes_a_sign_for_one() {
 }
 
 const HELD_OUT_TEST_SEED: u64 = 2;
-/// Floors a little under what the sample gives today (4 Dec 2026, with the bib map's second
-/// opinion: precision 100% (49/49), 0 of 6 bib-free photos with a reported bib, recall 95.9%
-/// (47/49)): two more numbers that are not bibs, two bib-free photos with a reported bib, or
-/// two more bibs missed fail the test.
-const PRECISION_FLOOR: f64 = 97.0;
+/// Floors a little under what the sample gives today (5 Dec 2026, with the PP-OCRv6
+/// recogniser: precision 96.2% (50/52), 0 of 6 bib-free photos with a reported bib, recall
+/// 98.0% (48/49)): two more numbers that are not bibs, two bib-free photos with a reported bib,
+/// or two more bibs missed fail the test. The two numbers it reports that are no bib: a gate's
+/// "7" the bib map takes for a bib's digit, and "147" read from the illegible bib 4147.
+/// (With PP-OCRv4 it gave 100% (49/49) and 95.9% (47/49); on 1,600 development photos the
+/// new recogniser reports fewer numbers that are no bib, 60 → 55, docs/recognition.md.)
+const PRECISION_FLOOR: f64 = 93.0;
 const BIBFREE_CEILING: f64 = 17.0;
-const RECALL_FLOOR: f64 = 93.0;
+const RECALL_FLOOR: f64 = 95.0;

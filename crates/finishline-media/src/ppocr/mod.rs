@@ -1,5 +1,6 @@
-//! The PP-OCR engine: PP-OCRv4 text detection and recognition (ONNX models from the
-//! `rapidocr-onnxruntime` wheel) run through ONNX Runtime (`ort`, library loaded at run time).
+//! The PP-OCR engine: PP-OCRv4 text detection (ONNX model from the `rapidocr-onnxruntime`
+//! wheel) and PP-OCRv6 small text recognition (from the `rapidocr` 3.10 wheel) run through ONNX
+//! Runtime (`ort`, library loaded at run time).
 //!
 //! `detect` finds every text line (bibs, banners, clutter) as a rotated box; `read` crops each
 //! line upright, reads it, and keeps the lines that are bibs (`bib.rs`). The split by concern:
@@ -38,7 +39,7 @@ pub use session::{
     RECOGNITION_MODEL,
 };
 
-/// Bib recognition with PP-OCRv4 on ONNX Runtime.
+/// Bib recognition with PP-OCR (v4 detection, v6 recognition) on ONNX Runtime.
 pub struct PpOcrPipeline {
     detection: SessionPool,
     recognition: SessionPool,
@@ -293,7 +294,7 @@ impl PpOcrPipeline {
 
 impl PhotoPipeline for PpOcrPipeline {
     fn name(&self) -> &'static str {
-        "ppocr (PP-OCRv4 detection + recognition on ONNX Runtime)"
+        "ppocr (PP-OCRv4 detection + PP-OCRv6 recognition on ONNX Runtime)"
     }
 
     fn detect(&self, photo: &Photo) -> Result<Vec<BibCandidate>, MediaError> {

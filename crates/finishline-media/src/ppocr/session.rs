@@ -44,8 +44,9 @@ impl std::str::FromStr for Detector {
         }
     }
 }
-/// File name of the PP-OCRv4 text recognition model inside the models folder.
-pub const RECOGNITION_MODEL: &str = "ch_PP-OCRv4_rec_infer.onnx";
+/// File name of the PP-OCRv6 small text recognition model inside the models folder (from the
+/// rapidocr 3.10.0 wheel; its character list is in the model's metadata).
+pub const RECOGNITION_MODEL: &str = "PP-OCRv6_rec_small.onnx";
 /// File name of the ONNX Runtime library inside the models folder.
 pub const ONNXRUNTIME_LIBRARY: &str = "libonnxruntime.so.1.32.0";
 
