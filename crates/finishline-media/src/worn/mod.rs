@@ -132,11 +132,13 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
     found.paper = Some(paper_raw);
     if paper_share < 0.45 {
         found.not_worn = Some(reasons::NO_PATCH);
+        found.shirt = shirt_guess(&sampler, &paper);
         return found;
     }
     // 2. The patch: how far the paper reaches on each side.
     let Some(patch) = patch(&sampler, &paper) else {
         found.not_worn = Some(reasons::NO_PATCH_EDGE);
+        found.shirt = shirt_guess(&sampler, &paper);
         return found;
     };
     found.patch = Some(patch);
@@ -163,6 +165,23 @@ pub fn surroundings(image: &RgbImage, gain: ExposureGain, glyphs: Glyphs) -> Sur
     });
     found.not_worn = not_worn;
     found
+}
+
+/// The shirt's colour where no patch was found: the shirt bands around a patch half a digit
+/// height wide on each side. It names the shirt of a number the person model or the bib map
+/// finds worn; it never makes one worn.
+fn shirt_guess(sampler: &Sampler<'_>, paper: &Lab) -> Option<[u8; 3]> {
+    let margin = 0.5 * sampler.glyphs.height();
+    let nominal = Patch {
+        left: margin,
+        right: margin,
+        up: margin,
+        down: margin,
+    };
+    match shirt(sampler, paper, nominal).1 {
+        Shirt::Found(_, raw) => Some(raw),
+        Shirt::Guess(raw) => raw,
+    }
 }
 
 /// A ring around the digits with this share of one colour needs no filtering of ink.
@@ -283,11 +302,20 @@ fn shirt(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> ([f32; 3], Shirt) 
         tracing::trace!(?patch, shirts = ?plain, "no plain shirt");
         // With no two bands agreeing, the band below the patch (else the plainest) is the best
         // guess at the shirt's colour: it names the shirt, it does not make the number worn.
+        // With no band plain, the same order among the bands that are not the paper.
+        let unplain = || {
+            let others = || found.iter().flatten().filter(|band| not_paper(&band.0));
+            found[2]
+                .filter(|band| not_paper(&band.0))
+                .or_else(|| others().max_by(|x, y| x.2.total_cmp(&y.2)).copied())
+                .map(|band| band.1)
+        };
         let guess = plain
             .iter()
             .find(|band| band.0 == 2)
             .or_else(|| plain.iter().max_by(|x, y| x.3.total_cmp(&y.3)))
-            .map(|band| band.2);
+            .map(|band| band.2)
+            .or_else(unplain);
         return (plainness, Shirt::Guess(guess));
     };
     let shirt = Lab {
@@ -414,6 +442,22 @@ mod tests {
         let (bib, shirt) = bib_and_shirt_names(paper, found.shirt);
         assert_eq!(bib, finishline_wire::ColorName::Green, "{found:?}");
         assert_eq!(shirt, Some(finishline_wire::ColorName::White), "{found:?}");
+    }
+
+    #[test]
+    fn a_shirt_is_named_where_the_paper_has_no_edge_beside_the_digits() {
+        // A white band running far past the digits on both sides: no patch edge, so the
+        // rules do not find the number worn, but the red shirt below it is still named.
+        let mut image = RgbImage::from_pixel(600, 600, Rgb([90, 140, 70]));
+        fill(&mut image, [170, 150, 430, 560], [200, 32, 42]); // shirt
+        fill(&mut image, [60, 262, 540, 336], [245, 245, 245]); // band
+        for x in (262..340).step_by(14) {
+            fill(&mut image, [x, 280, x + 7, 320], [20, 20, 20]);
+        }
+        let found = surroundings(&image, ExposureGain(1.0), glyph_frame());
+        assert_eq!(found.not_worn, Some(reasons::NO_PATCH_EDGE), "{found:?}");
+        let (_, shirt) = bib_and_shirt_names(found.paper.expect("paper"), found.shirt);
+        assert_eq!(shirt, Some(finishline_wire::ColorName::Red), "{found:?}");
     }
 
     #[test]
