@@ -238,7 +238,8 @@ impl PhotoPipeline for ClassicalPipeline {
                 tracing::debug!(%digits, "number on the row of a word; not a bib");
                 continue;
             }
-            let Ok(number) = digits.parse::<u64>() else {
+            let Some(number) = bib_of(&digits) else {
+                tracing::debug!(%digits, "no bib is numbered 0: a digit cut off or an O");
                 continue;
             };
             // The PP-OCR engine's evidence without its person model: the rules and the learned
@@ -351,6 +352,12 @@ fn downscale(gray: GrayImage) -> (GrayImage, f32) {
     }
 }
 
+/// The bib number Tesseract's digits give: none for 0, which no bib is (a digit cut off, an O
+/// or a ring), as in the PP-OCR engine (`ppocr/bib.rs`).
+fn bib_of(digits: &str) -> Option<u64> {
+    digits.parse::<u64>().ok().filter(|&number| number != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,6 +399,14 @@ mod tests {
         assert!(!same_row(&word, &bib));
         let far = BoundingBox { x: 600, ..number };
         assert!(!same_row(&word, &far));
+    }
+
+    #[test]
+    fn a_zero_read_by_tesseract_is_no_bib() {
+        assert_eq!(bib_of("0"), None);
+        assert_eq!(bib_of("000"), None);
+        assert_eq!(bib_of("0427"), Some(427));
+        assert_eq!(bib_of("1500"), Some(1500));
     }
 
     #[test]
