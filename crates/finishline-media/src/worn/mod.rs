@@ -461,6 +461,26 @@ mod tests {
     }
 
     #[test]
+    fn a_busy_shirt_with_no_plain_band_is_still_named() {
+        // Stripes of three colours, a third of each band apiece: no band is plain enough to be
+        // the shirt for the rules, but the shirt gets the name of one of its colours.
+        let mut image = RgbImage::from_pixel(600, 600, Rgb([90, 140, 70]));
+        let stripes = [[200, 32, 42], [30, 60, 200], [240, 220, 30]];
+        for (i, x) in (170..430).step_by(6).enumerate() {
+            fill(&mut image, [x, 150, x + 6, 560], stripes[i % 3]);
+        }
+        let glyphs = digits_on_paper(&mut image, [245, 245, 245]);
+        let found = surroundings(&image, ExposureGain(1.0), glyphs);
+        assert!(!found.is_worn(), "{found:?}");
+        let (_, shirt) = bib_and_shirt_names(found.paper.expect("paper"), found.shirt);
+        use finishline_wire::ColorName::{Blue, Red, Yellow};
+        assert!(
+            matches!(shirt, Some(Red | Blue | Yellow)),
+            "{shirt:?} {found:?}"
+        );
+    }
+
+    #[test]
     fn the_same_number_on_a_wall_is_not_worn() {
         let mut image = RgbImage::from_pixel(600, 600, Rgb([200, 190, 170]));
         let glyphs = digits_on_paper(&mut image, [245, 245, 245]);
