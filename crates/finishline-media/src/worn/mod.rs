@@ -283,15 +283,20 @@ fn shirt(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> ([f32; 3], Shirt) 
             |(lab, _, share)| if not_paper(&lab) { share } else { 0.0 },
         )
     });
-    // The bands plain enough to be a shirt, with their index (2: the band below the patch).
-    let plain: Vec<(usize, Lab, [u8; 3], f32)> = found
-        .iter()
-        .enumerate()
-        .filter_map(|(i, band)| {
-            band.filter(|(lab, _, share)| *share >= 0.5 && not_paper(lab))
-                .map(|(lab, raw, share)| (i, lab, raw, share))
-        })
-        .collect();
+    // The bands whose colour, other than the paper's, holds at least `min_share` of them, with
+    // their index (2: the band below the patch).
+    let bands = |min_share: f32| -> Vec<(usize, Lab, [u8; 3], f32)> {
+        found
+            .iter()
+            .enumerate()
+            .filter_map(|(i, band)| {
+                band.filter(|(lab, _, share)| *share >= min_share && not_paper(lab))
+                    .map(|(lab, raw, share)| (i, lab, raw, share))
+            })
+            .collect()
+    };
+    // The bands plain enough to be a shirt.
+    let plain = bands(0.5);
     let agreeing = plain.iter().enumerate().find_map(|(k, a)| {
         plain[k + 1..]
             .iter()
@@ -302,20 +307,15 @@ fn shirt(sampler: &Sampler<'_>, paper: &Lab, patch: Patch) -> ([f32; 3], Shirt) 
         tracing::trace!(?patch, shirts = ?plain, "no plain shirt");
         // With no two bands agreeing, the band below the patch (else the plainest) is the best
         // guess at the shirt's colour: it names the shirt, it does not make the number worn.
-        // With no band plain, the same order among the bands that are not the paper.
-        let unplain = || {
-            let others = || found.iter().flatten().filter(|band| not_paper(&band.0));
-            found[2]
-                .filter(|band| not_paper(&band.0))
-                .or_else(|| others().max_by(|x, y| x.2.total_cmp(&y.2)).copied())
-                .map(|band| band.1)
+        // It is chosen among the plain bands, else among all that are not the paper.
+        let best_guess = |bands: &[(usize, Lab, [u8; 3], f32)]| {
+            bands
+                .iter()
+                .find(|band| band.0 == 2)
+                .or_else(|| bands.iter().max_by(|x, y| x.3.total_cmp(&y.3)))
+                .map(|band| band.2)
         };
-        let guess = plain
-            .iter()
-            .find(|band| band.0 == 2)
-            .or_else(|| plain.iter().max_by(|x, y| x.3.total_cmp(&y.3)))
-            .map(|band| band.2)
-            .or_else(unplain);
+        let guess = best_guess(&plain).or_else(|| best_guess(&bands(0.0)));
         return (plainness, Shirt::Guess(guess));
     };
     let shirt = Lab {
@@ -402,13 +402,18 @@ mod tests {
         ])
     }
 
-    /// Digits (bars of ink) at 260..340 × 280..320 on a paper patch 230..370 × 250..350.
-    fn digits_on_paper(image: &mut RgbImage, paper: [u8; 3]) -> Glyphs {
-        fill(image, [230, 250, 370, 350], paper);
+    /// Digits (bars of ink) at 260..340 × 280..320, on whatever is there.
+    fn ink_digits(image: &mut RgbImage) -> Glyphs {
         for x in (262..340).step_by(14) {
             fill(image, [x, 280, x + 7, 320], [20, 20, 20]);
         }
         glyph_frame()
+    }
+
+    /// Digits (bars of ink) at 260..340 × 280..320 on a paper patch 230..370 × 250..350.
+    fn digits_on_paper(image: &mut RgbImage, paper: [u8; 3]) -> Glyphs {
+        fill(image, [230, 250, 370, 350], paper);
+        ink_digits(image)
     }
 
     #[test]
@@ -451,10 +456,8 @@ mod tests {
         let mut image = RgbImage::from_pixel(600, 600, Rgb([90, 140, 70]));
         fill(&mut image, [170, 150, 430, 560], [200, 32, 42]); // shirt
         fill(&mut image, [60, 262, 540, 336], [245, 245, 245]); // band
-        for x in (262..340).step_by(14) {
-            fill(&mut image, [x, 280, x + 7, 320], [20, 20, 20]);
-        }
-        let found = surroundings(&image, ExposureGain(1.0), glyph_frame());
+        let glyphs = ink_digits(&mut image);
+        let found = surroundings(&image, ExposureGain(1.0), glyphs);
         assert_eq!(found.not_worn, Some(reasons::NO_PATCH_EDGE), "{found:?}");
         let (_, shirt) = bib_and_shirt_names(found.paper.expect("paper"), found.shirt);
         assert_eq!(shirt, Some(finishline_wire::ColorName::Red), "{found:?}");
