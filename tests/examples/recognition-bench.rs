@@ -32,7 +32,8 @@ struct Args {
     /// (`20,21,22,23`) print a column per seed, all photos pooled, and the seeds' range
     #[arg(long, value_delimiter = ',', default_value = "1", num_args = 1..)]
     seed: Vec<u64>,
-    /// Engine: ppocr (PP-OCR v4 detection, v6 recognition, on ONNX Runtime) or classical (imageproc detector + tesseract)
+    /// Engine: ppocr (PP-OCR v4 detection, v6 recognition, on ONNX Runtime) or classical
+    /// (imageproc detector + tesseract)
     #[arg(long, default_value = "ppocr")]
     engine: String,
     /// PP-OCR's text detector: int8 (the worker's default) or fp32
