@@ -24,7 +24,7 @@ use image::GrayImage;
 use self::lines::{LineParams, Polarity, TextLine, group_lines, lone_blobs, segment};
 use self::tesseract::{DIGITS, Tesseract, Verdict, classify};
 use crate::color_name::ExposureGain;
-use crate::worn::{Evidence, Glyphs, PersonScore, Policy, decide, surroundings};
+use crate::worn::{Evidence, Glyphs, PersonScore, Policy, decide, numbered, surroundings};
 use crate::{BibCandidate, FoundBy, MediaError, Photo, PhotoPipeline, dominant_colors};
 
 /// Detection runs on the photo scaled to at most this long side (12 MP photos cost too much
@@ -239,7 +239,6 @@ impl PhotoPipeline for ClassicalPipeline {
                 continue;
             }
             let Some(number) = bib_of(&digits) else {
-                tracing::debug!(%digits, "no bib is numbered 0: a digit cut off or an O");
                 continue;
             };
             // The PP-OCR engine's evidence without its person model: the rules and the learned
@@ -352,10 +351,12 @@ fn downscale(gray: GrayImage) -> (GrayImage, f32) {
     }
 }
 
-/// The bib number Tesseract's digits give: none for 0, which no bib is (a digit cut off, an O
-/// or a ring), as in the PP-OCR engine (`ppocr/bib.rs`).
+/// The bib number Tesseract's digits give: none for 0, which no bib is (`worn::numbered`).
 fn bib_of(digits: &str) -> Option<u64> {
-    digits.parse::<u64>().ok().filter(|&number| number != 0)
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|number| numbered(number, digits))
 }
 
 #[cfg(test)]

@@ -24,7 +24,9 @@ use super::recognize::ReadLine;
 use crate::FoundBy;
 use crate::MediaError;
 use crate::color_name::ExposureGain;
-use crate::worn::{Evidence, Glyphs, PersonScore, Policy, Surroundings, decide, surroundings};
+use crate::worn::{
+    Evidence, Glyphs, PersonScore, Policy, Surroundings, decide, numbered, surroundings,
+};
 
 /// Plates below this confidence are not reported.
 pub const MIN_CONFIDENCE: f32 = 0.5;
@@ -133,13 +135,9 @@ pub fn plates(
     let gain = ExposureGain::of(image);
     let mut reads: Vec<Read<'_>> = Vec::new();
     for (text_box, read) in lines {
-        let Some(number) = bib_number(&read.text) else {
+        let Some(number) = bib_number(&read.text).and_then(|n| numbered(n, &read.text)) else {
             continue;
         };
-        if number == 0 {
-            tracing::debug!(text = %read.text, "no bib is numbered 0: a digit cut off or an O");
-            continue;
-        }
         if worded.iter().any(|word| same_text_line(text_box, word)) {
             tracing::debug!(text = %read.text, "digits beside a word: not a bib");
             continue;

@@ -38,7 +38,7 @@ pub use learned::{Evidence, FALLBACK_THRESHOLD, looks_worn, worn_probability};
 pub use reasons::{RING, WEAK_EVIDENCE};
 use ring::ringed;
 use sample::{Reach, Sample, Sampler, dominant, paper_corners};
-pub use verdict::{Policy, decide};
+pub use verdict::{Policy, decide, numbered};
 
 /// Colours closer than this (ΔE) are "the same" when marching across a patch or a shirt.
 const SAME: f32 = 22.0;

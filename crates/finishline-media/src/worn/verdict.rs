@@ -4,7 +4,17 @@
 
 use super::decision::not_worn_reason;
 use super::learned::{Evidence, FALLBACK_THRESHOLD, looks_worn, worn_probability};
-use super::reasons::{OFF_THE_MAP, WEAK_EVIDENCE};
+use super::reasons::{OFF_THE_MAP, WEAK_EVIDENCE, ZERO};
+
+/// The number read as `text`, unless it is 0: no race numbers a bib 0, so a "0" is an O, a ring
+/// or a digit cut off. Every engine asks this before it judges whether a number is worn.
+pub fn numbered(number: u64, text: &str) -> Option<u64> {
+    if number == 0 {
+        tracing::debug!(text = %text, "{ZERO}");
+        return None;
+    }
+    Some(number)
+}
 
 /// Who has the last word on a read number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +124,12 @@ mod tests {
         assert_eq!(second_opinion(SIGN, 0.95, 0.1), None);
         assert_eq!(second_opinion(SIGN, 0.95, 0.07), SIGN);
         assert_eq!(second_opinion(SIGN, 0.6, 0.6), SIGN);
+    }
+
+    #[test]
+    fn no_bib_is_numbered_zero() {
+        assert_eq!(numbered(0, "000"), None);
+        assert_eq!(numbered(427, "0427"), Some(427));
     }
 
     #[test]
