@@ -21,6 +21,7 @@
 mod decision;
 mod glyphs;
 mod learned;
+mod paper;
 mod reasons;
 mod ring;
 mod sample;
@@ -35,9 +36,10 @@ use crate::color_name::{ExposureGain, Lab, bib_and_shirt_names, hex};
 pub use decision::{PersonScore, not_worn_reason};
 pub use glyphs::Glyphs;
 pub use learned::{Evidence, FALLBACK_THRESHOLD, looks_worn, worn_probability};
+use paper::paper_colour;
 pub use reasons::{RING, WEAK_EVIDENCE};
 use ring::ringed;
-use sample::{Reach, Sample, Sampler, dominant, paper_corners};
+use sample::{Reach, Sampler, dominant, paper_corners};
 pub use verdict::{Policy, decide, numbered};
 
 /// Colours closer than this (ΔE) are "the same" when marching across a patch or a shirt.
@@ -182,49 +184,6 @@ fn shirt_guess(sampler: &Sampler<'_>, paper: &Lab) -> Option<[u8; 3]> {
         Shirt::Found(_, raw) => Some(raw),
         Shirt::Guess(raw) => raw,
     }
-}
-
-/// A ring around the digits with this share of one colour needs no filtering of ink.
-const PLAIN_RING: f32 = 0.5;
-
-/// The commonest colour of a ring just around the digits, where a bib's paper is, with its
-/// share of the ring.
-fn paper_colour(sampler: &Sampler<'_>) -> Option<(Lab, [u8; 3], f32)> {
-    let h = sampler.glyphs.height();
-    let (hu, hv) = (sampler.glyphs.half_width, sampler.glyphs.half_height);
-    let mut ring = sampler.band((-hu, hu), (-hv - 0.35 * h, -hv - 0.1 * h));
-    ring.extend(sampler.band((-hu, hu), (hv + 0.1 * h, hv + 0.35 * h)));
-    ring.extend(sampler.band((-hu - 0.35 * h, -hu - 0.1 * h), (-hv, hv)));
-    ring.extend(sampler.band((hu + 0.1 * h, hu + 0.35 * h), (-hv, hv)));
-    // A ring that is mostly one colour is the paper's, whatever its lightness: light digits on
-    // a coloured bib are common, and the filter below would keep only the digits' spill and a
-    // white shirt beside the bib.
-    let plain = dominant(&ring);
-    if plain.is_some_and(|(_, _, share)| share >= PLAIN_RING) {
-        return plain;
-    }
-    // Paper is lighter than ink: where ink spills into the ring (italic or heavy digits), keep
-    // the ring's samples at least as light as the median of the glyph box itself.
-    let mut inside: Vec<f32> = sampler
-        .band((-hu, hu), (-hv, hv))
-        .iter()
-        .map(|s| s.lab.l)
-        .collect();
-    inside.sort_by(f32::total_cmp);
-    if let Some(&median) = inside.get(inside.len() / 2) {
-        let light: Vec<Sample> = ring
-            .iter()
-            .filter(|s| s.lab.l >= median - 5.0)
-            .map(|s| Sample {
-                raw: s.raw,
-                lab: s.lab,
-            })
-            .collect();
-        if light.len() * 10 >= ring.len() * 3 {
-            return dominant(&light);
-        }
-    }
-    plain
 }
 
 /// Three parallel starting points across the digits at `t` (above or below them).
@@ -447,6 +406,22 @@ mod tests {
         let (bib, shirt) = bib_and_shirt_names(paper, found.shirt);
         assert_eq!(bib, finishline_wire::ColorName::Green, "{found:?}");
         assert_eq!(shirt, Some(finishline_wire::ColorName::White), "{found:?}");
+    }
+
+    #[test]
+    fn a_small_bib_whose_paper_ends_beside_its_digits_is_named_by_its_paper() {
+        // The paper reaches a twentieth of a digit height beside the digits and a quarter
+        // above and below them: the ring around the glyph box is mostly the yellow shirt,
+        // which shows nowhere between the glyphs.
+        let mut image = RgbImage::from_pixel(600, 600, Rgb([90, 140, 70]));
+        fill(&mut image, [170, 150, 430, 560], [245, 212, 0]); // shirt
+        fill(&mut image, [258, 270, 342, 330], [246, 246, 242]); // paper
+        let glyphs = ink_digits(&mut image);
+        let found = surroundings(&image, ExposureGain(1.0), glyphs);
+        let paper = found.paper.expect("a paper colour");
+        let (bib, shirt) = bib_and_shirt_names(paper, found.shirt);
+        assert_eq!(bib, finishline_wire::ColorName::White, "{found:?}");
+        assert_eq!(shirt, Some(finishline_wire::ColorName::Yellow), "{found:?}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub(super) enum Reach {
     RunsOn,
 }
 
+#[derive(Clone, Copy)]
 pub(super) struct Sample {
     pub(super) raw: [u8; 3],
     pub(super) lab: Lab,
