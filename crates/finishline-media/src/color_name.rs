@@ -162,16 +162,28 @@ pub fn color_name(rgb: [u8; 3]) -> ColorName {
 /// brightest channel 235 (×1 to ×6) before they are named. A white bib in a shadow is then
 /// white, not grey, and the shirt in the same shadow keeps its own name (a black shirt stays
 /// black: it is dark next to its paper).
+///
+/// The shirt's gain stops where its own brightest channel is full. A shirt lit brighter than
+/// its paper (the paper in a shadow, or a dark green paper) would otherwise clip channel by
+/// channel: a pink turned white and an orange yellow. Tuning split (3,303 bibs read): shirt
+/// colour right 3,057 → 3,082, no shirt named right before named wrong.
 pub fn bib_and_shirt_names(
     paper: [u8; 3],
     shirt: Option<[u8; 3]>,
 ) -> (ColorName, Option<ColorName>) {
-    let brightest = paper.iter().copied().max().unwrap_or(0).max(1);
-    let gain = ExposureGain((235.0 / f32::from(brightest)).clamp(1.0, 6.0));
+    let gain = (235.0 / f32::from(brightest(paper))).clamp(1.0, 6.0);
     (
-        color_name(gain.apply(paper)),
-        shirt.map(|shirt| color_name(gain.apply(shirt))),
+        color_name(ExposureGain(gain).apply(paper)),
+        shirt.map(|shirt| {
+            let unclipped = (255.0 / f32::from(brightest(shirt))).max(1.0);
+            color_name(ExposureGain(gain.min(unclipped)).apply(shirt))
+        }),
     )
+}
+
+/// A pixel's brightest channel, at least 1.
+fn brightest(rgb: [u8; 3]) -> u8 {
+    rgb.iter().copied().max().unwrap_or(0).max(1)
 }
 
 /// A photo-wide brightness gain that brings its brightest parts (99th percentile of each
@@ -328,6 +340,25 @@ mod tests {
             ([0x99, 0x5c, 0x20], [0x0f, 0x10, 0x11], Orange, Black),
             ([0x94, 0x95, 0x93], [0x95, 0x8c, 0x28], White, Yellow),
             ([0x3d, 0x1b, 0x04], [0x17, 0x2d, 0x06], Orange, Green),
+        ];
+        for (paper, shirt, bib_name, shirt_name) in cases {
+            assert_eq!(
+                bib_and_shirt_names(paper, Some(shirt)),
+                (bib_name, Some(shirt_name)),
+                "{paper:?} on {shirt:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_shirt_lit_brighter_than_its_paper_keeps_its_hue() {
+        use ColorName::*;
+        // As the bench measured them: a pink shirt beside a dark green bib, and beside a
+        // yellow bib in a shadow; an orange shirt beside a red bib in a shadow.
+        let cases = [
+            ([0x18, 0x6a, 0x30], [0xe4, 0xa7, 0xc1], Green, Pink),
+            ([0x8d, 0x7a, 0x0b], [0xfb, 0xb8, 0xd4], Yellow, Pink),
+            ([0x90, 0x10, 0x18], [0xf4, 0x96, 0x2c], Red, Orange),
         ];
         for (paper, shirt, bib_name, shirt_name) in cases {
             assert_eq!(
