@@ -199,9 +199,12 @@ fn a_held_out_sample_reads_bibs_and_rarely_takes_a_sign_for_one() {
         "bib-free photos: {report}"
     );
     assert!(percent(scores.recall) >= RECALL_FLOOR, "recall: {report}");
-    assert!(percent(scores.bib_color) >= 85.0, "bib colours: {report}");
     assert!(
-        percent(scores.shirt_color) >= 70.0,
+        percent(scores.bib_color) >= BIB_COLOUR_FLOOR,
+        "bib colours: {report}"
+    );
+    assert!(
+        percent(scores.shirt_color) >= SHIRT_COLOUR_FLOOR,
         "shirt colours: {report}"
     );
 }
@@ -217,3 +220,8 @@ const HELD_OUT_TEST_SEED: u64 = 2;
 const PRECISION_FLOOR: f64 = 93.0;
 const BIBFREE_CEILING: f64 = 17.0;
 const RECALL_FLOOR: f64 = 95.0;
+/// Colours by name, on the bibs read: 92.0% (46/50) bib and 100% (50/50) shirt today (with the
+/// paper checked between the glyphs and the shirt's gain short of clipping; 85% and 70% were
+/// the floors before). Three more bib colours or six more shirt colours wrong fail the test.
+const BIB_COLOUR_FLOOR: f64 = 88.0;
+const SHIRT_COLOUR_FLOOR: f64 = 90.0;
