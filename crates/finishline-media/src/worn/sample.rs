@@ -109,6 +109,14 @@ impl Sampler<'_> {
     }
 }
 
+/// The samples within [`SAME`] of `colour`: the same colour, for every measure here.
+pub(super) fn alike<'a>(
+    samples: &'a [Sample],
+    colour: &'a Lab,
+) -> impl Iterator<Item = &'a Sample> {
+    samples.iter().filter(|s| s.lab.distance(colour) <= SAME)
+}
+
 /// The most common colour of some samples (a coarse Lab histogram, then the mean of the
 /// samples near its fullest cell) and the share of samples within [`SAME`] of it.
 pub(super) fn dominant(samples: &[Sample]) -> Option<(Lab, [u8; 3], f32)> {
@@ -134,10 +142,7 @@ pub(super) fn dominant(samples: &[Sample]) -> Option<(Lab, [u8; 3], f32)> {
         a: members.iter().map(|s| s.lab.a).sum::<f32>() / n,
         b: members.iter().map(|s| s.lab.b).sum::<f32>() / n,
     };
-    let near: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.lab.distance(&seed) <= SAME)
-        .collect();
+    let near: Vec<&Sample> = alike(samples, &seed).collect();
     let m = near.len().max(1) as f32;
     let lab = Lab {
         l: near.iter().map(|s| s.lab.l).sum::<f32>() / m,
@@ -170,10 +175,7 @@ pub(super) fn paper_corners(sampler: &Sampler<'_>, paper: &Lab, patch: Patch, h:
         .filter(|(s, t)| {
             let (s, t) = (0.85 * s, 0.85 * t);
             let grid: Vec<Sample> = sampler.band((s - d, s + d), (t - d, t + d));
-            let same = grid
-                .iter()
-                .filter(|g| g.lab.distance(paper) <= SAME)
-                .count();
+            let same = alike(&grid, paper).count();
             !grid.is_empty() && same * 2 > grid.len()
         })
         .count() as u8
