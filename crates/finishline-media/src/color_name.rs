@@ -341,7 +341,12 @@ mod tests {
             ([0x94, 0x95, 0x93], [0x95, 0x8c, 0x28], White, Yellow),
             ([0x3d, 0x1b, 0x04], [0x17, 0x2d, 0x06], Orange, Green),
         ];
-        for (paper, shirt, bib_name, shirt_name) in cases {
+        assert_bib_and_shirt_names(&cases);
+    }
+
+    /// Each case: the paper and the shirt as photographed, and the names they must get.
+    fn assert_bib_and_shirt_names(cases: &[([u8; 3], [u8; 3], ColorName, ColorName)]) {
+        for &(paper, shirt, bib_name, shirt_name) in cases {
             assert_eq!(
                 bib_and_shirt_names(paper, Some(shirt)),
                 (bib_name, Some(shirt_name)),
@@ -360,13 +365,7 @@ mod tests {
             ([0x8d, 0x7a, 0x0b], [0xfb, 0xb8, 0xd4], Yellow, Pink),
             ([0x90, 0x10, 0x18], [0xf4, 0x96, 0x2c], Red, Orange),
         ];
-        for (paper, shirt, bib_name, shirt_name) in cases {
-            assert_eq!(
-                bib_and_shirt_names(paper, Some(shirt)),
-                (bib_name, Some(shirt_name)),
-                "{paper:?} on {shirt:?}"
-            );
-        }
+        assert_bib_and_shirt_names(&cases);
     }
 
     #[test]
