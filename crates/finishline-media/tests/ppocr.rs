@@ -233,3 +233,29 @@ fn the_bib_map_sees_a_bib_on_a_shirt_and_nothing_on_the_bare_shirt() {
     );
     assert_eq!(engine.bib_regions(&bare).unwrap(), Vec::<[f32; 4]>::new());
 }
+
+/// A one-digit bib with its race's name in small print under the digit (tuning seed 4's photo
+/// 92, from `finishline-bibgen race --split tuning`; three runners, 5, 90 and 6433): the text
+/// detector misses the lone "5", and the closer look where the bib map sees it finds only the
+/// small print's line, under the digit. The map's own box is then read, and the 5 is a bib.
+#[test]
+fn a_one_digit_bib_whose_closer_look_finds_only_its_small_print_is_read() {
+    use finishline_bibgen::race::{RaceGenerator, Split};
+    let Some(engine) = engine() else { return };
+    let generator = RaceGenerator::new(Split::Tuning)
+        .expect("the tuning split's assets (deploy/local/install-eval-assets.sh)");
+    let generated = generator.photo(4, 91).unwrap();
+    let mut truth: Vec<u64> = generated.truth.bibs.iter().map(|b| b.number).collect();
+    truth.sort_unstable();
+    assert_eq!(truth, vec![5, 90, 6433], "the generator's photo changed");
+    let photo = decode_photo(&generated.jpeg, &MediaLimits::default()).unwrap();
+    let candidates = engine.detect(&photo).unwrap();
+    let mut read: Vec<u64> = engine
+        .read(&photo, &candidates)
+        .unwrap()
+        .iter()
+        .map(|p| p.number)
+        .collect();
+    read.sort_unstable();
+    assert_eq!(read, truth);
+}

@@ -1,8 +1,9 @@
 //! A closer look where the bib map (`bib_map.rs`) sees a bib and the text detector found no
 //! line: the photo's own pixels around the region, cropped and scaled so the digits are about
 //! `DIGITS_AT` pixels tall (where the detector reads best, docs/recognition.md), go through
-//! the same detector. The lines it finds there are judged like any other; where it finds
-//! none, the region itself is read as a line (`map_line`).
+//! the same detector. The lines it finds there are judged like any other; where none of them
+//! covers the region (it found nothing, or only a bib's small print under a lone digit), the
+//! region itself is read as a line (`map_line`).
 
 use image::{RgbImage, imageops};
 use ort::session::Session;
@@ -84,8 +85,9 @@ fn input_size(crop_width: u32, crop_height: u32, digits: f32) -> (u32, u32) {
     scaled_to_32(crop_width, crop_height, ratio)
 }
 
-/// The region itself as a line to read, for when the detector finds none there (a dark or
-/// noisy photo whose digits the map still sees): the region's box, grown by a third of the
+/// The region itself as a line to read, for when the detector finds none that covers it (a
+/// dark or noisy photo whose digits the map still sees; a lone digit, which the detector
+/// misses, over the race's name in small print, which it finds): the region's box, grown by a third of the
 /// digits' height on each end, inside the photo. Its read is judged like a closer look's
 /// (`CLOSER_LOOK_CONFIDENCE`) and must be a number the worn test takes. A region whose digits
 /// would be under `MIN_MAP_DIGITS` pixels tall is a sliver of the map, not a line.

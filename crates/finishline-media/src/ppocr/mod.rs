@@ -123,7 +123,8 @@ impl PpOcrPipeline {
             let found = self
                 .detection
                 .with(|session| closer::closer_look(session, &photo.image, region))?;
-            if found.is_empty() {
+            // A lone digit's closer look may find only the small print under it.
+            if !closer::covered(region, &found) {
                 unseen.extend(closer::map_line(region, photo.image.dimensions()));
             }
             tracing::trace!(
@@ -135,7 +136,7 @@ impl PpOcrPipeline {
             boxes.extend(found);
         }
         let lone = lone::lone_glyphs_on_patches(&photo.image, &boxes);
-        // The map's own boxes where a closer look found no line come last: a lone glyph found
+        // The map's own boxes where a closer look found no line over the digits come last: a lone glyph found
         // there is the better box.
         unseen.retain(|line| {
             !lone
