@@ -259,7 +259,10 @@ impl PhotoPipeline for ClassicalPipeline {
                 image: photo.image.dimensions(),
                 bib_map: None,
             };
-            if decide(&digits, &evidence, Policy::Fallback).is_some() {
+            if decide(&digits, &evidence, Policy::Fallback)
+                .refusal
+                .is_some()
+            {
                 continue;
             }
             let mut plate = Plate::new(number, confidence, candidate.bounding_box);

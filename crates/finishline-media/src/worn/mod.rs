@@ -40,7 +40,7 @@ use paper::paper_colour;
 pub use reasons::{RING, WEAK_EVIDENCE};
 use ring::ringed;
 use sample::{Reach, Sampler, dominant, paper_corners};
-pub use verdict::{Policy, decide, numbered};
+pub use verdict::{Policy, Verdict, decide, numbered};
 
 /// Colours closer than this (ΔE) are "the same" when marching across a patch or a shirt.
 const SAME: f32 = 22.0;

@@ -30,17 +30,27 @@ pub enum Policy {
     Fallback,
 }
 
-/// Why the number read as `text` is not worn, or `None` when it is, logged as a "bib decision"
-/// with the probability, the rules' verdict and the evidence.
-pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Option<&'static str> {
+/// The verdict on one read number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// Why the number is not worn, or `None` when it is.
+    pub refusal: Option<&'static str>,
+    /// Whether it is worn only because the bib map clearly sees a bib's digits under it: the
+    /// evidence around it refused it. Such a number ranks after those the evidence took.
+    pub rescued: bool,
+}
+
+/// Whether the number read as `text` is worn, logged as a "bib decision" with the
+/// probability, the rules' verdict and the evidence.
+pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Verdict {
     let rules = not_worn_reason(evidence.around, evidence.person);
     let worn = worn_probability(evidence);
-    let refusal = verdict(policy, rules, worn);
+    let first = verdict(policy, rules, worn);
     let refusal = match evidence.bib_map {
         Some(map) if policy != Policy::Fallback => {
-            second_opinion(refusal, map, worn, evidence.person.around)
+            second_opinion(first, map, worn, evidence.person.around)
         }
-        _ => refusal,
+        _ => first,
     };
     tracing::debug!(
         text = %text,
@@ -57,7 +67,10 @@ pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Option<&'s
         bib_map = ?evidence.bib_map,
         "bib decision"
     );
-    refusal
+    Verdict {
+        refusal,
+        rescued: first.is_some() && refusal.is_none(),
+    }
 }
 
 /// The policy applied to the rules' refusal (if any) and the model's probability.
