@@ -87,10 +87,11 @@ fn input_size(crop_width: u32, crop_height: u32, digits: f32) -> (u32, u32) {
 
 /// The region itself as a line to read, for when the detector finds none that covers it (a
 /// dark or noisy photo whose digits the map still sees; a lone digit, which the detector
-/// misses, over the race's name in small print, which it finds): the region's box, grown by a third of the
-/// digits' height on each end, inside the photo. Its read is judged like a closer look's
-/// (`CLOSER_LOOK_CONFIDENCE`) and must be a number the worn test takes. A region whose digits
-/// would be under `MIN_MAP_DIGITS` pixels tall is a sliver of the map, not a line.
+/// misses, over the race's name in small print, which it finds): the region's box, grown by
+/// a third of the digits' height on each end, inside the photo. Its read is judged like a
+/// closer look's (`CLOSER_LOOK_CONFIDENCE`) and must be a number the worn test takes. A
+/// region whose digits would be under `MIN_MAP_DIGITS` pixels tall is a sliver of the map,
+/// not a line.
 pub(crate) fn map_line(region: &BibRegion, (width, height): (u32, u32)) -> Option<TextBox> {
     let [x0, y0, x1, y1] = region.bounds;
     let digits = digits_height(region);

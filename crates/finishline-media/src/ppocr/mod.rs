@@ -136,8 +136,8 @@ impl PpOcrPipeline {
             boxes.extend(found);
         }
         let lone = lone::lone_glyphs_on_patches(&photo.image, &boxes);
-        // The map's own boxes where a closer look found no line over the digits come last: a lone glyph found
-        // there is the better box.
+        // The map's own boxes where a closer look found no line over the digits come last: a
+        // lone glyph found there is the better box.
         unseen.retain(|line| {
             !lone
                 .iter()
