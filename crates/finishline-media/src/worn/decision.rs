@@ -51,6 +51,11 @@ const BAND_NEEDS_PERSON: f32 = 0.3;
 /// number 0.44).
 const SOMEONE_ABOVE: f32 = 0.5;
 
+/// The person model's score around a number from which somebody is there: it excuses a shirt
+/// too short below the patch here, and lets a sure learned model overrule the bib map's veto
+/// (`verdict.rs`).
+pub(super) const SOMEBODY_AROUND: f32 = 0.5;
+
 /// The decision, from the shape around a number and the person model's scores around it:
 /// a number is worn when its shape says so, except that a shirt too short below it needs
 /// some person around it (≥ 0.5), and a person clearly around it (≥ 0.6) is enough alone (a
@@ -88,7 +93,7 @@ pub fn not_worn_reason(around: &Surroundings, person: PersonScore) -> Option<&'s
         return None;
     }
     match around.not_worn {
-        Some(SHORT_BELOW) if person.around >= 0.5 => None,
+        Some(SHORT_BELOW) if person.around >= SOMEBODY_AROUND => None,
         Some(NO_SHIRT) if person.above >= SOMEONE_ABOVE => None,
         reason => reason,
     }

@@ -2,7 +2,7 @@
 //! (`learned.rs`) weighed as the engine's policy says, and the "bib decision" debug line that
 //! `tests/recognition/train-worn-model.sh` learns from.
 
-use super::decision::not_worn_reason;
+use super::decision::{SOMEBODY_AROUND, not_worn_reason};
 use super::learned::{Evidence, FALLBACK_THRESHOLD, looks_worn, worn_probability};
 use super::reasons::{OFF_THE_MAP, WEAK_EVIDENCE, ZERO};
 
@@ -85,12 +85,9 @@ fn verdict(policy: Policy, rules: Option<&'static str>, worn: f64) -> Option<&'s
 
 /// Below this the bib map sees no bib's digits under a number (its mean probability over
 /// the glyphs, `BibMap::under`), and a number found worn is refused, unless the model gives it
-/// at least `SURE_WORN` with somebody seen around it (`SOMEBODY`)…
+/// at least `SURE_WORN` with somebody seen around it (`SOMEBODY_AROUND`)…
 const OFF_MAP: f32 = 0.1;
 const SURE_WORN: f64 = 0.95;
-/// The person model's score around a number from which somebody is there (the score that
-/// excuses a short shirt in the rules, `decision.rs`).
-const SOMEBODY: f32 = 0.5;
 /// … and from this it sees them clearly, and a number refused is taken when the model gives
 /// it at least `MAP_RESCUE`.
 const ON_MAP: f32 = 0.9;
@@ -123,7 +120,9 @@ fn second_opinion(
     person: f32,
 ) -> Option<&'static str> {
     match refusal {
-        None if map < OFF_MAP && (worn < SURE_WORN || person < SOMEBODY) => Some(OFF_THE_MAP),
+        None if map < OFF_MAP && (worn < SURE_WORN || person < SOMEBODY_AROUND) => {
+            Some(OFF_THE_MAP)
+        }
         Some(_) if map >= ON_MAP && worn >= MAP_RESCUE => None,
         other => other,
     }
@@ -162,7 +161,7 @@ mod tests {
         // A building's number on a plain panel: the model is sure, nobody is around it.
         assert_eq!(second_opinion(None, 0.0003, 0.98, 0.0), Some(OFF_THE_MAP));
         assert_eq!(second_opinion(None, 0.0003, 0.98, 0.43), Some(OFF_THE_MAP));
-        assert_eq!(second_opinion(None, 0.0003, 0.98, SOMEBODY), None);
+        assert_eq!(second_opinion(None, 0.0003, 0.98, SOMEBODY_AROUND), None);
         // Away from the veto, nobody around changes nothing the map says.
         assert_eq!(second_opinion(None, 0.5, 0.98, 0.0), None);
         assert_eq!(second_opinion(SIGN, 0.95, 0.3, 0.0), None);
