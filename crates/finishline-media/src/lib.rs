@@ -14,6 +14,8 @@ pub mod ppocr;
 mod settings;
 mod source;
 mod ssrf;
+#[cfg(test)]
+mod test_images;
 mod video;
 mod video_plates;
 pub mod worn;

@@ -290,6 +290,7 @@ fn under_a_taller_number(read: &Read<'_>, reads: &[Read<'_>]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_images::fill;
 
     #[test]
     fn digit_lines_are_bibs_and_worded_lines_are_not() {
@@ -332,31 +333,27 @@ mod tests {
     /// A bib, white paper 505..695 × 605..685, on a red shirt; the rest is grass.
     fn bib_on_a_red_shirt() -> RgbImage {
         let mut image = RgbImage::from_pixel(1000, 900, image::Rgb([70, 130, 60]));
-        for (x, y, pixel) in image.enumerate_pixels_mut() {
-            if (380..820).contains(&x) && (500..800).contains(&y) {
-                *pixel = image::Rgb([200, 32, 42]);
-            }
-            if (505..695).contains(&x) && (605..685).contains(&y) {
-                *pixel = image::Rgb([244, 244, 240]);
-            }
-        }
+        fill(&mut image, [380, 500, 820, 800], [200, 32, 42]);
+        fill(&mut image, [505, 605, 695, 685], [244, 244, 240]);
         image
     }
 
+    /// What the person model scores around and above a runner's bib.
+    const RUNNER: PersonScore = PersonScore {
+        around: 0.9,
+        above: 0.8,
+    };
+
     #[test]
     fn a_zero_on_a_bib_is_not_reported() {
-        let runner = PersonScore {
-            around: 0.9,
-            above: 0.8,
-        };
         let image = bib_on_a_red_shirt();
         for text in ["0", "0000"] {
             let lines = vec![line(500.0, 600.0, 200.0, 90.0, text)];
-            let found = plates(&image, &lines, &mut |_| Ok(runner)).unwrap();
+            let found = plates(&image, &lines, &mut |_| Ok(RUNNER)).unwrap();
             assert!(found.is_empty(), "{text}: {found:?}");
         }
         let lines = vec![line(500.0, 600.0, 200.0, 90.0, "4821")];
-        let found = plates(&image, &lines, &mut |_| Ok(runner)).unwrap();
+        let found = plates(&image, &lines, &mut |_| Ok(RUNNER)).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
     }
 
@@ -366,14 +363,8 @@ mod tests {
     #[test]
     fn a_number_only_the_maps_rescue_took_ranks_after_the_runners_bib() {
         let mut image = bib_on_a_red_shirt();
-        for (x, y, pixel) in image.enumerate_pixels_mut() {
-            if (40..300).contains(&x) && (40..300).contains(&y) {
-                *pixel = image::Rgb([214, 205, 180]);
-            }
-            if (100..240).contains(&x) && (130..210).contains(&y) {
-                *pixel = image::Rgb([40, 70, 160]);
-            }
-        }
+        fill(&mut image, [40, 40, 300, 300], [214, 205, 180]); // a wall
+        fill(&mut image, [100, 130, 240, 210], [40, 70, 160]); // its number's plate
         let mut panel = line(105.0, 135.0, 130.0, 70.0, "160");
         panel.0.bib_map = Some(0.9999);
         panel.1.char_probabilities = vec![1.0; 3];
@@ -382,10 +373,7 @@ mod tests {
         let lines = vec![panel, bib];
         let found = plates(&image, &lines, &mut |glyphs: &Glyphs| {
             Ok(if glyphs.center[0] > 400.0 {
-                PersonScore {
-                    around: 0.9,
-                    above: 0.8,
-                }
+                RUNNER
             } else {
                 PersonScore::default()
             })
@@ -401,18 +389,14 @@ mod tests {
     /// A read less than 0.6 sure is not reported, however worn its bib looks.
     #[test]
     fn a_read_under_six_tenths_sure_is_not_reported() {
-        let runner = PersonScore {
-            around: 0.9,
-            above: 0.8,
-        };
         let image = bib_on_a_red_shirt();
         let mut doubtful = line(500.0, 600.0, 200.0, 90.0, "4821");
         doubtful.1.char_probabilities = vec![0.57; 4];
-        let found = plates(&image, &[doubtful], &mut |_| Ok(runner)).unwrap();
+        let found = plates(&image, &[doubtful], &mut |_| Ok(RUNNER)).unwrap();
         assert!(found.is_empty(), "{found:?}");
         let mut surer = line(500.0, 600.0, 200.0, 90.0, "4821");
         surer.1.char_probabilities = vec![0.63; 4];
-        let found = plates(&image, &[surer], &mut |_| Ok(runner)).unwrap();
+        let found = plates(&image, &[surer], &mut |_| Ok(RUNNER)).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
     }
 
@@ -421,24 +405,14 @@ mod tests {
     #[test]
     fn a_number_read_twice_is_one_plate() {
         let mut image = bib_on_a_red_shirt();
-        for (x, y, pixel) in image.enumerate_pixels_mut() {
-            if (20..360).contains(&x) && (100..400).contains(&y) {
-                *pixel = image::Rgb([30, 60, 170]);
-            }
-            if (100..290).contains(&x) && (205..285).contains(&y) {
-                *pixel = image::Rgb([244, 244, 240]);
-            }
-        }
-        let runner = PersonScore {
-            around: 0.9,
-            above: 0.8,
-        };
+        fill(&mut image, [20, 100, 360, 400], [30, 60, 170]); // a second runner's shirt
+        fill(&mut image, [100, 205, 290, 285], [244, 244, 240]); // and bib
         let lines = vec![
             line(95.0, 200.0, 200.0, 90.0, "4821"),
             line(500.0, 600.0, 200.0, 90.0, "4821"),
             line(500.0, 600.0, 200.0, 90.0, "73"),
         ];
-        let found = plates(&image, &lines, &mut |_| Ok(runner)).unwrap();
+        let found = plates(&image, &lines, &mut |_| Ok(RUNNER)).unwrap();
         let numbers: Vec<u64> = found.iter().map(|p| p.number).collect();
         assert_eq!(numbers, vec![4821], "{found:?}");
     }
@@ -454,11 +428,7 @@ mod tests {
         let image = bib_on_a_red_shirt();
         // The person model sees a runner around every line: the banner's year is dropped for
         // the word beside it, before anything is weighed.
-        let runner = PersonScore {
-            around: 0.9,
-            above: 0.8,
-        };
-        let found = plates(&image, &lines, &mut |_| Ok(runner)).unwrap();
+        let found = plates(&image, &lines, &mut |_| Ok(RUNNER)).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].number, 4821);
         assert_eq!(

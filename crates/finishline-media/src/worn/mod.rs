@@ -341,15 +341,8 @@ fn torso(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_images::fill;
     use image::Rgb;
-
-    fn fill(image: &mut RgbImage, rect: [u32; 4], colour: [u8; 3]) {
-        for y in rect[1]..rect[3] {
-            for x in rect[0]..rect[2] {
-                image.put_pixel(x, y, Rgb(colour));
-            }
-        }
-    }
 
     /// The glyphs' frame the tests draw digits in: 260..340 × 280..320.
     fn glyph_frame() -> Glyphs {
