@@ -21,7 +21,6 @@ mod video_plates;
 pub mod worn;
 
 pub use classical::ClassicalPipeline;
-pub(crate) use classical::lone_glyphs;
 pub use color::{bib_and_shirt_colors, dominant_colors, name_plate_colors};
 pub use color_name::{ExposureGain, Lab, bib_and_shirt_names, color_name, hex};
 pub use decode::{Photo, decode_photo};

@@ -27,7 +27,8 @@ pub enum FoundBy {
     /// The text detector on a closer look where the bib map sees a bib that no line covers
     /// (PP-OCR, `ppocr/closer.rs`): its read must be surer.
     CloserLook,
-    /// One glyph alone on a plain patch rather than a line of text (`ppocr/lone.rs`): judged
+    /// One glyph alone on a plain patch rather than a line of text, found by a caller's own
+    /// search (the PP-OCR engine's, `ppocr/lone.rs`, was removed on 5 December 2026): judged
     /// without the person model, which fires on clutter at that scale.
     LoneGlyph,
 }

@@ -171,8 +171,8 @@ fn bib_photo(number: &str) -> (finishline_media::Photo, [f32; 4]) {
     (finishline_media::Photo { image }, glyph)
 }
 
-/// A lone glyph (what `lone.rs` adds when the text detector misses a one-digit bib) is read
-/// and judged without the person model: on a bib on a shirt it is a bib, with both colours.
+/// A lone glyph passed in as a candidate (`FoundBy::LoneGlyph`) is read and judged without the
+/// person model: on a bib on a shirt it is a bib, with both colours.
 #[test]
 fn a_lone_glyph_on_a_bib_is_read_as_a_one_digit_bib_with_its_colours() {
     let Some(engine) = engine() else { return };

@@ -223,22 +223,6 @@ pub(crate) fn group_lines(blobs: &[Blob], polarity: Polarity) -> Vec<TextLine> {
     lines
 }
 
-/// Blobs shaped like one digit (narrower than tall) with no neighbour on their row: what is
-/// left of a one-digit number once lines are grouped.
-pub(crate) fn lone_blobs(blobs: &[Blob]) -> Vec<Blob> {
-    blobs
-        .iter()
-        .filter(|a| {
-            let aspect = a.width() as f32 / a.height() as f32;
-            (0.15..=0.9).contains(&aspect)
-                && !blobs
-                    .iter()
-                    .any(|b| b != *a && (are_neighbours(a, b) || are_neighbours(b, a)))
-        })
-        .copied()
-        .collect()
-}
-
 fn are_neighbours(a: &Blob, b: &Blob) -> bool {
     let (ha, hb) = (a.height() as f32, b.height() as f32);
     let (hmin, hmax) = (ha.min(hb), ha.max(hb));

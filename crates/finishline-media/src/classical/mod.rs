@@ -21,7 +21,7 @@ use fast_image_resize::{PixelType, ResizeOptions, Resizer};
 use finishline_wire::{BoundingBox, ColorShare, Plate};
 use image::GrayImage;
 
-use self::lines::{LineParams, Polarity, TextLine, group_lines, lone_blobs, segment};
+use self::lines::{LineParams, Polarity, TextLine, group_lines, segment};
 use self::tesseract::{DIGITS, Tesseract, Verdict, classify};
 use crate::color_name::ExposureGain;
 use crate::worn::{Evidence, Glyphs, PersonScore, Policy, decide, numbered, surroundings};
@@ -292,34 +292,6 @@ fn line_params(long: u32, heights: std::ops::RangeInclusive<u32>) -> LineParams 
         min_height: *heights.start(),
         max_height: *heights.end(),
     }
-}
-
-/// Glyph-sized blobs alone on their row, as boxes `[x0, y0, x1, y1]` in the image's pixels:
-/// where a one-digit bib may be that a line detector does not see. `heights` are the blob
-/// heights kept.
-pub(crate) fn lone_glyphs(
-    image: &image::RgbImage,
-    heights: std::ops::RangeInclusive<u32>,
-) -> Vec<[f32; 4]> {
-    let gray = image::imageops::grayscale(image);
-    let long = gray.width().max(gray.height());
-    if long < 16 {
-        return Vec::new();
-    }
-    let params = line_params(long, heights);
-    let mut found = Vec::new();
-    for polarity in Polarity::BOTH {
-        let seg = segment(&gray, polarity, &params);
-        found.extend(lone_blobs(&seg.blobs).into_iter().map(|blob| {
-            [
-                blob.x0 as f32,
-                blob.y0 as f32,
-                (blob.x1 + 1) as f32,
-                (blob.y1 + 1) as f32,
-            ]
-        }));
-    }
-    found
 }
 
 /// Intersection over union of two lines' boxes.

@@ -176,8 +176,8 @@ pub fn plates(
             image: image.dimensions(),
             bib_map: text_box.bib_map,
         };
-        // The model decides, but for a lone glyph (its own strict search in `lone.rs`; too few
-        // of them to learn from).
+        // The model decides, but for a lone glyph a caller found (too few of them to learn
+        // from).
         let policy = if text_box.found_by == FoundBy::LoneGlyph {
             Policy::Rules
         } else {

@@ -22,8 +22,7 @@ pub enum Policy {
     /// The learned model decides; when it refuses, the rules' reason (if they refuse too)
     /// names why. The PP-OCR engine's text lines, in photos and video frames.
     Model,
-    /// The rules alone: a lone glyph, found by its own strict search (`ppocr/lone.rs`) and too
-    /// rare to learn from.
+    /// The rules alone: a lone glyph (`FoundBy::LoneGlyph`), too rare to learn from.
     Rules,
     /// The rules, and the model from `FALLBACK_THRESHOLD`, must both find it worn: the
     /// Tesseract fallback, which has no person model and must never be the laxer engine.
