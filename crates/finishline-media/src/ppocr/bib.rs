@@ -244,7 +244,7 @@ pub fn plates(
 /// the glyphs on most photos, but falls inside them on some fonts and sharp photos (then the
 /// ink itself hides the patch) and the unclipped box is: the first that shows a worn number
 /// wins, the core's verdict otherwise.
-pub(crate) fn glyphs_and_surroundings(
+fn glyphs_and_surroundings(
     image: &RgbImage,
     gain: ExposureGain,
     text_box: &TextBox,

@@ -135,7 +135,8 @@ impl PpOcrPipeline {
             );
             boxes.extend(found);
         }
-        // The map's own boxes where a closer look found no line over the digits come last.
+        // The map's own boxes where a closer look found no line over the digits come last: in
+        // `boxes` during the loop, one could count as covering a later region and stop its look.
         boxes.extend(unseen);
         for text_box in &mut boxes {
             text_box.bib_map = Some(map.under(&Glyphs::from_corners(text_box.core())));
