@@ -19,7 +19,7 @@ use crate::worn::Glyphs;
 /// The network, embedded: it is part of this crate's code, not a download.
 pub(crate) static MODEL: &[u8] = include_bytes!("bib_map.onnx");
 /// The photo is scaled to this long side (sides rounded to multiples of 32).
-const LONG_SIDE: u32 = 640;
+pub(crate) const LONG_SIDE: u32 = 640;
 /// The map is this many times smaller than the network's input.
 const STRIDE: u32 = 4;
 /// A cell belongs to a bib's digits above this probability.

@@ -14,7 +14,7 @@
 //! 2026: the map had taken over its bibs, and it cost about 15 ms of CPU per photo.
 
 mod bib;
-mod bib_map;
+pub(crate) mod bib_map;
 mod closer;
 mod crop;
 mod deblur;
