@@ -124,6 +124,10 @@ pub struct Scores {
     pub precision: Ratio,
     /// Recall counting the illegible bibs too.
     pub recall_any: Ratio,
+    /// Recall of legible bibs of one or two digits, and of three or more: the short ones are
+    /// the hardest (a lone glyph the detector misses, a crop with little context).
+    pub short_recall: Ratio,
+    pub long_recall: Ratio,
     /// Bib-free photos with any plate reported (lower is better).
     pub bibfree_false: Ratio,
     pub bib_color: Ratio,
@@ -163,6 +167,11 @@ impl Scores {
             self.recall_any.add(found.is_some());
             if bib.legible {
                 self.recall.add(found.is_some());
+                if bib.number < 100 {
+                    self.short_recall.add(found.is_some());
+                } else {
+                    self.long_recall.add(found.is_some());
+                }
                 if truth.category == Category::Multi {
                     self.multi_recall.add(found.is_some());
                 }
@@ -227,7 +236,7 @@ impl Scores {
     }
 
     /// The measures, each with its ratio (`None` for the time per photo).
-    fn measures(&self) -> [(&'static str, Option<Ratio>); 11] {
+    fn measures(&self) -> [(&'static str, Option<Ratio>); 13] {
         [
             ("single-bib top-1", Some(self.single_top1)),
             (
@@ -245,6 +254,11 @@ impl Scores {
             ),
             ("recall, all photos (legible bibs)", Some(self.recall)),
             ("recall counting illegible bibs too", Some(self.recall_any)),
+            ("recall, bibs of one or two digits", Some(self.short_recall)),
+            (
+                "recall, bibs of three or more digits",
+                Some(self.long_recall),
+            ),
             ("precision, all photos", Some(self.precision)),
             ("bib colour by name", Some(self.bib_color)),
             ("shirt colour by name", Some(self.shirt_color)),
@@ -330,6 +344,7 @@ fn spread(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use finishline_wire::BoundingBox;
 
     fn scores(single: (u32, u32), cpu_ms: f64) -> Scores {
         Scores {
@@ -343,6 +358,46 @@ mod tests {
             }],
             ..Scores::default()
         }
+    }
+
+    #[test]
+    fn short_and_long_bibs_are_counted_apart_and_illegible_ones_not_at_all() {
+        let bib = |number: u64, legible: bool| {
+            serde_json::json!({
+                "number": number, "legible": legible, "occluded": false, "angleDegrees": 0.0,
+                "bibBox": {"x": 0, "y": 0, "w": 10, "h": 10},
+                "digitsBox": {"x": 0, "y": 0, "w": 10, "h": 10},
+                "bibColor": "white", "bibHex": "#ffffff", "shirtColor": "red", "shirtHex": "#ff0000"
+            })
+        };
+        let truth: RaceTruth = serde_json::from_value(serde_json::json!({
+            "file": "photo-0001.jpg", "split": "heldout", "category": "multi",
+            "width": 800, "height": 600, "font": "f.ttf", "background": "b.jpg",
+            "bibs": [bib(7, true), bib(42, true), bib(5874, true), bib(99, false)],
+            "distractors": [], "runners": 4, "conditions": []
+        }))
+        .expect("a truth");
+        let at = BoundingBox {
+            x: 0,
+            y: 0,
+            w: 10,
+            h: 10,
+        };
+        let plates = [Plate::new(42, 0.99, at), Plate::new(5874, 0.99, at)];
+        let mut scores = Scores::default();
+        let cost = Cost {
+            wall_ms: 1.0,
+            cpu_ms: Some(1.0),
+        };
+        scores.add(&truth, &plates, cost);
+        let counts = |r: Ratio| (r.hits, r.of);
+        assert_eq!(counts(scores.short_recall), (1, 2));
+        assert_eq!(counts(scores.long_recall), (1, 1));
+        let table = scores.table();
+        assert!(
+            table.contains("| recall, bibs of one or two digits | 50.0% (1/2) |"),
+            "{table}"
+        );
     }
 
     #[test]
