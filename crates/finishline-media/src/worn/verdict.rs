@@ -46,14 +46,12 @@ pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Verdict {
     let rules = not_worn_reason(evidence.around, evidence.person);
     let worn = worn_probability(evidence);
     let first = verdict(policy, rules, worn);
+    let seen = Seen {
+        person: evidence.person.around,
+        digits_on_map: digits_on_map(evidence),
+    };
     let refusal = match evidence.bib_map {
-        Some(map) if policy != Policy::Fallback => {
-            let seen = Seen {
-                person: evidence.person.around,
-                digits_on_map: digits_on_map(evidence),
-            };
-            second_opinion(first, map, worn, seen)
-        }
+        Some(map) if policy != Policy::Fallback => second_opinion(first, map, worn, seen),
         _ => first,
     };
     tracing::debug!(
@@ -69,7 +67,7 @@ pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Verdict {
         shape = ?evidence.around.shape,
         glyphs = ?evidence.glyphs,
         bib_map = ?evidence.bib_map,
-        digits_on_map = digits_on_map(evidence),
+        digits_on_map = seen.digits_on_map,
         "bib decision"
     );
     Verdict {
