@@ -30,8 +30,10 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM ${PYTHON_IMAGE} AS models
 WORKDIR /src
 COPY deploy/local/install-models.sh deploy/local/find-pip.sh deploy/local/tflite_to_onnx.py deploy/local/quantize_detector.py deploy/local/
+COPY deploy/local/reader/apply_delta.py deploy/local/reader/PP-OCRv6_rec_small.bibs-delta.npz deploy/local/reader/
 RUN apt-get update && apt-get install -y --no-install-recommends unzip \
- && FINISHLINE_MODELS_DIR=/models deploy/local/install-models.sh
+ && FINISHLINE_MODELS_DIR=/models deploy/local/install-models.sh \
+ && rm /models/PP-OCRv6_rec_small.onnx
 
 # What both final stages share: Debian with what the worker runs besides itself, an
 # unprivileged user, the settings, the health check and the entrypoint.
@@ -74,7 +76,7 @@ ARG BIN_DIR=target/release
 ARG MODELS_DIR=models
 COPY ${BIN_DIR}/finishline-worker /usr/local/bin/finishline-worker
 COPY ${MODELS_DIR}/ch_PP-OCRv4_det_infer.onnx ${MODELS_DIR}/ch_PP-OCRv4_det_infer.int8.onnx \
-     ${MODELS_DIR}/PP-OCRv6_rec_small.onnx \
+     ${MODELS_DIR}/PP-OCRv6_rec_small.bibs.onnx \
      ${MODELS_DIR}/selfie_segmentation.onnx ${MODELS_DIR}/libonnxruntime.so.1.32.0 \
      /opt/finishline/models/
 

@@ -10,7 +10,10 @@
 # model hub. The detector the worker runs by
 # default, ch_PP-OCRv4_det_infer.int8.onnx, is quantized here from the float one by
 # deploy/local/quantize_detector.py (onnxruntime's static quantization, calibrated on the
-# scikit-image 0.25.2 wheel's sample photographs with digits drawn on them).
+# scikit-image 0.25.2 wheel's sample photographs with digits drawn on them). The reader the
+# worker runs, PP-OCRv6_rec_small.bibs.onnx, is PP-OCRv6's with the weight delta committed in
+# deploy/local/reader/ (fine-tuned on generated bib photos of the tuning split) added by
+# deploy/local/reader/apply_delta.py; the graph and every other weight are the original's.
 # Safe to run again: skips when every file is present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,8 +32,9 @@ QUANTIZER_DEPS=(onnx==1.23.2 numpy==2.4.6 pillow==13.0.0)
 QUANTIZER_DIR="$CACHE_DIR/pydeps-quantize_detector"
 SKIMAGE_WHEEL="scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 PERSON_MODELS=(selfie_segmentation)
+READER_DELTA=deploy/local/reader/PP-OCRv6_rec_small.bibs-delta.npz
 FILES=(ch_PP-OCRv4_det_infer.onnx PP-OCRv6_rec_small.onnx libonnxruntime.so.1.32.0
-  selfie_segmentation.onnx ch_PP-OCRv4_det_infer.int8.onnx)
+  selfie_segmentation.onnx ch_PP-OCRv4_det_infer.int8.onnx PP-OCRv6_rec_small.bibs.onnx)
 
 all_present=1
 for f in "${FILES[@]}"; do [ -s "$MODELS_DIR/$f" ] || all_present=0; done
@@ -102,6 +106,14 @@ if [ ! -s "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx" ]; then
     "$CALIBRATION" >"$TFLITE_TMP/quantize.log" 2>&1 \
     || { cat "$TFLITE_TMP/quantize.log" >&2; echo "error: quantizing the text detector failed" >&2; exit 1; }
   mv "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx.tmp" "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx"
+fi
+if [ ! -s "$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx" ]; then
+  pip_target "$QUANTIZER_DIR" --only-binary=:all: "$CACHE_DIR/$ORT_WHEEL" "${QUANTIZER_DEPS[@]}"
+  echo "==> writing the bib reader: PP-OCRv6's recogniser plus $READER_DELTA"
+  rm -f "$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx.tmp"
+  PYTHONPATH="$QUANTIZER_DIR" PYTHONNOUSERSITE=1 python3 deploy/local/reader/apply_delta.py \
+    "$MODELS_DIR/PP-OCRv6_rec_small.onnx" "$READER_DELTA" "$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx.tmp"
+  mv "$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx.tmp" "$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx"
 fi
 for f in "${FILES[@]}"; do
   [ -s "$MODELS_DIR/$f" ] || { echo "error: $MODELS_DIR/$f is missing after extraction" >&2; exit 1; }

@@ -44,9 +44,10 @@ impl std::str::FromStr for Detector {
         }
     }
 }
-/// File name of the PP-OCRv6 small text recognition model inside the models folder (from the
-/// rapidocr 3.10.0 wheel; its character list is in the model's metadata).
-pub const RECOGNITION_MODEL: &str = "PP-OCRv6_rec_small.onnx";
+/// File name of the bib reader inside the models folder: PP-OCRv6's small text recognition
+/// model (from the rapidocr 3.10.0 wheel; its character list is in the model's metadata) with
+/// the fine-tuned weight delta of `deploy/local/reader/` applied by `install-models.sh`.
+pub const RECOGNITION_MODEL: &str = "PP-OCRv6_rec_small.bibs.onnx";
 /// File name of the ONNX Runtime library inside the models folder.
 pub const ONNXRUNTIME_LIBRARY: &str = "libonnxruntime.so.1.32.0";
 
