@@ -13,7 +13,8 @@ EPOCHS="${EPOCHS:-1}"
 RATE="${RATE:-2e-5}"
 mkdir -p "$WORK"
 deploy/local/install-models.sh
-cargo build --release -q -p finishline-bibgen -p finishline-tests --example recognition-bench
+cargo build --release -q -p finishline-bibgen
+cargo build --release -q -p finishline-tests --example recognition-bench
 . deploy/local/find-pip.sh
 pip_target "$WORK/pydeps" --only-binary=:all: torch==2.15.0 onnx2torch==1.5.15 onnx==1.23.2 \
   onnxruntime==1.32.0 pillow==13.0.0 numpy==2.4.6
