@@ -36,8 +36,13 @@ READER_DELTA=deploy/local/reader/PP-OCRv6_rec_small.bibs-delta.npz
 FILES=(ch_PP-OCRv4_det_infer.onnx PP-OCRv6_rec_small.onnx libonnxruntime.so.1.32.0
   selfie_segmentation.onnx ch_PP-OCRv4_det_infer.int8.onnx PP-OCRv6_rec_small.bibs.onnx)
 
+READER="$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx"
+# A reader written from an older delta (a pull that changed the .npz) is written again.
+reader_stale() { [ ! -s "$READER" ] || [ "$READER_DELTA" -nt "$READER" ]; }
+
 all_present=1
 for f in "${FILES[@]}"; do [ -s "$MODELS_DIR/$f" ] || all_present=0; done
+if reader_stale; then all_present=0; fi
 if [ "$all_present" = 1 ]; then
   exit 0
 fi
@@ -107,13 +112,13 @@ if [ ! -s "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx" ]; then
     || { cat "$TFLITE_TMP/quantize.log" >&2; echo "error: quantizing the text detector failed" >&2; exit 1; }
   mv "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx.tmp" "$MODELS_DIR/ch_PP-OCRv4_det_infer.int8.onnx"
 fi
-if [ ! -s "$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx" ]; then
+if reader_stale; then
   pip_target "$QUANTIZER_DIR" --only-binary=:all: "$CACHE_DIR/$ORT_WHEEL" "${QUANTIZER_DEPS[@]}"
   echo "==> writing the bib reader: PP-OCRv6's recogniser plus $READER_DELTA"
-  rm -f "$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx.tmp"
+  rm -f "$READER.tmp"
   PYTHONPATH="$QUANTIZER_DIR" PYTHONNOUSERSITE=1 python3 deploy/local/reader/apply_delta.py \
-    "$MODELS_DIR/PP-OCRv6_rec_small.onnx" "$READER_DELTA" "$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx.tmp"
-  mv "$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx.tmp" "$MODELS_DIR/PP-OCRv6_rec_small.bibs.onnx"
+    "$MODELS_DIR/PP-OCRv6_rec_small.onnx" "$READER_DELTA" "$READER.tmp"
+  mv "$READER.tmp" "$READER"
 fi
 for f in "${FILES[@]}"; do
   [ -s "$MODELS_DIR/$f" ] || { echo "error: $MODELS_DIR/$f is missing after extraction" >&2; exit 1; }

@@ -31,5 +31,4 @@ for s in $SEEDS; do
 done
 python3 deploy/local/reader/train/finetune.py deploy/local/reader/PP-OCRv6_rec_small.bibs-delta.npz \
   "$EPOCHS" "$RATE" "${sets[@]}"
-rm -f models/PP-OCRv6_rec_small.bibs.onnx
 deploy/local/install-models.sh
