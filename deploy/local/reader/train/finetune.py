@@ -18,7 +18,6 @@ import sys
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 from onnx import numpy_helper
 from onnx2torch import convert
@@ -26,8 +25,8 @@ from onnx2torch import convert
 MODEL = "models/PP-OCRv6_rec_small.onnx"
 
 
-def converted():
-    model = onnx.load(MODEL)
+def converted(model):
+    """The model as PyTorch; the ONNX model's paddings are made explicit in place."""
     for node in model.graph.node:
         for attr in list(node.attribute):
             if attr.name == "auto_pad" and attr.s == b"SAME_UPPER":
@@ -37,9 +36,9 @@ def converted():
     return convert(model).eval()
 
 
-def names_of(net):
+def names_of(net, model):
     """Each trainable tensor's ONNX initializer name, found by its (unique) value."""
-    inits = {i.name: numpy_helper.to_array(i) for i in onnx.load(MODEL).graph.initializer}
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     names = {}
     for key, param in net.named_parameters():
         value = param.detach().numpy()
@@ -63,8 +62,9 @@ def main():
     out, epochs, rate = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     torch.set_num_threads(int(os.environ.get("THREADS", "2")))
     random.seed(0), np.random.seed(0), torch.manual_seed(0)
-    chars = [""] + ort.InferenceSession(MODEL).get_modelmeta().custom_metadata_map[
-        "character"].split("\n") + [" "]
+    model = onnx.load(MODEL)
+    metadata = {p.key: p.value for p in model.metadata_props}
+    chars = [""] + metadata["character"].split("\n") + [" "]
     index = {}
     for i, c in enumerate(chars):
         if c and c not in index:
@@ -77,8 +77,8 @@ def main():
             if crop.shape[1] <= 640 and all(c in index for c in label):
                 lines.append(crop), targets.append([index[c] for c in label])
     print(f"{len(lines)} lines", flush=True)
-    net = converted()
-    names, inits = names_of(net)
+    net = converted(model)
+    names, inits = names_of(net, model)
     optimizer = torch.optim.AdamW(net.parameters(), lr=rate, weight_decay=0.0)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     by_width = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
