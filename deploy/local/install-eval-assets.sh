@@ -7,6 +7,9 @@
 #   heldout split: fonts FreeFont (fonts-freefont-ttf) and Roboto (fonts-roboto-unhinted);
 #                  backgrounds = the nature photographs of Debian's mate-backgrounds
 #                  (/usr/share/backgrounds/mate/nature).
+#   training split (with --training; the bib reader's fine-tuning photos, not used by tests):
+#                  the tuning split's assets plus the Debian font packages below; none is
+#                  FreeFont, Roboto or derived from them.
 # Debian packages come through apt-get, the wheel from PyPI through pip; nothing else.
 # Safe to run again: installs only what is missing.
 set -euo pipefail
@@ -20,6 +23,13 @@ SKIMAGE_FILES=(astronaut.png brick.png camera.png chelsea.png coffee.png grass.p
   rocket.jpg motorcycle_left.png motorcycle_right.png)
 SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
+case "${1:-}" in
+  --training) TRAINING=1 ;;
+  "") TRAINING=0 ;;
+  -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+  *) echo "error: unknown argument $1 (usage: $0 [--training])" >&2; exit 2 ;;
+esac
+
 # Debian packages, each checked by a file it ships.
 declare -A PACKAGE_FILES=(
   [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
@@ -29,6 +39,21 @@ declare -A PACKAGE_FILES=(
   [fonts-roboto-unhinted]=/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Bold.ttf
   [mate-backgrounds]=/usr/share/backgrounds/mate/nature/Dune.jpg
 )
+if [ "$TRAINING" = 1 ]; then
+  PACKAGE_FILES+=(
+    [fonts-open-sans]=/usr/share/fonts/truetype/open-sans/OpenSans-CondBold.ttf
+    [fonts-lato]=/usr/share/fonts/truetype/lato/Lato-Black.ttf
+    [fonts-cantarell]=/usr/share/fonts/opentype/cantarell/Cantarell-Bold.otf
+    [fonts-inter]=/usr/share/fonts/opentype/inter/Inter-Bold.otf
+    [fonts-cabin]=/usr/share/fonts/opentype/cabin/Cabin-Bold.otf
+    [fonts-crosextra-carlito]=/usr/share/fonts/truetype/crosextra/Carlito-Bold.ttf
+    [fonts-league-spartan]=/usr/share/fonts/opentype/league-spartan/LeagueSpartan-Bold.otf
+    [fonts-bebas-neue]=/usr/share/fonts/opentype/bebas-neue/BebasNeue-Bold.otf
+    [fonts-dosis]=/usr/share/fonts/opentype/dosis/Dosis-Bold.otf
+    [fonts-hack]=/usr/share/fonts/truetype/hack/Hack-Bold.ttf
+    [fonts-adf-gillius]=/usr/share/fonts/truetype/adf/GilliusADF-BoldCond.otf
+  )
+fi
 missing=()
 for package in "${!PACKAGE_FILES[@]}"; do
   [ -s "${PACKAGE_FILES[$package]}" ] || missing+=("$package")

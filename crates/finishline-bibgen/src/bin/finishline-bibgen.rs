@@ -14,7 +14,7 @@ use finishline_bibgen::{Generator, SetArgs};
 #[derive(Debug, Parser)]
 #[command(
     name = "finishline-bibgen",
-    after_help = "Subcommand:\n  finishline-bibgen race --split tuning|heldout --n N --seed S --out DIR\n      \
+    after_help = "Subcommand:\n  finishline-bibgen race --split tuning|heldout|training --n N --seed S --out DIR\n      \
                   writes the held-out evaluation's race photos (runners with bibs, distractor signs,\n      \
                   real background photographs; assets from deploy/local/install-eval-assets.sh).\n      \
                   See `finishline-bibgen race --help`."
@@ -42,11 +42,13 @@ struct Args {
 /// 35% single runners, 20% a runner beside a digit-bearing sign, 30% two to four runners, 15%
 /// no bib at all; 800×600 to 4000×3000. The tuning split (DejaVu/Liberation fonts,
 /// scikit-image photographs) is for tuning; the heldout split (FreeFont/Roboto fonts,
-/// mate-backgrounds photographs) only for reporting. Same split, seed and n: same bytes.
+/// mate-backgrounds photographs) only for reporting; the training split (the tuning fonts
+/// and eleven more families, never FreeFont or Roboto, on scikit-image photographs) is what the
+/// bib reader was fine-tuned on. Same split, seed and n: same bytes.
 #[derive(Debug, Parser)]
 #[command(name = "finishline-bibgen race", bin_name = "finishline-bibgen race")]
 struct RaceArgs {
-    /// tuning or heldout
+    /// tuning, heldout or training
     #[arg(long)]
     split: Split,
     /// How many photos

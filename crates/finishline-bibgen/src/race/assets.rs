@@ -2,6 +2,8 @@
 //! split draws with DejaVu and Liberation on the scikit-image sample photographs; the heldout
 //! split draws with FreeFont and Roboto on the nature photographs of Debian's mate-backgrounds,
 //! so no font family and no background source of the heldout split is ever seen while tuning.
+//! The training split (the bib reader's fine-tuning photos) adds eleven more font families to
+//! the tuning split's, on the same photographs; none of them is FreeFont or Roboto.
 //! Everything comes from registry packages that `deploy/local/install-eval-assets.sh` installs.
 
 use std::path::{Path, PathBuf};
@@ -15,11 +17,15 @@ use crate::BibgenError;
 
 /// The script that installs every asset.
 pub(crate) const INSTALL_SCRIPT: &str = "deploy/local/install-eval-assets.sh";
+/// The same script with the training split's fonts too.
+const TRAINING_INSTALL_SCRIPT: &str = "deploy/local/install-eval-assets.sh --training";
 
 const DEJAVU: &str = "/usr/share/fonts/truetype/dejavu";
 const LIBERATION: &str = "/usr/share/fonts/truetype/liberation";
 const FREEFONT: &str = "/usr/share/fonts/truetype/freefont";
 const ROBOTO: &str = "/usr/share/fonts/truetype/roboto/unhinted";
+const OPENTYPE: &str = "/usr/share/fonts/opentype";
+const TRUETYPE: &str = "/usr/share/fonts/truetype";
 const MATE_NATURE: &str = "/usr/share/backgrounds/mate/nature";
 
 /// (package, folder, file) of each split's fonts: bold, condensed and oblique faces.
@@ -65,6 +71,46 @@ const HELDOUT_FONTS: &[(&str, &str, &str)] = &[
         ROBOTO,
         "RobotoTTF/Roboto-Medium.ttf",
     ),
+];
+
+/// The training split's fonts besides the tuning split's; none is derived from FreeFont (URW
+/// Nimbus) or Roboto. `install-eval-assets.sh --training` installs them.
+const TRAINING_EXTRA_FONTS: &[(&str, &str, &str)] = &[
+    ("fonts-open-sans", TRUETYPE, "open-sans/OpenSans-Bold.ttf"),
+    (
+        "fonts-open-sans",
+        TRUETYPE,
+        "open-sans/OpenSans-CondBold.ttf",
+    ),
+    (
+        "fonts-open-sans",
+        TRUETYPE,
+        "open-sans/OpenSans-ExtraBoldItalic.ttf",
+    ),
+    ("fonts-lato", TRUETYPE, "lato/Lato-Black.ttf"),
+    ("fonts-lato", TRUETYPE, "lato/Lato-Bold.ttf"),
+    ("fonts-cantarell", OPENTYPE, "cantarell/Cantarell-Bold.otf"),
+    ("fonts-inter", OPENTYPE, "inter/Inter-Bold.otf"),
+    ("fonts-inter", OPENTYPE, "inter/Inter-ExtraBoldItalic.otf"),
+    ("fonts-cabin", OPENTYPE, "cabin/Cabin-Bold.otf"),
+    (
+        "fonts-crosextra-carlito",
+        TRUETYPE,
+        "crosextra/Carlito-Bold.ttf",
+    ),
+    (
+        "fonts-league-spartan",
+        OPENTYPE,
+        "league-spartan/LeagueSpartan-Bold.otf",
+    ),
+    (
+        "fonts-bebas-neue",
+        OPENTYPE,
+        "bebas-neue/BebasNeue-Bold.otf",
+    ),
+    ("fonts-dosis", OPENTYPE, "dosis/Dosis-Bold.otf"),
+    ("fonts-hack", TRUETYPE, "hack/Hack-Bold.ttf"),
+    ("fonts-adf-gillius", TRUETYPE, "adf/GilliusADF-BoldCond.otf"),
 ];
 
 /// Photographs in the scikit-image 0.25.2 wheel (extracted under the models folder).
@@ -154,9 +200,14 @@ fn models_dir() -> PathBuf {
 
 impl Assets {
     pub fn load(split: Split) -> Result<Self, BibgenError> {
-        let font_list = match split {
-            Split::Tuning => TUNING_FONTS,
-            Split::Heldout => HELDOUT_FONTS,
+        let font_list: Vec<&(&str, &str, &str)> = match split {
+            Split::Tuning => TUNING_FONTS.iter().collect(),
+            Split::Heldout => HELDOUT_FONTS.iter().collect(),
+            Split::Training => TUNING_FONTS.iter().chain(TRAINING_EXTRA_FONTS).collect(),
+        };
+        let script = match split {
+            Split::Training => TRAINING_INSTALL_SCRIPT,
+            Split::Tuning | Split::Heldout => INSTALL_SCRIPT,
         };
         let mut fonts = Vec::new();
         for (package, dir, file) in font_list {
@@ -164,7 +215,7 @@ impl Assets {
             let bytes = std::fs::read(&path).map_err(|err| BibgenError::AssetMissing {
                 what: format!("the font {} ({err})", path.display()),
                 package: format!("the Debian package {package}"),
-                script: INSTALL_SCRIPT,
+                script,
             })?;
             FontRef::try_from_slice(&bytes)
                 .map_err(|_| BibgenError::FontInvalid { path: path.clone() })?;
@@ -172,7 +223,7 @@ impl Assets {
             fonts.push(FontFile { name, bytes });
         }
         let backgrounds: Vec<Background> = match split {
-            Split::Tuning => {
+            Split::Tuning | Split::Training => {
                 let dir = models_dir().join("eval-assets/skimage");
                 SKIMAGE_PHOTOS
                     .iter()
@@ -280,5 +331,42 @@ impl TextMask {
             (x + self.ink_w() as i32).clamp(0, iw),
             (y + self.ink_h() as i32).clamp(0, ih),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The font family of a file: its name up to the first `-`, without `Bold`/`ADF` tails.
+    fn family(file: &str) -> String {
+        let name = file.rsplit('/').next().unwrap_or(file);
+        let stem = name.split(['-', '.']).next().unwrap_or(name);
+        stem.trim_end_matches("Bold")
+            .trim_end_matches("ADF")
+            .to_owned()
+    }
+
+    #[test]
+    fn no_font_package_or_family_of_the_heldout_split_is_tuned_or_trained_on() {
+        let heldout: Vec<(&str, String)> = HELDOUT_FONTS
+            .iter()
+            .map(|(package, _, file)| (*package, family(file)))
+            .collect();
+        assert!(heldout.iter().any(|(_, f)| f == "FreeSans"));
+        assert!(heldout.iter().any(|(_, f)| f == "Roboto"));
+        for (package, _, file) in TUNING_FONTS.iter().chain(TRAINING_EXTRA_FONTS) {
+            for (heldout_package, heldout_family) in &heldout {
+                assert_ne!(package, heldout_package, "{file}");
+                assert_ne!(&family(file), heldout_family, "{file}");
+            }
+            let lower = file.to_lowercase();
+            for forbidden in ["free", "roboto", "nimbus", "urw"] {
+                assert!(
+                    !lower.contains(forbidden),
+                    "{file} looks like a held-out font"
+                );
+            }
+        }
     }
 }

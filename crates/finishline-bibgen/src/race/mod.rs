@@ -37,11 +37,15 @@ pub enum Split {
     Tuning,
     /// FreeFont and Roboto fonts on mate-backgrounds photographs: report on these.
     Heldout,
+    /// The reader's training photos: the tuning fonts and eleven more families (Open Sans,
+    /// Lato, Inter, Bebas Neue, …; never FreeFont or Roboto) on scikit-image photographs.
+    Training,
 }
 
-named_values!(Split, "split", "tuning or heldout", {
+named_values!(Split, "split", "tuning, heldout or training", {
     Tuning => "tuning",
     Heldout => "heldout",
+    Training => "training",
 });
 
 /// What kind of scene a photo shows.
@@ -135,6 +139,7 @@ impl RaceGenerator {
         let salt: u64 = match self.split {
             Split::Tuning => 0x7475_6e69_6e67,
             Split::Heldout => 0x0068_656c_646f_7574,
+            Split::Training => 0x7472_6169_6e69_6e67,
         };
         let mut rng = StdRng::seed_from_u64(
             seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
