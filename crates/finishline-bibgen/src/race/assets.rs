@@ -200,14 +200,13 @@ fn models_dir() -> PathBuf {
 
 impl Assets {
     pub fn load(split: Split) -> Result<Self, BibgenError> {
-        let font_list: Vec<&(&str, &str, &str)> = match split {
-            Split::Tuning => TUNING_FONTS.iter().collect(),
-            Split::Heldout => HELDOUT_FONTS.iter().collect(),
-            Split::Training => TUNING_FONTS.iter().chain(TRAINING_EXTRA_FONTS).collect(),
-        };
-        let script = match split {
-            Split::Training => TRAINING_INSTALL_SCRIPT,
-            Split::Tuning | Split::Heldout => INSTALL_SCRIPT,
+        let (font_list, script): (Vec<&(&str, &str, &str)>, _) = match split {
+            Split::Tuning => (TUNING_FONTS.iter().collect(), INSTALL_SCRIPT),
+            Split::Heldout => (HELDOUT_FONTS.iter().collect(), INSTALL_SCRIPT),
+            Split::Training => (
+                TUNING_FONTS.iter().chain(TRAINING_EXTRA_FONTS).collect(),
+                TRAINING_INSTALL_SCRIPT,
+            ),
         };
         let mut fonts = Vec::new();
         for (package, dir, file) in font_list {
