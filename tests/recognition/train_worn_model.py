@@ -71,7 +71,7 @@ def row(line, photo, folder):
         "rule_worn": " rules_worn=true " in line,
         "lone": " lone=true " in line,
         "photo": (folder, photo["file"]),
-        "text": re.search(r"text=(\S+)", line).group(1),
+        "text": re.search(r"text=(.*?) worn=", line).group(1).strip(),
         "truths": {str(b["number"]) for b in photo["bibs"] if b["legible"]},
     }
 
