@@ -52,6 +52,17 @@ impl Glyphs {
         ]
     }
 
+    /// Whether a photo point lies within the glyphs' own frame.
+    pub(crate) fn contains(&self, point: [f32; 2]) -> bool {
+        let none = Patch {
+            left: 0.0,
+            right: 0.0,
+            up: 0.0,
+            down: 0.0,
+        };
+        self.patch_contains(point, &none)
+    }
+
     /// Whether a photo point lies within the patch around these glyphs.
     pub fn patch_contains(&self, point: [f32; 2], patch: &Patch) -> bool {
         let (dx, dy) = (point[0] - self.center[0], point[1] - self.center[1]);
