@@ -49,7 +49,7 @@ pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Verdict {
     let seen = Seen {
         person: evidence.person.around,
         digits_on_map: digits_on_map(evidence),
-        digits: text.chars().filter(char::is_ascii_digit).count(),
+        digits: evidence.digits,
     };
     let refusal = match evidence.bib_map {
         Some(map) if policy != Policy::Fallback => second_opinion(first, map, worn, seen),
