@@ -7,7 +7,7 @@
 #   heldout split: fonts FreeFont (fonts-freefont-ttf) and Roboto (fonts-roboto-unhinted);
 #                  backgrounds = the nature photographs of Debian's mate-backgrounds
 #                  (/usr/share/backgrounds/mate/nature).
-#   training split (with --training; the bib reader's fine-tuning photos, not used by tests):
+#   training split (with --training; photos the bib map is trained on, not used by tests):
 #                  the tuning split's assets plus the Debian font packages below; none is
 #                  FreeFont, Roboto or derived from them.
 # Debian packages come through apt-get, the wheel from PyPI through pip; nothing else.

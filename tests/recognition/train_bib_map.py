@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trains the bib map (crates/finishline-media/src/ppocr/bib_map.onnx) on the tuning split.
+"""Trains the bib map (crates/finishline-media/src/ppocr/bib_map.onnx), never on held-out photos.
 
 Run by tests/recognition/train-bib-map.sh, which generates the photos. The map is a small
 fully convolutional network: the photo scaled to 640 pixels on its long side (RGB, x/255 −
