@@ -20,8 +20,8 @@ CACHE_DIR="${FINISHLINE_CACHE_DIR:-$HOME/.cache/finishline}"
 PYDEPS_DIR="$CACHE_DIR/pydeps-train_bib_map"
 PYDEPS=(torch==2.15.0 onnx numpy==2.4.6 pillow scipy onnxruntime==1.32.0)
 WORK="${TRAIN_BIB_MAP_DIR:-target/train-bib-map}"
-TRAIN_SEEDS=(101 102 103 104 105 106 107 108 109 110 111 113)
-TRAINING_SEEDS=($(seq 1 24))
+TUNING_SEEDS=(101 102 103 104 105 106 107 108 109 110 111 113)
+TRAINING_SEEDS=({1..24})
 CHECK_SEEDS=(3 4)
 
 . deploy/local/find-pip.sh
@@ -43,7 +43,7 @@ generate() {
   echo "$dir"
 }
 train=() check=()
-for seed in "${TRAIN_SEEDS[@]}"; do train+=("$(generate tuning "$seed")"); done
+for seed in "${TUNING_SEEDS[@]}"; do train+=("$(generate tuning "$seed")"); done
 for seed in "${TRAINING_SEEDS[@]}"; do train+=("$(generate training "$seed")"); done
 for seed in "${CHECK_SEEDS[@]}"; do check+=("$(generate tuning "$seed")"); done
 
