@@ -93,7 +93,8 @@ fn verdict(policy: Policy, rules: Option<&'static str>, worn: f64) -> Option<&'s
 const OFF_MAP: f32 = 0.1;
 const SURE_WORN: f64 = 0.95;
 /// … and from this it sees them clearly, and a number refused is taken when the model gives
-/// it at least `MAP_RESCUE`.
+/// it at least `MAP_RESCUE`, or whatever the model gives when its digits are a near runner's
+/// (`large`) or it is long and the map sure of it (`SURE_ON_MAP`).
 const ON_MAP: f32 = 0.9;
 const MAP_RESCUE: f64 = 0.1;
 
