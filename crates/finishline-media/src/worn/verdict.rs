@@ -250,11 +250,7 @@ mod tests {
 
     #[test]
     fn a_near_runners_bib_clearly_on_the_map_is_taken_however_doubtful_the_model() {
-        let at = |digits_on_map, digits| Seen {
-            person: 0.0,
-            digits_on_map,
-            digits,
-        };
+        let at = nobody_around;
         // "222" 20 pixels tall on the map, which is sure of it: nobody seen, the model at 0.03.
         assert_eq!(second_opinion(SIGN, 1.0, 0.03, at(20.0, 3)), None);
         assert_eq!(second_opinion(SIGN, 0.93, 0.03, at(41.0, 2)), None);
@@ -308,11 +304,7 @@ mod tests {
 
     #[test]
     fn a_long_number_the_map_is_sure_of_is_taken_however_doubtful_the_model() {
-        let at = |digits| Seen {
-            person: 0.0,
-            digits_on_map: 13.8,
-            digits,
-        };
+        let at = |digits| nobody_around(13.8, digits);
         // "887" 13.8 pixels tall on the map at 1.0, nobody seen, the model at 0.017.
         assert_eq!(second_opinion(SIGN, 1.0, 0.017, at(3)), None);
         // Two digits, or a map less sure of them: the refusal stands.
@@ -329,14 +321,20 @@ mod tests {
         }
     }
 
+    /// A number of `digits` digits, `digits_on_map` pixels tall at the map's scale, with
+    /// nobody seen around it.
+    fn nobody_around(digits_on_map: f32, digits: usize) -> Seen {
+        Seen {
+            person: 0.0,
+            digits_on_map,
+            digits,
+        }
+    }
+
     #[test]
     fn a_close_up_bib_the_map_sees_is_taken_without_anybody_seen() {
         // "766" filling a chest, the head out of the frame: nobody seen, the map at 0.82.
-        let close = |digits| Seen {
-            person: 0.0,
-            digits_on_map: 37.0,
-            digits,
-        };
+        let close = |digits| nobody_around(37.0, digits);
         assert_eq!(second_opinion(SIGN, 0.82, 0.52, close(3)), None);
         // One digit, a map unsure of it, a model that refuses it outright, or digits of an
         // ordinary size: the refusal stands.
