@@ -209,15 +209,22 @@ impl PpOcrPipeline {
         }
         for (&i, (wide_box, wide_read)) in digit_lines.iter().zip(reread) {
             let taken = widen::better(&lines[i].1, &wide_read);
+            let merged = match taken {
+                Some(_) => None,
+                None => widen::merged(&lines[i].1, &wide_read),
+            };
             tracing::trace!(
                 first = %lines[i].1.text,
                 wider = %wide_read.text,
                 probabilities = ?wide_read.char_probabilities,
                 taken = taken.is_some(),
+                merged = merged.as_ref().map(|read| read.text.as_str()),
                 "digit line read again wider"
             );
             if let Some(read) = taken {
                 lines[i] = (wide_box, read);
+            } else if let Some(read) = merged {
+                lines[i].1 = read;
             }
         }
         Ok(lines)
