@@ -210,18 +210,19 @@ fn a_held_out_sample_reads_bibs_and_rarely_takes_a_sign_for_one() {
 }
 
 const HELD_OUT_TEST_SEED: u64 = 2;
-/// Floors a little under what the sample gives today (5 Dec 2026, with the PP-OCRv6
-/// recogniser: precision 96.2% (50/52), 0 of 6 bib-free photos with a reported bib, recall
-/// 98.0% (48/49)): two more numbers that are not bibs, two bib-free photos with a reported bib,
-/// or two more bibs missed fail the test. The two numbers it reports that are no bib: a gate's
-/// "7" the bib map takes for a bib's digit, and "147" read from the illegible bib 4147.
-/// (With PP-OCRv4 it gave 100% (49/49) and 95.9% (47/49); on 1,600 development photos the
-/// new recogniser reports fewer numbers that are no bib, 60 → 55, docs/recognition.md.)
+/// Floors a little under what the sample gives today (6 Dec 2026, with the reader fine-tuned
+/// with blur: precision 100% (54/54), 0 of 6 bib-free photos with a reported bib, recall 100%
+/// (49/49); on 5 Dec, with the reader before, 96.2% (50/52) and 98.0% (48/49), its two numbers
+/// that are no bib a gate's "7" the bib map takes for a bib's digit and "147" read from the
+/// illegible bib 4147, now read whole): five numbers that are not bibs, two bib-free photos with
+/// a reported bib, or three bibs missed fail the test. (With PP-OCRv4 it gave
+/// 100% (49/49) and 95.9% (47/49).)
 const PRECISION_FLOOR: f64 = 93.0;
 const BIBFREE_CEILING: f64 = 17.0;
 const RECALL_FLOOR: f64 = 95.0;
-/// Colours by name, on the bibs read: 92.0% (46/50) bib and 100% (50/50) shirt today (with the
-/// paper checked between the glyphs and the shirt's gain short of clipping; 85% and 70% were
-/// the floors before). Three more bib colours or six more shirt colours wrong fail the test.
-const BIB_COLOUR_FLOOR: f64 = 88.0;
+/// Colours by name, on the bibs read: 88.9% (48/54) bib and 98.1% (53/54) shirt today (92.0%
+/// (46/50) and 100% (50/50) on 5 Dec, four bibs fewer read; among the bibs read since is the
+/// illegible 4147, its white bib named purple). Three more bib colours or six more shirt
+/// colours wrong fail the test.
+const BIB_COLOUR_FLOOR: f64 = 85.0;
 const SHIRT_COLOUR_FLOOR: f64 = 90.0;
