@@ -236,7 +236,11 @@ mod tests {
             merged(&read("l07", &[0.5, 1.0, 1.0]), &read("107", &[1.0; 3])),
             None
         );
-        // A doubtful end character of the wider read is trimmed before the reads are compared.
+    }
+
+    #[test]
+    fn a_doubtful_end_character_is_trimmed_before_merging() {
+        let first = read("107", &[0.92, 1.0, 1.0]);
         let both = merged(&first, &read("7077", &[0.99, 1.0, 1.0, 0.3]));
         assert_eq!(both.map(|r| r.text), Some("707".to_owned()));
     }
