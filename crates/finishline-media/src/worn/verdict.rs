@@ -146,8 +146,8 @@ const NEAR_WORN: f64 = 0.45;
 /// size. Refused numbers with the map at 0.7–0.9 and the model at 0.45–0.7, traced (the map's
 /// rescue takes those from 0.9): fresh tuning seeds 400–415 (3,200 photos, 6 December), 1
 /// legible bib of two or more digits and no other number; the training split's seeds 1–24
-/// (4,800 photos), 13 legible bibs, 2 illegible ones read right, a misread and a gate's
-/// number. One-digit numbers there add 5 bibs and 3 other numbers, and a map from 0.5 or a
+/// (4,800 photos, traced on 5 December with the reader before), 13 legible bibs, 2 illegible
+/// ones read right, a misread and a gate's number. One-digit numbers there add 5 bibs and 3 other numbers, and a map from 0.5 or a
 /// model from 0.3 lets in signs on the tuning seeds: hence the two digits and both floors.
 /// On held-out seeds 174–189 (already reported, traced as a diagnosis) it takes 4 legible
 /// bibs and nothing else; on fresh held-out seeds 206–221, against the build without it, one
