@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for seed in first_seed..first_seed + count {
         let scene = render(&font, seed, &spec);
         let truth = scene.number.expect("scenes of the benchmark have a bib");
-        let photo = Photo { image: scene.photo };
+        let photo = Photo::new(scene.photo);
         let t0 = Instant::now();
         let candidates = engine.detect(&photo)?;
         let t1 = Instant::now();

@@ -7,10 +7,15 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
 use crate::{MediaError, MediaLimits};
 
-/// A decoded photo in RGB, upright (EXIF orientation applied).
+/// A decoded photo in RGB, upright (EXIF orientation applied), or a video's frame.
 pub struct Photo {
     /// The pixels.
     pub image: RgbImage,
+    /// A video's frame rather than a photographer's photo. A photo sent to a race's
+    /// recognizer nearly always shows a runner; a video's frames also show the empty road
+    /// between them, so a frame gets no plate that only that belief would give
+    /// (`worn::Verdict::alone`).
+    pub video_frame: bool,
 }
 
 impl std::fmt::Debug for Photo {
@@ -20,6 +25,22 @@ impl std::fmt::Debug for Photo {
 }
 
 impl Photo {
+    /// A photographer's photo.
+    pub fn new(image: RgbImage) -> Self {
+        Self {
+            image,
+            video_frame: false,
+        }
+    }
+
+    /// A video's frame.
+    pub fn frame(image: RgbImage) -> Self {
+        Self {
+            image,
+            video_frame: true,
+        }
+    }
+
     pub fn width(&self) -> u32 {
         self.image.width()
     }
@@ -88,9 +109,7 @@ pub fn decode_photo(bytes: &[u8], limits: &MediaLimits) -> Result<Photo, MediaEr
     if let Some(orientation) = orientation {
         image.apply_orientation(orientation);
     }
-    Ok(Photo {
-        image: image.into_rgb8(),
-    })
+    Ok(Photo::new(image.into_rgb8()))
 }
 
 #[cfg(test)]

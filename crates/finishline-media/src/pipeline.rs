@@ -137,9 +137,7 @@ mod tests {
 
     #[test]
     fn the_unavailable_engine_fails_the_ocr_stage_with_its_reason() {
-        let photo = Photo {
-            image: RgbImage::from_pixel(64, 48, Rgb([0, 200, 0])),
-        };
+        let photo = Photo::new(RgbImage::from_pixel(64, 48, Rgb([0, 200, 0])));
         let pipeline = UnavailablePipeline::new("ppocr: models/x.onnx is missing; run install");
         let candidates = pipeline.detect(&photo).unwrap();
         let err = pipeline.read(&photo, &candidates).unwrap_err();

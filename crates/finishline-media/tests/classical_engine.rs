@@ -55,7 +55,7 @@ fn rotated_bibs_are_read_exactly_and_the_banner_and_sign_are_never_reported() {
             ..SceneSpec::normal(1024, 768)
         };
         let scene = classical_bibs::render(&font, seed, &spec);
-        let photo = Photo { image: scene.photo };
+        let photo = Photo::new(scene.photo);
         let candidates = engine.detect(&photo).expect("detection");
         let plates = engine.read(&photo, &candidates).expect("ocr");
         let numbers: Vec<u64> = plates.iter().map(|p| p.number).collect();
@@ -94,7 +94,7 @@ fn a_photo_with_only_the_banner_and_the_sign_has_candidates_but_no_plate() {
             ..SceneSpec::normal(1024, 768)
         };
         let scene = classical_bibs::render(&font, seed, &spec);
-        let photo = Photo { image: scene.photo };
+        let photo = Photo::new(scene.photo);
         let candidates = engine.detect(&photo).expect("detection");
         // The detector does find the banner's line: the words are rejected by reading them.
         assert!(
@@ -112,9 +112,11 @@ fn a_photo_with_only_the_banner_and_the_sign_has_candidates_but_no_plate() {
 #[test]
 fn candidates_from_elsewhere_that_hold_no_line_are_read_as_nothing() {
     let Some(engine) = engine() else { return };
-    let photo = Photo {
-        image: image::RgbImage::from_pixel(300, 200, image::Rgb([200, 200, 200])),
-    };
+    let photo = Photo::new(image::RgbImage::from_pixel(
+        300,
+        200,
+        image::Rgb([200, 200, 200]),
+    ));
     let candidate = finishline_media::BibCandidate {
         bounding_box: finishline_wire::BoundingBox {
             x: 20,

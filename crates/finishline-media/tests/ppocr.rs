@@ -168,7 +168,7 @@ fn bib_photo(number: &str) -> (finishline_media::Photo, [f32; 4]) {
         (x + w as i32) as f32,
         (y + h as i32) as f32,
     ];
-    (finishline_media::Photo { image }, glyph)
+    (finishline_media::Photo::new(image), glyph)
 }
 
 /// A lone glyph passed in as a candidate (`FoundBy::LoneGlyph`) is read and judged without the

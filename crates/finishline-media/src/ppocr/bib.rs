@@ -126,12 +126,15 @@ struct Read<'a> {
 /// those only the bib map's rescue took, then most confident, then most surely worn.
 ///
 /// `person_around` scores how much a person surrounds some glyphs (0–1, see `person.rs`).
+/// `shows_a_runner`: a photographer's photo, not a video's frame; where nothing is taken in
+/// it, its likeliest refused number may be (`worn::Verdict::alone`).
 ///
 /// # Errors
 /// What `person_around` returns.
 pub fn plates(
     image: &RgbImage,
     lines: &[(TextBox, ReadLine)],
+    shows_a_runner: bool,
     person_around: &mut dyn FnMut(&Glyphs) -> Result<PersonScore, MediaError>,
 ) -> Result<Vec<Plate>, MediaError> {
     let worded: Vec<&TextBox> = lines
@@ -142,6 +145,9 @@ pub fn plates(
     let gain = ExposureGain::of(image);
     let mut reads: Vec<Read<'_>> = Vec::new();
     let mut refused: Vec<(u64, Glyphs)> = Vec::new();
+    // Refused numbers that are the photo's plate if nothing else is taken, and how surely
+    // the bib map sees digits under each.
+    let mut alone: Vec<(Read<'_>, f32)> = Vec::new();
     for (text_box, read) in lines {
         let Some(number) = bib_number(&read.text).and_then(|n| numbered(n, &read.text)) else {
             continue;
@@ -185,21 +191,38 @@ pub fn plates(
             Policy::Model
         };
         let verdict = decide(&read.text, &evidence, policy);
-        if verdict.refusal.is_some() {
-            refused.push((number, glyphs));
-            continue;
-        }
-        reads.push(Read {
+        let read_here = Read {
             text_box,
             number,
             confidence,
             person,
             glyphs,
             around,
-            rescued: verdict.rescued,
-        });
+            rescued: verdict.rescued || verdict.alone,
+        };
+        if verdict.refusal.is_some() {
+            refused.push((number, glyphs));
+            if verdict.alone {
+                alone.push((read_here, text_box.bib_map.unwrap_or(0.0)));
+            }
+            continue;
+        }
+        reads.push(read_here);
     }
     reads.retain(|read| !part_of_a_refused_number(read.number, read.glyphs.center, &refused));
+    // A photo in which nothing is taken: its refused number the bib map sees most surely,
+    // when the map and the model both lean towards a bib (`worn::Verdict::alone`).
+    if reads.is_empty()
+        && shows_a_runner
+        && let Some((read, map)) = alone.into_iter().max_by(|a, b| a.1.total_cmp(&b.1))
+    {
+        tracing::debug!(
+            number = read.number,
+            bib_map = map,
+            "the only likely bib in the photo: taken"
+        );
+        reads.push(read);
+    }
     // Equally confident reads (crisp digits all read at ~1.0) are ranked by the evidence of a
     // person around them, then by size: the runner nearest the camera is the photo's subject.
     reads.sort_by(|a, b| {
@@ -378,11 +401,11 @@ mod tests {
         let image = bib_on_a_red_shirt();
         for text in ["0", "0000"] {
             let lines = vec![line(500.0, 600.0, 200.0, 90.0, text)];
-            let found = plates(&image, &lines, &mut |_| Ok(RUNNER)).unwrap();
+            let found = plates(&image, &lines, true, &mut |_| Ok(RUNNER)).unwrap();
             assert!(found.is_empty(), "{text}: {found:?}");
         }
         let lines = vec![line(500.0, 600.0, 200.0, 90.0, "4821")];
-        let found = plates(&image, &lines, &mut |_| Ok(RUNNER)).unwrap();
+        let found = plates(&image, &lines, true, &mut |_| Ok(RUNNER)).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
     }
 
@@ -400,7 +423,7 @@ mod tests {
         let mut bib = line(500.0, 600.0, 200.0, 90.0, "4821");
         bib.0.bib_map = Some(0.9999);
         let lines = vec![panel, bib];
-        let found = plates(&image, &lines, &mut |glyphs: &Glyphs| {
+        let found = plates(&image, &lines, true, &mut |glyphs: &Glyphs| {
             Ok(if glyphs.center[0] > 400.0 {
                 RUNNER
             } else {
@@ -415,17 +438,68 @@ mod tests {
         );
     }
 
+    /// A bib the evidence refuses (a runner seen around it, but a shirt that does not add up)
+    /// while the map and the model lean to it is the photo's plate when nothing else in the
+    /// photo is taken, and only then; never in a video's frame, nor with nobody seen around it.
+    #[test]
+    fn the_only_likely_bib_in_a_photo_is_taken_when_nothing_else_is() {
+        let somebody = |_: &Glyphs| {
+            Ok(PersonScore {
+                around: 0.6,
+                above: 0.0,
+            })
+        };
+        let nobody = |_: &Glyphs| Ok(PersonScore::default());
+        let mut image = bib_on_a_red_shirt();
+        let mut doubtful = line(500.0, 600.0, 200.0, 90.0, "4821");
+        doubtful.0.bib_map = Some(0.7);
+        let alone = std::slice::from_ref(&doubtful);
+        let found = plates(&image, alone, true, &mut { somebody }).unwrap();
+        assert_eq!(
+            found.iter().map(|p| p.number).collect::<Vec<_>>(),
+            vec![4821]
+        );
+        // A video's frame, which may show the empty road: nothing.
+        let found = plates(&image, alone, false, &mut { somebody }).unwrap();
+        assert!(found.is_empty(), "{found:?}");
+        // Nobody seen around or above it: nothing.
+        let found = plates(&image, alone, true, &mut { nobody }).unwrap();
+        assert!(found.is_empty(), "{found:?}");
+        // The map less sure of it: nothing.
+        let mut fainter = doubtful.clone();
+        fainter.0.bib_map = Some(0.45);
+        let found = plates(&image, &[fainter], true, &mut { somebody }).unwrap();
+        assert!(found.is_empty(), "{found:?}");
+        // Another runner's bib taken in the same photo: that one alone.
+        fill(&mut image, [20, 100, 360, 400], [30, 60, 170]);
+        fill(&mut image, [100, 205, 290, 285], [244, 244, 240]);
+        let mut runner = line(95.0, 200.0, 200.0, 90.0, "735");
+        runner.0.bib_map = Some(0.99);
+        let found = plates(&image, &[doubtful, runner], true, &mut |glyphs: &Glyphs| {
+            if glyphs.center[0] < 400.0 {
+                Ok(RUNNER)
+            } else {
+                somebody(glyphs)
+            }
+        })
+        .unwrap();
+        assert_eq!(
+            found.iter().map(|p| p.number).collect::<Vec<_>>(),
+            vec![735]
+        );
+    }
+
     /// A read less than 0.6 sure is not reported, however worn its bib looks.
     #[test]
     fn a_read_under_six_tenths_sure_is_not_reported() {
         let image = bib_on_a_red_shirt();
         let mut doubtful = line(500.0, 600.0, 200.0, 90.0, "4821");
         doubtful.1.char_probabilities = vec![0.57; 4];
-        let found = plates(&image, &[doubtful], &mut |_| Ok(RUNNER)).unwrap();
+        let found = plates(&image, &[doubtful], true, &mut |_| Ok(RUNNER)).unwrap();
         assert!(found.is_empty(), "{found:?}");
         let mut surer = line(500.0, 600.0, 200.0, 90.0, "4821");
         surer.1.char_probabilities = vec![0.63; 4];
-        let found = plates(&image, &[surer], &mut |_| Ok(RUNNER)).unwrap();
+        let found = plates(&image, &[surer], true, &mut |_| Ok(RUNNER)).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
     }
 
@@ -441,7 +515,7 @@ mod tests {
             line(500.0, 600.0, 200.0, 90.0, "4821"),
             line(500.0, 600.0, 200.0, 90.0, "73"),
         ];
-        let found = plates(&image, &lines, &mut |_| Ok(RUNNER)).unwrap();
+        let found = plates(&image, &lines, true, &mut |_| Ok(RUNNER)).unwrap();
         let numbers: Vec<u64> = found.iter().map(|p| p.number).collect();
         assert_eq!(numbers, vec![4821], "{found:?}");
     }
@@ -457,7 +531,7 @@ mod tests {
         let image = bib_on_a_red_shirt();
         // The person model sees a runner around every line: the banner's year is dropped for
         // the word beside it, before anything is weighed.
-        let found = plates(&image, &lines, &mut |_| Ok(RUNNER)).unwrap();
+        let found = plates(&image, &lines, true, &mut |_| Ok(RUNNER)).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].number, 4821);
         assert_eq!(

@@ -342,7 +342,7 @@ impl PhotoPipeline for PpOcrPipeline {
             self.person
                 .with(|session| person::person_around(session, &photo.image, glyphs))
         };
-        bib::plates(&photo.image, &lines, &mut person_around)
+        bib::plates(&photo.image, &lines, !photo.video_frame, &mut person_around)
     }
 
     fn colors(&self, photo: &Photo, _plates: &[Plate]) -> Result<Vec<ColorShare>, MediaError> {

@@ -129,7 +129,7 @@ impl FrameStream {
         let frame = Frame {
             index: self.index,
             time_ms: (self.index as f64 * self.frame_interval_ms).round() as u64,
-            photo: Photo { image },
+            photo: Photo::frame(image),
         };
         self.index += 1;
         Ok(Some(frame))
