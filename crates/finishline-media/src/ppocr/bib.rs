@@ -145,9 +145,8 @@ pub fn plates(
     let gain = ExposureGain::of(image);
     let mut reads: Vec<Read<'_>> = Vec::new();
     let mut refused: Vec<(u64, Glyphs)> = Vec::new();
-    // Refused numbers that are the photo's plate if nothing else is taken, and how surely
-    // the bib map sees digits under each.
-    let mut alone: Vec<(Read<'_>, f32)> = Vec::new();
+    // Refused numbers that are the photo's plate if nothing else is taken.
+    let mut alone: Vec<Read<'_>> = Vec::new();
     for (text_box, read) in lines {
         let Some(number) = bib_number(&read.text).and_then(|n| numbered(n, &read.text)) else {
             continue;
@@ -198,12 +197,12 @@ pub fn plates(
             person,
             glyphs,
             around,
-            rescued: verdict.rescued || verdict.alone,
+            rescued: verdict.rescued,
         };
         if verdict.refusal.is_some() {
             refused.push((number, glyphs));
             if verdict.alone {
-                alone.push((read_here, text_box.bib_map.unwrap_or(0.0)));
+                alone.push(read_here);
             }
             continue;
         }
@@ -214,11 +213,14 @@ pub fn plates(
     // when the map and the model both lean towards a bib (`worn::Verdict::alone`).
     if reads.is_empty()
         && shows_a_runner
-        && let Some((read, map)) = alone.into_iter().max_by(|a, b| a.1.total_cmp(&b.1))
+        && let Some(read) = alone.into_iter().max_by(|a, b| {
+            let map = |read: &Read<'_>| read.text_box.bib_map.unwrap_or(0.0);
+            map(a).total_cmp(&map(b))
+        })
     {
         tracing::debug!(
             number = read.number,
-            bib_map = map,
+            bib_map = ?read.text_box.bib_map,
             "the only likely bib in the photo: taken"
         );
         reads.push(read);
