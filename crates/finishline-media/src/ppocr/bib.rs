@@ -249,7 +249,7 @@ pub fn plates(
     // development held-out seeds 38–45 three buildings' numbers on plain panels ("171", "140",
     // "160"; the model gave them 0.31–0.41, the map over 0.92) came first, beside the
     // runner's bib the model gave 0.99–1.0; on tuning seeds 3, 4, 5 and 11–17 no first plate
-    // changed. Then a number the bib map sees (`MAP_SEES_IT`) outranks one it does not (7
+    // changed. Then a number the bib map sees (`MAP_SEES_IT`) outranks one it does not (6
     // December 2026): a sign's digits are as crisp as a bib's and read as surely, so
     // confidence alone put a gate's "3" before a runner's "994" (the map at 0.00002 and 1.0).
     // Fresh tuning seeds 452–475: 10 single-bib and distractor photos whose bib was read but

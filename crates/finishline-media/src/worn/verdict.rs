@@ -100,7 +100,7 @@ fn verdict(policy: Policy, rules: Option<&'static str>, worn: f64) -> Option<&'s
 /// at least `SURE_WORN` with somebody seen around it (`SOMEBODY_AROUND`)…
 const OFF_MAP: f32 = 0.1;
 const SURE_WORN: f64 = 0.95;
-/// Below this the map's veto stands whatever the model and the person model say (7 December
+/// Below this the map's veto stands whatever the model and the person model say (6 December
 /// 2026). The numbers the model kept against the map on fresh tuning seeds 452–475 (4,800
 /// photos, traced): 19 that are no bib (gate and speed signs, km markers, door numbers beside
 /// a runner, the person model at 0.59–1.0 around them), 13 of them under 0.0001; a "3" read
