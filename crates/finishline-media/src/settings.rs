@@ -56,9 +56,11 @@ impl BibRead for Plate {
         }
     }
 
-    /// Best first.
+    /// Best first: the engine's order (`ppocr::bib::plates` ranks the plates the bib map sees
+    /// before more confident ones it does not), the reads the start list corrected after
+    /// those read as listed.
     fn order(plates: &mut [Self]) {
-        plates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        plates.sort_by_key(|p| p.corrected_from.is_some());
     }
 }
 
@@ -241,12 +243,12 @@ mod tests {
     }
 
     #[test]
-    fn empty_settings_keep_every_read_best_first() {
+    fn empty_settings_keep_every_read_in_the_engines_order() {
         let out = apply_event_settings(
             vec![plate(7, 0.5), plate(1234, 0.9), plate(99, 0.7)],
             &EventSettings::default(),
         );
-        assert_eq!(numbers(&out), vec![1234, 99, 7]);
+        assert_eq!(numbers(&out), vec![7, 1234, 99]);
         assert!(out.iter().all(|p| p.corrected_from.is_none()));
     }
 
@@ -339,7 +341,8 @@ mod tests {
             vec![plate(1284, 0.8), plate(7777, 0.6)],
             &list(&[7777, 1234, 5, 1234]),
         );
-        assert_eq!(numbers(&out), vec![1234, 7777]);
+        // 1284 corrected to 1234; a corrected read comes after one read as listed.
+        assert_eq!(numbers(&out), vec![7777, 1234]);
     }
 
     #[test]
@@ -348,10 +351,11 @@ mod tests {
             vec![plate(1234, 0.6), plate(1284, 0.9), plate(7777, 0.7)],
             &list(&[1234, 7777]),
         );
-        // 1284 → 1234 at 0.81 beats the direct read at 0.6.
-        assert_eq!(numbers(&out), vec![1234, 7777]);
-        assert_eq!(out[0].corrected_from, Some(1284));
-        assert!((out[0].confidence - 0.81).abs() < 1e-6);
+        // 1284 → 1234 at 0.81 beats the direct read at 0.6; as a corrected read it comes
+        // after the one read as listed.
+        assert_eq!(numbers(&out), vec![7777, 1234]);
+        assert_eq!(out[1].corrected_from, Some(1284));
+        assert!((out[1].confidence - 0.81).abs() < 1e-6);
 
         let out = apply_event_settings(vec![plate(1284, 0.8), plate(1234, 0.75)], &list(&[1234]));
         assert_eq!(out.len(), 1);
@@ -360,12 +364,23 @@ mod tests {
     }
 
     #[test]
-    fn plates_stay_sorted_by_confidence_after_correction() {
+    fn corrected_reads_come_after_reads_on_the_list() {
         let out = apply_event_settings(
             vec![plate(1284, 0.8), plate(7777, 0.75)],
             &list(&[1234, 7777]),
         );
         assert_eq!(numbers(&out), vec![7777, 1234]);
+    }
+
+    #[test]
+    fn the_engines_order_stays_when_settings_drop_nothing() {
+        // The engine ranks the bib the map sees before a sign's number read more surely.
+        let settings = EventSettings {
+            bib_range: Some([1, 15_000]),
+            ..EventSettings::default()
+        };
+        let out = apply_event_settings(vec![plate(5930, 0.99), plate(4821, 1.0)], &settings);
+        assert_eq!(numbers(&out), vec![5930, 4821]);
     }
 
     #[test]

@@ -105,9 +105,8 @@ const SURE_WORN: f64 = 0.95;
 /// photos, traced): 19 that are no bib (gate and speed signs, km markers, door numbers beside
 /// a runner, the person model at 0.59–1.0 around them), 13 of them under 0.0001; a "3" read
 /// from a bib 379; and 6 legible bibs, at 0.0015–0.087, all with digits under 13 pixels tall
-/// on the map. A first
-/// form at 0.001 refused a small occluded bib at 0.00093 on held-out seeds 286–301, so the
-/// line sits an order of magnitude under the least sure bib seen.
+/// on the map. A first form at 0.001 refused a small occluded bib at 0.00093 on held-out
+/// seeds 286–301, so the line sits an order of magnitude under the least sure bib seen.
 const SURELY_OFF_MAP: f32 = 0.0001;
 /// … and from this it sees them clearly, and a number refused is taken when the model gives
 /// it at least `MAP_RESCUE`, or whatever the model gives when its digits are a near runner's
