@@ -123,7 +123,8 @@ struct Read<'a> {
 }
 
 /// The plates among the read lines, best first: those the evidence around them took before
-/// those only the bib map's rescue took, then most confident, then most surely worn.
+/// those only the bib map's rescue took, then those the bib map sees (`MAP_SEES_IT`) before
+/// those it does not, then most confident, then most surely worn.
 ///
 /// `person_around` scores how much a person surrounds some glyphs (0–1, see `person.rs`).
 /// `shows_a_runner`: a photographer's photo, not a video's frame; where nothing is taken in
