@@ -285,7 +285,8 @@ impl PpOcrPipeline {
             }
         }
         for (line, read) in lines.iter_mut().zip(best) {
-            if let Some(read) = read {
+            if let Some(mut read) = read {
+                read.unstreaked = read.text != line.1.text;
                 line.1 = read;
             }
         }

@@ -30,6 +30,10 @@ const BATCH: usize = 6;
 pub struct ReadLine {
     pub text: String,
     pub char_probabilities: Vec<f32>,
+    /// Whether the text is not the line's first read but its re-read with the motion streak
+    /// undone (`deblur.rs`), which is right less often and must be surer to count
+    /// (`bib.rs`).
+    pub unstreaked: bool,
 }
 
 /// The classes of the recogniser's output.
@@ -73,6 +77,7 @@ impl Alphabet {
         ReadLine {
             text,
             char_probabilities,
+            unstreaked: false,
         }
     }
 }

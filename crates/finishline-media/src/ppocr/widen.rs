@@ -120,6 +120,7 @@ pub(crate) fn merged(first: &ReadLine, wider: &ReadLine) -> Option<ReadLine> {
     (text != first.text).then_some(ReadLine {
         text,
         char_probabilities,
+        unstreaked: false,
     })
 }
 
@@ -136,6 +137,7 @@ fn trimmed(read: &ReadLine) -> Option<ReadLine> {
     Some(ReadLine {
         text: chars[start..end].iter().collect(),
         char_probabilities: read.char_probabilities[start..end].to_vec(),
+        unstreaked: read.unstreaked,
     })
 }
 
@@ -161,6 +163,7 @@ mod tests {
         ReadLine {
             text: text.to_owned(),
             char_probabilities: p.to_vec(),
+            unstreaked: false,
         }
     }
 
