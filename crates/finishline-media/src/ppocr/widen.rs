@@ -23,6 +23,11 @@
 //! "8" at 0.56). Traced doubtful lines of tuning seeds 3, 4, 5 and 11–15 and development
 //! seeds 38–45 and 102–109 (1,012 second reads): 8 lines over a legible bib made right, one
 //! made wrong ("03999" for 93999, its "0" at 0.90 against the "9" at 0.76).
+//!
+//! A wider read of the same digits, every one at least `CONFIRMING` sure, confirms the first
+//! read (7 December 2026): each place takes the surer probability, so a line whose first read
+//! doubted one digit ("87" at 0.69 and 0.997, read again at 0.99997 and 0.9999) is no longer
+//! left under the confidence floor.
 
 use super::bib::{bib_number, weakest};
 use super::detect::TextBox;
@@ -97,10 +102,10 @@ pub(crate) fn better(first: &ReadLine, wider: &ReadLine) -> Option<ReadLine> {
 }
 
 /// The two reads merged, when both are numbers of as many digits and the merge differs from
-/// the first (in its digits, or in its probabilities when the wider read is the same digits at
-/// least `CONFIRMING` sure): at each place the character read more surely. A place where the first read was
-/// sure keeps its digit unless the wider read is surer still; the first box is kept, since both
-/// reads span the same digits.
+/// the first (in its digits, or in its probabilities when the wider read is the same digits,
+/// each at least `CONFIRMING` sure): at each place the character read more surely. A place
+/// where the first read was sure keeps its digit unless the wider read is surer still; the
+/// first box is kept, since both reads span the same digits.
 pub(crate) fn merged(first: &ReadLine, wider: &ReadLine) -> Option<ReadLine> {
     let wider = trimmed(wider)?;
     let all_digits = |read: &ReadLine| {
