@@ -187,18 +187,25 @@ impl PpOcrPipeline {
     }
 
     /// Reads every doubtful digit line again from a wider box and keeps the wider read where it got
-    /// back a digit the first box had cut off (`widen.rs`).
+    /// back a digit the first box had cut off or read a doubted digit more surely; sure lines on
+    /// the bib map are read again for a cut digit only (`widen.rs`).
     fn second_look(
         &self,
         photo: &Photo,
         mut lines: Vec<(TextBox, ReadLine)>,
     ) -> Result<Vec<(TextBox, ReadLine)>, MediaError> {
-        let digit_lines: Vec<usize> = (0..lines.len())
-            .filter(|&i| widen::worth_a_second_look(&lines[i].0, &lines[i].1))
+        // Each line read again, and whether it is doubtful (or only looked at for a cut digit).
+        let digit_lines: Vec<(usize, bool)> = (0..lines.len())
+            .filter_map(|i| {
+                let (text_box, read) = &lines[i];
+                let doubtful = widen::worth_a_second_look(text_box, read);
+                (doubtful || widen::worth_a_look_for_a_cut_digit(text_box, read))
+                    .then_some((i, doubtful))
+            })
             .collect();
         let wider: Vec<TextBox> = digit_lines
             .iter()
-            .map(|&i| widen::widened(&lines[i].0))
+            .map(|&(i, _)| widen::widened(&lines[i].0))
             .collect();
         if wider.is_empty() {
             return Ok(lines);
@@ -207,11 +214,15 @@ impl PpOcrPipeline {
         if reread.len() != digit_lines.len() {
             return Ok(lines);
         }
-        for (&i, (wide_box, wide_read)) in digit_lines.iter().zip(reread) {
-            let taken = widen::better(&lines[i].1, &wide_read);
+        for (&(i, doubtful), (wide_box, wide_read)) in digit_lines.iter().zip(reread) {
+            let taken = if doubtful {
+                widen::better(&lines[i].1, &wide_read)
+            } else {
+                widen::cut_off(&lines[i].1, &wide_read)
+            };
             let merged = match taken {
-                Some(_) => None,
-                None => widen::merged(&lines[i].1, &wide_read),
+                None if doubtful => widen::merged(&lines[i].1, &wide_read),
+                _ => None,
             };
             tracing::trace!(
                 first = %lines[i].1.text,
