@@ -226,6 +226,7 @@ impl PpOcrPipeline {
             };
             tracing::trace!(
                 first = %lines[i].1.text,
+                doubtful,
                 wider = %wide_read.text,
                 probabilities = ?wide_read.char_probabilities,
                 taken = taken.is_some(),
