@@ -13,6 +13,9 @@ pub const SHORT_BELOW: &str = "the shirt does not go on below the patch";
 pub const RING: &str = "a thin ring of one colour frames the patch: a sign, not a bib";
 /// Not the shape test's: the learned model refused a number its rules let through.
 pub const WEAK_EVIDENCE: &str = "the evidence around it does not add up to a worn bib";
+/// Not the shape test's: the Tesseract fallback's panel test (`verdict::panel`).
+pub const PANEL: &str =
+    "a plain panel four or more digit heights tall: a wall or a sign, not a bib's paper";
 /// Not the shape test's: no race numbers a bib 0 (`verdict::numbered`).
 pub const ZERO: &str = "no bib is numbered 0: a digit cut off or an O";
 /// Not the shape test's: the bib map (`ppocr/bib_map.rs`) sees no bib's digits there.

@@ -2,9 +2,10 @@
 //! (`learned.rs`) weighed as the engine's policy says, and the "bib decision" debug line that
 //! `tests/recognition/train-worn-model.sh` learns from.
 
+use super::Shape;
 use super::decision::{PersonScore, SOMEBODY_AROUND, not_worn_reason};
 use super::learned::{Evidence, FALLBACK_THRESHOLD, looks_worn, worn_probability};
-use super::reasons::{OFF_THE_MAP, WEAK_EVIDENCE, ZERO};
+use super::reasons::{OFF_THE_MAP, PANEL, WEAK_EVIDENCE, ZERO};
 use crate::ppocr::bib_map::LONG_SIDE;
 
 /// The number read as `text`, unless it is 0: no race numbers a bib 0, so a "0" is an O, a ring
@@ -48,7 +49,7 @@ pub struct Verdict {
 pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Verdict {
     let rules = not_worn_reason(evidence.around, evidence.person);
     let worn = worn_probability(evidence);
-    let first = verdict(policy, rules, worn);
+    let first = verdict(policy, rules, worn).or_else(|| panel(policy, evidence.around.shape));
     let seen = Seen {
         person: evidence.person.around,
         digits_on_map: digits_on_map(evidence),
@@ -93,6 +94,25 @@ fn verdict(policy: Policy, rules: Option<&'static str>, worn: f64) -> Option<&'s
         Policy::Rules => rules,
         Policy::Fallback => rules.or_else(|| (worn < FALLBACK_THRESHOLD).then_some(WEAK_EVIDENCE)),
     }
+}
+
+/// From this height, in digit heights, the plain patch around the digits is a panel, not a
+/// bib's paper, to the Tesseract fallback (`panel`).
+const PANEL_HEIGHT: f32 = 4.0;
+
+/// The Tesseract fallback's refusal of a number on a panel (7 December 2026). Without a person
+/// model the fallback cannot tell a house number on a wall (a plain patch on a plain colour
+/// that ends like a torso) from a bib on a shirt, and on held-out seeds 366–381 it reported 13
+/// numbers from signs (10 of them house numbers, 6 in photos with no runner) where the PP-OCR
+/// engine reported 10, against the "never more often than the main engine". A bib's
+/// paper is about two digit heights tall; a house number's wall or panel four or more. Traced
+/// on fresh tuning seeds 484–491, among the numbers the fallback took: legible bibs' patches
+/// 1.45–2.78 digit heights tall (5th–95th percentile), none of 466 from 4; all 5 signs
+/// 4.43–5.03, and 3 of 28 other wrong numbers. The PP-OCR engine is not held to it: its
+/// person model and bib map see the runner, and a close-up bib's paper can be that tall.
+fn panel(policy: Policy, shape: Option<Shape>) -> Option<&'static str> {
+    let tall = shape.is_some_and(|shape| shape.patch_height >= PANEL_HEIGHT);
+    (policy == Policy::Fallback && tall).then_some(PANEL)
 }
 
 /// Below this the bib map sees no bib's digits under a number (its mean probability over
@@ -467,5 +487,29 @@ mod tests {
         // The fallback's threshold is lower than the main engine's: without a person model,
         // every number it reads scores as if nobody were around it.
         assert!(!looks_worn(FALLBACK_THRESHOLD));
+    }
+
+    #[test]
+    fn the_fallback_refuses_a_number_on_a_panel_taller_than_a_bib() {
+        let patch = |patch_height| {
+            Some(Shape {
+                left: Some(1.0),
+                right: Some(1.2),
+                below: Some(2.2),
+                above: Some(1.9),
+                plain: [1.0; 3],
+                patch_width: 3.0,
+                patch_height,
+                corners: 4,
+            })
+        };
+        // A house number's wall, 4.4 digit heights tall around its digits.
+        assert_eq!(panel(Policy::Fallback, patch(4.4)), Some(PANEL));
+        // A bib's paper, about two.
+        assert_eq!(panel(Policy::Fallback, patch(2.0)), None);
+        assert_eq!(panel(Policy::Fallback, None), None);
+        // The engines with a person model are not held to it.
+        assert_eq!(panel(Policy::Model, patch(4.4)), None);
+        assert_eq!(panel(Policy::Rules, patch(4.4)), None);
     }
 }
