@@ -1,6 +1,6 @@
 //! The classical engine (imageproc detector + Tesseract) on rendered race photos: it must
 //! read the exact bib numbers, rotated up to ±10°, dark on light and light on dark, and never
-//! report the "CITY RUN 2026" banner or the "KM 21" sign.
+//! report the "CITY RUN 2026" banner, the "KM 21" sign or a house number on a wall.
 //!
 //! These tests need Debian's `tesseract-ocr` (deploy/local/install-deps.sh installs it). Without
 //! it they fail with that message, unless `FINISHLINE_SKIP_TESSERACT_TESTS=1` says this machine
