@@ -26,8 +26,9 @@ pub enum Policy {
     Model,
     /// The rules alone: a lone glyph (`FoundBy::LoneGlyph`), too rare to learn from.
     Rules,
-    /// The rules, and the model from `FALLBACK_THRESHOLD`, must both find it worn: the
-    /// Tesseract fallback, which has no person model and must never be the laxer engine.
+    /// The rules, and the model from `FALLBACK_THRESHOLD`, must both find it worn, and its
+    /// patch must not be a panel (`panel`): the Tesseract fallback, which has no person model
+    /// and must never be the laxer engine.
     Fallback,
 }
 
@@ -508,7 +509,7 @@ mod tests {
         // A bib's paper, about two.
         assert_eq!(panel(Policy::Fallback, patch(2.0)), None);
         assert_eq!(panel(Policy::Fallback, None), None);
-        // The engines with a person model are not held to it.
+        // The PP-OCR engine's policies are not held to it.
         assert_eq!(panel(Policy::Model, patch(4.4)), None);
         assert_eq!(panel(Policy::Rules, patch(4.4)), None);
     }
