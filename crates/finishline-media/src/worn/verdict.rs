@@ -50,7 +50,7 @@ pub struct Verdict {
 pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Verdict {
     let rules = not_worn_reason(evidence.around, evidence.person);
     let worn = worn_probability(evidence);
-    let first = verdict(policy, rules, worn).or_else(|| panel(policy, evidence.around.shape));
+    let first = verdict(policy, rules, worn, evidence.around.shape);
     let seen = Seen {
         person: evidence.person.around,
         digits_on_map: digits_on_map(evidence),
@@ -87,13 +87,21 @@ pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Verdict {
     }
 }
 
-/// The policy applied to the rules' refusal (if any) and the model's probability.
-fn verdict(policy: Policy, rules: Option<&'static str>, worn: f64) -> Option<&'static str> {
+/// The policy applied to the rules' refusal (if any), the model's probability and, for the
+/// fallback, the shape around the patch (`panel`).
+fn verdict(
+    policy: Policy,
+    rules: Option<&'static str>,
+    worn: f64,
+    shape: Option<Shape>,
+) -> Option<&'static str> {
     match policy {
         Policy::Model if looks_worn(worn) => None,
         Policy::Model => Some(rules.unwrap_or(WEAK_EVIDENCE)),
         Policy::Rules => rules,
-        Policy::Fallback => rules.or_else(|| (worn < FALLBACK_THRESHOLD).then_some(WEAK_EVIDENCE)),
+        Policy::Fallback => rules
+            .or_else(|| (worn < FALLBACK_THRESHOLD).then_some(WEAK_EVIDENCE))
+            .or_else(|| panel(shape)),
     }
 }
 
@@ -112,9 +120,10 @@ const PANEL_HEIGHT: f32 = 4.0;
 /// 4.43–5.03, and 3 of 28 other wrong numbers. The PP-OCR engine is not held to it: its
 /// person model and bib map see the runner, and on tuning seeds 452–475 it took 264 of its
 /// 5,736 legible bibs on patches that tall.
-fn panel(policy: Policy, shape: Option<Shape>) -> Option<&'static str> {
-    let tall = shape.is_some_and(|shape| shape.patch_height >= PANEL_HEIGHT);
-    (policy == Policy::Fallback && tall).then_some(PANEL)
+fn panel(shape: Option<Shape>) -> Option<&'static str> {
+    shape
+        .is_some_and(|shape| shape.patch_height >= PANEL_HEIGHT)
+        .then_some(PANEL)
 }
 
 /// Below this the bib map sees no bib's digits under a number (its mean probability over
@@ -306,10 +315,10 @@ mod tests {
 
     #[test]
     fn the_model_decides_a_line_and_the_rules_name_its_refusal() {
-        assert_eq!(verdict(Policy::Model, SIGN, 0.95), None);
-        assert_eq!(verdict(Policy::Model, SIGN, 0.2), SIGN);
-        assert_eq!(verdict(Policy::Model, None, 0.2), Some(WEAK_EVIDENCE));
-        assert_eq!(verdict(Policy::Model, None, 0.95), None);
+        assert_eq!(verdict(Policy::Model, SIGN, 0.95, None), None);
+        assert_eq!(verdict(Policy::Model, SIGN, 0.2, None), SIGN);
+        assert_eq!(verdict(Policy::Model, None, 0.2, None), Some(WEAK_EVIDENCE));
+        assert_eq!(verdict(Policy::Model, None, 0.95, None), None);
     }
 
     #[test]
@@ -474,18 +483,21 @@ mod tests {
 
     #[test]
     fn a_lone_glyph_is_judged_by_the_rules_alone() {
-        assert_eq!(verdict(Policy::Rules, None, 0.0), None);
-        assert_eq!(verdict(Policy::Rules, SIGN, 1.0), SIGN);
+        assert_eq!(verdict(Policy::Rules, None, 0.0, None), None);
+        assert_eq!(verdict(Policy::Rules, SIGN, 1.0, None), SIGN);
     }
 
     #[test]
     fn the_fallback_needs_the_rules_and_the_model_both() {
-        assert_eq!(verdict(Policy::Fallback, SIGN, 1.0), SIGN);
+        assert_eq!(verdict(Policy::Fallback, SIGN, 1.0, None), SIGN);
         assert_eq!(
-            verdict(Policy::Fallback, None, FALLBACK_THRESHOLD - 0.01),
+            verdict(Policy::Fallback, None, FALLBACK_THRESHOLD - 0.01, None),
             Some(WEAK_EVIDENCE)
         );
-        assert_eq!(verdict(Policy::Fallback, None, FALLBACK_THRESHOLD), None);
+        assert_eq!(
+            verdict(Policy::Fallback, None, FALLBACK_THRESHOLD, None),
+            None
+        );
         // The fallback's threshold is lower than the main engine's: without a person model,
         // every number it reads scores as if nobody were around it.
         assert!(!looks_worn(FALLBACK_THRESHOLD));
@@ -505,13 +517,17 @@ mod tests {
                 corners: 4,
             })
         };
-        // A house number's wall, 4.4 digit heights tall around its digits.
-        assert_eq!(panel(Policy::Fallback, patch(4.4)), Some(PANEL));
+        // A house number's wall, 4.4 digit heights tall around its digits, with the rules and
+        // the model both for it.
+        assert_eq!(
+            verdict(Policy::Fallback, None, 1.0, patch(4.4)),
+            Some(PANEL)
+        );
         // A bib's paper, about two.
-        assert_eq!(panel(Policy::Fallback, patch(2.0)), None);
-        assert_eq!(panel(Policy::Fallback, None), None);
+        assert_eq!(verdict(Policy::Fallback, None, 1.0, patch(2.0)), None);
+        assert_eq!(verdict(Policy::Fallback, None, 1.0, None), None);
         // The PP-OCR engine's policies are not held to it.
-        assert_eq!(panel(Policy::Model, patch(4.4)), None);
-        assert_eq!(panel(Policy::Rules, patch(4.4)), None);
+        assert_eq!(verdict(Policy::Model, None, 1.0, patch(4.4)), None);
+        assert_eq!(verdict(Policy::Rules, None, 0.0, patch(4.4)), None);
     }
 }
