@@ -83,7 +83,7 @@ pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Verdict {
             && policy == Policy::Model
             && evidence
                 .bib_map
-                .is_some_and(|map| taken_alone(map, worn, evidence.person)),
+                .is_some_and(|map| taken_alone(map, worn, evidence.person, seen)),
     }
 }
 
@@ -243,10 +243,25 @@ const ALONE_ON_MAP: f32 = 0.5;
 /// seeds 254–269 3 legible bibs against 3 other numbers, two of them on bib-free photos (a
 /// building's "109", a gate's "8"; somebody seen around or above them: 0.004 and 0.0); those
 /// seeds' 2 legible bibs with somebody seen stay (0.50 around "2091", 0.94 above "61").
-fn taken_alone(map: f32, worn: f64, person: PersonScore) -> bool {
+///
+/// Or, whatever the models give it, a number as large as a near runner's that the map fairly
+/// sees (`NEAR_ALONE`, 7 December 2026): a crisp close-up bib the person model misses (a dark
+/// shirt on a dark background, the head out of the frame) and the learned model doubts.
+fn taken_alone(map: f32, worn: f64, person: PersonScore, seen: Seen) -> bool {
     let somebody = person.around.max(person.above) >= SOMEBODY_AROUND;
-    map >= ALONE_ON_MAP && worn >= MAP_RESCUE && somebody
+    let near = map >= FAIRLY_ON_MAP && seen.digits_on_map >= NEAR_ALONE;
+    map >= ALONE_ON_MAP && ((worn >= MAP_RESCUE && somebody) || near)
 }
+
+/// Digits at least this tall at the map's scale (a forty-third of the photo's long side) are a
+/// near runner's for `taken_alone`. Photos with nothing taken, their refused number the map
+/// sees most surely, traced: tuning seeds 452–475 (4,800 photos), from a map of 0.7 and this
+/// height, 8 legible bibs (six of one digit) against a bib-free photo's "4"; fresh tuning seeds
+/// 492–499, 2 legible bibs and no other number. Below this height or a map of 0.7 the map's
+/// surest numbers in such photos were speed signs' "50" and a misread bib ("204", 12.9
+/// pixels). Fresh held-out seeds 414–429: 5 legible bibs (all of one or two digits) against a
+/// speed sign's "30" in a photo with no runner (the map at 0.88, its digits 24 pixels tall).
+const NEAR_ALONE: f32 = 15.0;
 
 /// Digits at least this tall at the map's scale (a thirty-fifth of the photo's long side) and…
 const LARGE: f32 = 18.0;
@@ -473,6 +488,25 @@ mod tests {
         assert_eq!(second_opinion(SIGN, 0.73, 0.50, small(1)), SIGN);
         assert_eq!(second_opinion(SIGN, 0.65, 0.50, seen(0.75)), SIGN);
         assert_eq!(second_opinion(SIGN, 0.73, 0.40, seen(0.75)), SIGN);
+    }
+
+    #[test]
+    fn a_near_runners_number_the_map_fairly_sees_may_be_a_photos_only_plate() {
+        let nobody = PersonScore::default();
+        // "186" filling a dark shirt on a dark background: nobody seen, the model at 0.07.
+        assert!(taken_alone(0.89, 0.07, nobody, nobody_around(29.0, 3)));
+        assert!(taken_alone(0.75, 0.0, nobody, nobody_around(24.0, 1)));
+        // A speed sign's "50" the map is sure of, its digits small in the photo; the same
+        // size with somebody around and the model from `MAP_RESCUE`: taken as before.
+        assert!(!taken_alone(0.99, 0.03, nobody, nobody_around(10.0, 2)));
+        let somebody = PersonScore {
+            around: 0.6,
+            above: 0.0,
+        };
+        assert!(taken_alone(0.6, 0.15, somebody, nobody_around(10.0, 2)));
+        // Large, but the map under 0.7, or the map unsure and nobody around: not taken.
+        assert!(!taken_alone(0.65, 0.07, nobody, nobody_around(29.0, 3)));
+        assert!(!taken_alone(0.45, 0.5, somebody, nobody_around(29.0, 3)));
     }
 
     #[test]
