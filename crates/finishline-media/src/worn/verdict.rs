@@ -504,7 +504,7 @@ mod tests {
             above: 0.0,
         };
         assert!(taken_alone(0.6, 0.15, somebody, nobody_around(10.0, 2)));
-        // Large, but the map under 0.7, or the map unsure and nobody around: not taken.
+        // Large, but the map under 0.7 with nobody around, or under 0.5 whoever is: not taken.
         assert!(!taken_alone(0.65, 0.07, nobody, nobody_around(29.0, 3)));
         assert!(!taken_alone(0.45, 0.5, somebody, nobody_around(29.0, 3)));
     }
