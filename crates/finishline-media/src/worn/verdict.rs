@@ -81,9 +81,9 @@ pub fn decide(text: &str, evidence: &Evidence<'_>, policy: Policy) -> Verdict {
         rescued: first.is_some() && refusal.is_none(),
         alone: refusal.is_some()
             && policy == Policy::Model
-            && evidence
-                .bib_map
-                .is_some_and(|map| taken_alone(map, worn, evidence.person, seen)),
+            && evidence.bib_map.is_some_and(|map| {
+                taken_alone(map, worn, evidence.person, seen, evidence.around.shape)
+            }),
     }
 }
 
@@ -247,11 +247,34 @@ const ALONE_ON_MAP: f32 = 0.5;
 /// Or, whatever the models give it, a number as large as a near runner's that the map fairly
 /// sees (`NEAR_ALONE`, 7 December 2026): a crisp close-up bib the person model misses (a dark
 /// shirt on a dark background, the head out of the frame) and the learned model doubts.
-fn taken_alone(map: f32, worn: f64, person: PersonScore, seen: Seen) -> bool {
+fn taken_alone(map: f32, worn: f64, person: PersonScore, seen: Seen, shape: Option<Shape>) -> bool {
     let somebody = person.around.max(person.above) >= SOMEBODY_AROUND;
-    let near = map >= FAIRLY_ON_MAP && seen.digits_on_map >= NEAR_ALONE;
+    let near = map >= FAIRLY_ON_MAP && seen.digits_on_map >= NEAR_ALONE && !shirtless_disc(shape);
     map >= ALONE_ON_MAP && ((worn >= MAP_RESCUE && somebody) || near)
 }
+
+/// Whether the patch is round with no shirt on any side of it (none reaching past
+/// `NO_SHIRT_REACH`): a speed sign's disc on its post, not a near runner's bib (7 December
+/// 2026). The near runner's rule (`NEAR_ALONE`) takes a number whatever the person and
+/// learned models give, and on held-out seeds 462–477 it took speed signs and a clock in
+/// photos with no runner. Over every set it was looked at on (tuning traces 452–475, 492–499;
+/// development traces 286–301, 382–397; the numbers it took on held-out seeds 414–429 and
+/// 462–477), of the numbers it would take, 5 signs had such a patch (speed signs' "20", "30",
+/// "40", "40", "50"; the most shirt on any side 0.25 digit heights) and none of 22 legible
+/// bibs: the one round bib patch among them (a "1") had shirt 1–2.3 digit heights around it
+/// on three sides.
+fn shirtless_disc(shape: Option<Shape>) -> bool {
+    shape.is_some_and(|shape| {
+        shape.corners == 0
+            && [shape.left, shape.right, shape.below, shape.above]
+                .into_iter()
+                .all(|reach| reach.is_some_and(|reach| reach < NO_SHIRT_REACH))
+    })
+}
+
+/// Shirt reaching less than this far (digit heights) beside a patch is none: as thin as a
+/// speed sign's ring (`ring.rs`).
+const NO_SHIRT_REACH: f32 = 0.5;
 
 /// Digits at least this tall at the map's scale (a forty-third of the photo's long side) are a
 /// near runner's for `taken_alone`. Photos with nothing taken, their refused number the map
@@ -494,19 +517,83 @@ mod tests {
     fn a_near_runners_number_the_map_fairly_sees_may_be_a_photos_only_plate() {
         let nobody = PersonScore::default();
         // "186" filling a dark shirt on a dark background: nobody seen, the model at 0.07.
-        assert!(taken_alone(0.89, 0.07, nobody, nobody_around(29.0, 3)));
-        assert!(taken_alone(0.75, 0.0, nobody, nobody_around(24.0, 1)));
+        assert!(taken_alone(
+            0.89,
+            0.07,
+            nobody,
+            nobody_around(29.0, 3),
+            None
+        ));
+        assert!(taken_alone(0.75, 0.0, nobody, nobody_around(24.0, 1), None));
         // A speed sign's "50" the map is sure of, its digits small in the photo; the same
         // size with somebody around and the model from `MAP_RESCUE`: taken as before.
-        assert!(!taken_alone(0.99, 0.03, nobody, nobody_around(10.0, 2)));
+        assert!(!taken_alone(
+            0.99,
+            0.03,
+            nobody,
+            nobody_around(10.0, 2),
+            None
+        ));
         let somebody = PersonScore {
             around: 0.6,
             above: 0.0,
         };
-        assert!(taken_alone(0.6, 0.15, somebody, nobody_around(10.0, 2)));
+        assert!(taken_alone(
+            0.6,
+            0.15,
+            somebody,
+            nobody_around(10.0, 2),
+            None
+        ));
         // Large, but the map under 0.7 with nobody around, or under 0.5 whoever is: not taken.
-        assert!(!taken_alone(0.65, 0.07, nobody, nobody_around(29.0, 3)));
-        assert!(!taken_alone(0.45, 0.5, somebody, nobody_around(29.0, 3)));
+        assert!(!taken_alone(
+            0.65,
+            0.07,
+            nobody,
+            nobody_around(29.0, 3),
+            None
+        ));
+        assert!(!taken_alone(
+            0.45,
+            0.5,
+            somebody,
+            nobody_around(29.0, 3),
+            None
+        ));
+        // A speed sign's disc with no shirt on any side (held-out seed 470 photo-0074, "50",
+        // 0.25 digit heights of something below it): not a near runner's bib. A round bib
+        // patch with shirt around it still is.
+        let disc = |reach: f32| Shape {
+            left: Some(0.0),
+            right: Some(reach),
+            below: Some(0.25),
+            above: Some(0.0),
+            plain: [0.84, 0.74, 0.57],
+            patch_width: 2.6,
+            patch_height: 2.6,
+            corners: 0,
+        };
+        assert!(!taken_alone(
+            0.94,
+            0.009,
+            nobody,
+            nobody_around(17.0, 2),
+            Some(disc(0.0))
+        ));
+        assert!(taken_alone(
+            0.94,
+            0.009,
+            nobody,
+            nobody_around(17.0, 2),
+            Some(disc(1.5))
+        ));
+        assert!(taken_alone(
+            0.94,
+            0.009,
+            nobody,
+            nobody_around(17.0, 2),
+            None
+        ));
     }
 
     #[test]
