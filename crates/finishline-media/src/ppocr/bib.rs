@@ -93,14 +93,16 @@ pub fn confidence(char_probabilities: &[f32], detection_score: f32) -> f32 {
     ((geometric_mean + weakest) / 2.0 * detection).clamp(0.0, 1.0)
 }
 
-/// The confidence a read is held to its floor on: its own, or its characters' alone for a
-/// closer look's line or an unstreaked read sure of every character (`SURE_EVERY_CHARACTER`).
-fn held_to_floor(read: &ReadLine, text_box: &TextBox, confidence: f32) -> f32 {
+/// The confidence a read is held to its floor on: its own (`scaled` by its box score), or its
+/// characters' alone for a closer look's line or an unstreaked read sure of every character
+/// (`SURE_EVERY_CHARACTER`). The box score only ever scales down, so the characters' alone is
+/// never the lower of the two.
+fn held_to_floor(read: &ReadLine, text_box: &TextBox, scaled: f32) -> f32 {
     let second_look = text_box.found_by == FoundBy::CloserLook || read.unstreaked;
     if second_look && weakest(&read.char_probabilities) >= SURE_EVERY_CHARACTER {
-        confidence.max(self::confidence(&read.char_probabilities, 1.0))
+        confidence(&read.char_probabilities, 1.0)
     } else {
-        confidence
+        scaled
     }
 }
 
