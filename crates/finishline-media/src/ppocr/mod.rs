@@ -187,25 +187,27 @@ impl PpOcrPipeline {
     }
 
     /// Reads every doubtful digit line again from a wider box and keeps the wider read where it got
-    /// back a digit the first box had cut off or read a doubted digit more surely; sure lines on
-    /// the bib map are read again for a cut digit only (`widen.rs`).
+    /// back a digit the first box had cut off or read a doubted digit more surely; lines on the
+    /// bib map, sure or doubtful, also take a wider read that gets back a cut digit surely
+    /// (`widen.rs`).
     fn second_look(
         &self,
         photo: &Photo,
         mut lines: Vec<(TextBox, ReadLine)>,
     ) -> Result<Vec<(TextBox, ReadLine)>, MediaError> {
-        // Each line read again, and whether it is doubtful (or only looked at for a cut digit).
-        let digit_lines: Vec<(usize, bool)> = (0..lines.len())
+        // Each line read again, whether it is doubtful, and whether it lies on the bib map
+        // (where a digit cut off at an end is looked for, doubtful or not).
+        let digit_lines: Vec<(usize, bool, bool)> = (0..lines.len())
             .filter_map(|i| {
                 let (text_box, read) = &lines[i];
                 let doubtful = widen::worth_a_second_look(text_box, read);
-                (doubtful || widen::worth_a_look_for_a_cut_digit(text_box, read))
-                    .then_some((i, doubtful))
+                let on_map = widen::worth_a_look_for_a_cut_digit(text_box, read);
+                (doubtful || on_map).then_some((i, doubtful, on_map))
             })
             .collect();
         let wider: Vec<TextBox> = digit_lines
             .iter()
-            .map(|&(i, _)| widen::widened(&lines[i].0))
+            .map(|&(i, _, _)| widen::widened(&lines[i].0))
             .collect();
         if wider.is_empty() {
             return Ok(lines);
@@ -214,12 +216,8 @@ impl PpOcrPipeline {
         if reread.len() != digit_lines.len() {
             return Ok(lines);
         }
-        for (&(i, doubtful), (wide_box, wide_read)) in digit_lines.iter().zip(reread) {
-            let taken = if doubtful {
-                widen::better(&lines[i].1, &wide_read)
-            } else {
-                widen::cut_off(&lines[i].1, &wide_read)
-            };
+        for (&(i, doubtful, on_map), (wide_box, wide_read)) in digit_lines.iter().zip(reread) {
+            let taken = widen::replacement(&lines[i].1, &wide_read, doubtful, on_map);
             let merged = match taken {
                 None if doubtful => widen::merged(&lines[i].1, &wide_read),
                 _ => None,

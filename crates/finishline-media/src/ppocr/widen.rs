@@ -34,6 +34,12 @@
 //! on crisp bibs too, which then read "4437" for 44376 at 1.0. Fresh held-out seeds
 //! 366–381 against `a69465b`'s engine: two legible bibs read whole, each its photo's plate,
 //! two wrong numbers fewer, nothing lost, CPU median of the seeds 192 → 205 ms.
+//!
+//! A doubtful line on the bib map takes the same `cut_off` read when `better` refuses it (7
+//! December 2026): a closer look's box read "8156" at 0.98–0.999, and the wider box 81567 at
+//! 0.97–0.999 on every digit, but less sure on average, so the bib was reported as 8156. Traced
+//! tuning seeds 492–499 and 508 (1,800 photos): one such line, a legible bib (904 → 9049);
+//! development seed 479: one (81567).
 
 use super::bib::{bib_number, weakest};
 use super::detect::TextBox;
@@ -117,6 +123,23 @@ pub(crate) fn better(first: &ReadLine, wider: &ReadLine) -> Option<ReadLine> {
     let as_sure =
         mean(&wider.char_probabilities) + SAME_SURENESS >= mean(&first.char_probabilities);
     (longer && as_sure).then_some(wider)
+}
+
+/// The wider read, trimmed, that replaces the first, if any: for a doubtful line one that
+/// `better` takes, else (both kinds of line, on the bib map only) one that gets back a digit
+/// cut off at an end (`cut_off`).
+pub(crate) fn replacement(
+    first: &ReadLine,
+    wider: &ReadLine,
+    doubtful: bool,
+    on_map: bool,
+) -> Option<ReadLine> {
+    let cut = || on_map.then(|| cut_off(first, wider)).flatten();
+    if doubtful {
+        better(first, wider).or_else(cut)
+    } else {
+        cut()
+    }
 }
 
 /// Every character of a sure line's wider read is at least this sure for it to replace the
@@ -374,6 +397,29 @@ mod tests {
             &on_map(Some(0.97)),
             &read("KM", &[1.0, 1.0])
         ));
+    }
+
+    /// A closer look's doubtful line (development seed 479): the wider read gets back the
+    /// last digit at 0.97 but is less sure on average, so `better` refuses it; on the bib map
+    /// it is taken for the cut digit, off the map it is not.
+    #[test]
+    fn a_doubtful_line_on_the_map_takes_back_a_digit_cut_off_surely() {
+        let first = read("8156", &[0.9926, 0.9942, 0.9992, 0.9793]);
+        let wider = read("81567", &[0.9925, 0.9991, 0.9992, 0.977, 0.973]);
+        assert_eq!(better(&first, &wider), None, "less sure on average");
+        let taken = replacement(&first, &wider, true, true);
+        assert_eq!(taken.map(|r| r.text), Some("81567".to_owned()));
+        assert_eq!(
+            replacement(&first, &wider, true, false),
+            None,
+            "off the map"
+        );
+        let unsure = read("81567", &[0.9925, 0.9991, 0.9992, 0.977, 0.62]);
+        assert_eq!(
+            replacement(&first, &unsure, true, true),
+            None,
+            "a doubted end digit"
+        );
     }
 
     #[test]
