@@ -1,7 +1,6 @@
 //! Text recognition with the PP-OCRv6 small model and CTC decoding: each upright crop scaled
-//! to 48 pixels high (fast_image_resize), batched by width (padded to the batch's widest line;
-//! PaddleOCR pads to at least 320), then per time step the most likely class; repeats
-//! collapsed and blanks dropped.
+//! to 48 pixels high (fast_image_resize) and read alone (`BATCH`), then per time step the most
+//! likely class; repeats collapsed and blanks dropped.
 //! The character list comes from the model's own metadata (key `character`), with the CTC
 //! blank in front and a space at the end, as PaddleOCR builds it.
 //! PP-OCRv6 small replaced PP-OCRv4's mobile recogniser: on the engine's lines over held-out
@@ -23,7 +22,14 @@ const LINE_HEIGHT: u32 = 48;
 const WIDTH_STEP: u32 = 8;
 /// Widest line the recogniser is given (a 25:1 line; wider ones are squeezed).
 const MAX_LINE_WIDTH: u32 = 1200;
-const BATCH: usize = 6;
+/// Lines per run of the model. One: a line read in a batch is padded to the batch's widest,
+/// and the padding changed its read (development seed 479: a bib's line read "16150" or
+/// "6250" as the other lines of its batch changed), so a photo's plates depended on what else
+/// was written in it; and the padding was work. PaddleOCR reads six at a time. Fresh tuning
+/// seeds 524–531 against six (alternating): legible bibs +8 −5, numbers that are no bib +3 −3,
+/// CPU median of the seeds 229 → 218.5 ms. Fresh held-out seeds 510–525: legible bibs +15 −7,
+/// numbers that are no bib +11 −15, CPU median of the seeds 226 → 216 ms.
+const BATCH: usize = 1;
 
 /// A recognised line: its text and the probability of each character.
 #[derive(Debug, Clone, PartialEq)]
