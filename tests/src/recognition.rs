@@ -298,8 +298,9 @@ impl Scores {
 /// The table of several seeds: a column per seed, then all photos pooled with its 95%
 /// interval (`Ratio::interval`), then the range of the seeds' figures (one seed moves a
 /// category's rate by several points, so a single seed's figure is not the result): a target
-/// inside the interval is neither shown met nor missed by the sample. Times are the CPU median per photo (p95 in brackets), or the
-/// wall-clock one where the kernel gives no CPU time (not Linux).
+/// inside the interval is neither shown met nor missed by the sample. Times are the CPU median
+/// per photo (p95 in brackets), or the wall-clock one where the kernel gives no CPU time (not
+/// Linux).
 pub fn table_by_seed(seeds: &[(u64, Scores)], pooled: &Scores) -> String {
     let mut lines = Vec::new();
     let columns: Vec<String> = seeds
@@ -313,18 +314,12 @@ pub fn table_by_seed(seeds: &[(u64, Scores)], pooled: &Scores) -> String {
     lines.push(format!("|{}", " --- |".repeat(columns.len() + 4)));
     let by_seed: Vec<_> = seeds.iter().map(|(_, s)| s.measures()).collect();
     for (row, (measure, pooled_ratio)) in pooled.measures().into_iter().enumerate() {
-        let interval = pooled_ratio.and_then(|r| r.interval()).map_or_else(
-            || "–".to_owned(),
-            |(low, high)| format!("{low:.1}–{high:.1}%"),
-        );
+        let interval = percent_span(pooled_ratio.and_then(|r| r.interval()));
         let (cells, all, range) = match pooled_ratio {
             Some(all) => {
                 let per_seed: Vec<Option<Ratio>> = by_seed.iter().map(|m| m[row].1).collect();
-                let range = spread(per_seed.iter().flatten().filter_map(Ratio::percent))
-                    .map_or_else(
-                        || "–".to_owned(),
-                        |(low, high)| format!("{low:.1}–{high:.1}%"),
-                    );
+                let range =
+                    percent_span(spread(per_seed.iter().flatten().filter_map(Ratio::percent)));
                 let cells = per_seed
                     .iter()
                     .map(|r| r.map_or_else(String::new, |r| r.cell().trim().to_owned()))
@@ -352,6 +347,14 @@ pub fn table_by_seed(seeds: &[(u64, Scores)], pooled: &Scores) -> String {
         ));
     }
     lines.join("\n")
+}
+
+/// Two percentages as a table cell ("97.6–99.1%"), or "–" when there are none.
+fn percent_span(span: Option<(f64, f64)>) -> String {
+    span.map_or_else(
+        || "–".to_owned(),
+        |(low, high)| format!("{low:.1}–{high:.1}%"),
+    )
 }
 
 /// The lowest and highest of some values, if there are any.
