@@ -58,6 +58,17 @@ struct Args {
     /// before it is timed: the CPU cost of one photo size. Accuracy is then of scaled photos.
     #[arg(long, value_parser = parse_size)]
     fit: Option<(u32, u32)>,
+    /// Turn every distractor by up to this many degrees either way (a robustness check: the
+    /// generator's signs otherwise stand exactly upright while its bibs lean). Same scenes.
+    #[arg(long, value_parser = parse_tilt)]
+    tilt_distractors: Option<f32>,
+}
+
+fn parse_tilt(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(v) if (0.0..=90.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{text}` is not an angle of 0–90 degrees")),
+    }
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -130,7 +141,11 @@ fn main() -> anyhow::Result<()> {
         println!("{} photos: {}", costs.len(), cost_cell(&costs));
         return Ok(());
     }
-    let generator = RaceGenerator::new(args.split).context("cannot start the photo generator")?;
+    let mut generator =
+        RaceGenerator::new(args.split).context("cannot start the photo generator")?;
+    if let Some(degrees) = args.tilt_distractors {
+        generator = generator.with_distractor_tilt(degrees);
+    }
     let engine = engine(&args)?;
     let several = args.seed.len() > 1;
     let mut pooled = Scores::default();

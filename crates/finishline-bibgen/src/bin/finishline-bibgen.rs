@@ -60,10 +60,18 @@ struct RaceArgs {
     /// Output folder
     #[arg(long)]
     out: PathBuf,
+    /// Turn every distractor by up to this many degrees either way (0–90; a robustness
+    /// check: the signs otherwise stand exactly upright while bibs lean). Same scenes.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=90))]
+    tilt_distractors: Option<u8>,
 }
 
 fn race(args: RaceArgs) -> anyhow::Result<()> {
-    let generator = RaceGenerator::new(args.split).context("cannot load the evaluation assets")?;
+    let mut generator =
+        RaceGenerator::new(args.split).context("cannot load the evaluation assets")?;
+    if let Some(degrees) = args.tilt_distractors {
+        generator = generator.with_distractor_tilt(f32::from(degrees));
+    }
     let started = Instant::now();
     let truths = generator
         .write_set(&args.out, args.n, args.seed)

@@ -15,6 +15,7 @@ mod runner;
 mod scene;
 #[cfg(test)]
 mod tests;
+mod tilt;
 mod truth;
 
 use std::path::Path;
@@ -74,6 +75,7 @@ pub struct RaceGenerator {
     split: Split,
     assets: assets::Assets,
     max_side: Option<u32>,
+    tilt: Option<f32>,
 }
 
 /// The category of each index in a repeating block of 20: 7 single, 4 distractor, 6 multi,
@@ -116,7 +118,18 @@ impl RaceGenerator {
             split,
             assets: assets::Assets::load(split)?,
             max_side: None,
+            tilt: None,
         })
+    }
+
+    /// Turns every distractor by an angle drawn from ±`degrees` about its centre (a
+    /// robustness check: the signs otherwise stand exactly upright while bibs lean; see
+    /// `tilt.rs`). The angles come from a stream of their own, so the photos are the same
+    /// scenes as without it, their distractors turned.
+    #[must_use]
+    pub fn with_distractor_tilt(mut self, degrees: f32) -> Self {
+        self.tilt = (degrees > 0.0).then_some(degrees.min(90.0));
+        self
     }
 
     /// Caps the photos' longer side (the same scenes, smaller; for quick tests).
@@ -163,8 +176,18 @@ impl RaceGenerator {
         let mut image = imaging::background(&mut rng, &background.load()?, w, h);
         let runners = scene::plan_runners(&mut rng, &font, category, w, h);
 
-        let distractors =
-            scene::distractors(&mut rng, &mut image, &self.assets.fonts, category, &runners);
+        let mut tilt = self.tilt.map(|degrees| {
+            let stream = StdRng::seed_from_u64(seed ^ (u64::from(index) << 32) ^ 0x7469_6c74);
+            (degrees, stream)
+        });
+        let distractors = scene::distractors(
+            &mut rng,
+            &mut image,
+            &self.assets.fonts,
+            category,
+            &runners,
+            tilt.as_mut(),
+        );
 
         // Runners back to front; remember each bib as drawn to find what covered it later.
         let mut snapshots = Vec::new();

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 
 use super::assets::FontFile;
 use super::runner::{self, RunnerPlan, overlaps};
-use super::{Category, Distractor, TruthBib, distractors as signs, imaging};
+use super::{Category, Distractor, TruthBib, distractors as signs, imaging, tilt};
 
 /// The digit-bearing distractors of a photo, drawn behind the runners: beside the runner (at its
 /// bib's scale and height) in the distractor category, one to three anywhere in bib-free
@@ -20,6 +20,7 @@ pub(crate) fn distractors(
     fonts: &[FontFile],
     category: Category,
     runners: &[RunnerPlan],
+    mut tilt: Option<&mut (f32, StdRng)>,
 ) -> Vec<Distractor> {
     let (w, h) = image.dimensions();
     // Distractors, drawn behind the runners.
@@ -50,7 +51,13 @@ pub(crate) fn distractors(
             let near = if attempt < 5 { near } else { None };
             if let Some((x, y)) = place(rng, &sign, w, h, near, runners, &placed) {
                 placed.push(sign.with_poles(x, y));
-                distractors.push(sign.draw(rng, image, x, y));
+                distractors.push(match tilt.as_deref_mut() {
+                    Some((most, stream)) => {
+                        let degrees = stream.random_range(-*most..=*most);
+                        tilt::draw_tilted(&sign, rng, image, x, y, degrees)
+                    }
+                    None => sign.draw(rng, image, x, y),
+                });
                 break;
             }
             if !must {

@@ -206,3 +206,36 @@ fn a_vehicle_taller_than_the_lower_part_of_the_frame_is_placed_not_a_panic() {
     // Taller than the frame: near the top, and the caller's bounds check refuses it.
     assert!(scene::low_in_frame(&mut rng, 100.0, 130.0) < 1.0);
 }
+
+/// `with_distractor_tilt` turns the distractors of the same scenes: the bibs, the signs'
+/// texts and kinds are those of the upright photo, the photo differs, and the text boxes
+/// grow around the turned text. A tilt of 0 is no tilt at all.
+#[test]
+fn tilted_distractors_turn_in_the_same_scenes() {
+    let upright = generator(Split::Heldout);
+    let tilted = generator(Split::Heldout).with_distractor_tilt(20.0);
+    let zero = generator(Split::Heldout).with_distractor_tilt(0.0);
+    let mut grew = 0;
+    let indexes = (0..40).filter(|&i| RaceGenerator::category_of(i) == Category::Distractor);
+    for index in indexes.take(4) {
+        let a = upright.photo(11, index).unwrap();
+        let b = tilted.photo(11, index).unwrap();
+        assert_eq!(zero.photo(11, index).unwrap().jpeg, a.jpeg);
+        assert_eq!(a.truth.bibs, b.truth.bibs, "photo {index}");
+        assert_ne!(a.jpeg, b.jpeg, "photo {index}");
+        assert!(!a.truth.distractors.is_empty(), "photo {index}");
+        assert_eq!(a.truth.distractors.len(), b.truth.distractors.len());
+        for (flat, turned) in a.truth.distractors.iter().zip(&b.truth.distractors) {
+            assert_eq!((&flat.kind, &flat.text), (&turned.kind, &turned.text));
+            let area = |b: &BibBox| f64::from(b.w) * f64::from(b.h);
+            assert!(
+                area(&turned.bbox) >= 0.95 * area(&flat.bbox),
+                "{flat:?} {turned:?}"
+            );
+            if area(&turned.bbox) > 1.1 * area(&flat.bbox) {
+                grew += 1;
+            }
+        }
+    }
+    assert!(grew > 0, "no text box grew: nothing was turned");
+}
