@@ -122,10 +122,10 @@ impl RaceGenerator {
         })
     }
 
-    /// Turns every distractor by an angle drawn from ±`degrees` about its centre (a
-    /// robustness check: the signs otherwise stand exactly upright while bibs lean; see
-    /// `tilt.rs`). The angles come from a stream of their own, so the photos are the same
-    /// scenes as without it, their distractors turned.
+    /// Turns every distractor by an angle drawn from ±`degrees` about the centre of its box,
+    /// poles included (a robustness check: the signs otherwise stand exactly upright while
+    /// bibs lean; see `tilt.rs`). The angles come from a stream of their own, so the photos
+    /// are the same scenes as without it, their distractors turned.
     #[must_use]
     pub fn with_distractor_tilt(mut self, degrees: f32) -> Self {
         self.tilt = (degrees > 0.0).then_some(degrees.min(90.0));
