@@ -60,15 +60,8 @@ struct Args {
     fit: Option<(u32, u32)>,
     /// Turn every distractor by up to this many degrees either way (a robustness check: the
     /// generator's signs otherwise stand exactly upright while its bibs lean). Same scenes.
-    #[arg(long, value_parser = parse_tilt)]
+    #[arg(long, value_parser = finishline_bibgen::race::parse_tilt)]
     tilt_distractors: Option<f32>,
-}
-
-fn parse_tilt(text: &str) -> Result<f32, String> {
-    match text.parse::<f32>() {
-        Ok(v) if (0.0..=90.0).contains(&v) => Ok(v),
-        _ => Err(format!("`{text}` is not an angle of 0–90 degrees")),
-    }
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {

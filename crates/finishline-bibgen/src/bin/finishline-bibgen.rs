@@ -62,15 +62,15 @@ struct RaceArgs {
     out: PathBuf,
     /// Turn every distractor by up to this many degrees either way (0–90; a robustness
     /// check: the signs otherwise stand exactly upright while bibs lean). Same scenes.
-    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=90))]
-    tilt_distractors: Option<u8>,
+    #[arg(long, value_parser = finishline_bibgen::race::parse_tilt)]
+    tilt_distractors: Option<f32>,
 }
 
 fn race(args: RaceArgs) -> anyhow::Result<()> {
     let mut generator =
         RaceGenerator::new(args.split).context("cannot load the evaluation assets")?;
     if let Some(degrees) = args.tilt_distractors {
-        generator = generator.with_distractor_tilt(f32::from(degrees));
+        generator = generator.with_distractor_tilt(degrees);
     }
     let started = Instant::now();
     let truths = generator

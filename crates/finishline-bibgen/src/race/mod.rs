@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::BibBox;
 use crate::BibgenError;
 pub use palette::COLOR_NAMES;
+pub use tilt::parse_tilt;
 pub use truth::{Distractor, RacePhoto, RaceTruth, TruthBib};
 
 /// Which half of the evaluation a photo belongs to.

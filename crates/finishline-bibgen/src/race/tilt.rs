@@ -8,11 +8,23 @@
 //! laid back turned by the angle (bilinear, their coverage as alpha). The truth's text box
 //! becomes the box around the turned text.
 
-use image::RgbImage;
+use image::{RgbImage, imageops};
 use rand::rngs::StdRng;
 
 use super::distractors::Sign;
 use super::{BibBox, Distractor};
+
+/// Reads a tilt option's value: an angle of 0–90 degrees (the generator's and the
+/// benchmark's `--tilt-distractors`).
+///
+/// # Errors
+/// A message naming the text when it is no number in that range.
+pub fn parse_tilt(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(v) if (0.0..=90.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{text}` is not an angle of 0–90 degrees")),
+    }
+}
 
 /// Draws `sign` with its top-left at (x, y), turned by `degrees` (clockwise on screen) about
 /// the centre of its box with poles.
@@ -29,15 +41,12 @@ pub(crate) fn draw_tilted(
     let clamp = |v: f32, max: u32| (v.max(0.0) as u32).min(max);
     let (rx0, ry0) = (clamp(x0.floor(), width), clamp(y0.floor(), height));
     let (rx1, ry1) = (clamp(x1.ceil(), width), clamp(y1.ceil(), height));
-    let before = region(image, rx0, ry0, rx1, ry1);
+    let (region_w, region_h) = (rx1 - rx0, ry1 - ry0);
+    let before = imageops::crop_imm(image, rx0, ry0, region_w, region_h).to_image();
     let mut distractor = sign.draw(rng, image, x, y);
-    let drawn = region(image, rx0, ry0, rx1, ry1);
+    let drawn = imageops::crop_imm(image, rx0, ry0, region_w, region_h).to_image();
     // Put the photo back as it was, then lay the turned sign onto it.
-    let region_w = (rx1 - rx0) as usize;
-    for (i, pixel) in before.iter().enumerate() {
-        let (px, py) = (rx0 + (i % region_w) as u32, ry0 + (i / region_w) as u32);
-        image.put_pixel(px, py, image::Rgb(*pixel));
-    }
+    imageops::replace(image, &before, i64::from(rx0), i64::from(ry0));
     let center = [(x0 + x1) / 2.0, (y0 + y1) / 2.0];
     let (sin, cos) = degrees.to_radians().sin_cos();
     let turn = |[px, py]: [f32; 2]| {
@@ -49,7 +58,6 @@ pub(crate) fn draw_tilted(
     };
     let corners = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]].map(turn);
     let (bx0, by0, bx1, by1) = bounds(&corners);
-    let region_h = (ry1 - ry0) as usize;
     // What the sign changed, and its colour there, at a point of the untilted region.
     let sample = |sx: f32, sy: f32| -> Option<(f32, [f32; 3])> {
         let (fx, fy) = (sx - rx0 as f32 - 0.5, sy - ry0 as f32 - 0.5);
@@ -63,15 +71,15 @@ pub(crate) fn draw_tilted(
         for (oy, wy) in [(0, 1.0 - ay), (1, ay)] {
             for (ox, wx) in [(0, 1.0 - ax), (1, ax)] {
                 let (cx, cy) = (ix as i64 + ox, iy as i64 + oy);
-                if cx < 0 || cy < 0 || cx >= region_w as i64 || cy >= region_h as i64 {
+                if cx < 0 || cy < 0 || cx >= i64::from(region_w) || cy >= i64::from(region_h) {
                     continue;
                 }
-                let at = cy as usize * region_w + cx as usize;
-                if drawn[at] != before[at] {
+                let pixel = drawn.get_pixel(cx as u32, cy as u32).0;
+                if pixel != before.get_pixel(cx as u32, cy as u32).0 {
                     let weight = wx * wy;
                     coverage += weight;
                     for c in 0..3 {
-                        colour[c] += weight * f32::from(drawn[at][c]);
+                        colour[c] += weight * f32::from(pixel[c]);
                     }
                 }
             }
@@ -115,17 +123,6 @@ pub(crate) fn draw_tilted(
         h: ty1.saturating_sub(ty0),
     };
     distractor
-}
-
-/// The pixels of a region, row by row.
-fn region(image: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> Vec<[u8; 3]> {
-    let mut out = Vec::with_capacity(((x1 - x0) * (y1 - y0)) as usize);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            out.push(image.get_pixel(x, y).0);
-        }
-    }
-    out
 }
 
 fn bounds(points: &[[f32; 2]; 4]) -> (f32, f32, f32, f32) {
