@@ -30,7 +30,7 @@ PYTHONPATH="$PYDEPS_DIR" PYTHONNOUSERSITE=1 python3 tests/recognition/train_worn
   --out crates/finishline-media/src/worn/worn_model.json --neutral-if-stale
 
 echo "==> building finishline-bibgen and recognition-bench (release)"
-cargo build --release --quiet -p finishline-bibgen -p finishline-tests --example recognition-bench
+cargo build --release --quiet -p finishline-bibgen -p finishline-tests --bins --example recognition-bench
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 
 args=()
