@@ -274,13 +274,22 @@ pub fn plates(
     });
     // Two looks at one bib (`closer.rs`) give one plate: the first ranked. So does one number
     // read twice: no two runners of a race wear one number, and a plate list names each bib
-    // once (held-out seed 67 photo-0012 listed a misread "5" twice).
+    // once (held-out seed 67 photo-0012 listed a misread "5" twice). A place stays taken by
+    // the read ranked first there even when that read gives no plate because its number was
+    // placed elsewhere: another number read at the same place is another look at that bib.
     let mut placed: Vec<Read<'_>> = Vec::with_capacity(reads.len());
+    let mut taken_places: Vec<Read<'_>> = Vec::new();
     for read in reads {
-        if !placed
+        if placed
             .iter()
-            .any(|before| same_place(&read, before) || before.number == read.number)
+            .chain(&taken_places)
+            .any(|before| same_place(&read, before))
         {
+            continue;
+        }
+        if placed.iter().any(|before| before.number == read.number) {
+            taken_places.push(read);
+        } else {
             placed.push(read);
         }
     }
