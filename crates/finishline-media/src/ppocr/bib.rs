@@ -482,27 +482,28 @@ mod tests {
     #[test]
     fn a_number_only_the_maps_rescue_took_ranks_after_the_runners_bib() {
         let mut image = bib_on_a_red_shirt();
-        fill(&mut image, [40, 40, 300, 300], [214, 205, 180]); // a wall
+        fill(&mut image, [0, 0, 380, 480], [214, 205, 180]); // a building's wall
         fill(&mut image, [100, 130, 240, 210], [40, 70, 160]); // its number's plate
-        let mut panel = line(105.0, 135.0, 130.0, 70.0, "160");
-        panel.0.bib_map = Some(0.9999);
-        panel.1.char_probabilities = vec![1.0; 3];
-        let mut bib = line(500.0, 600.0, 200.0, 90.0, "4821");
-        bib.0.bib_map = Some(0.9999);
-        let lines = vec![panel, bib];
-        let found = plates(&image, &lines, true, &mut |glyphs: &Glyphs| {
-            Ok(if glyphs.center[0] > 400.0 {
-                RUNNER
-            } else {
-                PersonScore::default()
+        let numbers = |panel_on_map: f32| {
+            let mut panel = line(105.0, 135.0, 130.0, 70.0, "160");
+            panel.0.bib_map = Some(panel_on_map);
+            panel.1.char_probabilities = vec![1.0; 3];
+            let mut bib = line(500.0, 600.0, 200.0, 90.0, "4821");
+            bib.0.bib_map = Some(0.9999);
+            let found = plates(&image, &[panel, bib], true, &mut |glyphs: &Glyphs| {
+                Ok(if glyphs.center[0] > 400.0 {
+                    RUNNER
+                } else {
+                    PersonScore::default()
+                })
             })
-        })
-        .unwrap();
-        assert_eq!(
-            found.iter().map(|p| p.number).collect::<Vec<_>>(),
-            vec![4821, 160],
-            "{found:?}"
-        );
+            .unwrap();
+            found.iter().map(|p| p.number).collect::<Vec<_>>()
+        };
+        // The evidence around the panel refuses it: with the map unsure, only the bib.
+        assert_eq!(numbers(0.5), vec![4821]);
+        // The map sure of it takes it, after the runner's bib however surely it is read.
+        assert_eq!(numbers(0.9999), vec![4821, 160]);
     }
 
     /// Two numbers taken, both read surely: the one the bib map sees comes first, however much
