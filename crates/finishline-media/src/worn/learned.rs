@@ -5,9 +5,9 @@
 //! the tuning split only, by `tests/recognition/train-worn-model.sh` (which says how), with
 //! the score rising with each person score (monotonic constraints): an engine that sees no
 //! person is never laxer than one that does. Each tuning photo is in it twice, its signs
-//! upright and turned up to ±20°: the generator draws signs exactly upright, and a model fitted
-//! on those alone learned that a number standing exactly level is a sign's (docs/recognition.md, "What the held-out
-//! figures owe to upright signs").
+//! upright and turned up to ±20°: the generator draws signs exactly upright, and a model
+//! fitted on those alone learned that a number standing exactly level is a sign's
+//! (docs/recognition.md, "What the held-out figures owe to upright signs").
 
 use std::sync::OnceLock;
 
