@@ -134,11 +134,9 @@ fn main() -> anyhow::Result<()> {
         println!("{} photos: {}", costs.len(), cost_cell(&costs));
         return Ok(());
     }
-    let mut generator =
-        RaceGenerator::new(args.split).context("cannot start the photo generator")?;
-    if let Some(degrees) = args.tilt_distractors {
-        generator = generator.with_distractor_tilt(degrees);
-    }
+    let generator = RaceGenerator::new(args.split)
+        .context("cannot start the photo generator")?
+        .with_distractor_tilt(args.tilt_distractors);
     let engine = engine(&args)?;
     let several = args.seed.len() > 1;
     let mut pooled = Scores::default();

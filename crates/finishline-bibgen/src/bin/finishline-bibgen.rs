@@ -67,11 +67,9 @@ struct RaceArgs {
 }
 
 fn race(args: RaceArgs) -> anyhow::Result<()> {
-    let mut generator =
-        RaceGenerator::new(args.split).context("cannot load the evaluation assets")?;
-    if let Some(degrees) = args.tilt_distractors {
-        generator = generator.with_distractor_tilt(degrees);
-    }
+    let generator = RaceGenerator::new(args.split)
+        .context("cannot load the evaluation assets")?
+        .with_distractor_tilt(args.tilt_distractors);
     let started = Instant::now();
     let truths = generator
         .write_set(&args.out, args.n, args.seed)

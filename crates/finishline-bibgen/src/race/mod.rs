@@ -126,10 +126,11 @@ impl RaceGenerator {
     /// Turns every distractor by an angle drawn from ±`degrees` about the centre of its box,
     /// poles included (a robustness check: the signs otherwise stand exactly upright while
     /// bibs lean; see `tilt.rs`). The angles come from a stream of their own, so the photos
-    /// are the same scenes as without it, their distractors turned.
+    /// are the same scenes as without it, their distractors turned. `None` or 0 leaves them
+    /// upright (the option of the generator's and the bench's command lines, passed as given).
     #[must_use]
-    pub fn with_distractor_tilt(mut self, degrees: f32) -> Self {
-        self.tilt = (degrees > 0.0).then_some(degrees.min(90.0));
+    pub fn with_distractor_tilt(mut self, degrees: Option<f32>) -> Self {
+        self.tilt = degrees.filter(|d| *d > 0.0).map(|d| d.min(90.0));
         self
     }
 

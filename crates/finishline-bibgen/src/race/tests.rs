@@ -213,8 +213,8 @@ fn a_vehicle_taller_than_the_lower_part_of_the_frame_is_placed_not_a_panic() {
 #[test]
 fn tilted_distractors_turn_in_the_same_scenes() {
     let upright = generator(Split::Heldout);
-    let tilted = generator(Split::Heldout).with_distractor_tilt(20.0);
-    let zero = generator(Split::Heldout).with_distractor_tilt(0.0);
+    let tilted = generator(Split::Heldout).with_distractor_tilt(Some(20.0));
+    let zero = generator(Split::Heldout).with_distractor_tilt(Some(0.0));
     let mut grew = 0;
     let indexes = (0..40).filter(|&i| RaceGenerator::category_of(i) == Category::Distractor);
     for index in indexes.take(4) {
