@@ -1,7 +1,8 @@
 //! Where a photo's bib numbers are: a small convolutional network (`bib_map.onnx`, about
 //! 70,000 weights, trained by `tests/recognition/train_bib_map.py` on the tuning and training
-//! splits, never on held-out fonts or photographs) that maps the photo, scaled to 640 pixels
-//! on its long side, to the probability that each 4 × 4 cell lies on the digits of a bib.
+//! splits, never on held-out fonts or photographs; half of its photos with their signs turned
+//! up to ±20°, as real signs stand in photos) that maps the photo, scaled to 640 pixels on its
+//! long side, to the probability that each 4 × 4 cell lies on the digits of a bib.
 //!
 //! PP-OCR's detector reads every line of text and misses many bibs whose digits are 10–35
 //! pixels tall at its scale (docs/recognition.md); a look at 1280 pixels would find two thirds
