@@ -326,8 +326,27 @@ fn downscale(gray: GrayImage) -> (GrayImage, f32) {
     }
 }
 
-/// The bib number Tesseract's digits give: none for 0, which no bib is (`worn::numbered`).
+/// Why digits that begin with a 0 are no bib here. Tesseract is told to read digits only, so a
+/// race clock's colons vanish: 00:16:28 comes out "001628" and 03:03:49 often "03", and the
+/// fallback has no bib map to veto a clock on a gantry. The PP-OCR engine reads the colons and
+/// refuses such lines (`ppocr::bib::bib_number`). Found on held-out seeds 582–589, where 4 of
+/// the fallback's 9 signs (upright) were clocks read so; those seeds are not its figure. The
+/// generator prints no bib with leading zeros, and a plate's number is a JSON number that
+/// keeps none; a race that pads its bibs ("0427") loses them in the fallback only. Traced on fresh tuning seeds 548–551 (800 photos, each with its signs upright
+/// and turned), the fallback's plates from such digits: 2 clocks ("0:54:18", "03:37:44"), 2
+/// misreads ("04" in a photo of 47504) and no bib, of 554 numbers it took. Fresh held-out
+/// seeds 590–597 (1,600 photos each form): signs 9 → 8 upright and 6 → 6 turned, other
+/// numbers that are no bib 29 → 27 and 30 → 28, bibs read the same (586 and 587).
+const LEADING_ZERO: &str =
+    "digits that begin with a 0: a clock's time without its colons, not a bib";
+
+/// The bib number Tesseract's digits give: none for 0, which no bib is (`worn::numbered`), and
+/// none for digits that begin with a 0 (`LEADING_ZERO`).
 fn bib_of(digits: &str) -> Option<u64> {
+    if digits.len() > 1 && digits.starts_with('0') {
+        tracing::debug!(text = %digits, "{LEADING_ZERO}");
+        return None;
+    }
     digits
         .parse::<u64>()
         .ok()
@@ -381,7 +400,16 @@ mod tests {
     fn a_zero_read_by_tesseract_is_no_bib() {
         assert_eq!(bib_of("0"), None);
         assert_eq!(bib_of("000"), None);
-        assert_eq!(bib_of("0427"), Some(427));
+        assert_eq!(bib_of("1500"), Some(1500));
+        assert_eq!(bib_of("7"), Some(7));
+    }
+
+    #[test]
+    fn a_clocks_digits_are_no_bib() {
+        // Tesseract reads only digits here, so 00:16:28 comes out 001628 and 03:03:49 often 03.
+        assert_eq!(bib_of("001628"), None);
+        assert_eq!(bib_of("03"), None);
+        assert_eq!(bib_of("0427"), None);
         assert_eq!(bib_of("1500"), Some(1500));
     }
 
