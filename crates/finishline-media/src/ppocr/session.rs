@@ -25,7 +25,8 @@ pub const DETECTION_MODEL_INT8: &str = "ch_PP-OCRv4_det_infer.int8.onnx";
 ///
 /// The int8 detector costs ~35% less CPU per photo (its convolutions run on the CPU's integer
 /// units) and, on the tuning split, found more bibs and a few more signs than the float one;
-/// docs/recognition.md has the held-out figures of both.
+/// docs/recognition-held-out.md ("Held-out figures of the int8 detector") has the held-out
+/// figures of both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Detector {
     #[default]
