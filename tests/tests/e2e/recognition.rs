@@ -216,11 +216,10 @@ const HELD_OUT_TEST_SEED: u64 = 2;
 /// vehicle's "48" as the plate of the distractor photo 17, whose bib 18202 is illegible; the
 /// same with the signs turned up to ±20°); on 6 Dec, with the reader fine-tuned with blur:
 /// precision 100% (54/54), the same recall; on 5 Dec, with the reader before, 96.2% (50/52)
-/// and 98.0% (48/49), its two
-/// numbers that are no bib a gate's "7" the bib map takes for a bib's digit and "147" read
-/// from the illegible bib 4147, now read whole): five numbers that are not bibs, two bib-free
-/// photos with a reported bib, or three bibs missed fail the test. (With PP-OCRv4 it gave
-/// 100% (49/49) and 95.9% (47/49).)
+/// and 98.0% (48/49), its two numbers that are no bib a gate's "7" the bib map takes for a
+/// bib's digit and "147" read from the illegible bib 4147, now read whole): five numbers that
+/// are not bibs, two bib-free photos with a reported bib, or three bibs missed fail the test.
+/// (With PP-OCRv4 it gave 100% (49/49) and 95.9% (47/49).)
 const PRECISION_FLOOR: f64 = 93.0;
 const BIBFREE_CEILING: f64 = 17.0;
 const RECALL_FLOOR: f64 = 95.0;
